@@ -1,0 +1,249 @@
+//! The indicator arithmetic of SPEC §4. Each formula is one function here; the
+//! store registers the per-row ones as SQL functions so that aggregation runs
+//! in SQL with exactly this arithmetic.
+
+use serde::Serialize;
+
+use super::settings::ManureCoefficients;
+use super::{Listed, Species, WaterStatus};
+
+/// A rate, or `None` when the denominator is 0.
+pub fn rate(numerator: f64, denominator: f64) -> Option<f64> {
+    if denominator == 0.0 { None } else { Some(numerator / denominator) }
+}
+
+/// Treated households of a village: sewer + reuse + households served by
+/// facilities in normal operation.
+pub fn treated_households(hh_sewer: i64, hh_reuse: i64, normal_facility_households: i64) -> i64 {
+    hh_sewer + hh_reuse + normal_facility_households
+}
+
+/// Whether a village with `part` of its `households` reaches the threshold
+/// (used for "treated" and for "treated or controlled").
+pub fn village_reaches(part: i64, households: i64, threshold: f64) -> bool {
+    households > 0 && part as f64 / households as f64 >= threshold
+}
+
+/// Produced manure of a farm in tonnes per year: measured when given, else
+/// from the species coefficient; 0 for a species without coefficient and no
+/// measurement (validation refuses such a farm).
+pub fn manure_produced_t(
+    species: Species,
+    head_on_hand: i64,
+    annual_out: i64,
+    manure_t: Option<f64>,
+    coefficients: &ManureCoefficients,
+) -> f64 {
+    if let Some(t) = manure_t {
+        return t;
+    }
+    match coefficients.of(species) {
+        Some(c) => c.count.pick(head_on_hand, annual_out) as f64 * c.kg_per_head_day * c.days / 1000.0,
+        None => 0.0,
+    }
+}
+
+/// Utilized manure in tonnes.
+pub fn manure_utilized_t(produced_t: f64, utilized_pct: f64) -> f64 {
+    produced_t * utilized_pct / 100.0
+}
+
+/// Whether a farm is a scale farm (MOA 2025 thresholds).
+pub fn is_scale_farm(species: Species, head_on_hand: i64, annual_out: i64, coefficients: &ManureCoefficients) -> bool {
+    coefficients.of(species).is_some_and(|c| c.scale_count.pick(head_on_hand, annual_out) >= c.scale_min)
+}
+
+/// Whether a water body meets the black-odour criteria: any measured value
+/// fails; an unmeasured value fails nothing.
+pub fn meets_black_odor(
+    depth_cm: Option<f64>,
+    transparency_cm: Option<f64>,
+    do_mg_l: Option<f64>,
+    nh3n_mg_l: Option<f64>,
+) -> bool {
+    let transparency_fails = transparency_cm.is_some_and(|t| match depth_cm {
+        Some(d) if d < 25.0 => t < 0.4 * d,
+        _ => t < 25.0,
+    });
+    transparency_fails || do_mg_l.is_some_and(|v| v < 2.0) || nh3n_mg_l.is_some_and(|v| v > 15.0)
+}
+
+/// How a water body counts for the black-odour indicator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaterOutcome {
+    NotListed,
+    Open,
+    Remediated,
+    Relapsed,
+}
+
+pub fn water_outcome(listed: Listed, status: WaterStatus, meets_criteria: bool) -> WaterOutcome {
+    if listed == Listed::None {
+        WaterOutcome::NotListed
+    } else if matches!(status, WaterStatus::Remediated | WaterStatus::Verified) {
+        if meets_criteria { WaterOutcome::Relapsed } else { WaterOutcome::Remediated }
+    } else {
+        WaterOutcome::Open
+    }
+}
+
+/// The additive figures of an area. Every rate derives from these, so a
+/// parent's figures are the sum of its children's.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Figures {
+    pub villages: i64,
+    pub surveyed: i64,
+    pub duplicate_visits: i64,
+    pub villages_treated: i64,
+    pub villages_controlled: i64,
+    pub households_treated: i64,
+    pub households: i64,
+    pub facilities_normal: i64,
+    pub facilities_total: i64,
+    pub nv_covered: i64,
+    pub natural_villages: i64,
+    pub produced_t: f64,
+    pub utilized_t: f64,
+    pub scale_farms: i64,
+    pub scale_farms_equipped: i64,
+    pub water_listed: i64,
+    pub water_remediated: i64,
+    pub water_relapsed: i64,
+}
+
+impl Figures {
+    pub fn add(&mut self, o: &Figures) {
+        self.villages += o.villages;
+        self.surveyed += o.surveyed;
+        self.duplicate_visits += o.duplicate_visits;
+        self.villages_treated += o.villages_treated;
+        self.villages_controlled += o.villages_controlled;
+        self.households_treated += o.households_treated;
+        self.households += o.households;
+        self.facilities_normal += o.facilities_normal;
+        self.facilities_total += o.facilities_total;
+        self.nv_covered += o.nv_covered;
+        self.natural_villages += o.natural_villages;
+        self.produced_t += o.produced_t;
+        self.utilized_t += o.utilized_t;
+        self.scale_farms += o.scale_farms;
+        self.scale_farms_equipped += o.scale_farms_equipped;
+        self.water_listed += o.water_listed;
+        self.water_remediated += o.water_remediated;
+        self.water_relapsed += o.water_relapsed;
+    }
+
+    pub fn rates(&self) -> Rates {
+        let r = |n: i64, d: i64| rate(n as f64, d as f64);
+        Rates {
+            sewage: r(self.villages_treated, self.villages),
+            sewage_controlled: r(self.villages_controlled, self.villages),
+            household: r(self.households_treated, self.households),
+            facilities: r(self.facilities_normal, self.facilities_total),
+            garbage: r(self.nv_covered, self.natural_villages),
+            manure: rate(self.utilized_t, self.produced_t),
+            equipping: r(self.scale_farms_equipped, self.scale_farms),
+            black_odor: r(self.water_remediated, self.water_listed),
+        }
+    }
+}
+
+/// The rates of an area; `None` where the denominator is 0.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Rates {
+    pub sewage: Option<f64>,
+    pub sewage_controlled: Option<f64>,
+    pub household: Option<f64>,
+    pub facilities: Option<f64>,
+    pub garbage: Option<f64>,
+    pub manure: Option<f64>,
+    pub equipping: Option<f64>,
+    pub black_odor: Option<f64>,
+}
+
+/// The five indicators that have a target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Indicator {
+    Sewage,
+    Garbage,
+    Manure,
+    BlackOdor,
+    Equipping,
+}
+
+impl Indicator {
+    pub const ALL: [Indicator; 5] =
+        [Indicator::Sewage, Indicator::Garbage, Indicator::Manure, Indicator::BlackOdor, Indicator::Equipping];
+
+    pub fn rate(self, r: &Rates) -> Option<f64> {
+        match self {
+            Indicator::Sewage => r.sewage,
+            Indicator::Garbage => r.garbage,
+            Indicator::Manure => r.manure,
+            Indicator::BlackOdor => r.black_odor,
+            Indicator::Equipping => r.equipping,
+        }
+    }
+
+    pub fn target(self, t: &super::settings::Targets) -> f64 {
+        match self {
+            Indicator::Sewage => t.sewage,
+            Indicator::Garbage => t.garbage,
+            Indicator::Manure => t.manure,
+            Indicator::BlackOdor => t.black_odor,
+            Indicator::Equipping => t.equipping,
+        }
+    }
+}
+
+/// Whether a rate misses its target; a rate that cannot be computed misses nothing.
+pub fn misses_target(rate: Option<f64>, target: f64) -> bool {
+    rate.is_some_and(|r| r < target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::settings::ManureCoefficients;
+
+    #[test]
+    fn manure_from_coefficients() {
+        let c = ManureCoefficients::default();
+        // pig: annual_out 1000 × 2.0 kg × 180 d / 1000 = 360 t
+        assert_eq!(manure_produced_t(Species::Pig, 50, 1000, None, &c), 360.0);
+        assert_eq!(manure_produced_t(Species::Pig, 50, 1000, Some(12.5), &c), 12.5);
+        assert!(is_scale_farm(Species::Pig, 0, 500, &c));
+        assert!(!is_scale_farm(Species::Pig, 10_000, 499, &c));
+        assert!(is_scale_farm(Species::BeefCattle, 1, 50, &c));
+        assert!(!is_scale_farm(Species::Other, 1_000_000, 1_000_000, &c));
+    }
+
+    #[test]
+    fn black_odor_criteria() {
+        assert!(!meets_black_odor(None, None, None, None));
+        assert!(meets_black_odor(None, Some(24.0), None, None));
+        assert!(!meets_black_odor(Some(20.0), Some(9.0), None, None));
+        assert!(meets_black_odor(Some(20.0), Some(7.9), None, None));
+        assert!(meets_black_odor(None, None, Some(1.9), None));
+        assert!(meets_black_odor(None, None, None, Some(15.1)));
+        assert!(!meets_black_odor(None, Some(25.0), Some(2.0), Some(15.0)));
+    }
+
+    #[test]
+    fn water_outcomes() {
+        use WaterStatus::*;
+        assert_eq!(water_outcome(Listed::None, Verified, false), WaterOutcome::NotListed);
+        assert_eq!(water_outcome(Listed::National, Remediating, false), WaterOutcome::Open);
+        assert_eq!(water_outcome(Listed::Provincial, Verified, false), WaterOutcome::Remediated);
+        assert_eq!(water_outcome(Listed::Provincial, Remediated, true), WaterOutcome::Relapsed);
+    }
+
+    #[test]
+    fn thresholds_and_rates() {
+        assert!(village_reaches(50, 100, 0.5));
+        assert!(!village_reaches(49, 100, 0.5));
+        assert!(!village_reaches(0, 0, 0.0));
+        assert_eq!(rate(1.0, 0.0), None);
+        assert_eq!(rate(1.0, 4.0), Some(0.25));
+    }
+}

@@ -1,0 +1,10 @@
+//! The domain: what a visit is, the rules it must keep, and the indicator
+//! arithmetic. Nothing here touches a database or a terminal.
+
+pub mod indicators;
+pub mod model;
+pub mod settings;
+pub mod validate;
+
+pub use model::*;
+pub use settings::Settings;

@@ -1,0 +1,4 @@
+//! What people and programs read: the summary as JSON, CSV and a table, and
+//! the spreadsheet report.
+
+pub mod summary;

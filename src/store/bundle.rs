@@ -1,0 +1,512 @@
+//! The CSV bundle of SPEC §6: import (all or nothing, every problem listed)
+//! and export. Rows are staged in temporary tables so that memory stays
+//! bounded however large the bundle.
+
+use std::fmt;
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use super::Store;
+use super::csvio::{Problems, Table};
+use super::revisions::{self, Saved};
+use super::roster::{self, RosterReport};
+use crate::domain::validate::{self, Place, Reason, parse_bool, parse_date, parse_decimal, parse_int, required};
+use crate::domain::*;
+
+pub const VISIT_COLS: &[&str] = &[
+    "visit_id",
+    "village_code",
+    "survey_date",
+    "surveyor",
+    "households",
+    "hh_sewer",
+    "hh_reuse",
+    "hh_controlled",
+    "natural_villages",
+    "nv_garbage_covered",
+    "notes",
+];
+pub const FACILITY_COLS: &[&str] = &["visit_id", "facility_id", "kind", "households_served", "status", "capacity_m3_d"];
+pub const FARM_COLS: &[&str] = &[
+    "visit_id",
+    "farm_id",
+    "name",
+    "species",
+    "head_on_hand",
+    "annual_out",
+    "manure_t",
+    "utilized_pct",
+    "facility_equipped",
+];
+pub const WATER_COLS: &[&str] = &[
+    "visit_id",
+    "water_id",
+    "name",
+    "kind",
+    "area_m2",
+    "length_m",
+    "depth_cm",
+    "transparency_cm",
+    "do_mg_l",
+    "nh3n_mg_l",
+    "listed",
+    "status",
+];
+
+/// Columns that may be left empty.
+const OPTIONAL: &[&str] = &[
+    "notes",
+    "capacity_m3_d",
+    "manure_t",
+    "name",
+    "area_m2",
+    "length_m",
+    "depth_cm",
+    "transparency_cm",
+    "do_mg_l",
+    "nh3n_mg_l",
+];
+
+/// A bundle or file refused whole, with every problem found.
+#[derive(Debug)]
+pub struct Refused {
+    pub problems: Vec<String>,
+    pub total: usize,
+}
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for p in &self.problems {
+            writeln!(f, "{p}")?;
+        }
+        if self.total > self.problems.len() {
+            writeln!(f, "… {}", self.total - self.problems.len())?;
+        }
+        let (zh, en) = (crate::strings::t("个问题，未写入任何数据", "problem(s); nothing was written"), "");
+        write!(f, "{} {zh}{en}", self.total)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+impl From<Problems> for Refused {
+    fn from(p: Problems) -> Self {
+        Refused { problems: p.list, total: p.total }
+    }
+}
+
+/// What an import did (or, with `--dry-run`, would do).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ImportReport {
+    pub roster: Option<RosterReport>,
+    pub visits: u64,
+    pub new: u64,
+    pub changed: u64,
+    pub unchanged: u64,
+    pub facilities: u64,
+    pub farms: u64,
+    pub water_bodies: u64,
+}
+
+/// Reads one cell through a parser, recording a problem on failure.
+struct RowReader<'a> {
+    t: &'a Table,
+    cols: &'static [&'static str],
+    line: u64,
+    problems: &'a mut Problems,
+    ok: bool,
+}
+
+impl RowReader<'_> {
+    fn cell(&self, col: &str) -> &str {
+        self.t.get(self.cols.iter().position(|c| *c == col).expect("known column"))
+    }
+    fn fail(&mut self, col: &str, r: Reason) {
+        self.problems.push(&self.t.file, self.line, col, &r);
+        self.ok = false;
+    }
+    fn take<T: Default>(&mut self, col: &str, v: Result<T, Reason>) -> T {
+        v.unwrap_or_else(|r| {
+            self.fail(col, r);
+            T::default()
+        })
+    }
+    fn text(&mut self, col: &str) -> String {
+        let s = self.cell(col).to_string();
+        if s.trim().is_empty() && !OPTIONAL.contains(&col) {
+            self.fail(col, Reason::Required);
+        }
+        s
+    }
+    fn id(&mut self, col: &str) -> String {
+        self.text(col).trim().to_string()
+    }
+    fn int(&mut self, col: &str) -> i64 {
+        let v = required(parse_int(self.cell(col)));
+        self.take(col, v)
+    }
+    fn dec(&mut self, col: &str) -> Option<f64> {
+        let v = parse_decimal(self.cell(col));
+        self.take(col, v)
+    }
+    fn req_dec(&mut self, col: &str) -> f64 {
+        let v = required(parse_decimal(self.cell(col)));
+        self.take(col, v)
+    }
+    fn bool(&mut self, col: &str) -> bool {
+        let v = required(parse_bool(self.cell(col)));
+        self.take(col, v)
+    }
+    fn date(&mut self, col: &str) -> String {
+        let v = required(parse_date(self.cell(col)));
+        self.take(col, v)
+    }
+    fn enumeration<E: Copy>(&mut self, col: &str, parse: fn(&str) -> Option<E>, expected: fn() -> String, d: E) -> E {
+        let cell = self.cell(col);
+        if cell.trim().is_empty() {
+            self.fail(col, Reason::Required);
+            return d;
+        }
+        match parse(cell) {
+            Some(e) => e,
+            None => {
+                self.fail(col, Reason::BadEnum(expected()));
+                d
+            }
+        }
+    }
+}
+
+const STAGING: &str = "
+CREATE TEMP TABLE IF NOT EXISTS s_visit (visit_id TEXT PRIMARY KEY, line INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE TEMP TABLE IF NOT EXISTS s_child (visit_id TEXT NOT NULL, kind INTEGER NOT NULL, line INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS temp.s_child_visit ON s_child (visit_id, kind, line);
+DELETE FROM s_visit; DELETE FROM s_child;
+";
+
+const KIND_FACILITY: i64 = 0;
+const KIND_FARM: i64 = 1;
+const KIND_WATER: i64 = 2;
+
+fn child_file(kind: i64) -> (&'static str, &'static [&'static str]) {
+    match kind {
+        KIND_FACILITY => ("facilities.csv", FACILITY_COLS),
+        KIND_FARM => ("farms.csv", FARM_COLS),
+        _ => ("water_bodies.csv", WATER_COLS),
+    }
+}
+
+fn stage_visits(conn: &Connection, dir: &Path, problems: &mut Problems) -> Result<()> {
+    let file = "visits.csv";
+    let Some(mut t) = Table::open(&dir.join(file), file, VISIT_COLS, VISIT_COLS, false, problems)? else {
+        return Ok(());
+    };
+    let mut ins = conn.prepare_cached("INSERT OR IGNORE INTO s_visit (visit_id, line, data) VALUES (?1, ?2, ?3)")?;
+    while let Some(line) = t.next_row(problems) {
+        let mut r = RowReader { t: &t, cols: VISIT_COLS, line, problems, ok: true };
+        let visit_id = r.id("visit_id");
+        let v = VisitData {
+            village_code: r.id("village_code"),
+            survey_date: r.date("survey_date"),
+            surveyor: r.text("surveyor").trim().to_string(),
+            households: r.int("households"),
+            hh_sewer: r.int("hh_sewer"),
+            hh_reuse: r.int("hh_reuse"),
+            hh_controlled: r.int("hh_controlled"),
+            natural_villages: r.int("natural_villages"),
+            nv_garbage_covered: r.int("nv_garbage_covered"),
+            notes: r.text("notes"),
+            facilities: vec![],
+            farms: vec![],
+            water_bodies: vec![],
+        };
+        if visit_id.is_empty() {
+            continue;
+        }
+        if ins.execute(params![visit_id, line as i64, serde_json::to_string(&v)?])? == 0 {
+            problems.push(file, line, "visit_id", &Reason::DuplicateVisit);
+        }
+    }
+    Ok(())
+}
+
+fn stage_children(conn: &Connection, dir: &Path, kind: i64, problems: &mut Problems) -> Result<()> {
+    let (file, cols) = child_file(kind);
+    let path = dir.join(file);
+    if !path.exists() {
+        return Ok(());
+    }
+    let Some(mut t) = Table::open(&path, file, cols, cols, false, problems)? else {
+        return Ok(());
+    };
+    let mut known = conn.prepare_cached("SELECT 1 FROM s_visit WHERE visit_id = ?1")?;
+    let mut ins = conn.prepare_cached("INSERT INTO s_child (visit_id, kind, line, data) VALUES (?1, ?2, ?3, ?4)")?;
+    while let Some(line) = t.next_row(problems) {
+        let mut r = RowReader { t: &t, cols, line, problems, ok: true };
+        let visit_id = r.id("visit_id");
+        let data = match kind {
+            KIND_FACILITY => serde_json::to_string(&Facility {
+                facility_id: r.id("facility_id"),
+                kind: r.enumeration("kind", FacilityKind::parse, FacilityKind::expected, FacilityKind::Central),
+                households_served: r.int("households_served"),
+                status: r.enumeration(
+                    "status",
+                    FacilityStatus::parse,
+                    FacilityStatus::expected,
+                    FacilityStatus::Normal,
+                ),
+                capacity_m3_d: r.dec("capacity_m3_d"),
+            }),
+            KIND_FARM => serde_json::to_string(&Farm {
+                farm_id: r.id("farm_id"),
+                name: r.text("name").trim().to_string(),
+                species: r.enumeration("species", Species::parse, Species::expected, Species::Other),
+                head_on_hand: r.int("head_on_hand"),
+                annual_out: r.int("annual_out"),
+                manure_t: r.dec("manure_t"),
+                utilized_pct: r.req_dec("utilized_pct"),
+                facility_equipped: r.bool("facility_equipped"),
+            }),
+            _ => serde_json::to_string(&WaterBody {
+                water_id: r.id("water_id"),
+                name: r.text("name").trim().to_string(),
+                kind: r.enumeration("kind", WaterKind::parse, WaterKind::expected, WaterKind::Other),
+                area_m2: r.dec("area_m2"),
+                length_m: r.dec("length_m"),
+                depth_cm: r.dec("depth_cm"),
+                transparency_cm: r.dec("transparency_cm"),
+                do_mg_l: r.dec("do_mg_l"),
+                nh3n_mg_l: r.dec("nh3n_mg_l"),
+                listed: r.enumeration("listed", Listed::parse, Listed::expected, Listed::None),
+                status: r.enumeration("status", WaterStatus::parse, WaterStatus::expected, WaterStatus::Identified),
+            }),
+        }?;
+        if visit_id.is_empty() {
+            continue;
+        }
+        if !known.exists([&visit_id])? {
+            problems.push(file, line, "visit_id", &Reason::UnknownVisit);
+            continue;
+        }
+        ins.execute(params![visit_id, kind, line as i64, data])?;
+    }
+    Ok(())
+}
+
+/// The roster verdict on a village code: `None` when it is an administrative village.
+pub fn roster_problem(conn: &Connection, code: &str) -> Result<Option<Reason>> {
+    let v: Option<bool> = conn
+        .prepare_cached("SELECT is_village FROM roster WHERE code = ?1")?
+        .query_row([code], |r| r.get(0))
+        .optional()?;
+    Ok(match v {
+        None => Some(Reason::UnknownVillage),
+        Some(false) => Some(Reason::NotAVillage),
+        Some(true) => None,
+    })
+}
+
+fn import_staged(conn: &Connection, device: &str, problems: &mut Problems, report: &mut ImportReport) -> Result<()> {
+    let today = chrono::Local::now().date_naive();
+    let coefficients = crate::domain::settings::ManureCoefficients::default();
+    let mut visits = conn.prepare("SELECT visit_id, line, data FROM s_visit ORDER BY visit_id")?;
+    let mut children =
+        conn.prepare_cached("SELECT kind, line, data FROM s_child WHERE visit_id = ?1 ORDER BY kind, line")?;
+    let mut rows = visits.query([])?;
+    while let Some(row) = rows.next()? {
+        let visit_id: String = row.get(0)?;
+        let line: u64 = row.get::<_, i64>(1)? as u64;
+        let mut v: VisitData = serde_json::from_str(row.get_ref(2)?.as_str()?)?;
+        let mut lines: [Vec<u64>; 3] = Default::default();
+        let mut kids = children.query([&visit_id])?;
+        while let Some(k) = kids.next()? {
+            let kind: i64 = k.get(0)?;
+            let data = k.get_ref(2)?.as_str()?;
+            lines[kind as usize].push(k.get::<_, i64>(1)? as u64);
+            match kind {
+                KIND_FACILITY => v.facilities.push(serde_json::from_str(data)?),
+                KIND_FARM => v.farms.push(serde_json::from_str(data)?),
+                _ => v.water_bodies.push(serde_json::from_str(data)?),
+            }
+        }
+        let mut ok = true;
+        if validate::is_division_code(&v.village_code)
+            && let Some(reason) = roster_problem(conn, &v.village_code)?
+        {
+            problems.push("visits.csv", line, "village_code", &reason);
+            ok = false;
+        }
+        for p in validate::validate_visit(&v, today, &coefficients) {
+            let (file, at) = match p.place {
+                Place::Visit => ("visits.csv", line),
+                Place::Facility(i) => (child_file(KIND_FACILITY).0, lines[0][i]),
+                Place::Farm(i) => (child_file(KIND_FARM).0, lines[1][i]),
+                Place::Water(i) => (child_file(KIND_WATER).0, lines[2][i]),
+            };
+            // Form problems (bad cells) were reported while staging.
+            if matches!(p.reason, Reason::BadDate | Reason::Required) && p.place == Place::Visit {
+                continue;
+            }
+            problems.push(file, at, p.field, &p.reason);
+            ok = false;
+        }
+        report.visits += 1;
+        report.facilities += v.facilities.len() as u64;
+        report.farms += v.farms.len() as u64;
+        report.water_bodies += v.water_bodies.len() as u64;
+        if !ok || !problems.is_empty() {
+            continue;
+        }
+        let author = v.surveyor.clone();
+        match revisions::save(conn, device, &author, &visit_id, Some(&v))? {
+            Saved::New => report.new += 1,
+            Saved::Changed => report.changed += 1,
+            Saved::Unchanged => report.unchanged += 1,
+        }
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Imports a CSV bundle: all or nothing. A refused bundle returns a
+    /// [`Refused`] error listing every problem and leaves the database as it was.
+    pub fn import_bundle(&mut self, dir: &Path, dry_run: bool) -> Result<ImportReport> {
+        if !dir.is_dir() {
+            anyhow::bail!("{}: {}", dir.display(), crate::strings::t("不是文件夹", "is not a folder"));
+        }
+        let device = self.device().to_string();
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut problems = Problems::default();
+        let mut report = ImportReport::default();
+        let roster_file = dir.join("villages.csv");
+        if roster_file.exists() {
+            report.roster = Some(roster::load(&tx, &roster_file, "villages.csv", &mut problems)?);
+        }
+        tx.execute_batch(STAGING)?;
+        stage_visits(&tx, dir, &mut problems)?;
+        for kind in [KIND_FACILITY, KIND_FARM, KIND_WATER] {
+            stage_children(&tx, dir, kind, &mut problems)?;
+        }
+        import_staged(&tx, &device, &mut problems, &mut report)?;
+        tx.execute_batch("DELETE FROM s_visit; DELETE FROM s_child;")?;
+        if !problems.is_empty() {
+            return Err(Refused::from(problems).into());
+        }
+        if !dry_run {
+            tx.commit()?;
+        }
+        Ok(report)
+    }
+
+    /// Imports a roster file: all or nothing.
+    pub fn import_roster(&mut self, path: &Path) -> Result<RosterReport> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut problems = Problems::default();
+        let name = path.display().to_string();
+        let report = roster::load(&tx, path, &name, &mut problems)?;
+        if !problems.is_empty() {
+            return Err(Refused::from(problems).into());
+        }
+        tx.commit()?;
+        Ok(report)
+    }
+
+    /// Writes the current state as a CSV bundle (with the roster), each file
+    /// with a BOM so that spreadsheet programs read the Chinese right.
+    pub fn export_bundle(&self, dir: &Path) -> Result<ExportReport> {
+        std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
+        let c = &self.conn;
+        let mut report = ExportReport::default();
+        // One read transaction, so the files agree with each other.
+        c.execute_batch("BEGIN")?;
+        let result = (|| -> Result<()> {
+            report.villages = export_query(
+                c,
+                dir,
+                "villages.csv",
+                &["code", "name", "kind", "township_name", "county_name", "urban_rural_code"],
+                "SELECT r.code, r.name, CASE r.is_village WHEN 1 THEN 'village' ELSE 'community' END,
+                        t.name, c.name, r.urban_rural_code
+                 FROM roster r LEFT JOIN area t ON t.code = substr(r.code, 1, 9)
+                 LEFT JOIN area c ON c.code = substr(r.code, 1, 6) ORDER BY r.code",
+            )?;
+            report.visits = export_query(
+                c,
+                dir,
+                "visits.csv",
+                VISIT_COLS,
+                &format!("SELECT {} FROM visit ORDER BY visit_id", VISIT_COLS.join(", ")),
+            )?;
+            report.facilities = export_query(
+                c,
+                dir,
+                "facilities.csv",
+                FACILITY_COLS,
+                &format!("SELECT {} FROM facility ORDER BY visit_id, facility_id", FACILITY_COLS.join(", ")),
+            )?;
+            report.farms = export_query(
+                c,
+                dir,
+                "farms.csv",
+                FARM_COLS,
+                &format!("SELECT {} FROM farm ORDER BY visit_id, farm_id", FARM_COLS.join(", ")),
+            )?;
+            report.water_bodies = export_query(
+                c,
+                dir,
+                "water_bodies.csv",
+                WATER_COLS,
+                &format!("SELECT {} FROM water_body ORDER BY visit_id, water_id", WATER_COLS.join(", ")),
+            )?;
+            Ok(())
+        })();
+        c.execute_batch("COMMIT")?;
+        result.map(|_| report)
+    }
+}
+
+/// What an export wrote.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ExportReport {
+    pub villages: u64,
+    pub visits: u64,
+    pub facilities: u64,
+    pub farms: u64,
+    pub water_bodies: u64,
+}
+
+/// Streams a query into `dir/file`, through a temporary file renamed at the end.
+fn export_query(conn: &Connection, dir: &Path, file: &str, header: &[&str], sql: &str) -> Result<u64> {
+    let path = dir.join(file);
+    let tmp = dir.join(format!(".{file}.tmp"));
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp).with_context(|| tmp.display().to_string())?);
+    out.write_all("\u{feff}".as_bytes())?;
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(header)?;
+    let mut st = conn.prepare(sql)?;
+    let n = st.column_count();
+    let mut rows = st.query([])?;
+    let mut count = 0;
+    let mut rec: Vec<String> = Vec::with_capacity(n);
+    while let Some(row) = rows.next()? {
+        rec.clear();
+        for i in 0..n {
+            rec.push(match row.get_ref(i)? {
+                rusqlite::types::ValueRef::Null => String::new(),
+                rusqlite::types::ValueRef::Integer(v) => v.to_string(),
+                rusqlite::types::ValueRef::Real(v) => v.to_string(),
+                rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                rusqlite::types::ValueRef::Blob(_) => String::new(),
+            });
+        }
+        w.write_record(&rec)?;
+        count += 1;
+    }
+    let out = w.into_inner().map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    out.into_inner().map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?.sync_all()?;
+    std::fs::rename(&tmp, &path).with_context(|| path.display().to_string())?;
+    Ok(count)
+}

@@ -1,0 +1,281 @@
+//! The revision graph (DESIGN.md "Storage"): immutable revisions, heads, the
+//! deterministic winner, and the current tables materialised from it.
+
+use anyhow::{Context, Result};
+use rusqlite::{Connection, OptionalExtension, params};
+use sha2::{Digest, Sha256};
+
+use super::Store;
+use crate::domain::{Facility, Farm, VisitData};
+
+/// A revision as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Revision {
+    pub rev_id: String,
+    pub visit_id: String,
+    pub parents: Vec<String>,
+    pub payload: String,
+    pub deleted: bool,
+    pub hlc: String,
+    pub device: String,
+    pub author: String,
+}
+
+/// The content hash that names a revision: identical edits made on two
+/// devices get the same id and converge.
+pub fn revision_id(visit_id: &str, parents: &[String], payload: &str, deleted: bool) -> String {
+    let mut sorted = parents.to_vec();
+    sorted.sort();
+    let mut h = Sha256::new();
+    for part in [visit_id, &sorted.join(","), payload, if deleted { "1" } else { "0" }] {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part.as_bytes());
+    }
+    let digest = h.finalize();
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Formats a hybrid logical clock stamp so that text order is time order.
+pub fn format_hlc(wall_ms: i64, counter: i64) -> String {
+    format!("{wall_ms:013}.{counter:05}")
+}
+
+fn parse_hlc(s: &str) -> (i64, i64) {
+    let (w, c) = s.split_once('.').unwrap_or((s, "0"));
+    (w.parse().unwrap_or(0), c.parse().unwrap_or(0))
+}
+
+/// Issues the next clock stamp: never behind the wall clock, never behind
+/// any stamp this database has seen.
+pub fn next_hlc(conn: &Connection) -> Result<String> {
+    let last: Option<String> =
+        conn.query_row("SELECT value FROM meta WHERE key = 'hlc'", [], |r| r.get(0)).optional()?;
+    let (lw, lc) = last.as_deref().map(parse_hlc).unwrap_or((0, 0));
+    let now = chrono::Utc::now().timestamp_millis();
+    let stamp = if now > lw { format_hlc(now, 0) } else { format_hlc(lw, lc + 1) };
+    observe_hlc(conn, &stamp)?;
+    Ok(stamp)
+}
+
+/// Moves the clock forward to a stamp seen elsewhere (on merge).
+pub fn observe_hlc(conn: &Connection, stamp: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('hlc', ?1)
+         ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)",
+        [stamp],
+    )?;
+    Ok(())
+}
+
+/// Inserts a revision and its parent edges; false when it was already there.
+pub fn insert_revision(conn: &Connection, r: &Revision) -> Result<bool> {
+    let parents = serde_json::to_string(&r.parents)?;
+    let n = conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO revision (rev_id, visit_id, parents, payload, deleted, hlc, device, author)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?
+        .execute(params![r.rev_id, r.visit_id, parents, r.payload, r.deleted, r.hlc, r.device, r.author])?;
+    if n == 0 {
+        return Ok(false);
+    }
+    let mut edge = conn.prepare_cached("INSERT OR IGNORE INTO revision_parent (parent_id, rev_id) VALUES (?1, ?2)")?;
+    for p in &r.parents {
+        edge.execute(params![p, r.rev_id])?;
+    }
+    Ok(true)
+}
+
+/// The heads of a visit, winner first (highest clock stamp, then revision id).
+pub fn heads(conn: &Connection, visit_id: &str) -> Result<Vec<Revision>> {
+    let mut st = conn.prepare_cached(
+        "SELECT r.rev_id, r.visit_id, r.parents, r.payload, r.deleted, r.hlc, r.device, r.author
+         FROM head h JOIN revision r ON r.rev_id = h.rev_id
+         WHERE h.visit_id = ?1 ORDER BY r.hlc DESC, r.rev_id DESC",
+    )?;
+    let rows = st.query_map([visit_id], row_to_revision)?;
+    rows.map(|r| r.map_err(Into::into)).collect()
+}
+
+pub fn row_to_revision(r: &rusqlite::Row) -> rusqlite::Result<Revision> {
+    let parents: String = r.get(2)?;
+    Ok(Revision {
+        rev_id: r.get(0)?,
+        visit_id: r.get(1)?,
+        parents: serde_json::from_str(&parents).unwrap_or_default(),
+        payload: r.get(3)?,
+        deleted: r.get(4)?,
+        hlc: r.get(5)?,
+        device: r.get(6)?,
+        author: r.get(7)?,
+    })
+}
+
+/// Recomputes the heads of a visit from its revisions and materialises the
+/// winner into the current tables.
+pub fn refresh_visit(conn: &Connection, visit_id: &str) -> Result<()> {
+    conn.prepare_cached("DELETE FROM head WHERE visit_id = ?1")?.execute([visit_id])?;
+    conn.prepare_cached(
+        "INSERT INTO head (visit_id, rev_id)
+         SELECT r.visit_id, r.rev_id FROM revision r
+         WHERE r.visit_id = ?1
+           AND NOT EXISTS (SELECT 1 FROM revision_parent p WHERE p.parent_id = r.rev_id)",
+    )?
+    .execute([visit_id])?;
+    let winner = heads(conn, visit_id)?.into_iter().next();
+    materialise(conn, visit_id, winner.as_ref())
+}
+
+/// Replaces the current rows of a visit with those of `winner` (none when
+/// deleted or absent).
+pub fn materialise(conn: &Connection, visit_id: &str, winner: Option<&Revision>) -> Result<()> {
+    for table in ["visit", "facility", "farm", "water_body"] {
+        conn.prepare_cached(&format!("DELETE FROM {table} WHERE visit_id = ?1"))?.execute([visit_id])?;
+    }
+    let Some(rev) = winner.filter(|r| !r.deleted) else { return Ok(()) };
+    let data: VisitData = serde_json::from_str(&rev.payload)
+        .with_context(|| format!("revision {} of visit {visit_id} has an unreadable payload", rev.rev_id))?;
+    write_current(conn, visit_id, &rev.rev_id, &data)
+}
+
+fn write_current(conn: &Connection, visit_id: &str, rev_id: &str, v: &VisitData) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO visit (visit_id, rev_id, village_code, survey_date, surveyor, households, hh_sewer, hh_reuse,
+                            hh_controlled, natural_villages, nv_garbage_covered, notes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?
+    .execute(params![
+        visit_id,
+        rev_id,
+        v.village_code,
+        v.survey_date,
+        v.surveyor,
+        v.households,
+        v.hh_sewer,
+        v.hh_reuse,
+        v.hh_controlled,
+        v.natural_villages,
+        v.nv_garbage_covered,
+        v.notes
+    ])?;
+    let mut st = conn.prepare_cached(
+        "INSERT INTO facility (visit_id, facility_id, kind, households_served, status, capacity_m3_d)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for Facility { facility_id, kind, households_served, status, capacity_m3_d } in &v.facilities {
+        st.execute(params![visit_id, facility_id, kind.code(), households_served, status.code(), capacity_m3_d])?;
+    }
+    let mut st = conn.prepare_cached(
+        "INSERT INTO farm (visit_id, farm_id, name, species, head_on_hand, annual_out, manure_t, utilized_pct,
+                           facility_equipped)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    for Farm { farm_id, name, species, head_on_hand, annual_out, manure_t, utilized_pct, facility_equipped } in &v.farms
+    {
+        st.execute(params![
+            visit_id,
+            farm_id,
+            name,
+            species.code(),
+            head_on_hand,
+            annual_out,
+            manure_t,
+            utilized_pct,
+            facility_equipped
+        ])?;
+    }
+    let mut st = conn.prepare_cached(
+        "INSERT INTO water_body (visit_id, water_id, name, kind, area_m2, length_m, depth_cm, transparency_cm,
+                                 do_mg_l, nh3n_mg_l, listed, status)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?;
+    for w in &v.water_bodies {
+        st.execute(params![
+            visit_id,
+            w.water_id,
+            w.name,
+            w.kind.code(),
+            w.area_m2,
+            w.length_m,
+            w.depth_cm,
+            w.transparency_cm,
+            w.do_mg_l,
+            w.nh3n_mg_l,
+            w.listed.code(),
+            w.status.code()
+        ])?;
+    }
+    Ok(())
+}
+
+/// What saving a visit did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Saved {
+    /// A new visit.
+    New,
+    /// A new revision of an existing visit.
+    Changed,
+    /// The content equals the current winner: nothing written.
+    Unchanged,
+}
+
+/// Saves a visit (or its deletion, `data = None`) as a new revision on top of
+/// the current winner, inside the caller's transaction. Writing the same
+/// content again writes nothing.
+pub fn save(conn: &Connection, device: &str, author: &str, visit_id: &str, data: Option<&VisitData>) -> Result<Saved> {
+    let heads = heads(conn, visit_id)?;
+    let payload = data.map(VisitData::canonical_json).unwrap_or_default();
+    let deleted = data.is_none();
+    if let Some(w) = heads.first()
+        && w.deleted == deleted
+        && w.payload == payload
+    {
+        return Ok(Saved::Unchanged);
+    }
+    if heads.is_empty() && deleted {
+        return Ok(Saved::Unchanged);
+    }
+    let parents: Vec<String> = heads.first().map(|w| vec![w.rev_id.clone()]).unwrap_or_default();
+    let rev = Revision {
+        rev_id: revision_id(visit_id, &parents, &payload, deleted),
+        visit_id: visit_id.to_string(),
+        parents,
+        payload,
+        deleted,
+        hlc: next_hlc(conn)?,
+        device: device.to_string(),
+        author: author.to_string(),
+    };
+    insert_revision(conn, &rev)?;
+    refresh_visit(conn, visit_id)?;
+    Ok(if heads.is_empty() { Saved::New } else { Saved::Changed })
+}
+
+impl Store {
+    /// Saves one visit in its own transaction (the form's Ctrl-S).
+    pub fn save_visit(&mut self, author: &str, visit_id: &str, data: Option<&VisitData>) -> Result<Saved> {
+        let device = self.device().to_string();
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let saved = save(&tx, &device, author, visit_id, data)?;
+        tx.commit()?;
+        Ok(saved)
+    }
+
+    /// Throws away the current tables and heads and builds them again from
+    /// the revisions.
+    pub fn rebuild_current(&mut self) -> Result<()> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute_batch(
+            "DELETE FROM head; DELETE FROM visit; DELETE FROM facility; DELETE FROM farm; DELETE FROM water_body;",
+        )?;
+        let ids: Vec<String> = {
+            let mut st = tx.prepare("SELECT DISTINCT visit_id FROM revision ORDER BY visit_id")?;
+            st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
+        };
+        for id in ids {
+            refresh_visit(&tx, &id)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}

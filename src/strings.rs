@@ -1,0 +1,86 @@
+//! Every message a person reads, in Chinese (the default) and English.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use crate::domain::validate::Reason;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Zh,
+    En,
+}
+
+static CLI_LANG: AtomicU8 = AtomicU8::new(0);
+
+/// Sets the language of command-line messages.
+pub fn set_lang(lang: Lang) {
+    CLI_LANG.store(lang as u8, Ordering::Relaxed);
+}
+
+/// The language of command-line messages.
+pub fn lang() -> Lang {
+    if CLI_LANG.load(Ordering::Relaxed) == Lang::En as u8 { Lang::En } else { Lang::Zh }
+}
+
+/// Picks the text of the current command-line language.
+pub fn t(zh: &'static str, en: &'static str) -> &'static str {
+    pick(lang(), zh, en)
+}
+
+pub fn pick(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
+    match lang {
+        Lang::Zh => zh,
+        Lang::En => en,
+    }
+}
+
+impl Reason {
+    pub fn message(&self, lang: Lang) -> String {
+        use Reason::*;
+        let zh = lang == Lang::Zh;
+        match self {
+            Required => pick(lang, "必填", "is required").into(),
+            NotInteger => pick(lang, "应为整数", "is not a whole number").into(),
+            NotNumber => pick(lang, "应为数字", "is not a number").into(),
+            Negative => pick(lang, "不能为负数", "must not be negative").into(),
+            BadDate => pick(lang, "日期格式应为 YYYY-MM-DD", "is not a date of the form YYYY-MM-DD").into(),
+            FutureDate => pick(lang, "日期不能晚于今天", "is after today").into(),
+            TooLong(n) if zh => format!("不能超过 {n} 个字符"),
+            TooLong(n) => format!("is longer than {n} characters"),
+            BadEnum(expected) if zh => format!("取值应为：{expected}"),
+            BadEnum(expected) => format!("must be one of: {expected}"),
+            BadBool => {
+                pick(lang, "应为 1/0、true/false、yes/no 或 是/否", "must be 1/0, true/false, yes/no or 是/否").into()
+            }
+            BadCode => pick(lang, "应为 12 位统计用区划代码", "is not a 12-digit division code").into(),
+            UnknownVillage => pick(lang, "不在名录中", "is not in the roster").into(),
+            NotAVillage => pick(lang, "是社区，不是行政村", "is a community, not an administrative village").into(),
+            HouseholdsExceeded { sum, households } if zh => {
+                format!("纳管、资源化利用、管控户数与设施服务户数之和 {sum} 超过常住户数 {households}")
+            }
+            HouseholdsExceeded { sum, households } => format!(
+                "hh_sewer + hh_reuse + hh_controlled + households served by facilities = {sum}, more than the {households} households"
+            ),
+            CoveredExceedsNatural { covered, natural } if zh => {
+                format!("垃圾收运覆盖自然村数 {covered} 超过自然村数 {natural}")
+            }
+            CoveredExceedsNatural { covered, natural } => {
+                format!("{covered} covered natural villages, more than the {natural} natural villages")
+            }
+            PercentRange => pick(lang, "应在 0 到 100 之间", "must be between 0 and 100").into(),
+            ManureRequired => {
+                pick(lang, "该畜种没有排泄系数，必须填写实测粪污量", "is required for a species without coefficients")
+                    .into()
+            }
+            DuplicateId => pick(lang, "编号在本次调查中重复", "appears twice in the same visit").into(),
+            UnknownColumn => pick(lang, "未知的列", "is not a known column").into(),
+            MissingColumn => pick(lang, "缺少此列", "column is missing").into(),
+            DuplicateColumn => pick(lang, "列重复", "column appears twice").into(),
+            UnknownVisit => pick(lang, "在 visits.csv 中找不到此调查", "names no visit of visits.csv").into(),
+            DuplicateVisit => pick(lang, "调查编号重复", "appears twice in visits.csv").into(),
+            Csv(e) if zh => format!("CSV 格式错误：{e}"),
+            Csv(e) => format!("malformed CSV: {e}"),
+        }
+    }
+}
