@@ -106,6 +106,9 @@ pub enum Command {
         fraction: f64,
         out_dir: PathBuf,
     },
+    /// The supervisor dashboard alone, until the terminal UI hosts it
+    #[command(hide = true)]
+    Dashboard,
     /// For the crash test: saves random visits one transaction each and
     /// prints `saved VISIT_ID REV_ID` after each commit.
     #[command(hide = true)]
@@ -277,6 +280,12 @@ fn run(cli: Cli) -> Result<()> {
                 Format::Csv => print!("{}", report::summary::to_csv(&s, lang)?),
                 Format::Table => print!("{}", report::summary::to_table(&s, lang)),
             }
+        }
+        Command::Dashboard => {
+            let settings = settings(&cli, None, &[])?;
+            let store = open(&cli)?;
+            let today = chrono::Local::now().date_naive();
+            crate::tui::supervisor::run_standalone(&store, settings, strings::lang(), today)?;
         }
         Command::SaveLoop { seed, count } => {
             let mut store = open(&cli)?;
