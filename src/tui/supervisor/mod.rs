@@ -380,16 +380,17 @@ impl Supervisor {
                 ("q", s::k_quit(l)),
             ];
         }
+        // Most used first: a narrow key bar cuts from the end, and ? lists all.
         vec![
             ("↑↓", s::k_move(l)),
             ("Enter", s::k_drill(l)),
             ("Esc", s::k_back(l)),
+            ("?", s::k_help(l)),
             ("s", s::k_sort(l)),
+            ("t", s::k_trend(l)),
+            ("d", s::k_date(l)),
             ("r", s::k_reverse(l)),
             ("b", s::k_below(l)),
-            ("d", s::k_date(l)),
-            ("t", s::k_trend(l)),
-            ("?", s::k_help(l)),
             ("q", s::k_quit(l)),
         ]
     }
