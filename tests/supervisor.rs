@@ -333,3 +333,35 @@ fn snapshots_of_every_screen() {
         }
     }
 }
+
+#[test]
+fn open_conflicts_are_counted_per_area() {
+    let (_d, store) = fixture();
+    let s = sup(&store, Lang::Zh);
+    assert!(s.page().rows().all(|r| s.page().conflicts_of(&r.code) == Some(0)));
+    // A second head for one visit in 攸县 (430223) is an open conflict there.
+    let visit: String = store
+        .conn
+        .query_row("SELECT visit_id FROM visit WHERE village_code LIKE '430223%' ORDER BY visit_id LIMIT 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    store.conn.execute("INSERT INTO head (visit_id, rev_id) VALUES (?1, 'other-head')", [&visit]).unwrap();
+    let mut s = sup(&store, Lang::Zh);
+    assert_eq!(s.page().conflicts_of("430223"), Some(1));
+    assert_eq!(s.page().conflicts_of("430224"), Some(0));
+    // Sorting by the conflict column (descending by default) puts it first.
+    while s.sort.column != SortColumn::Conflicts {
+        press(&mut s, &store, KeyCode::Char('s'));
+    }
+    assert_eq!(s.page().rows().next().unwrap().code, "430223");
+    // Inside the county, the township of that village carries it.
+    press(&mut s, &store, KeyCode::Home);
+    press(&mut s, &store, KeyCode::Enter);
+    let village: String =
+        store.conn.query_row("SELECT village_code FROM visit WHERE visit_id = ?1", [&visit], |r| r.get(0)).unwrap();
+    assert_eq!(s.page().conflicts_of(&village[..9]), Some(1));
+    // Without a counter the column says it does not know.
+    let s = Supervisor::with_conflicts(&store, Settings::default(), Lang::Zh, today(), None).unwrap();
+    assert_eq!(s.page().conflicts_of("430223"), None);
+}

@@ -112,10 +112,11 @@ pub fn top_level(store: &Store) -> Result<Level> {
 impl Supervisor {
     /// The dashboard at the top level, as of `today`.
     pub fn new(store: &Store, settings: Settings, lang: Lang, today: NaiveDate) -> Result<Self> {
-        Self::with_conflicts(store, settings, lang, today, None)
+        Self::with_conflicts(store, settings, lang, today, Some(Box::new(dashboard::open_conflicts_by_area)))
     }
 
-    /// As [`Supervisor::new`], with a counter of open conflicts per area.
+    /// As [`Supervisor::new`], with another counter of open conflicts per
+    /// area (None: the column shows "—").
     pub fn with_conflicts(
         store: &Store,
         settings: Settings,
