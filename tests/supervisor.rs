@@ -220,15 +220,37 @@ fn changing_the_as_of_date_recomputes_every_open_level() {
     assert!(s.date_input.is_none());
     assert_eq!(s.as_of, "2024-06-30");
     assert_eq!(s.page().summary, store.summary("2024-06-30", Level::Township, Some(&county), &settings).unwrap());
-    assert_eq!(s.pages[0].summary, store.summary("2024-06-30", Level::County, None, &settings).unwrap());
-    assert_ne!(s.pages[0].summary.total, store.summary(AS_OF, Level::County, None, &settings).unwrap().total);
     assert_eq!(s.page().selected_row().unwrap().code, township, "selection kept");
+    // Back up, the county level shows the new date's figures too.
+    press(&mut s, &store, KeyCode::Esc);
+    assert_eq!(s.page().summary, store.summary("2024-06-30", Level::County, None, &settings).unwrap());
+    assert_ne!(s.page().summary.total, store.summary(AS_OF, Level::County, None, &settings).unwrap().total);
+    assert_eq!(s.page().selected_row().unwrap().code, county, "selection kept");
+    // A visit list and a trend opened over a level follow the date as well.
+    keys(&mut s, &store, &[KeyCode::Enter, KeyCode::Enter, KeyCode::Enter, KeyCode::Char('t')]);
+    let village = s.visits.as_ref().unwrap().code.clone();
+    press(&mut s, &store, KeyCode::Char('d'));
+    keys(&mut s, &store, &[KeyCode::Backspace; 10]);
+    type_text(&mut s, &store, "2023-06-30");
+    press(&mut s, &store, KeyCode::Enter);
+    let t = s.trend.as_ref().unwrap();
+    assert_eq!(t.as_of, "2023-06-30");
+    assert!(t.points.iter().all(|p| p.date.to_string().as_str() <= "2023-06-30"));
+    press(&mut s, &store, KeyCode::Esc);
+    let v = s.visits.as_ref().unwrap();
+    assert_eq!(v.code, village);
+    assert!(v.rows.iter().all(|r| (r.standing == Standing::After) == (r.survey_date.as_str() > "2023-06-30")));
+    keys(&mut s, &store, &[KeyCode::Esc, KeyCode::Esc]);
+    assert_eq!(s.page().summary, store.summary("2023-06-30", Level::Township, Some(&county), &settings).unwrap());
+    press(&mut s, &store, KeyCode::Esc);
+    assert_eq!(s.page().summary, store.summary("2023-06-30", Level::County, None, &settings).unwrap());
 
     // Esc cancels without change.
     press(&mut s, &store, KeyCode::Char('d'));
     type_text(&mut s, &store, "1");
     press(&mut s, &store, KeyCode::Esc);
-    assert_eq!(s.as_of, "2024-06-30");
+    assert_eq!(s.as_of, "2023-06-30");
+    assert!(s.date_input.is_none());
 }
 
 #[test]

@@ -146,6 +146,12 @@ impl Supervisor {
         self.pages.last().expect("never empty")
     }
 
+    /// Selects the `i`-th row shown.
+    pub fn page_select(&mut self, i: usize) {
+        let p = self.page_mut();
+        p.selected = i.min(p.order.len().saturating_sub(1));
+    }
+
     fn page_mut(&mut self) -> &mut Page {
         self.pages.last_mut().expect("never empty")
     }
@@ -224,6 +230,7 @@ impl Supervisor {
                 } else {
                     return Ok(Outcome::Ignored);
                 }
+                self.refresh(store)?;
             }
             Msg::NextSort | Msg::PrevSort => {
                 self.sort.column = self.sort.column.step(msg == Msg::NextSort);
@@ -317,14 +324,35 @@ impl Supervisor {
         Ok(())
     }
 
-    /// Recomputes every open view as of `date`, keeping the selections.
+    /// Moves the as-of date. Only the view shown is recomputed now; the levels
+    /// beneath it are recomputed when they are shown again (each is one
+    /// summary query, and at national scale the top level is the dearest).
     pub fn set_as_of(&mut self, date: &str, store: &Store) -> Result<()> {
         self.as_of = date.to_string();
-        let mut pages = Vec::with_capacity(self.pages.len());
-        for old in &self.pages {
+        self.refresh(store)
+    }
+
+    /// Recomputes the view shown if it was computed as of another date,
+    /// keeping sort, selection and the trend's indicator.
+    fn refresh(&mut self, store: &Store) -> Result<()> {
+        let date = self.as_of.clone();
+        if let Some(t) = &self.trend {
+            if t.as_of != date {
+                let mut nt = Trend::load(store, t.level, &t.code, &t.name, &date, &self.settings)?;
+                nt.indicator = t.indicator;
+                self.trend = Some(nt);
+            }
+        } else if let Some(v) = &self.visits {
+            if v.as_of != date {
+                let mut nv = Visits::load(store, &v.code, &v.name, &date)?;
+                nv.selected = v.selected.min(nv.rows.len().saturating_sub(1));
+                self.visits = Some(nv);
+            }
+        } else if self.page().summary.as_of != date {
+            let old = self.page();
             let mut p = Page::load(
                 store,
-                date,
+                &date,
                 old.level,
                 old.within.clone(),
                 old.parent_name.clone(),
@@ -335,20 +363,7 @@ impl Supervisor {
             if let Some(r) = old.selected_row() {
                 p.select_code(&r.code);
             }
-            pages.push(p);
-        }
-        self.pages = pages;
-        if let Some(v) = &self.visits {
-            let selected = v.selected;
-            let mut nv = Visits::load(store, &v.code.clone(), &v.name.clone(), date)?;
-            nv.selected = selected.min(nv.rows.len().saturating_sub(1));
-            self.visits = Some(nv);
-        }
-        if let Some(t) = &self.trend {
-            let indicator = t.indicator;
-            let mut nt = Trend::load(store, t.level, &t.code.clone(), &t.name.clone(), date, &self.settings)?;
-            nt.indicator = indicator;
-            self.trend = Some(nt);
+            *self.page_mut() = p;
         }
         Ok(())
     }

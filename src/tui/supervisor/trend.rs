@@ -54,6 +54,8 @@ impl Point {
 }
 
 pub struct Trend {
+    /// The date of the last point.
+    pub as_of: String,
     pub level: Level,
     pub code: String,
     pub name: String,
@@ -87,7 +89,14 @@ impl Trend {
             let sum = store.summary(&date.format("%Y-%m-%d").to_string(), level, Some(code), settings)?;
             points.push(Point { date, rates: sum.total.rates() });
         }
-        Ok(Trend { level, code: code.to_string(), name: name.to_string(), points, indicator: 0 })
+        Ok(Trend {
+            as_of: as_of.to_string(),
+            level,
+            code: code.to_string(),
+            name: name.to_string(),
+            points,
+            indicator: 0,
+        })
     }
 
     pub fn indicator(&self) -> Indicator {

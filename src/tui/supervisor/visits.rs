@@ -39,6 +39,8 @@ pub struct VisitRow {
 }
 
 pub struct Visits {
+    /// The date the standings were computed as of.
+    pub as_of: String,
     pub code: String,
     pub name: String,
     pub rows: Vec<VisitRow>,
@@ -81,7 +83,7 @@ impl Visits {
                 Standing::Counting
             };
         }
-        Ok(Visits { code: code.to_string(), name: name.to_string(), rows, selected: 0 })
+        Ok(Visits { as_of: as_of.to_string(), code: code.to_string(), name: name.to_string(), rows, selected: 0 })
     }
 
     pub fn move_by(&mut self, delta: isize) {
