@@ -322,6 +322,20 @@ fn screens(store: &Store, lang: Lang) -> Vec<(&'static str, Supervisor)> {
     keys(&mut v, store, &[KeyCode::Down; 5]);
     keys(&mut v, store, &[KeyCode::Enter, KeyCode::Enter]);
     out.push(("villages", v));
+    // A long list scrolled to its end: header and total stay on top.
+    let mut long = sup(store, lang);
+    keys(&mut long, store, &[KeyCode::Down; 5]);
+    keys(&mut long, store, &[KeyCode::Enter]);
+    let most = long
+        .page()
+        .rows()
+        .enumerate()
+        .max_by_key(|(_, r)| (r.figures.villages, std::cmp::Reverse(r.code.clone())))
+        .unwrap()
+        .0;
+    long.page_select(most);
+    keys(&mut long, store, &[KeyCode::Enter, KeyCode::End]);
+    out.push(("villages_scrolled", long));
     let mut vis = sup(store, lang);
     keys(&mut vis, store, &[KeyCode::Down; 5]);
     keys(&mut vis, store, &[KeyCode::Enter, KeyCode::Enter, KeyCode::Enter]);
@@ -386,4 +400,31 @@ fn open_conflicts_are_counted_per_area() {
     // Without a counter the column says it does not know.
     let s = Supervisor::with_conflicts(&store, Settings::default(), Lang::Zh, today(), None).unwrap();
     assert_eq!(s.page().conflicts_of("430223"), None);
+}
+
+#[test]
+fn the_top_level_is_the_coarsest_with_more_than_one_area() {
+    let (_d, store) = fixture();
+    let add = |code: &str| {
+        store.conn.execute("INSERT INTO roster (code, name, is_village) VALUES (?1, '某村', 1)", [code]).unwrap();
+    };
+    // Another city of Hunan: the dashboard opens on cities.
+    add("430381001201");
+    assert_eq!(sup(&store, Lang::Zh).page().level, Level::City);
+    // A village of Shandong: on provinces, named (the roster names none).
+    add("370781001201");
+    let mut s = sup(&store, Lang::Zh);
+    assert_eq!(s.page().level, Level::Province);
+    let names: Vec<String> =
+        s.page().rows().map(|r| ruralsan::tui::supervisor::dashboard::area_name(r, Lang::Zh)).collect();
+    assert_eq!(names, ["山东省", "湖南省"]);
+    assert_eq!(s.page().summary, store.summary(AS_OF, Level::Province, None, &Settings::default()).unwrap());
+    // Province → city → county → township.
+    keys(&mut s, &store, &[KeyCode::Down, KeyCode::Enter]);
+    assert_eq!((s.page().level, s.page().within.as_deref()), (Level::City, Some("43")));
+    keys(&mut s, &store, &[KeyCode::Enter]);
+    assert_eq!((s.page().level, s.page().within.as_deref()), (Level::County, Some("4302")));
+    let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    term.draw(|f| draw_standalone(&s, f)).unwrap();
+    assert!(term.backend().to_string().contains("全部 › 湖南省 › 4302"), "{}", term.backend());
 }

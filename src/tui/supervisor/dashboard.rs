@@ -9,7 +9,9 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, LineGauge, Paragraph, Row, StatefulWidget, Table, TableState, Widget};
+use ratatui::widgets::{
+    Block, Borders, Cell, HighlightSpacing, LineGauge, Paragraph, Row, StatefulWidget, Table, TableState, Widget,
+};
 
 use super::text::{bar, fit, gauge_ratio, width};
 use crate::domain::Level;
@@ -233,6 +235,15 @@ impl Page {
     }
 }
 
+/// The name to show for an area: the roster's, or for a province (which the
+/// roster does not name) its well-known name.
+pub fn area_name(row: &AreaRow, lang: Lang) -> String {
+    match row.level {
+        Level::Province => s::province_name(&row.code, lang).map_or_else(|| row.name.clone(), str::to_string),
+        _ => row.name.clone(),
+    }
+}
+
 /// The styles of met and missed figures (the ✓/✗ marks carry the same meaning).
 pub fn mark(rate: Option<f64>, target: f64) -> (&'static str, Style) {
     match rate {
@@ -316,24 +327,32 @@ pub fn draw_table(page: &Page, sort: &Sort, lang: Lang, area: Rect, buf: &mut Bu
         Row::new(cells)
     };
     let total_conf = page.conflicts.as_ref().map_or("—".to_string(), |m| m.values().sum::<i64>().to_string());
-    let mut rows = vec![
-        row_of("", s::total(lang), &page.summary.total, total_conf)
-            .style(Style::default().add_modifier(Modifier::BOLD)),
-    ];
-    rows.extend(page.rows().map(|a| row_of(&a.code, &a.name, &a.figures, conflicts(&a.code))));
+    let total = row_of("", s::total(lang), &page.summary.total, total_conf)
+        .style(Style::default().add_modifier(Modifier::BOLD));
+    let rows: Vec<Row> =
+        page.rows().map(|a| row_of(&a.code, &area_name(a, lang), &a.figures, conflicts(&a.code))).collect();
 
-    let table = Table::new(rows, widths)
+    // Header and total stay put while the areas scroll beneath them; both
+    // tables reserve the selection column so their columns line up.
+    let [top, rest] = Layout::vertical([Constraint::Length(2), Constraint::Fill(1)]).areas(area);
+    let head = Table::new(vec![total], widths.clone())
         .header(Row::new(header).style(Style::default().add_modifier(Modifier::BOLD | Modifier::UNDERLINED)))
         .column_spacing(1)
+        .highlight_spacing(HighlightSpacing::Always)
+        .highlight_symbol("▶ ");
+    Widget::render(head, top, buf);
+    let table = Table::new(rows, widths)
+        .column_spacing(1)
+        .highlight_spacing(HighlightSpacing::Always)
         .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED))
         .highlight_symbol("▶ ");
     let mut state = TableState::default();
     if !page.order.is_empty() {
-        state.select(Some(page.selected + 1));
+        state.select(Some(page.selected));
     }
-    StatefulWidget::render(table, area, buf, &mut state);
-    if page.order.is_empty() && area.height > 3 {
-        let msg = Rect { y: area.y + 3, height: 1, ..area };
+    StatefulWidget::render(table, rest, buf, &mut state);
+    if page.order.is_empty() && rest.height > 1 {
+        let msg = Rect { y: rest.y + 1, height: 1, ..rest };
         Paragraph::new(s::empty(lang)).style(Style::default().fg(Color::DarkGray)).render(msg, buf);
     }
 }

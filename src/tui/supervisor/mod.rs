@@ -292,7 +292,7 @@ impl Supervisor {
     fn drill(&mut self, store: &Store) -> Result<()> {
         let page = self.page();
         let Some(row) = page.selected_row() else { return Ok(()) };
-        let (code, name) = (row.code.clone(), row.name.clone());
+        let (code, name) = (row.code.clone(), dashboard::area_name(row, self.lang));
         match page.level.child() {
             Some(child) => {
                 let mut p = Page::load(
@@ -316,7 +316,7 @@ impl Supervisor {
         let (level, code, name) = match &self.visits {
             Some(v) => (Level::Village, v.code.clone(), v.name.clone()),
             None => match self.page().selected_row() {
-                Some(r) => (r.level, r.code.clone(), r.name.clone()),
+                Some(r) => (r.level, r.code.clone(), dashboard::area_name(r, self.lang)),
                 None => return Ok(()),
             },
         };
@@ -496,10 +496,10 @@ impl Widget for &Supervisor {
             dashboard::draw_table(page, &self.sort, l, table, buf);
             if detail_h > 0 {
                 let (name, figures) = match page.selected_row() {
-                    Some(r) => (r.name.as_str(), &r.figures),
-                    None => (s::total(l), &page.summary.total),
+                    Some(r) => (dashboard::area_name(r, l), &r.figures),
+                    None => (s::total(l).to_string(), &page.summary.total),
                 };
-                dashboard::draw_detail(name, figures, &self.settings, l, detail, buf);
+                dashboard::draw_detail(&name, figures, &self.settings, l, detail, buf);
             }
         }
         if let Some(input) = &self.date_input {
