@@ -242,3 +242,12 @@ fn rebuilding_the_current_tables_from_revisions_gives_identical_tables() {
     s.rebuild_current().unwrap();
     assert_eq!(dump(&s), before);
 }
+
+#[test]
+fn a_cell_that_does_not_parse_is_reported_once_without_follow_on_complaints() {
+    let mut s = store();
+    let problems = refusal(&mut s, mutated("visits.csv", ",100,", ",1x0,").path());
+    assert_eq!(problems, ["visits.csv:2: households: is not a whole number"]);
+    let problems = refusal(&mut s, mutated("facilities.csv", ",20,", ",2o,").path());
+    assert_eq!(problems, ["facilities.csv:2: households_served: is not a whole number"]);
+}
