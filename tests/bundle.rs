@@ -251,3 +251,14 @@ fn a_cell_that_does_not_parse_is_reported_once_without_follow_on_complaints() {
     let problems = refusal(&mut s, mutated("facilities.csv", ",20,", ",2o,").path());
     assert_eq!(problems, ["facilities.csv:2: households_served: is not a whole number"]);
 }
+
+/// Found by the fuzzer: a lone CR ends a CSV record without starting a new
+/// line, so two child rows of one visit can share a line number.
+#[test]
+fn rows_separated_by_a_lone_carriage_return_both_import() {
+    let mut s = store();
+    let dir = mutated("facilities.csv", "12.5\n", "12.5\rv1,f2,decentral,0,idle,\n");
+    let r = s.import_bundle(dir.path(), false).unwrap();
+    assert_eq!(r.facilities, 2);
+    assert_eq!(count(&s, "facility"), 2);
+}

@@ -185,8 +185,9 @@ impl RowReader<'_> {
 const STAGING: &str = "
 CREATE TEMP TABLE IF NOT EXISTS s_visit (visit_id TEXT PRIMARY KEY, line INTEGER NOT NULL, village_code TEXT NOT NULL,
   bad TEXT NOT NULL, data TEXT NOT NULL) WITHOUT ROWID;
-CREATE TEMP TABLE IF NOT EXISTS s_child (visit_id TEXT NOT NULL, kind INTEGER NOT NULL, line INTEGER NOT NULL,
-  bad TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (visit_id, kind, line)) WITHOUT ROWID;
+-- seq, not line, keys a child row: a lone CR ends a record without starting a new line.
+CREATE TEMP TABLE IF NOT EXISTS s_child (visit_id TEXT NOT NULL, kind INTEGER NOT NULL, seq INTEGER NOT NULL,
+  line INTEGER NOT NULL, bad TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (visit_id, kind, seq)) WITHOUT ROWID;
 DELETE FROM s_visit; DELETE FROM s_child;
 ";
 
@@ -249,8 +250,9 @@ fn stage_children(conn: &Connection, dir: &Path, kind: i64, problems: &mut Probl
         return Ok(());
     };
     let mut known = conn.prepare_cached("SELECT 1 FROM s_visit WHERE visit_id = ?1")?;
-    let mut ins =
-        conn.prepare_cached("INSERT INTO s_child (visit_id, kind, line, bad, data) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+    let mut seq: i64 = 0;
+    let mut ins = conn
+        .prepare_cached("INSERT INTO s_child (visit_id, kind, seq, line, bad, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
     while let Some(line) = t.next_row(problems) {
         let mut r = RowReader { t: &t, cols, line, problems, bad: String::new() };
         let visit_id = r.id("visit_id");
@@ -299,7 +301,8 @@ fn stage_children(conn: &Connection, dir: &Path, kind: i64, problems: &mut Probl
             problems.push(file, line, "visit_id", &Reason::UnknownVisit);
             continue;
         }
-        ins.execute(params![visit_id, kind, line as i64, bad, data])?;
+        seq += 1;
+        ins.execute(params![visit_id, kind, seq, line as i64, bad, data])?;
     }
     Ok(())
 }
@@ -342,7 +345,7 @@ fn import_staged(conn: &Connection, device: &str, problems: &mut Problems, repor
     let coefficients = crate::domain::settings::ManureCoefficients::default();
     let mut visits = conn.prepare("SELECT visit_id, line, data, bad FROM s_visit ORDER BY visit_id")?;
     let mut children =
-        conn.prepare_cached("SELECT kind, line, data, bad FROM s_child WHERE visit_id = ?1 ORDER BY kind, line")?;
+        conn.prepare_cached("SELECT kind, line, data, bad FROM s_child WHERE visit_id = ?1 ORDER BY kind, seq")?;
     let mut rows = visits.query([])?;
     while let Some(row) = rows.next()? {
         let visit_id: String = row.get(0)?;
