@@ -15,7 +15,8 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ruralsan::domain::settings::Settings;
 use ruralsan::store::Store;
 use ruralsan::strings::Lang;
-use ruralsan::tui::supervisor::{Supervisor, draw_standalone};
+use ruralsan::tui::supervisor::dashboard::open_conflicts_by_area;
+use ruralsan::tui::supervisor::{Supervisor, draw_standalone, top_level};
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
@@ -28,6 +29,24 @@ fn main() -> anyhow::Result<()> {
     println!("{db}: {villages} villages, {visits} visits, as of {as_of}");
     let mut term = Terminal::new(TestBackend::new(120, 40))?;
     let key = |c| KeyEvent::new(c, KeyModifiers::NONE);
+
+    // The parts of the first frame, each on its own (warm cache after the first).
+    for round in 0..2 {
+        let t = Instant::now();
+        let top = top_level(&store)?;
+        let t_top = ms(t);
+        let t = Instant::now();
+        let sum = store.summary(&as_of, top, None, &Settings::default())?;
+        let t_sum = ms(t);
+        let t = Instant::now();
+        let conf = open_conflicts_by_area(&store, top.prefix_len(), "")?;
+        println!(
+            "round {round}: top level {top:?} {t_top:.0} ms, summary ({} areas) {t_sum:.0} ms, conflicts ({} areas) {:.0} ms",
+            sum.areas.len(),
+            conf.len(),
+            ms(t)
+        );
+    }
 
     let t = Instant::now();
     let mut s = Supervisor::new(&store, Settings::default(), Lang::Zh, today)?;

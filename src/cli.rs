@@ -106,9 +106,6 @@ pub enum Command {
         fraction: f64,
         out_dir: PathBuf,
     },
-    /// The supervisor dashboard alone, until the terminal UI hosts it
-    #[command(hide = true)]
-    Dashboard,
     /// For the crash test: saves random visits one transaction each and
     /// prints `saved VISIT_ID REV_ID` after each commit.
     #[command(hide = true)]
@@ -118,6 +115,9 @@ pub enum Command {
         #[arg(long, default_value_t = 1000)]
         count: u64,
     },
+    /// The supervisor dashboard alone, until the terminal UI hosts it
+    #[command(hide = true)]
+    Dashboard,
 }
 
 #[derive(Subcommand, Debug)]
@@ -281,15 +281,15 @@ fn run(cli: Cli) -> Result<()> {
                 Format::Table => print!("{}", report::summary::to_table(&s, lang)),
             }
         }
+        Command::SaveLoop { seed, count } => {
+            let mut store = open(&cli)?;
+            crate::generate::save_loop(&mut store, *seed, *count, &mut std::io::stdout())?;
+        }
         Command::Dashboard => {
             let settings = settings(&cli, None, &[])?;
             let store = open(&cli)?;
             let today = chrono::Local::now().date_naive();
             crate::tui::supervisor::run_standalone(&store, settings, strings::lang(), today)?;
-        }
-        Command::SaveLoop { seed, count } => {
-            let mut store = open(&cli)?;
-            crate::generate::save_loop(&mut store, *seed, *count, &mut std::io::stdout())?;
         }
         Command::Generate { roster, seed, fraction, out_dir } => {
             let n = crate::generate::generate(roster, *seed, *fraction, out_dir)?;
