@@ -195,7 +195,7 @@ impl Supervisor {
             KeyCode::Char('b') if in_areas => Msg::BelowFirst,
             KeyCode::Char('d') => Msg::OpenDate,
             KeyCode::Char('t') if !in_trend => Msg::OpenTrend,
-            KeyCode::Char('?') => Msg::Help,
+            KeyCode::Char('?') | KeyCode::F(1) => Msg::Help,
             KeyCode::Char('q') => Msg::Quit,
             _ => return None,
         })
@@ -539,7 +539,7 @@ impl Supervisor {
             ("d", s::k_date(l)),
             ("t", s::k_trend(l)),
             ("← → Tab", s::k_indicator(l)),
-            ("?", s::k_help(l)),
+            ("? F1", s::k_help(l)),
             ("q", s::k_quit(l)),
         ];
         lines.extend(keys.iter().map(|(k, d)| (k.to_string(), d.to_string())));

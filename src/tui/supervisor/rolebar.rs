@@ -1,6 +1,7 @@
 //! The title bar with the three roles and their keys, for the top of the app.
 
 use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::KeyCode;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -20,13 +21,28 @@ pub enum Role {
 impl Role {
     pub const ALL: [Role; 3] = [Role::Crew, Role::County, Role::Supervisor];
 
-    /// The key that switches to this role.
+    /// The key that switches to this role, as shown. F1 stays help, as in
+    /// the crew screens.
     pub fn key(self) -> &'static str {
         match self {
-            Role::Crew => "F1",
-            Role::County => "F2",
-            Role::Supervisor => "F3",
+            Role::Crew => "F2",
+            Role::County => "F3",
+            Role::Supervisor => "F4",
         }
+    }
+
+    /// The key that switches to this role, for the app's key map.
+    pub fn key_code(self) -> KeyCode {
+        match self {
+            Role::Crew => KeyCode::F(2),
+            Role::County => KeyCode::F(3),
+            Role::Supervisor => KeyCode::F(4),
+        }
+    }
+
+    /// The role a key switches to, if any.
+    pub fn from_key(code: KeyCode) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.key_code() == code)
     }
 
     pub fn name(self, lang: Lang) -> &'static str {
