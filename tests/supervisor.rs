@@ -433,3 +433,18 @@ fn the_top_level_is_the_coarsest_with_more_than_one_area() {
     term.draw(|f| draw_standalone(&s, f)).unwrap();
     assert!(term.backend().to_string().contains("全部 › 湖南省 › 4302"), "{}", term.backend());
 }
+
+#[test]
+fn every_screen_draws_at_any_size_without_panicking() {
+    let (_d, store) = fixture();
+    for (name, s) in screens(&store, Lang::Zh) {
+        for (w, h) in [(1, 1), (7, 3), (20, 5), (40, 10), (79, 15), (200, 60)] {
+            let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+            term.draw(|f| draw_standalone(&s, f)).unwrap_or_else(|e| panic!("{name} at {w}x{h}: {e}"));
+            if w >= 20 {
+                let top: String = (0..w).map(|x| term.backend().buffer()[(x, 0)].symbol().to_string()).collect();
+                assert!(top.contains("F2"), "{name} at {w}x{h}: role bar is {top:?}");
+            }
+        }
+    }
+}
