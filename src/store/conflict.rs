@@ -189,7 +189,8 @@ impl Graph {
     /// Proper ancestors of a revision (present in the graph).
     fn ancestors(&self, id: &str) -> BTreeSet<String> {
         let mut seen = BTreeSet::new();
-        let mut stack: Vec<&str> = self.revs.get(id).map(|r| r.parents.iter().map(String::as_str).collect()).unwrap_or_default();
+        let mut stack: Vec<&str> =
+            self.revs.get(id).map(|r| r.parents.iter().map(String::as_str).collect()).unwrap_or_default();
         while let Some(p) = stack.pop() {
             if let Some(r) = self.revs.get(p)
                 && seen.insert(p.to_string())
@@ -351,7 +352,8 @@ pub struct Conflict {
 /// Every open conflict, by village then visit.
 pub fn list_conflicts(conn: &Connection) -> Result<Vec<Conflict>> {
     let ids: Vec<String> = {
-        let mut st = conn.prepare("SELECT visit_id FROM head GROUP BY visit_id HAVING count(*) > 1 ORDER BY visit_id")?;
+        let mut st =
+            conn.prepare("SELECT visit_id FROM head GROUP BY visit_id HAVING count(*) > 1 ORDER BY visit_id")?;
         st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
     };
     let mut out = Vec::new();
@@ -378,7 +380,11 @@ pub fn conflict_of(conn: &Connection, visit_id: &str) -> Result<Conflict> {
         Outcome::Clean(_) => {
             let keys: BTreeSet<&String> = sides.iter().flatten().flat_map(|f| f.keys()).collect();
             keys.into_iter()
-                .filter(|k| sides.iter().any(|s| s.as_ref().and_then(|f| f.get(*k)) != sides[0].as_ref().and_then(|f| f.get(*k))))
+                .filter(|k| {
+                    sides
+                        .iter()
+                        .any(|s| s.as_ref().and_then(|f| f.get(*k)) != sides[0].as_ref().and_then(|f| f.get(*k)))
+                })
                 .cloned()
                 .collect()
         }
@@ -413,9 +419,8 @@ pub fn conflict_of(conn: &Connection, visit_id: &str) -> Result<Conflict> {
         .zip(&sides)
         .find_map(|(_, f)| f.as_ref().and_then(|f| f.get("village_code")).and_then(Value::as_str).map(str::to_string))
         .unwrap_or_default();
-    let village_name: String = conn
-        .query_row("SELECT name FROM roster WHERE code = ?1", [&village_code], |r| r.get(0))
-        .unwrap_or_default();
+    let village_name: String =
+        conn.query_row("SELECT name FROM roster WHERE code = ?1", [&village_code], |r| r.get(0)).unwrap_or_default();
     Ok(Conflict { visit_id: visit_id.to_string(), village_code, village_name, fields })
 }
 
@@ -500,7 +505,8 @@ pub fn resolve(conn: &Connection, device: &str, author: &str, visit_id: &str, ho
                 r.insert(field.clone(), v.clone());
             }
             None => {
-                let known = side.as_ref().is_some_and(|f| f.keys().any(|k| k == field)) || open.contains(field.as_str());
+                let known =
+                    side.as_ref().is_some_and(|f| f.keys().any(|k| k == field)) || open.contains(field.as_str());
                 if !known {
                     bail!("{field}: {}", s::no_such_field());
                 }
@@ -515,7 +521,12 @@ pub fn resolve(conn: &Connection, device: &str, author: &str, visit_id: &str, ho
             v.canonicalize();
             let problems = validate_visit(&v, chrono::Local::now().date_naive(), &ManureCoefficients::default());
             if let Some(p) = problems.first() {
-                bail!("{visit_id}: {} {}: {}", s::result_breaks_rule(), p.field, p.reason.message(crate::strings::lang()));
+                bail!(
+                    "{visit_id}: {} {}: {}",
+                    s::result_breaks_rule(),
+                    p.field,
+                    p.reason.message(crate::strings::lang())
+                );
             }
             Some(v)
         }
@@ -538,6 +549,102 @@ pub fn resolve(conn: &Connection, device: &str, author: &str, visit_id: &str, ho
     insert_revision(conn, &rev)?;
     refresh(conn, visit_id)?;
     Ok(rev.rev_id)
+}
+
+impl Resolution {
+    /// From the command line: `--take REV` and `--field FIELD=REV`….
+    pub fn parse(take: Option<String>, fields: &[String]) -> Result<Resolution> {
+        let mut out = Resolution { take, fields: Vec::new() };
+        for item in fields {
+            let Some((f, rev)) = item.rsplit_once('=') else { bail!("--field {item}: {}", s::field_syntax()) };
+            out.fields.push((f.trim().to_string(), rev.trim().to_string()));
+        }
+        Ok(out)
+    }
+}
+
+impl super::Store {
+    /// Settles the conflict of a visit in its own transaction; the new revision id.
+    pub fn resolve_conflict(&mut self, author: Option<&str>, visit_id: &str, how: &Resolution) -> Result<String> {
+        let author = match author {
+            Some(a) => a.to_string(),
+            None => self
+                .meta("last_surveyor")?
+                .or_else(|| std::env::var("USER").ok())
+                .or_else(|| std::env::var("USERNAME").ok())
+                .unwrap_or_else(|| "county".to_string()),
+        };
+        let device = self.device().to_string();
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let rev = resolve(&tx, &device, &author, visit_id, how)?;
+        tx.commit()?;
+        Ok(rev)
+    }
+}
+
+/// A value for people.
+fn show(v: &Option<Value>, field: &str) -> String {
+    match v {
+        None if field == DELETED_FIELD => s::deleted_value().to_string(),
+        None => s::absent_value().to_string(),
+        Some(Value::Bool(false)) if field == DELETED_FIELD => "—".to_string(),
+        Some(Value::String(x)) => format!("{x:?}"),
+        Some(x) => x.to_string(),
+    }
+}
+
+/// A clock stamp as a UTC time for people.
+fn show_hlc(hlc: &str) -> String {
+    let ms: i64 = hlc.split('.').next().and_then(|w| w.parse().ok()).unwrap_or(0);
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_else(|| hlc.to_string())
+}
+
+/// The conflicts list for people.
+pub fn render_conflicts(list: &[Conflict]) -> String {
+    if list.is_empty() {
+        return format!("{}\n", s::no_open_conflicts());
+    }
+    let mut out = String::new();
+    for c in list {
+        out.push_str(&s::conflict_header(&c.village_code, &c.village_name, &c.visit_id, c.fields.len()));
+        out.push('\n');
+        for f in &c.fields {
+            out.push_str(&format!("    {}  ({} {})\n", f.field, s::base_value(), show(&f.base, &f.field)));
+            for side in &f.sides {
+                out.push_str(&s::side_line(
+                    &side.rev_id,
+                    &show(&side.value, &f.field),
+                    &side.device,
+                    &side.author,
+                    &show_hlc(&side.hlc),
+                ));
+                out.push('\n');
+            }
+        }
+    }
+    out.push_str(&format!("{}: {}\n{}\n", s::open_conflicts(), list.len(), s::resolve_hint()));
+    out
+}
+
+/// The conflicts list as JSON.
+pub fn conflicts_json(list: &[Conflict]) -> Value {
+    Value::Array(
+        list.iter()
+            .map(|c| {
+                serde_json::json!({
+                    "visit_id": c.visit_id, "village_code": c.village_code, "village_name": c.village_name,
+                    "fields": c.fields.iter().map(|f| serde_json::json!({
+                        "field": f.field, "base": f.base,
+                        "sides": f.sides.iter().map(|s| serde_json::json!({
+                            "rev_id": s.rev_id, "value": s.value, "device": s.device, "author": s.author, "hlc": s.hlc
+                        })).collect::<Vec<_>>()
+                    })).collect::<Vec<_>>()
+                })
+            })
+            .collect(),
+    )
 }
 
 #[cfg(test)]
@@ -570,7 +677,11 @@ mod tests {
         let mut v = crate::generate::random_visit(&mut rng, "430202001001", "2024-05-01");
         v.canonicalize();
         let flat = flatten(&v);
-        assert!(flat.keys().any(|k| k.starts_with("farms[") || k.starts_with("facilities[") || k.starts_with("water_bodies[")) || (v.farms.is_empty() && v.facilities.is_empty() && v.water_bodies.is_empty()));
+        assert!(
+            flat.keys()
+                .any(|k| k.starts_with("farms[") || k.starts_with("facilities[") || k.starts_with("water_bodies["))
+                || (v.farms.is_empty() && v.facilities.is_empty() && v.water_bodies.is_empty())
+        );
         assert_eq!(unflatten(&flat).unwrap(), v);
         assert_eq!(split_child("farms[a].b].name"), Some(("farms", "a].b", "name")));
     }

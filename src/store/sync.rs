@@ -97,7 +97,11 @@ pub struct FileReport {
 pub enum FileOutcome {
     Merged(FileReport),
     /// The same file (by hash) was merged before: nothing changed.
-    AlreadyMerged { file: String, merged_at: String, first_name: String },
+    AlreadyMerged {
+        file: String,
+        merged_at: String,
+        first_name: String,
+    },
     Refused(FileRefused),
 }
 
@@ -296,7 +300,8 @@ fn stage_and_check(src: &Path, staging: &Path, n: usize) -> Result<std::result::
         }
         let mut got = {
             let mut st = conn.prepare("SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY type, name")?;
-            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<rusqlite::Result<Vec<_>>>()?
+            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()?
         };
         let want = expected_schema().map_err(|e| rusqlite::Error::InvalidParameterName(e.to_string()))?;
         if got != want {
@@ -324,8 +329,7 @@ fn stage_and_check(src: &Path, staging: &Path, n: usize) -> Result<std::result::
 }
 
 fn schema_contains_name(conn: &Connection, w: &(String, String, String, Option<String>)) -> bool {
-    conn.query_row("SELECT 1 FROM sqlite_schema WHERE type = ?1 AND name = ?2", params![w.0, w.1], |_| Ok(()))
-        .is_ok()
+    conn.query_row("SELECT 1 FROM sqlite_schema WHERE type = ?1 AND name = ?2", params![w.0, w.1], |_| Ok(())).is_ok()
 }
 
 fn is_rev_id(s: &str) -> bool {
@@ -510,8 +514,7 @@ fn merge_revisions(
     let mut rows = st.query([])?;
     let mut existing = tx.prepare_cached("SELECT hlc, device, author FROM revision WHERE rev_id = ?1")?;
     let mut known_visit = tx.prepare_cached("SELECT 1 FROM revision WHERE visit_id = ?1 LIMIT 1")?;
-    let mut restamp =
-        tx.prepare_cached("UPDATE revision SET hlc = ?2, device = ?3, author = ?4 WHERE rev_id = ?1")?;
+    let mut restamp = tx.prepare_cached("UPDATE revision SET hlc = ?2, device = ?3, author = ?4 WHERE rev_id = ?1")?;
     let mut roster_cache = HashMap::new();
     let mut touched = Vec::new();
     let mut max_hlc = String::new();
@@ -772,6 +775,55 @@ impl Store {
             tx.commit()?;
         }
         Ok(FileOutcome::Merged(report))
+    }
+}
+
+impl MergeReport {
+    /// The report for people: what was merged (stdout) and what was refused (stderr).
+    pub fn render(&self) -> (String, String) {
+        let (mut out, mut err) = (String::new(), String::new());
+        if self.dry_run {
+            out.push_str(s::dry_run());
+            out.push('\n');
+        }
+        if let Some(b) = &self.backup {
+            out.push_str(&format!("{} {}\n", s::backup_taken(), b.display()));
+        }
+        for f in &self.files {
+            match f {
+                FileOutcome::Merged(r) => {
+                    out.push_str(&s::merged_line(
+                        &r.file,
+                        r.revisions,
+                        r.new_revisions,
+                        r.new_visits,
+                        r.auto_merged,
+                        r.conflicts,
+                        r.roster_added,
+                        &r.source_device,
+                    ));
+                    out.push('\n');
+                    for (code, here, there) in r.roster_names_differ.iter().take(10) {
+                        out.push_str(&s::roster_name_differs(code, here, there));
+                        out.push('\n');
+                    }
+                    if r.roster_names_differ.len() > 10 {
+                        out.push_str(&s::more_names_differ(r.roster_names_differ.len() - 10));
+                        out.push('\n');
+                    }
+                }
+                FileOutcome::AlreadyMerged { file, merged_at, first_name } => {
+                    out.push_str(&s::already_merged_line(file, merged_at, first_name));
+                    out.push('\n');
+                }
+                FileOutcome::Refused(r) => {
+                    err.push_str(&r.to_string());
+                    err.push('\n');
+                }
+            }
+        }
+        out.push_str(&format!("{}: {}\n", s::open_conflicts(), self.open_conflicts));
+        (out, err)
     }
 }
 

@@ -59,6 +59,7 @@ msg! {
     base_value => "原值", "was";
     resolved => "已解决，新版本：", "resolved; new revision:";
     some_refused => "个文件被拒绝", "file(s) refused";
+    field_syntax => "应写成 字段=版本，如 households=3f2a", "must be FIELD=REV, e.g. households=3f2a";
     snapshot_written => "快照已写入", "snapshot written";
 }
 
@@ -79,14 +80,18 @@ pub fn wrong_application_id(id: i64) -> String {
 pub fn newer_version(v: i64, ours: i64) -> String {
     match super::lang() {
         super::Lang::Zh => format!("由更新版本的 ruralsan 写入（数据库版本 {v}，本程序支持 {ours}），请升级 ruralsan"),
-        super::Lang::En => format!("was written by a newer ruralsan (schema version {v}, this program supports {ours}); please upgrade ruralsan"),
+        super::Lang::En => format!(
+            "was written by a newer ruralsan (schema version {v}, this program supports {ours}); please upgrade ruralsan"
+        ),
     }
 }
 
 pub fn older_version(v: i64, ours: i64) -> String {
     match super::lang() {
         super::Lang::Zh => format!("数据库版本 {v} 不受支持（本程序为 {ours}）；请先用本程序打开它"),
-        super::Lang::En => format!("schema version {v} is not supported (this program writes {ours}); open it with this program first"),
+        super::Lang::En => {
+            format!("schema version {v} is not supported (this program writes {ours}); open it with this program first")
+        }
     }
 }
 
@@ -103,4 +108,81 @@ pub fn parent_missing(p: &str) -> String {
         super::Lang::Zh => format!("父版本 {p} 不在文件中"),
         super::Lang::En => format!("parent {p} is not in the file"),
     }
+}
+
+/// One merged file: counts in a sentence.
+#[allow(clippy::too_many_arguments)]
+pub fn merged_line(
+    file: &str,
+    revisions: u64,
+    new_revisions: u64,
+    new_visits: u64,
+    auto_merged: u64,
+    conflicts: u64,
+    roster_added: u64,
+    device: &str,
+) -> String {
+    match super::lang() {
+        super::Lang::Zh => format!(
+            "{file}：已合并（设备 {device}）{revisions} 个版本，其中新版本 {new_revisions} 个；新调查 {new_visits} 条，自动合并 {auto_merged} 条，冲突 {conflicts} 条；名录新增 {roster_added} 个单位"
+        ),
+        super::Lang::En => format!(
+            "{file}: merged (device {device}) {revisions} revisions, {new_revisions} new; {new_visits} new visits, {auto_merged} auto-merged, {conflicts} in conflict; {roster_added} roster units added"
+        ),
+    }
+}
+
+pub fn roster_name_differs(code: &str, here: &str, there: &str) -> String {
+    match super::lang() {
+        super::Lang::Zh => format!("  名录名称不一致（未覆盖）{code}：本地“{here}”，文件“{there}”"),
+        super::Lang::En => {
+            format!("  roster name differs (kept ours) {code}: here \"{here}\", in the file \"{there}\"")
+        }
+    }
+}
+
+pub fn more_names_differ(n: usize) -> String {
+    match super::lang() {
+        super::Lang::Zh => format!("  ……另有 {n} 个名录名称不一致"),
+        super::Lang::En => format!("  … {n} more roster names differ"),
+    }
+}
+
+pub fn already_merged_line(file: &str, at: &str, first: &str) -> String {
+    match super::lang() {
+        super::Lang::Zh => format!("{file}：此前已合并（{at}，当时文件名 {first}），相同文件，未作改动"),
+        super::Lang::En => format!("{file}: already merged ({at}, then named {first}); same file, nothing changed"),
+    }
+}
+
+pub fn snapshot_line(path: &str, bytes: u64, revisions: i64, visits: i64) -> String {
+    match super::lang() {
+        super::Lang::Zh => {
+            format!("{path}：快照已写入并通过完整性检查（{bytes} 字节，{visits} 条调查，{revisions} 个版本）")
+        }
+        super::Lang::En => {
+            format!("{path}: snapshot written and checked ({bytes} bytes, {visits} visits, {revisions} revisions)")
+        }
+    }
+}
+
+pub fn conflict_header(village: &str, name: &str, visit: &str, n: usize) -> String {
+    match super::lang() {
+        super::Lang::Zh => format!("{village} {name}  调查 {visit}：{n} 个冲突字段"),
+        super::Lang::En => format!("{village} {name}  visit {visit}: {n} conflicting field(s)"),
+    }
+}
+
+pub fn side_line(rev: &str, value: &str, device: &str, author: &str, time: &str) -> String {
+    match super::lang() {
+        super::Lang::Zh => format!("      {rev}  {value}    （设备 {device}，{author}，{time}）"),
+        super::Lang::En => format!("      {rev}  {value}    (device {device}, {author}, {time})"),
+    }
+}
+
+pub fn resolve_hint() -> &'static str {
+    t(
+        "解决：ruralsan resolve 调查编号 --take 版本   或   --field 字段=版本 …",
+        "settle with: ruralsan resolve VISIT_ID --take REV   or   --field FIELD=REV …",
+    )
 }
