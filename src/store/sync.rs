@@ -224,12 +224,15 @@ fn check_header(path: &Path) -> Result<Option<String>> {
 }
 
 /// The schema objects of a fresh ruralsan database.
-fn expected_schema() -> Result<Vec<(String, String, String, Option<String>)>> {
+/// A schema object: type, name, table name, SQL.
+type SchemaObject = (String, String, String, Option<String>);
+
+fn expected_schema() -> Result<Vec<SchemaObject>> {
     let fresh = Store::open_in_memory()?;
     schema_objects(&fresh.conn)
 }
 
-fn schema_objects(conn: &Connection) -> Result<Vec<(String, String, String, Option<String>)>> {
+fn schema_objects(conn: &Connection) -> Result<Vec<SchemaObject>> {
     let mut st = conn.prepare("SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY type, name")?;
     let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -328,7 +331,7 @@ fn stage_and_check(src: &Path, staging: &Path, n: usize) -> Result<std::result::
     }
 }
 
-fn schema_contains_name(conn: &Connection, w: &(String, String, String, Option<String>)) -> bool {
+fn schema_contains_name(conn: &Connection, w: &SchemaObject) -> bool {
     conn.query_row("SELECT 1 FROM sqlite_schema WHERE type = ?1 AND name = ?2", params![w.0, w.1], |_| Ok(())).is_ok()
 }
 
@@ -575,7 +578,7 @@ fn merge_revisions(
             flush(&mut group, problems)?;
         }
         group.push(r);
-        if opts.progress && n % 20_000 == 0 {
+        if opts.progress && n.is_multiple_of(20_000) {
             eprint!("\r{name}: {n}/{total} {}", s::revisions_checked());
         }
     }
@@ -748,7 +751,7 @@ impl Store {
             let r = conflict::refresh(&tx, visit_id)?;
             report.auto_merged += r.auto_merged as u64;
             report.conflicts += r.conflict as u64;
-            if opts.progress && (i + 1) % 20_000 == 0 {
+            if opts.progress && (i + 1).is_multiple_of(20_000) {
                 eprint!("\r{name}: {}/{} {}", i + 1, touched.len(), s::visits_updated());
             }
         }
