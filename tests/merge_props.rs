@@ -278,6 +278,10 @@ fn concurrent_edits_of_different_fields_merge_and_of_the_same_field_conflict() {
     let fields: Vec<&str> = list[0].fields.iter().map(|f| f.field.as_str()).collect();
     assert_eq!(fields, ["notes"]);
     assert_eq!(conflict::open_conflicts(&county.conn).unwrap(), 1);
+    let summary = county
+        .summary("2025-12-31", ruralsan::domain::Level::County, None, &ruralsan::domain::Settings::default())
+        .unwrap();
+    assert_eq!(ruralsan::report::summary::to_json(&summary)["open_conflicts"], 1);
 
     // Field by field: the notes from one side; the result travels to a crew.
     let side = list[0].fields[0].sides[1].clone();

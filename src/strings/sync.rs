@@ -186,3 +186,13 @@ pub fn resolve_hint() -> &'static str {
         "settle with: ruralsan resolve VISIT_ID --take REV   or   --field FIELD=REV …",
     )
 }
+
+/// The summary table's warning line.
+pub fn summary_conflicts(lang: super::Lang, n: i64) -> String {
+    match lang {
+        super::Lang::Zh => format!("⚠ {n} 条调查有待解决的冲突；指标暂按确定性胜出版本计算（ruralsan conflicts 查看）"),
+        super::Lang::En => format!(
+            "⚠ {n} visit(s) with open conflicts; indicators use the deterministic winner meanwhile (see ruralsan conflicts)"
+        ),
+    }
+}
