@@ -130,7 +130,7 @@ pub fn materialise(conn: &Connection, visit_id: &str, winner: Option<&Revision>)
     write_current(conn, visit_id, &rev.rev_id, &data)
 }
 
-fn write_current(conn: &Connection, visit_id: &str, rev_id: &str, v: &VisitData) -> Result<()> {
+pub(crate) fn write_current(conn: &Connection, visit_id: &str, rev_id: &str, v: &VisitData) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO visit (visit_id, rev_id, village_code, survey_date, surveyor, households, hh_sewer, hh_reuse,
                             hh_controlled, natural_villages, nv_garbage_covered, notes)

@@ -366,8 +366,9 @@ fn check_revision(
     today: chrono::NaiveDate,
     roster_cache: &mut HashMap<String, Option<String>>,
     problems: &mut Problems,
-) -> Result<()> {
+) -> Result<Option<VisitData>> {
     let at = format!("{} {} ({} {})", s::revision(), short(&r.rev_id), s::visit(), short(&r.visit_id));
+    let mut parsed = None;
     let before = problems.total;
     let mut bad = |field: &str, why: String| problems.push(format!("{at}: {field}: {why}"));
     if !name_ok(&r.visit_id) {
@@ -423,13 +424,14 @@ fn check_revision(
                         bad("village_code", format!("{} {why}", v.village_code));
                     }
                 }
+                parsed = Some(v);
             }
         }
     }
     if problems.total == before && revision_id(&r.visit_id, &r.parents, &r.payload, r.deleted) != r.rev_id {
         problems.push(format!("{at}: rev_id: {}", s::rev_id_mismatch()));
     }
-    Ok(())
+    Ok(parsed)
 }
 
 /// A revision as read from a file: the parents column is parsed strictly.
@@ -527,23 +529,42 @@ fn merge_revisions(
             return Ok(());
         }
         let ids: HashSet<String> = group.iter().map(|r| r.rev_id.clone()).collect();
-        let before = problems.total;
+        let mut parsed = Vec::with_capacity(group.len());
         for r in group.iter() {
-            check_revision(tx, r, &ids, today, &mut roster_cache, problems)?;
+            parsed.push(check_revision(tx, r, &ids, today, &mut roster_cache, problems)?);
         }
-        if problems.total > before || problems.total > 0 {
+        if problems.total > 0 {
             group.clear();
             return Ok(());
         }
         let visit_id = group[0].visit_id.clone();
         let is_new = !known_visit.exists([&visit_id])?;
+        if is_new && group.len() == 1 && !group[0].deleted {
+            // The common case: a visit new here with a single revision. It is
+            // its own head; write it without searching the graph again.
+            let r = group.pop().expect("one revision");
+            let data = parsed.pop().flatten().expect("checked payload");
+            max_hlc = max_hlc.clone().max(r.hlc.clone());
+            revisions::insert_revision(tx, &r)?;
+            tx.prepare_cached("INSERT INTO head (visit_id, rev_id) VALUES (?1, ?2)")?
+                .execute([&visit_id, &r.rev_id])?;
+            revisions::write_current(tx, &visit_id, &r.rev_id, &data)?;
+            report.new_revisions += 1;
+            report.new_visits += 1;
+            report.touched_visits += 1;
+            return Ok(());
+        }
         let mut changed = false;
         for r in group.drain(..) {
             if r.hlc > max_hlc {
                 max_hlc = r.hlc.clone();
             }
-            let here: Option<(String, String, String)> =
-                existing.query_row([&r.rev_id], |x| Ok((x.get(0)?, x.get(1)?, x.get(2)?))).optional()?;
+            // A revision id hashes its visit id: a visit new here has none of them.
+            let here: Option<(String, String, String)> = if is_new {
+                None
+            } else {
+                existing.query_row([&r.rev_id], |x| Ok((x.get(0)?, x.get(1)?, x.get(2)?))).optional()?
+            };
             match here {
                 None => {
                     revisions::insert_revision(tx, &r)?;
@@ -758,7 +779,7 @@ impl Store {
         if opts.progress && touched.len() >= 20_000 {
             eprintln!("\r{name}: {}/{} {}", touched.len(), touched.len(), s::visits_updated());
         }
-        report.touched_visits = touched.len() as u64;
+        report.touched_visits += touched.len() as u64;
         if !max_hlc.is_empty() {
             revisions::observe_hlc(&tx, &max_hlc)?;
         }
