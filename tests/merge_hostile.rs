@@ -170,6 +170,12 @@ fn hostile_files_are_refused_whole_and_change_nothing() {
     assert!(std::fs::metadata(&huge).unwrap().len() > 100_000_000);
     assert_refused(&mut local, &huge, &s::value_too_big(ruralsan::store::sync::MAX_VALUE_BYTES as usize));
 
+    // A laptop's live database (not a snapshot): its -wal holds recent saves.
+    let live = dir.join("live.db");
+    std::fs::copy(&good, &live).unwrap();
+    std::fs::write(dir.join("live.db-wal"), b"frames").unwrap();
+    assert_refused(&mut local, &live, s::live_database());
+
     let missing = dir.join("no-such-file.db");
     assert_refused(&mut local, &missing, s::no_such_file());
 

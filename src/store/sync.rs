@@ -267,14 +267,44 @@ fn sqlite_reason(e: &rusqlite::Error) -> String {
 }
 
 /// Copies, hashes, opens and checks a file on its own.
-fn stage_and_check(src: &Path, staging: &Path, n: usize) -> Result<std::result::Result<Checked, String>> {
+/// What staging found.
+enum Staging {
+    Refused(String),
+    /// Merged before (same hash): when, and under which name.
+    Already(String, String),
+    Checked(Checked),
+}
+
+/// Copies and hashes a file, stops there when `local` logged its hash
+/// already, else opens and checks it on its own.
+fn stage_and_check(src: &Path, staging: &Path, n: usize, local: &Connection) -> Result<Staging> {
     if !src.is_file() {
-        return Ok(Err(s::no_such_file().to_string()));
+        return Ok(Staging::Refused(s::no_such_file().to_string()));
+    }
+    let mut wal = src.as_os_str().to_owned();
+    wal.push("-wal");
+    if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+        return Ok(Staging::Refused(s::live_database().to_string()));
     }
     std::fs::create_dir_all(staging).with_context(|| staging.display().to_string())?;
     let staged = Staged { path: staging.join(format!("staged-{}-{n}.db", std::process::id())) };
     std::fs::copy(src, &staged.path).with_context(|| format!("{}: {}", src.display(), s::cannot_copy()))?;
     let hash = sha256_file(&staged.path)?;
+    let done: Option<(String, String)> = local
+        .query_row("SELECT merged_at, file_name FROM merge_log WHERE file_hash = ?1", [&hash], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    if let Some((at, first)) = done {
+        return Ok(Staging::Already(at, first));
+    }
+    Ok(match check_staged(staged, hash)? {
+        Ok(c) => Staging::Checked(c),
+        Err(why) => Staging::Refused(why),
+    })
+}
+
+fn check_staged(staged: Staged, hash: String) -> Result<std::result::Result<Checked, String>> {
     if let Some(why) = check_header(&staged.path)? {
         return Ok(Err(why));
     }
@@ -730,19 +760,13 @@ impl Store {
         let refuse = |reasons: Vec<String>, total: usize| {
             Ok(FileOutcome::Refused(FileRefused { file: name.clone(), reasons, total }))
         };
-        let checked = match stage_and_check(path, staging, n)? {
-            Ok(c) => c,
-            Err(why) => return refuse(vec![why], 1),
+        let checked = match stage_and_check(path, staging, n, &self.conn)? {
+            Staging::Checked(c) => c,
+            Staging::Refused(why) => return refuse(vec![why], 1),
+            Staging::Already(merged_at, first_name) => {
+                return Ok(FileOutcome::AlreadyMerged { file: name, merged_at, first_name });
+            }
         };
-        let done: Option<(String, String)> = self
-            .conn
-            .query_row("SELECT merged_at, file_name FROM merge_log WHERE file_hash = ?1", [&checked.hash], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()?;
-        if let Some((merged_at, first_name)) = done {
-            return Ok(FileOutcome::AlreadyMerged { file: name, merged_at, first_name });
-        }
         if !opts.dry_run && backup.is_none() {
             *backup = self.backup_local()?;
         }
