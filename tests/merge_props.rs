@@ -343,3 +343,39 @@ fn three_crews_editing_one_visit_converge_in_every_order() {
     assert!(states.iter().all(|s| *s == states[0]), "merge orders disagree");
     assert!(states[0].contains("open 1"), "{}", states[0]);
 }
+
+#[test]
+fn a_row_removed_on_one_side_and_edited_on_the_other_is_settled_row_by_row() {
+    // A seed whose first base visit has a farm whose share is not 77 %.
+    let seed = (1..100u64)
+        .find(|&s| {
+            let v = random_visit(&mut Rng::new(s), VILLAGES[0], "2024-05-01");
+            v.farms.first().is_some_and(|f| f.utilized_pct != 77.0)
+        })
+        .unwrap();
+    let ops = [Op::Edit { crew: 0, visit: 0, field: 4, value: 0 }, Op::Edit { crew: 1, visit: 0, field: 5, value: 77 }];
+    for take_removal in [true, false] {
+        let tmp = scratch();
+        let dir = tmp.path();
+        let files = run_crews(dir, seed, &ops);
+        let mut county = open(dir, "county.db");
+        merge(&mut county, &files);
+        let list = conflict::list_conflicts(&county.conn).unwrap();
+        assert_eq!(list.len(), 1);
+        let f = &list[0].fields[0];
+        assert_eq!(list[0].fields.len(), 1, "{list:?}");
+        assert!(f.field.starts_with("farms[") && f.field.ends_with("].utilized_pct"), "{}", f.field);
+        let side = f.sides.iter().find(|s| s.value.is_none() == take_removal).unwrap();
+        let how = Resolution { take: None, fields: vec![(f.field.clone(), side.rev_id.clone())] };
+        county.resolve_conflict(None, "base-0", &how).unwrap();
+        let farm_id = f.field.trim_start_matches("farms[").trim_end_matches("].utilized_pct");
+        let v = current(&county, "base-0").unwrap();
+        let farm = v.farms.iter().find(|x| x.farm_id == farm_id);
+        if take_removal {
+            assert!(farm.is_none(), "the farm should be gone");
+        } else {
+            assert_eq!(farm.unwrap().utilized_pct, 77.0);
+        }
+        assert_eq!(conflict::open_conflicts(&county.conn).unwrap(), 0);
+    }
+}

@@ -258,7 +258,7 @@ fn auto_merge(graph: &Graph, heads: &[&Revision]) -> Result<Option<Revision>> {
     let payload = match &merged {
         None => String::new(),
         Some(f) => {
-            let v = unflatten(f)?;
+            let Ok(v) = unflatten(f) else { return Ok(None) };
             // Content-only rules (no date bound): the same verdict on every device.
             let far = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).expect("valid date");
             if !validate_visit(&v, far, &ManureCoefficients::default()).is_empty() {
@@ -497,19 +497,27 @@ pub fn resolve(conn: &Connection, device: &str, author: &str, visit_id: &str, ho
         if field == DELETED_FIELD {
             bail!("{visit_id}: {}", s::deletion_needs_take());
         }
-        if !open.contains(field.as_str()) && !conflict.fields.is_empty() {
-            // Not conflicting: still allowed, it is the clerk's decision.
+        let side = side.unwrap_or_default();
+        let known = side.contains_key(field) || r.contains_key(field) || open.contains(field.as_str());
+        if !known {
+            bail!("{field}: {}", s::no_such_field());
         }
-        match side.as_ref().and_then(|f| f.get(field)) {
+        // A child row is a set of fields: taking a field of a row that one
+        // side removed (or added) takes the row's presence with it.
+        let row_prefix = split_child(field).map(|(arr, id, _)| format!("{arr}[{id}]."));
+        let in_row = |k: &String| row_prefix.as_ref().is_some_and(|p| k.starts_with(p.as_str()));
+        match side.get(field) {
             Some(v) => {
+                // The row's other fields, where the result lacks them, come with it.
+                for (k, v) in side.iter().filter(|(k, _)| in_row(k)) {
+                    if !r.contains_key(k) {
+                        r.insert(k.clone(), v.clone());
+                    }
+                }
                 r.insert(field.clone(), v.clone());
             }
+            None if row_prefix.is_some() => r.retain(|k, _| !in_row(k)),
             None => {
-                let known =
-                    side.as_ref().is_some_and(|f| f.keys().any(|k| k == field)) || open.contains(field.as_str());
-                if !known {
-                    bail!("{field}: {}", s::no_such_field());
-                }
                 r.remove(field);
             }
         }
