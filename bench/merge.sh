@@ -32,15 +32,18 @@ county=$work/county/county.db
 run() {
   local label=$1; shift
   /usr/bin/time -v "$@" >"$work/out.txt" 2>"$work/time.txt" || { cat "$work/time.txt"; exit 1; }
-  local wall rss
+  local wall rss user sys
   wall=$(grep 'Elapsed (wall clock)' "$work/time.txt" | awk '{print $NF}')
   rss=$(grep 'Maximum resident set size' "$work/time.txt" | awk '{print $NF}')
-  echo "$label: wall $wall, peak RSS $((rss / 1024)) MB"
+  user=$(grep 'User time' "$work/time.txt" | awk '{print $NF}')
+  sys=$(grep 'System time' "$work/time.txt" | awk '{print $NF}')
+  echo "$label: wall $wall (cpu user ${user}s + sys ${sys}s), peak RSS $((rss / 1024)) MB"
 }
 run "first merge of $crews files ($visits revisions)" "$bin" --db "$county" merge "${files[@]}"
 tail -3 "$work/out.txt"
 secs=$(grep 'Elapsed (wall clock)' "$work/time.txt" | awk '{print $NF}' | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
-echo "rate: $(python3 -c "print(round($visits / $secs))") visits/s"
+cpu=$(grep -E 'User time|System time' "$work/time.txt" | awk '{s += $NF} END {print s}')
+echo "rate: $(python3 -c "print(round($visits / $secs))") visits/s wall, $(python3 -c "print(round($visits / $cpu))") visits per CPU-second (load average: $(cut -d' ' -f1 /proc/loadavg))"
 run "same $crews files again" "$bin" --db "$county" merge "${files[@]}"
 tail -2 "$work/out.txt"
 echo "county: $(sqlite3 "$county" 'select count(*) from visit') visits, $(du -h "$county" | cut -f1)"

@@ -629,12 +629,12 @@ fn merge_revisions(
             flush(&mut group, problems)?;
         }
         group.push(r);
-        if opts.progress && n.is_multiple_of(20_000) {
+        if opts.progress && n.is_multiple_of(2_000) {
             eprint!("\r{name}: {n}/{total} {}", s::revisions_checked());
         }
     }
     flush(&mut group, problems)?;
-    if opts.progress && total >= 20_000 {
+    if opts.progress && n >= 2_000 {
         eprintln!("\r{name}: {n}/{total} {}", s::revisions_checked());
     }
     report.revisions = n;
@@ -740,6 +740,9 @@ impl Store {
         let mut report = MergeReport { dry_run: opts.dry_run, ..Default::default() };
         let staging = self.staging_dir();
         for (n, path) in files.iter().enumerate() {
+            if opts.progress {
+                eprintln!("[{}/{}] {}", n + 1, files.len(), path.display());
+            }
             let outcome = self.merge_one(path, &staging, n, opts, &mut report.backup)?;
             report.files.push(outcome);
         }
@@ -796,11 +799,11 @@ impl Store {
             let r = conflict::refresh(&tx, visit_id)?;
             report.auto_merged += r.auto_merged as u64;
             report.conflicts += r.conflict as u64;
-            if opts.progress && (i + 1).is_multiple_of(20_000) {
+            if opts.progress && (i + 1).is_multiple_of(2_000) {
                 eprint!("\r{name}: {}/{} {}", i + 1, touched.len(), s::visits_updated());
             }
         }
-        if opts.progress && touched.len() >= 20_000 {
+        if opts.progress && touched.len() >= 2_000 {
             eprintln!("\r{name}: {}/{} {}", touched.len(), touched.len(), s::visits_updated());
         }
         report.touched_visits += touched.len() as u64;
