@@ -489,16 +489,17 @@ fn read_revision(row: &rusqlite::Row) -> rusqlite::Result<(Revision, Option<Stri
 
 /// Merges the roster and areas of a checked file into the transaction.
 fn merge_roster(tx: &Connection, file: &Connection, report: &mut FileReport, problems: &mut Problems) -> Result<()> {
-    let mut st = file.prepare("SELECT code, name, is_village, urban_rural_code FROM roster ORDER BY code")?;
-    let mut rows = st.query([])?;
+    let mut st =
+        file.prepare("SELECT code, name, is_village, urban_rural_code FROM roster ORDER BY code").map_err(bad_file)?;
+    let mut rows = st.query([]).map_err(bad_file)?;
     let mut local = tx.prepare_cached("SELECT name FROM roster WHERE code = ?1")?;
     let mut ins =
         tx.prepare_cached("INSERT INTO roster (code, name, is_village, urban_rural_code) VALUES (?1, ?2, ?3, ?4)")?;
-    while let Some(r) = rows.next()? {
-        let code: String = r.get(0)?;
-        let name: String = r.get(1)?;
-        let is_village: i64 = r.get(2)?;
-        let urban: Option<String> = r.get(3)?;
+    while let Some(r) = rows.next().map_err(bad_file)? {
+        let code: String = r.get(0).map_err(bad_file)?;
+        let name: String = r.get(1).map_err(bad_file)?;
+        let is_village: i64 = r.get(2).map_err(bad_file)?;
+        let urban: Option<String> = r.get(3).map_err(bad_file)?;
         let at = format!("roster {}", short(&code));
         if !is_division_code(&code) {
             problems.push(format!("{at}: code: {}", s::bad_code()));
@@ -517,12 +518,12 @@ fn merge_roster(tx: &Connection, file: &Connection, report: &mut FileReport, pro
             Some(_) => {}
         }
     }
-    let mut st = file.prepare("SELECT code, name FROM area ORDER BY code")?;
-    let mut rows = st.query([])?;
+    let mut st = file.prepare("SELECT code, name FROM area ORDER BY code").map_err(bad_file)?;
+    let mut rows = st.query([]).map_err(bad_file)?;
     let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO area (code, name) VALUES (?1, ?2)")?;
-    while let Some(r) = rows.next()? {
-        let code: String = r.get(0)?;
-        let name: String = r.get(1)?;
+    while let Some(r) = rows.next().map_err(bad_file)? {
+        let code: String = r.get(0).map_err(bad_file)?;
+        let name: String = r.get(1).map_err(bad_file)?;
         if !matches!(code.len(), 6 | 9) || !code.bytes().all(|b| b.is_ascii_digit()) || !name_ok(&name) {
             problems.push(format!("area {}: {}", short(&code), s::bad_roster_row()));
             continue;
@@ -542,11 +543,13 @@ fn merge_revisions(
     problems: &mut Problems,
 ) -> Result<(Vec<String>, String)> {
     let today = chrono::Local::now().date_naive();
-    let total: i64 = file.query_row("SELECT count(*) FROM revision", [], |r| r.get(0))?;
-    let mut st = file.prepare(
-        "SELECT rev_id, visit_id, parents, payload, deleted, hlc, device, author FROM revision ORDER BY visit_id, rev_id",
-    )?;
-    let mut rows = st.query([])?;
+    let total: i64 = file.query_row("SELECT count(*) FROM revision", [], |r| r.get(0)).map_err(bad_file)?;
+    let mut st = file
+        .prepare(
+            "SELECT rev_id, visit_id, parents, payload, deleted, hlc, device, author FROM revision ORDER BY visit_id, rev_id",
+        )
+        .map_err(bad_file)?;
+    let mut rows = st.query([]).map_err(bad_file)?;
     let mut existing = tx.prepare_cached("SELECT hlc, device, author FROM revision WHERE rev_id = ?1")?;
     let mut known_visit = tx.prepare_cached("SELECT 1 FROM revision WHERE visit_id = ?1 LIMIT 1")?;
     let mut restamp = tx.prepare_cached("UPDATE revision SET hlc = ?2, device = ?3, author = ?4 WHERE rev_id = ?1")?;
@@ -618,8 +621,8 @@ fn merge_revisions(
         Ok(())
     };
     let mut n = 0u64;
-    while let Some(row) = rows.next().map_err(|e| FileRefusedReason(sqlite_reason(&e)))? {
-        let (r, bad) = read_revision(row).map_err(|e| FileRefusedReason(sqlite_reason(&e)))?;
+    while let Some(row) = rows.next().map_err(bad_file)? {
+        let (r, bad) = read_revision(row).map_err(bad_file)?;
         n += 1;
         if let Some(why) = bad {
             problems.push(format!("{} {}: parents/deleted: {}", s::revision(), short(&r.rev_id), short(&why)));
@@ -782,7 +785,7 @@ impl Store {
         let mut problems = Problems::default();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let read = (|| -> Result<(Vec<String>, String)> {
-            merge_roster(&tx, &checked.conn, &mut report, &mut problems).map_err(refusal_of_sqlite)?;
+            merge_roster(&tx, &checked.conn, &mut report, &mut problems)?;
             merge_revisions(&tx, &checked.conn, &name, opts, &mut report, &mut problems)
         })();
         let (touched, max_hlc) = match read {
@@ -817,7 +820,7 @@ impl Store {
                 checked.hash,
                 checked.source_device,
                 chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-                short(&name),
+                name,
                 report.revisions as i64,
                 report.new_revisions as i64
             ],
@@ -878,12 +881,9 @@ impl MergeReport {
     }
 }
 
-/// A SQLite error while reading the file's rows means the file is bad.
-fn refusal_of_sqlite(e: anyhow::Error) -> anyhow::Error {
-    match e.downcast::<rusqlite::Error>() {
-        Ok(e) => FileRefusedReason(sqlite_reason(&e)).into(),
-        Err(e) => e,
-    }
+/// SQLite would not give a row of the file: the file is bad.
+fn bad_file(e: rusqlite::Error) -> anyhow::Error {
+    FileRefusedReason(sqlite_reason(&e)).into()
 }
 
 #[cfg(test)]
