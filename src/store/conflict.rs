@@ -28,6 +28,9 @@ use crate::strings::sync as s;
 /// Device and author of automatic merge revisions.
 pub const MERGE_DEVICE: &str = "merge";
 
+/// More heads than this are left for a person (a bound on the work a hostile file can cause).
+const MAX_AUTO_MERGE_HEADS: usize = 32;
+
 /// The pseudo-field of a conflict between an edit and a deletion.
 pub const DELETED_FIELD: &str = "(deleted)";
 
@@ -188,9 +191,18 @@ impl Graph {
 
     /// Proper ancestors of a revision (present in the graph).
     fn ancestors(&self, id: &str) -> BTreeSet<String> {
+        self.ancestors_of([id])
+    }
+
+    /// Every proper ancestor of any of some revisions, in one walk (linear
+    /// in the graph however long its history).
+    fn ancestors_of<'a>(&'a self, ids: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
         let mut seen = BTreeSet::new();
-        let mut stack: Vec<&str> =
-            self.revs.get(id).map(|r| r.parents.iter().map(String::as_str).collect()).unwrap_or_default();
+        let mut stack: Vec<&str> = ids
+            .into_iter()
+            .filter_map(|id| self.revs.get(id))
+            .flat_map(|r| r.parents.iter().map(String::as_str))
+            .collect();
         while let Some(p) = stack.pop() {
             if let Some(r) = self.revs.get(p)
                 && seen.insert(p.to_string())
@@ -204,10 +216,7 @@ impl Graph {
     /// The person-made heads, in id order.
     fn person_heads(&self) -> Vec<&Revision> {
         let person: Vec<&Revision> = self.revs.values().filter(|r| !is_auto_merge(r)).collect();
-        let mut covered = BTreeSet::new();
-        for r in &person {
-            covered.extend(self.ancestors(&r.rev_id));
-        }
+        let covered = self.ancestors_of(person.iter().map(|r| r.rev_id.as_str()));
         let mut heads: Vec<&Revision> = person.into_iter().filter(|r| !covered.contains(&r.rev_id)).collect();
         heads.sort_by(|a, b| a.rev_id.cmp(&b.rev_id));
         heads
@@ -226,10 +235,7 @@ impl Graph {
             });
         }
         let common = common?;
-        let mut below = BTreeSet::new();
-        for c in &common {
-            below.extend(self.ancestors(c));
-        }
+        let below = self.ancestors_of(common.iter().map(String::as_str));
         common
             .iter()
             .filter(|c| !below.contains(*c))
@@ -249,6 +255,9 @@ pub struct Refreshed {
 
 /// The merge of several person-made heads, when it is clean and keeps every rule.
 fn auto_merge(graph: &Graph, heads: &[&Revision]) -> Result<Option<Revision>> {
+    if heads.len() > MAX_AUTO_MERGE_HEADS {
+        return Ok(None);
+    }
     let base = match graph.base(heads) {
         Some(b) => fields_of(b)?,
         None => None,
