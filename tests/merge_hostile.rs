@@ -156,6 +156,11 @@ fn hostile_files_are_refused_whole_and_change_nothing() {
         variant(dir, &good, "outsider.db", |c| rewrite_first_visit(c, |v| v.village_code = "439999999999".into()));
     assert_refused(&mut local, &outsider, &Reason::UnknownVillage.message(lang()));
 
+    let bad_roster = variant(dir, &good, "bad-roster.db", |c| {
+        c.execute_batch("INSERT INTO roster (code, name, is_village) VALUES ('ABCDEFGHIJKL', '假村', 1)").unwrap()
+    });
+    assert_refused(&mut local, &bad_roster, &format!("roster ABCDEFGHIJKL: code: {}", s::bad_code()));
+
     let tampered = variant(dir, &good, "tampered.db", |c| {
         c.execute_batch(
             "UPDATE revision SET payload = replace(payload, '\"households\":', '\"households\":1') WHERE rowid = 1",

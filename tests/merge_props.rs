@@ -277,6 +277,8 @@ fn concurrent_edits_of_different_fields_merge_and_of_the_same_field_conflict() {
     assert_eq!(list[0].visit_id, "base-1");
     let fields: Vec<&str> = list[0].fields.iter().map(|f| f.field.as_str()).collect();
     assert_eq!(fields, ["notes"]);
+    let text = conflict::render_conflicts(&list);
+    assert!(text.contains("notes") && text.contains("\"note 1\"") && text.contains("\"note 2\""), "{text}");
     assert_eq!(conflict::open_conflicts(&county.conn).unwrap(), 1);
     let summary = county
         .summary("2025-12-31", ruralsan::domain::Level::County, None, &ruralsan::domain::Settings::default())
