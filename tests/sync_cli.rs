@@ -85,7 +85,7 @@ fn merge_from_the_command_line_reports_and_refuses_by_file() {
 
     let (code, out, err) = ruralsan(&county, &["merge", "--dry-run", dir.join("a-snap.db").to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("dry run") && out.contains("8 new visits"), "{out}");
+    assert!(out.contains("dry run") && out.contains("would merge") && out.contains("8 new visits"), "{out}");
     let visits = |p: &Path| -> i64 {
         Store::open(p).unwrap().conn.query_row("SELECT count(*) FROM visit", [], |r| r.get(0)).unwrap()
     };

@@ -855,6 +855,7 @@ impl MergeReport {
                         r.conflicts,
                         r.roster_added,
                         &r.source_device,
+                        self.dry_run,
                     ));
                     out.push('\n');
                     for (code, here, there) in r.roster_names_differ.iter().take(10) {

@@ -122,13 +122,15 @@ pub fn merged_line(
     conflicts: u64,
     roster_added: u64,
     device: &str,
+    dry_run: bool,
 ) -> String {
+    let (zh, en) = if dry_run { ("可合并", "would merge") } else { ("已合并", "merged") };
     match super::lang() {
         super::Lang::Zh => format!(
-            "{file}：已合并（设备 {device}）{revisions} 个版本，其中新版本 {new_revisions} 个；新调查 {new_visits} 条，自动合并 {auto_merged} 条，冲突 {conflicts} 条；名录新增 {roster_added} 个单位"
+            "{file}：{zh}（设备 {device}）{revisions} 个版本，其中新版本 {new_revisions} 个；新调查 {new_visits} 条，自动合并 {auto_merged} 条，冲突 {conflicts} 条；名录新增 {roster_added} 个单位"
         ),
         super::Lang::En => format!(
-            "{file}: merged (device {device}) {revisions} revisions, {new_revisions} new; {new_visits} new visits, {auto_merged} auto-merged, {conflicts} in conflict; {roster_added} roster units added"
+            "{file}: {en} (device {device}) {revisions} revisions, {new_revisions} new; {new_visits} new visits, {auto_merged} auto-merged, {conflicts} in conflict; {roster_added} roster units added"
         ),
     }
 }
