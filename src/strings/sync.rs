@@ -49,9 +49,7 @@ msg! {
     no_such_field => "没有这个字段", "no such field";
     result_unreadable => "合成结果无效", "the combined result is not a valid visit";
     result_breaks_rule => "合成结果不符合规则：", "the combined result breaks a rule:";
-    merged_word => "已合并", "merged";
     dry_run => "【试运行，未写入】", "[dry run, nothing written] ";
-    already_merged => "此前已合并过（相同文件），未作改动：", "was merged before (same file); nothing changed:";
     backup_taken => "合并前已备份本地数据库：", "backup of the local database taken before merging:";
     open_conflicts => "待解决冲突", "open conflicts";
     no_open_conflicts => "没有待解决的冲突", "no open conflicts";
@@ -61,7 +59,6 @@ msg! {
     resolved => "已解决，新版本：", "resolved; new revision:";
     some_refused => "个文件被拒绝", "file(s) refused";
     field_syntax => "应写成 字段=版本，如 households=3f2a", "must be FIELD=REV, e.g. households=3f2a";
-    snapshot_written => "快照已写入", "snapshot written";
 }
 
 pub fn value_too_big(max: usize) -> String {
