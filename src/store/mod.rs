@@ -1,10 +1,12 @@
 //! The SQLite store: opening, the revision graph, the current tables.
 
 pub mod bundle;
+pub mod conflict;
 pub mod csvio;
 pub mod revisions;
 pub mod roster;
 pub mod summary;
+pub mod sync;
 
 use std::path::Path;
 

@@ -4,6 +4,8 @@ pub mod supervisor;
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
+pub mod sync;
+
 use crate::domain::validate::Reason;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
