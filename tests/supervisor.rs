@@ -402,6 +402,15 @@ fn open_conflicts_are_counted_per_area() {
     let village: String =
         store.conn.query_row("SELECT village_code FROM visit WHERE visit_id = ?1", [&visit], |r| r.get(0)).unwrap();
     assert_eq!(s.page().conflicts_of(&village[..9]), Some(1));
+    // The per-area counts add up to the store's own count of open conflicts.
+    let per_area: i64 = s.pages[0].conflicts.as_ref().unwrap().values().sum();
+    assert_eq!(per_area, ruralsan::store::conflict::open_conflicts(&store.conn).unwrap());
+    assert_eq!(per_area, s.pages[0].summary.open_conflicts);
+    // An edit against a deletion that the deletion wins has no current row:
+    // the conflict is still placed, by its heads' payload.
+    store.conn.execute("DELETE FROM visit WHERE visit_id = ?1", [&visit]).unwrap();
+    let s = sup(&store, Lang::Zh);
+    assert_eq!(s.page().conflicts_of("430223"), Some(1));
     // Without a counter the column says it does not know.
     let s = Supervisor::with_conflicts(&store, Settings::default(), Lang::Zh, today(), None).unwrap();
     assert_eq!(s.page().conflicts_of("430223"), None);
