@@ -314,12 +314,6 @@ fn run(cli: Cli) -> Result<()> {
             let mut store = open(&cli)?;
             crate::generate::save_loop(&mut store, *seed, *count, &mut std::io::stdout())?;
         }
-        Command::Dashboard => {
-            let settings = settings(&cli, None, &[])?;
-            let store = open(&cli)?;
-            let today = chrono::Local::now().date_naive();
-            crate::tui::supervisor::run_standalone(&store, settings, strings::lang(), today)?;
-        }
         Command::Generate { roster, seed, fraction, out_dir } => {
             let n = crate::generate::generate(roster, *seed, *fraction, out_dir)?;
             println!("{}: {n} {}", out_dir.display(), t("条调查", "visits"));
@@ -354,6 +348,12 @@ fn run(cli: Cli) -> Result<()> {
             let how = crate::store::conflict::Resolution::parse(take.clone(), fields)?;
             let rev = store.resolve_conflict(author.as_deref(), visit_id, &how)?;
             println!("{visit_id}: {} {rev}", strings::sync::resolved());
+        }
+        Command::Dashboard => {
+            let settings = settings(&cli, None, &[])?;
+            let store = open(&cli)?;
+            let today = chrono::Local::now().date_naive();
+            crate::tui::supervisor::run_standalone(&store, settings, strings::lang(), today)?;
         }
     }
     Ok(())
