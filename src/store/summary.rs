@@ -75,7 +75,7 @@ fn register_functions(conn: &Connection, settings: &Settings) -> Result<()> {
 const SUMMARY_SQL: &str = "
 WITH cv AS (
   SELECT * FROM (
-    SELECT v.visit_id, v.village_code, v.households, v.hh_sewer, v.hh_reuse, v.hh_controlled,
+    SELECT v.visit_id, v.village_code, v.survey_date, v.households, v.hh_sewer, v.hh_reuse, v.hh_controlled,
            v.natural_villages, v.nv_garbage_covered,
            row_number() OVER w AS rn,
            lead(v.survey_date) OVER w IS v.survey_date AS dup
@@ -120,22 +120,38 @@ SELECT substr(r.code, 1, ?2) AS area,
        coalesce(sum(vill.scale), 0), coalesce(sum(vill.equipped), 0),
        coalesce(sum(vill.listed), 0), coalesce(sum(vill.remediated), 0), coalesce(sum(vill.relapsed), 0),
        CASE WHEN ?2 IN (6, 9) THEN (SELECT name FROM area a WHERE a.code = substr(r.code, 1, ?2))
-            WHEN ?2 = 12 THEN min(r.name) END AS name
+            WHEN ?2 = 12 THEN min(r.name) END AS name,
+       max(vill.survey_date) AS last_counting_date
 FROM roster r LEFT JOIN vill ON vill.village_code = r.code
 WHERE r.is_village = 1 AND r.code >= ?3 AND r.code < ?4
 GROUP BY area ORDER BY area";
 
+/// One village's standing as of a date: its figures (at village level
+/// `surveyed`, `villages_treated`, `villages_controlled` and
+/// `duplicate_visits` are 0 or 1) and the date of its counting visit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VillageStatus {
+    pub row: AreaRow,
+    /// The counting visit's date; `None` for an unsurveyed village.
+    pub counting_date: Option<String>,
+}
+
 impl Store {
-    /// The indicators of every area of `level` (inside the area `within`, a
-    /// code prefix, when given) as of `as_of` (YYYY-MM-DD).
-    pub fn summary(&self, as_of: &str, level: Level, within: Option<&str>, settings: &Settings) -> Result<Summary> {
+    /// Runs the summary aggregate, calling `each` with every area's row and
+    /// the latest counting-visit date among its villages.
+    fn aggregate(
+        &self,
+        as_of: &str,
+        level: Level,
+        within: Option<&str>,
+        settings: &Settings,
+        mut each: impl FnMut(AreaRow, Option<String>),
+    ) -> Result<()> {
         register_functions(&self.conn, settings)?;
         let lo = within.unwrap_or("").to_string();
         let hi = format!("{lo}~");
         let mut st = self.conn.prepare_cached(SUMMARY_SQL)?;
         let mut rows = st.query(params![as_of, level.prefix_len() as i64, lo, hi])?;
-        let mut areas = Vec::new();
-        let mut total = Figures::default();
         while let Some(r) = rows.next()? {
             let code: String = r.get(0)?;
             let figures = Figures {
@@ -159,9 +175,32 @@ impl Store {
                 water_relapsed: r.get(18)?,
             };
             let name: Option<String> = r.get(19)?;
-            total.add(&figures);
-            areas.push(AreaRow { level, name: name.unwrap_or_else(|| code.clone()), code, figures });
+            let date: Option<String> = r.get(20)?;
+            each(AreaRow { level, name: name.unwrap_or_else(|| code.clone()), code, figures }, date);
         }
+        Ok(())
+    }
+
+    /// The indicators of every area of `level` (inside the area `within`, a
+    /// code prefix, when given) as of `as_of` (YYYY-MM-DD).
+    pub fn summary(&self, as_of: &str, level: Level, within: Option<&str>, settings: &Settings) -> Result<Summary> {
+        let mut areas = Vec::new();
+        let mut total = Figures::default();
+        self.aggregate(as_of, level, within, settings, |row, _| {
+            total.add(&row.figures);
+            areas.push(row);
+        })?;
         Ok(Summary { as_of: as_of.to_string(), settings: settings.clone(), level, total, areas })
+    }
+
+    /// Every administrative village of the roster (inside `within`, a code
+    /// prefix, when given) with its status as of `as_of`, sorted by code: the
+    /// same aggregate as [`Store::summary`] at village level.
+    pub fn village_status(&self, as_of: &str, within: Option<&str>, settings: &Settings) -> Result<Vec<VillageStatus>> {
+        let mut out = Vec::new();
+        self.aggregate(as_of, Level::Village, within, settings, |row, counting_date| {
+            out.push(VillageStatus { row, counting_date })
+        })?;
+        Ok(out)
     }
 }
