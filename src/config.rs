@@ -49,9 +49,11 @@ pub fn check(s: &Settings) -> Result<()> {
     for (k, v) in s.targets.named() {
         fraction(&format!("targets.{k}"), v)?;
     }
+    // NaN is refused too: it is not "a number ≥ 0".
+    let negative = |v: f64| v.is_nan() || v < 0.0;
     for sp in crate::domain::Species::ALL {
         if let Some(c) = s.manure.of(*sp)
-            && (!(c.kg_per_head_day >= 0.0) || !(c.days >= 0.0) || c.scale_min < 0)
+            && (negative(c.kg_per_head_day) || negative(c.days) || c.scale_min < 0)
         {
             bail!("manure.{}: {}", sp.code(), t("系数不能为负数", "coefficients must not be negative"));
         }

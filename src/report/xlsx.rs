@@ -85,8 +85,12 @@ struct Sheet<'a> {
 }
 
 impl<'a> Sheet<'a> {
-    fn new(ws: &'a mut Worksheet) -> Sheet<'a> {
-        Sheet { ws, widths: Vec::new() }
+    /// Starts a sheet (its title row written): the header row is made tall
+    /// enough for two lines before it is written, as a constant-memory sheet
+    /// only takes row formatting in order.
+    fn new(ws: &'a mut Worksheet) -> Result<Sheet<'a>> {
+        ws.set_row_height(HEADER_ROW, 36)?;
+        Ok(Sheet { ws, widths: Vec::new() })
     }
 
     fn note(&mut self, col: u16, width: usize) {
@@ -106,7 +110,9 @@ impl<'a> Sheet<'a> {
     /// A header: wrapped onto two lines, so it asks for about half its width.
     fn header(&mut self, col: u16, s: &str, f: &Format) -> Result<()> {
         self.ws.write_string_with_format(HEADER_ROW, col, s, f)?;
-        self.note(col, s.width().div_ceil(2).max(s.split_whitespace().map(|w| w.width()).max().unwrap_or(0).min(14)));
+        // Chinese wraps between any two characters, English between words.
+        let longest_word = s.split(|c: char| c.is_whitespace() || !c.is_ascii()).map(str::len).max().unwrap_or(0);
+        self.note(col, s.width().div_ceil(2).max(longest_word) + 1);
         Ok(())
     }
 
@@ -136,11 +142,10 @@ impl<'a> Sheet<'a> {
         }
     }
 
-    fn finish(self, header_height: f64) -> Result<()> {
+    fn finish(self) -> Result<()> {
         for (c, w) in self.widths.iter().enumerate() {
             self.ws.set_column_width(c as u16, (*w as f64 + 2.0).clamp(6.0, 48.0))?;
         }
-        self.ws.set_row_height(HEADER_ROW, header_height)?;
         Ok(())
     }
 }
@@ -163,7 +168,7 @@ fn area_sheet(ws: &mut Worksheet, s: &Summary, lang: Lang, st: &Styles) -> Resul
     let level = sm::level_name(s.level.code(), lang);
     ws.set_name(level)?;
     ws.write_string_with_format(TITLE_ROW, 0, title(s, level, lang), &st.title)?;
-    let mut sh = Sheet::new(ws);
+    let mut sh = Sheet::new(ws)?;
     let first = 2u16;
     let met_first = first + COLUMNS.len() as u16;
     sh.header(0, labels::CODE.get(lang), &st.header)?;
@@ -194,10 +199,11 @@ fn area_sheet(ws: &mut Worksheet, s: &Summary, lang: Lang, st: &Styles) -> Resul
             sh.text(row, met_first + k as u16, sm::met_text(m, lang), format)?;
         }
     }
-    sh.finish(36.0)?;
+    sh.finish()?;
     ws.set_freeze_panes(TARGET_ROW + 1, 2)?;
     ws.set_landscape();
     ws.set_repeat_rows(HEADER_ROW, TARGET_ROW)?;
+    ws.set_repeat_columns(0, 1)?;
     Ok(())
 }
 
@@ -219,7 +225,7 @@ fn village_sheet(
     let level = sm::level_name(Level::Village.code(), lang);
     ws.set_name(level)?;
     ws.write_string_with_format(TITLE_ROW, 0, title(s, level, lang), &st.title)?;
-    let mut sh = Sheet::new(ws);
+    let mut sh = Sheet::new(ws)?;
     let own = [
         sm::level_name(Level::County.code(), lang),
         sm::level_name(Level::Township.code(), lang),
@@ -265,11 +271,12 @@ fn village_sheet(
         }
     }
     let last_col = first + figures.len() as u16 - 1;
-    sh.finish(36.0)?;
+    sh.finish()?;
     ws.set_freeze_panes(HEADER_ROW + 1, 4)?;
     ws.autofilter(HEADER_ROW, 0, HEADER_ROW + villages.len().max(1) as u32, last_col)?;
     ws.set_landscape();
     ws.set_repeat_rows(HEADER_ROW, HEADER_ROW)?;
+    ws.set_repeat_columns(0, 3)?;
     Ok(())
 }
 
