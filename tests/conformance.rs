@@ -140,7 +140,8 @@ fn comparison_finds_differences() {
     let mut out = Vec::new();
     walk(&e, &e.clone(), "$", &mut out);
     assert!(out.is_empty(), "{out:?}");
-    let near = serde_json::json!({"a": [{"rate": 0.25 * (1.0 + 1e-12), "n": 3, "name": "合计", "r": null, "extra": 1}]});
+    let near =
+        serde_json::json!({"a": [{"rate": 0.25 * (1.0 + 1e-12), "n": 3, "name": "合计", "r": null, "extra": 1}]});
     walk(&e, &near, "$", &mut out);
     assert!(out.is_empty(), "{out:?}");
     let off = serde_json::json!({"a": [{"rate": 0.2501, "n": 4, "r": 0.1}]});
