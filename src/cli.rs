@@ -95,6 +95,20 @@ pub enum Command {
         #[arg(long = "target", value_name = "NAME=VALUE")]
         targets: Vec<String>,
     },
+    /// Write the summary workbook (county and township sheets, every village's status)
+    Report {
+        /// The .xlsx file to write (replaced whole, never left half-written)
+        file: PathBuf,
+        /// Date the indicators are computed as of (YYYY-MM-DD; default today)
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Share of treated households for a village to count as treated
+        #[arg(long)]
+        village_threshold: Option<f64>,
+        /// Override a target, e.g. --target sewage=0.5
+        #[arg(long = "target", value_name = "NAME=VALUE")]
+        targets: Vec<String>,
+    },
     /// Generate a deterministic survey bundle over a roster (for demos and benchmarks)
     Generate {
         #[arg(long)]
@@ -310,6 +324,21 @@ fn run(cli: Cli) -> Result<()> {
         Command::SaveLoop { seed, count } => {
             let mut store = open(&cli)?;
             crate::generate::save_loop(&mut store, *seed, *count, &mut std::io::stdout())?;
+        }
+        Command::Report { file, as_of: d, village_threshold, targets } => {
+            let settings = settings(&cli, *village_threshold, targets)?;
+            let store = open(&cli)?;
+            let r = report::xlsx::write_report(&store, file, &as_of(d.clone())?, &settings, strings::lang())?;
+            println!(
+                "{}: {} {}, {} {}, {} {}",
+                file.display(),
+                r.counties,
+                t("个县(区)", "counties"),
+                r.townships,
+                t("个乡镇(街道)", "townships"),
+                r.villages,
+                t("个行政村", "villages"),
+            );
         }
         Command::Generate { roster, seed, fraction, out_dir } => {
             let n = crate::generate::generate(roster, *seed, *fraction, out_dir)?;
