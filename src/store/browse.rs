@@ -90,7 +90,10 @@ pub fn area_name(conn: &Connection, code: &str) -> Result<Option<String>> {
 
 /// A page of the village-level units under `prefix` whose name or code
 /// contains `query` (a query of digits matches the start of the code).
-/// Ordered by code, so that the primary key serves the page.
+/// Ordered by code, so that the primary key serves the page; within one
+/// township (a few dozen units) administrative villages come first and
+/// communities after them. A search (non-empty `query`) finds
+/// administrative villages only: communities are never surveyed.
 pub fn villages(conn: &Connection, prefix: &str, query: &str, limit: usize, offset: usize) -> Result<Vec<VillageItem>> {
     let q = query.trim();
     let (mut lo, mut hi) = range(prefix);
@@ -101,12 +104,13 @@ pub fn villages(conn: &Connection, prefix: &str, query: &str, limit: usize, offs
         hi = hi.min(qhi);
     }
     let name_q = if digits { "" } else { q };
-    let mut st = conn.prepare_cached(
+    let order = if prefix.len() >= 9 { "is_village DESC, code" } else { "code" };
+    let mut st = conn.prepare_cached(&format!(
         "SELECT code, name, is_village FROM roster
-         WHERE code >= ?1 AND code < ?2 AND (?3 = '' OR instr(name, ?3) > 0)
-         ORDER BY code LIMIT ?4 OFFSET ?5",
-    )?;
-    let rows = st.query_map(params![lo, hi, name_q, limit as i64, offset as i64], |r| {
+         WHERE code >= ?1 AND code < ?2 AND (?3 = '' OR instr(name, ?3) > 0) AND (?6 = '' OR is_village = 1)
+         ORDER BY {order} LIMIT ?4 OFFSET ?5"
+    ))?;
+    let rows = st.query_map(params![lo, hi, name_q, limit as i64, offset as i64, q], |r| {
         Ok(VillageItem { code: r.get(0)?, name: r.get(1)?, is_village: r.get(2)?, last: None })
     })?;
     let mut out: Vec<VillageItem> = rows.collect::<rusqlite::Result<_>>()?;
@@ -298,8 +302,10 @@ mod tests {
         assert_eq!(page[0].code, "430202002201");
         assert_eq!(villages(&s.conn, "", "明照", 10, 0).unwrap()[0].code, "430202002201");
         assert_eq!(villages(&s.conn, "", "430203", 10, 0).unwrap().len(), 1);
+        assert_eq!(villages(&s.conn, "", "4302020010", 10, 0).unwrap().len(), 1, "no communities in a search");
         assert_eq!(villages(&s.conn, "430202", "4302030", 10, 0).unwrap().len(), 0);
-        assert_eq!(villages(&s.conn, "430202001", "", 10, 0).unwrap().len(), 2);
+        let town = villages(&s.conn, "430202001", "", 10, 0).unwrap();
+        assert_eq!(town.iter().map(|v| v.is_village).collect::<Vec<_>>(), [true, false]);
     }
 
     #[test]

@@ -777,11 +777,16 @@ impl App {
                     Msg::Home => f.cursor = 0,
                     Msg::End => f.cursor = len,
                     Msg::Char(c) if field.kind.is_typed() => {
-                        let cursor = f.cursor;
+                        let mut cursor = f.cursor;
                         if let Some(v) = f.focused_mut() {
+                            // A lone 0 in a number field is a starting value: typing replaces it.
+                            if matches!(field.kind, Kind::Int | Kind::Dec) && v == "0" && c.is_ascii_digit() {
+                                v.clear();
+                            }
+                            cursor = cursor.min(v.chars().count());
                             insert_at(v, cursor, c);
                         }
-                        f.cursor += 1;
+                        f.cursor = cursor + 1;
                         self.touched()?;
                     }
                     Msg::Backspace if field.kind.is_typed() && f.cursor > 0 => {

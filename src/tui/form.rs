@@ -273,8 +273,13 @@ impl Form {
         let mut form = match previous {
             Some(p) => Form::from_data(&new_id(), None, p),
             None => {
+                // Households and natural villages must be typed; the parts of them start at 0.
                 let mut f = Form::from_data(&new_id(), None, &blank_visit(village_code));
-                f.visit[2..8].iter_mut().for_each(|s| s.clear());
+                for (field, value) in VISIT_FIELDS.iter().zip(&mut f.visit) {
+                    if matches!(field.key, "households" | "natural_villages") {
+                        value.clear();
+                    }
+                }
                 f
             }
         };

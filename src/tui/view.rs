@@ -254,7 +254,7 @@ fn draw_visits(app: &App, frame: &mut Frame, area: Rect) {
                     pad(s::date(l), 10),
                     pad(s::surveyor(l), 10),
                     pad(s::households(l), 6),
-                    pad(s::treated_share(l), 8),
+                    pad(s::share_short(l), 8),
                     pad(s::sewage(l), 10),
                     s::children(l)
                 ),
