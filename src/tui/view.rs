@@ -548,6 +548,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_key_bar_fits_80_columns() {
+        for l in [Lang::Zh, Lang::En] {
+            for bar in s::key_bars(l) {
+                assert!(bar.width() <= 80, "{bar}: {}", bar.width());
+            }
+            for line in s::help(l) {
+                assert!(line.width() <= 88, "{line}");
+            }
+        }
+    }
+
+    #[test]
     fn cutting_is_by_display_width() {
         assert_eq!(fit("仙庾村村民委员会", 7), "仙庾村…");
         assert_eq!(fit("abc", 3), "abc");
