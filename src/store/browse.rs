@@ -130,7 +130,12 @@ fn sewage_sql(alias: &str) -> String {
 }
 
 fn sewage_at(r: &rusqlite::Row, i: usize) -> rusqlite::Result<SewageFigures> {
-    Ok(SewageFigures { households: r.get(i)?, hh_sewer: r.get(i + 1)?, hh_reuse: r.get(i + 2)?, normal_served: r.get(i + 3)? })
+    Ok(SewageFigures {
+        households: r.get(i)?,
+        hh_sewer: r.get(i + 1)?,
+        hh_reuse: r.get(i + 2)?,
+        normal_served: r.get(i + 3)?,
+    })
 }
 
 /// Date and sewage figures of the latest visit of a village.
@@ -228,7 +233,13 @@ pub fn drafts(conn: &Connection) -> Result<Vec<Draft>> {
         "SELECT draft_id, visit_id, base_rev, form, updated_at FROM draft ORDER BY updated_at DESC, draft_id",
     )?;
     let rows = st.query_map([], |r| {
-        Ok(Draft { draft_id: r.get(0)?, visit_id: r.get(1)?, base_rev: r.get(2)?, form: r.get(3)?, updated_at: r.get(4)? })
+        Ok(Draft {
+            draft_id: r.get(0)?,
+            visit_id: r.get(1)?,
+            base_rev: r.get(2)?,
+            form: r.get(3)?,
+            updated_at: r.get(4)?,
+        })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -276,7 +287,9 @@ mod tests {
             ("430203001201", "白关村", 1),
             ("430211001201", "云田村", 1),
         ] {
-            s.conn.execute("INSERT INTO roster (code, name, is_village) VALUES (?1, ?2, ?3)", params![code, name, v]).unwrap();
+            s.conn
+                .execute("INSERT INTO roster (code, name, is_village) VALUES (?1, ?2, ?3)", params![code, name, v])
+                .unwrap();
         }
         s.conn.execute("INSERT INTO area VALUES ('430202', '荷塘区'), ('430202001', '月塘街道')", []).unwrap();
         s

@@ -477,11 +477,9 @@ impl App {
                 b.selected = 0;
                 self.reload_browser()?;
             }
-            Msg::Delete => {
-                if remove_at(&mut b.query, b.cursor) {
-                    b.selected = 0;
-                    self.reload_browser()?;
-                }
+            Msg::Delete if remove_at(&mut b.query, b.cursor) => {
+                b.selected = 0;
+                self.reload_browser()?;
             }
             Msg::Left => b.cursor = b.cursor.saturating_sub(1),
             Msg::Right => b.cursor = (b.cursor + 1).min(b.query.chars().count()),
@@ -495,7 +493,8 @@ impl App {
                 } else if let Some(a) = b.path.pop() {
                     self.reload_browser()?;
                     let b = &mut self.browser;
-                    b.selected = b.items.iter().position(|i| matches!(i, Item::Area(x) if x.code == a.code)).unwrap_or(0);
+                    b.selected =
+                        b.items.iter().position(|i| matches!(i, Item::Area(x) if x.code == a.code)).unwrap_or(0);
                     return Ok(());
                 } else {
                     self.quit = true;
@@ -573,7 +572,14 @@ impl App {
 
     // ----- the form -----
 
-    fn open_form(&mut self, form: Form, village_name: String, draft_id: String, is_new: bool, changed: bool) -> Result<()> {
+    fn open_form(
+        &mut self,
+        form: Form,
+        village_name: String,
+        draft_id: String,
+        is_new: bool,
+        changed: bool,
+    ) -> Result<()> {
         let focus = if is_new { 2 } else { 0 };
         let cursor = form.visit[focus].chars().count();
         let roster = roster_problem(&self.store.conn, &form.village_code)?;
@@ -600,7 +606,8 @@ impl App {
     fn restore_draft(&mut self, d: &Draft) -> Result<()> {
         let form: Form = serde_json::from_str(&d.form)?;
         let (name, _) = browse::roster_unit(&self.store.conn, &form.village_code)?.unwrap_or_default();
-        self.visits = Some(Visits { code: form.village_code.clone(), name: name.clone(), rows: Vec::new(), selected: 0 });
+        self.visits =
+            Some(Visits { code: form.village_code.clone(), name: name.clone(), rows: Vec::new(), selected: 0 });
         self.reload_visits()?;
         let is_new = form.base_rev.is_none();
         self.open_form(form, name, d.draft_id.clone(), is_new, true)
@@ -762,7 +769,11 @@ impl App {
                             Kind::Choice(c) => {
                                 let opts = c.options();
                                 let i = opts.iter().position(|o| o.0 == value).unwrap_or(0);
-                                let j = if msg == Msg::Right { (i + 1) % opts.len() } else { (i + opts.len() - 1) % opts.len() };
+                                let j = if msg == Msg::Right {
+                                    (i + 1) % opts.len()
+                                } else {
+                                    (i + opts.len() - 1) % opts.len()
+                                };
                                 opts[j].0.to_string()
                             }
                             _ => value,

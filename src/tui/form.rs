@@ -6,7 +6,9 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::settings::ManureCoefficients;
-use crate::domain::validate::{Place, Problem, Reason, parse_bool, parse_date, parse_decimal, parse_int, validate_visit};
+use crate::domain::validate::{
+    Place, Problem, Reason, parse_bool, parse_date, parse_decimal, parse_int, validate_visit,
+};
 use crate::domain::*;
 
 /// The enumerations a choice field offers.
@@ -23,7 +25,10 @@ pub enum Choice {
 impl Choice {
     /// (code, zh, en) of every option.
     pub fn options(self) -> Vec<(&'static str, &'static str, &'static str)> {
-        fn all<T: Copy>(v: &[T], f: impl Fn(T) -> (&'static str, &'static str, &'static str)) -> Vec<(&'static str, &'static str, &'static str)> {
+        fn all<T: Copy>(
+            v: &[T],
+            f: impl Fn(T) -> (&'static str, &'static str, &'static str),
+        ) -> Vec<(&'static str, &'static str, &'static str)> {
             v.iter().map(|x| f(*x)).collect()
         }
         match self {
@@ -299,7 +304,8 @@ impl Form {
     /// live figures keep working while the crew types.
     pub fn parse(&self) -> (VisitData, Vec<Problem>) {
         let mut problems = Vec::new();
-        let mut cell = Cells { problems: &mut problems, place: Place::Visit, fields: VISIT_FIELDS, values: &self.visit };
+        let mut cell =
+            Cells { problems: &mut problems, place: Place::Visit, fields: VISIT_FIELDS, values: &self.visit };
         let data = VisitData {
             village_code: self.village_code.clone(),
             survey_date: cell.date("survey_date"),
@@ -317,7 +323,12 @@ impl Form {
         };
         let mut data = data;
         for (i, r) in self.facilities.iter().enumerate() {
-            let mut c = Cells { problems: &mut problems, place: Place::Facility(i), fields: FACILITY_FIELDS, values: &r.values };
+            let mut c = Cells {
+                problems: &mut problems,
+                place: Place::Facility(i),
+                fields: FACILITY_FIELDS,
+                values: &r.values,
+            };
             data.facilities.push(Facility {
                 facility_id: r.id.clone(),
                 kind: c.choice("kind", FacilityKind::parse, FacilityKind::Central),
@@ -327,7 +338,8 @@ impl Form {
             });
         }
         for (i, r) in self.farms.iter().enumerate() {
-            let mut c = Cells { problems: &mut problems, place: Place::Farm(i), fields: FARM_FIELDS, values: &r.values };
+            let mut c =
+                Cells { problems: &mut problems, place: Place::Farm(i), fields: FARM_FIELDS, values: &r.values };
             data.farms.push(Farm {
                 farm_id: r.id.clone(),
                 name: c.text("name"),
@@ -340,7 +352,8 @@ impl Form {
             });
         }
         for (i, r) in self.water.iter().enumerate() {
-            let mut c = Cells { problems: &mut problems, place: Place::Water(i), fields: WATER_FIELDS, values: &r.values };
+            let mut c =
+                Cells { problems: &mut problems, place: Place::Water(i), fields: WATER_FIELDS, values: &r.values };
             data.water_bodies.push(WaterBody {
                 water_id: r.id.clone(),
                 name: c.text("name"),
@@ -486,11 +499,7 @@ mod tests {
         let fields: Vec<_> = problems.iter().map(|p| (p.field, p.reason.clone())).collect();
         assert_eq!(
             fields,
-            [
-                ("village_code", Reason::NotAVillage),
-                ("households", Reason::NotInteger),
-                ("surveyor", Reason::Required)
-            ]
+            [("village_code", Reason::NotAVillage), ("households", Reason::NotInteger), ("surveyor", Reason::Required)]
         );
     }
 }

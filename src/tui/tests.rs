@@ -31,7 +31,10 @@ fn fixture(store: &mut Store) {
         ("430202002201", "宋家桥村", 1),
         ("430203100245", "石湾村", 1),
     ] {
-        store.conn.execute("INSERT INTO roster (code, name, is_village) VALUES (?1, ?2, ?3)", params![code, name, v]).unwrap();
+        store
+            .conn
+            .execute("INSERT INTO roster (code, name, is_village) VALUES (?1, ?2, ?3)", params![code, name, v])
+            .unwrap();
     }
     store
         .conn
@@ -261,14 +264,21 @@ fn filling_and_saving_a_new_visit_writes_it_and_drops_the_draft() {
         )
         .unwrap();
     assert_eq!(row, ("2025-06-01".into(), "李娜".into(), 200, 50, 4, "新建 ?".into()));
-    assert_eq!(count(&a, "SELECT households_served FROM facility JOIN visit USING (visit_id) WHERE village_code = '430202001203'"), 60);
+    assert_eq!(
+        count(
+            &a,
+            "SELECT households_served FROM facility JOIN visit USING (visit_id) WHERE village_code = '430202001203'"
+        ),
+        60
+    );
     let farm: (String, f64, f64) = a
         .store
         .conn
         .query_row("SELECT species, manure_t, utilized_pct FROM farm", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .unwrap_or_default();
     assert_eq!(farm, ("other".into(), 12.5, 80.0));
-    let author: String = a.store.conn.query_row("SELECT author FROM revision ORDER BY hlc DESC LIMIT 1", [], |r| r.get(0)).unwrap();
+    let author: String =
+        a.store.conn.query_row("SELECT author FROM revision ORDER BY hlc DESC LIMIT 1", [], |r| r.get(0)).unwrap();
     assert_eq!(author, "李娜");
     assert_eq!(a.store.meta(browse::LAST_SURVEYOR).unwrap().as_deref(), Some("李娜"));
 }
@@ -330,7 +340,10 @@ fn rows_are_added_and_deleted_in_the_lists() {
     press(&mut a, KeyCode::Char('y'));
     assert!(a.form.as_ref().unwrap().form.water.is_empty());
     ctrl(&mut a, 's');
-    assert_eq!(count(&a, "SELECT count(*) FROM water_body JOIN visit USING (visit_id) WHERE visit_id = 'visit-new'"), 0);
+    assert_eq!(
+        count(&a, "SELECT count(*) FROM water_body JOIN visit USING (visit_id) WHERE visit_id = 'visit-new'"),
+        0
+    );
     assert_eq!(count(&a, "SELECT count(*) FROM water_body"), 1, "the older visit keeps its own");
 }
 

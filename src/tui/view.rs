@@ -186,13 +186,26 @@ fn draw_browser(app: &App, frame: &mut Frame, area: Rect) -> Option<Position> {
     let mut lines = vec![Line::from(vec![
         Span::styled(label.clone(), HEAD),
         Span::styled(pad(&shown, field_w), Style::new().add_modifier(Modifier::UNDERLINED)),
-        Span::styled(if b.query.is_empty() { fit(&format!(" {}", s::search_hint(l)), w.saturating_sub(label.width() + field_w)) } else { String::new() }, DIM),
+        Span::styled(
+            if b.query.is_empty() {
+                fit(&format!(" {}", s::search_hint(l)), w.saturating_sub(label.width() + field_w))
+            } else {
+                String::new()
+            },
+            DIM,
+        ),
     ])];
     let villages = b.items.iter().any(|i| matches!(i, Item::Village(_)));
     let name_w = if villages { w.saturating_sub(12 + 10 + 12 + 3) } else { w.saturating_sub(13) };
     lines.push(Line::styled(
         if villages {
-            format!("{} {} {} {}", pad(s::code(l), 12), pad(s::name(l), name_w), pad(s::last_visit(l), 10), s::sewage(l))
+            format!(
+                "{} {} {} {}",
+                pad(s::code(l), 12),
+                pad(s::name(l), name_w),
+                pad(s::last_visit(l), 10),
+                s::sewage(l)
+            )
         } else {
             format!("{} {}", pad(s::code(l), 12), s::name(l))
         },
@@ -342,7 +355,8 @@ fn draw_form(app: &App, f: &FormScreen, frame: &mut Frame, area: Rect) -> Option
         };
         let bad = if f.problems_in(i) > 0 { "!" } else { "" };
         let text = format!(" {}{n}{bad} ", section_name(l, i));
-        let style = if i == f.section { Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD) } else { Style::new() };
+        let style =
+            if i == f.section { Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD) } else { Style::new() };
         tabs.push(Span::styled(text, if bad.is_empty() { style } else { style.fg(Color::Red) }));
         tabs.push(Span::raw("│"));
     }
@@ -352,12 +366,21 @@ fn draw_form(app: &App, f: &FormScreen, frame: &mut Frame, area: Rect) -> Option
         (_, Some((fields, place, values))) => {
             if let (Some(list), Some(i)) = (f.list(), f.editing) {
                 lines.push(Line::styled(
-                    fit(&format!("{} {}/{} · {}", section_name(l, f.section), i + 1, f.form.rows(list).len(), row_summary(app, &f.data, list, i)), w),
+                    fit(
+                        &format!(
+                            "{} {}/{} · {}",
+                            section_name(l, f.section),
+                            i + 1,
+                            f.form.rows(list).len(),
+                            row_summary(app, &f.data, list, i)
+                        ),
+                        w,
+                    ),
                     HEAD,
                 ));
             }
             let label_w = fields.iter().map(|x| s::field(l, x.key).width()).max().unwrap_or(10).min(20) + 3;
-            let value_w = w.saturating_sub(label_w).min(30).max(8);
+            let value_w = w.saturating_sub(label_w).clamp(8, 30);
             let err_w = w.saturating_sub(label_w + value_w + 1);
             for (k, field) in fields.iter().enumerate() {
                 let focused = k == f.focus;
@@ -392,7 +415,10 @@ fn draw_form(app: &App, f: &FormScreen, frame: &mut Frame, area: Rect) -> Option
                 (None, _) => lines.extend(village_figures(app, &f.data, w)),
                 (Some(list), Some(i)) => {
                     if let Some(p) = f.problems.iter().find(|p| p.place == list.place(i) && p.field == list.id_key()) {
-                        lines.push(Line::styled(fit(&format!("{}: ✗ {}", s::field(l, p.field), p.reason.message(l)), w), ERR));
+                        lines.push(Line::styled(
+                            fit(&format!("{}: ✗ {}", s::field(l, p.field), p.reason.message(l)), w),
+                            ERR,
+                        ));
                     }
                 }
                 _ => {}
@@ -408,7 +434,8 @@ fn draw_form(app: &App, f: &FormScreen, frame: &mut Frame, area: Rect) -> Option
             let start = window_start(sel, h);
             for i in (0..rows.len()).skip(start).take(h) {
                 let bad = f.problems.iter().any(|p| p.place == list.place(i));
-                let text = format!("{}{:>2}. {}", if bad { "!" } else { " " }, i + 1, row_summary(app, &f.data, list, i));
+                let text =
+                    format!("{}{:>2}. {}", if bad { "!" } else { " " }, i + 1, row_summary(app, &f.data, list, i));
                 let style = sel_style(i == sel);
                 lines.push(Line::styled(fit(&text, w), if bad { style.fg(Color::Red) } else { style }));
             }
@@ -473,7 +500,11 @@ fn row_summary(app: &App, d: &VisitData, list: List, i: usize) -> String {
             let f = &d.farms[i];
             let c = &app.settings.manure;
             let t = manure_produced_t(f.species, f.head_on_hand, f.annual_out, f.manure_t, c);
-            let scale = if is_scale_farm(f.species, f.head_on_hand, f.annual_out, c) { s::scale_farm(l) } else { s::not_scale(l) };
+            let scale = if is_scale_farm(f.species, f.head_on_hand, f.annual_out, c) {
+                s::scale_farm(l)
+            } else {
+                s::not_scale(l)
+            };
             format!(
                 "{} {} {}/{} → {} {t:.1} {} · {scale} · {}%",
                 f.name,
@@ -533,7 +564,8 @@ fn draw_overlay(app: &App, o: &Overlay, frame: &mut Frame, area: Rect) {
     };
     let width = (area.width.saturating_sub(4)).min(if matches!(o, Overlay::Help) { 90 } else { 60 });
     let height = (lines.len() as u16 + 2).min(area.height.saturating_sub(2));
-    let rect = Rect::new(area.x + (area.width - width) / 2, area.y + (area.height.saturating_sub(height)) / 2, width, height);
+    let rect =
+        Rect::new(area.x + (area.width - width) / 2, area.y + (area.height.saturating_sub(height)) / 2, width, height);
     frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(lines.into_iter().map(Line::raw).collect::<Vec<_>>())
