@@ -106,6 +106,15 @@ pub enum Command {
         fraction: f64,
         out_dir: PathBuf,
     },
+    /// For the crash test: saves random visits one transaction each and
+    /// prints `saved VISIT_ID REV_ID` after each commit.
+    #[command(hide = true)]
+    SaveLoop {
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, default_value_t = 1000)]
+        count: u64,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -268,6 +277,10 @@ fn run(cli: Cli) -> Result<()> {
                 Format::Csv => print!("{}", report::summary::to_csv(&s, lang)?),
                 Format::Table => print!("{}", report::summary::to_table(&s, lang)),
             }
+        }
+        Command::SaveLoop { seed, count } => {
+            let mut store = open(&cli)?;
+            crate::generate::save_loop(&mut store, *seed, *count, &mut std::io::stdout())?;
         }
         Command::Generate { roster, seed, fraction, out_dir } => {
             let n = crate::generate::generate(roster, *seed, *fraction, out_dir)?;

@@ -51,7 +51,11 @@ pub fn check(s: &Settings) -> Result<()> {
     }
     for sp in crate::domain::Species::ALL {
         if let Some(c) = s.manure.of(*sp)
-            && (!(c.kg_per_head_day >= 0.0) || !(c.days >= 0.0) || c.scale_min < 0)
+            && (c.kg_per_head_day.is_nan()
+                || c.kg_per_head_day < 0.0
+                || c.days.is_nan()
+                || c.days < 0.0
+                || c.scale_min < 0)
         {
             bail!("manure.{}: {}", sp.code(), t("系数不能为负数", "coefficients must not be negative"));
         }

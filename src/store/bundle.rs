@@ -181,9 +181,10 @@ impl RowReader<'_> {
 }
 
 const STAGING: &str = "
-CREATE TEMP TABLE IF NOT EXISTS s_visit (visit_id TEXT PRIMARY KEY, line INTEGER NOT NULL, data TEXT NOT NULL);
-CREATE TEMP TABLE IF NOT EXISTS s_child (visit_id TEXT NOT NULL, kind INTEGER NOT NULL, line INTEGER NOT NULL, data TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS temp.s_child_visit ON s_child (visit_id, kind, line);
+CREATE TEMP TABLE IF NOT EXISTS s_visit (visit_id TEXT PRIMARY KEY, line INTEGER NOT NULL, village_code TEXT NOT NULL,
+  data TEXT NOT NULL) WITHOUT ROWID;
+CREATE TEMP TABLE IF NOT EXISTS s_child (visit_id TEXT NOT NULL, kind INTEGER NOT NULL, line INTEGER NOT NULL,
+  data TEXT NOT NULL, PRIMARY KEY (visit_id, kind, line)) WITHOUT ROWID;
 DELETE FROM s_visit; DELETE FROM s_child;
 ";
 
@@ -204,7 +205,8 @@ fn stage_visits(conn: &Connection, dir: &Path, problems: &mut Problems) -> Resul
     let Some(mut t) = Table::open(&dir.join(file), file, VISIT_COLS, VISIT_COLS, false, problems)? else {
         return Ok(());
     };
-    let mut ins = conn.prepare_cached("INSERT OR IGNORE INTO s_visit (visit_id, line, data) VALUES (?1, ?2, ?3)")?;
+    let mut ins = conn
+        .prepare_cached("INSERT OR IGNORE INTO s_visit (visit_id, line, village_code, data) VALUES (?1, ?2, ?3, ?4)")?;
     while let Some(line) = t.next_row(problems) {
         let mut r = RowReader { t: &t, cols: VISIT_COLS, line, problems, ok: true };
         let visit_id = r.id("visit_id");
@@ -226,7 +228,7 @@ fn stage_visits(conn: &Connection, dir: &Path, problems: &mut Problems) -> Resul
         if visit_id.is_empty() {
             continue;
         }
-        if ins.execute(params![visit_id, line as i64, serde_json::to_string(&v)?])? == 0 {
+        if ins.execute(params![visit_id, line as i64, v.village_code, serde_json::to_string(&v)?])? == 0 {
             problems.push(file, line, "visit_id", &Reason::DuplicateVisit);
         }
     }
@@ -309,7 +311,27 @@ pub fn roster_problem(conn: &Connection, code: &str) -> Result<Option<Reason>> {
     })
 }
 
+/// Staged visits whose village is not an administrative village of the
+/// roster, in one pass over the roster rather than a lookup per visit.
+fn check_villages(conn: &Connection, problems: &mut Problems) -> Result<()> {
+    let mut st = conn.prepare(
+        "SELECT s.line, s.village_code, r.is_village FROM s_visit s LEFT JOIN roster r ON r.code = s.village_code
+         WHERE r.is_village IS NOT 1 ORDER BY s.line",
+    )?;
+    let mut rows = st.query([])?;
+    while let Some(r) = rows.next()? {
+        let code: String = r.get(1)?;
+        if !validate::is_division_code(&code) {
+            continue; // reported by the visit rules
+        }
+        let reason = if r.get::<_, Option<bool>>(2)?.is_some() { Reason::NotAVillage } else { Reason::UnknownVillage };
+        problems.push("visits.csv", r.get::<_, i64>(0)? as u64, "village_code", &reason);
+    }
+    Ok(())
+}
+
 fn import_staged(conn: &Connection, device: &str, problems: &mut Problems, report: &mut ImportReport) -> Result<()> {
+    check_villages(conn, problems)?;
     let today = chrono::Local::now().date_naive();
     let coefficients = crate::domain::settings::ManureCoefficients::default();
     let mut visits = conn.prepare("SELECT visit_id, line, data FROM s_visit ORDER BY visit_id")?;
@@ -333,12 +355,6 @@ fn import_staged(conn: &Connection, device: &str, problems: &mut Problems, repor
             }
         }
         let mut ok = true;
-        if validate::is_division_code(&v.village_code)
-            && let Some(reason) = roster_problem(conn, &v.village_code)?
-        {
-            problems.push("visits.csv", line, "village_code", &reason);
-            ok = false;
-        }
         for p in validate::validate_visit(&v, today, &coefficients) {
             let (file, at) = match p.place {
                 Place::Visit => ("visits.csv", line),
