@@ -315,7 +315,8 @@ mod tests {
         assert_eq!(page[0].code, "430202002201");
         assert_eq!(villages(&s.conn, "", "明照", 10, 0).unwrap()[0].code, "430202002201");
         assert_eq!(villages(&s.conn, "", "430203", 10, 0).unwrap().len(), 1);
-        assert_eq!(villages(&s.conn, "", "4302020010", 10, 0).unwrap().len(), 1, "no communities in a search");
+        assert_eq!(villages(&s.conn, "", "43020200", 10, 0).unwrap().len(), 2);
+        assert_eq!(villages(&s.conn, "", "4302020010", 10, 0).unwrap().len(), 0, "no communities in a search");
         assert_eq!(villages(&s.conn, "430202", "4302030", 10, 0).unwrap().len(), 0);
         let town = villages(&s.conn, "430202001", "", 10, 0).unwrap();
         assert_eq!(town.iter().map(|v| v.is_village).collect::<Vec<_>>(), [true, false]);

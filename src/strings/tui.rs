@@ -64,6 +64,7 @@ s! {
     confirm_discard = "有未保存的修改，放弃吗？", "There are unsaved changes. Discard them?";
     confirm_draft = "发现上次未保存的草稿，恢复吗？", "An unsaved draft from last time was found. Restore it?";
     confirm_keys = "y 是　n 否", "y yes   n no";
+    draft_saved_at = "草稿保存于", "draft saved";
     draft_discarded = "草稿已丢弃", "Draft discarded";
     help_title = "帮助", "Help";
     error = "错误", "Error";

@@ -155,8 +155,11 @@ impl FormScreen {
 pub enum Confirm {
     DeleteVisit(String),
     DeleteRow,
-    Discard { then_quit: bool },
-    RestoreDraft(Draft),
+    Discard {
+        then_quit: bool,
+    },
+    /// A draft, and a line saying whose and when.
+    RestoreDraft(Draft, String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -222,8 +225,28 @@ impl App {
 
     fn offer_next_draft(&mut self) {
         if let Some(d) = self.pending_drafts.pop() {
-            self.overlay = Some(Overlay::Confirm(Confirm::RestoreDraft(d)));
+            let about = self.draft_about(&d);
+            self.overlay = Some(Overlay::Confirm(Confirm::RestoreDraft(d, about)));
         }
+    }
+
+    /// "village code · new/edit visit · survey date · saved at" of a draft.
+    fn draft_about(&self, d: &Draft) -> String {
+        let l = self.lang;
+        let form: Option<Form> = serde_json::from_str(&d.form).ok();
+        let Some(form) = form else { return d.updated_at.clone() };
+        let name = browse::roster_unit(&self.store.conn, &form.village_code).ok().flatten().map(|u| u.0);
+        let when = chrono::DateTime::parse_from_rfc3339(&d.updated_at)
+            .map(|t| t.naive_local().format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_else(|_| d.updated_at.clone());
+        format!(
+            "{} {} · {} · {} · {} {when}",
+            name.unwrap_or_default(),
+            form.village_code,
+            if form.base_rev.is_none() { s::new_visit(l) } else { s::edit_visit(l) },
+            form.visit.first().map(String::as_str).unwrap_or(""),
+            s::draft_saved_at(l),
+        )
     }
 
     /// Whether the key in front takes typed characters.
@@ -399,7 +422,7 @@ impl App {
                     self.reload_visits()?;
                 }
             }
-            Confirm::RestoreDraft(d) => {
+            Confirm::RestoreDraft(d, _) => {
                 if yes {
                     self.restore_draft(&d)?;
                 } else if msg == Msg::No {
@@ -650,7 +673,8 @@ impl App {
                 visit_id: f.form.visit_id.clone(),
                 base_rev: f.form.base_rev.clone(),
                 form: serde_json::to_string(&f.form)?,
-                updated_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                // Local wall time with its offset: shown as the crew's clock read it.
+                updated_at: chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, false),
             },
         )?;
         f.draft_dirty = false;

@@ -379,9 +379,11 @@ fn a_draft_left_by_a_crash_is_offered_back() {
         typ(&mut a, "321");
         a.flush_draft().unwrap();
         // Dropped without saving: the crash.
+        let stamp = "2025-06-01T16:30:00.000+08:00";
+        assert_eq!(a.store.conn.execute("UPDATE draft SET updated_at = ?1", [stamp]).unwrap(), 1);
     }
     let mut a = app_on(Store::open(&db).unwrap(), Lang::Zh);
-    assert!(matches!(a.overlay, Some(Overlay::Confirm(Confirm::RestoreDraft(_)))));
+    assert!(matches!(a.overlay, Some(Overlay::Confirm(Confirm::RestoreDraft(..)))));
     snap(&a, "confirm_draft");
     press(&mut a, KeyCode::Char('y'));
     assert_eq!(a.screen, Screen::Form);

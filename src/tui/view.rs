@@ -546,16 +546,12 @@ fn draw_overlay(app: &App, o: &Overlay, frame: &mut Frame, area: Rect) {
                     Confirm::DeleteVisit(_) => s::confirm_delete_visit(l),
                     Confirm::DeleteRow => s::confirm_delete_row(l),
                     Confirm::Discard { .. } => s::confirm_discard(l),
-                    Confirm::RestoreDraft(_) => s::confirm_draft(l),
+                    Confirm::RestoreDraft(..) => s::confirm_draft(l),
                 }
                 .to_string(),
             ];
-            if let Confirm::RestoreDraft(d) = c {
-                let form: Option<super::form::Form> = serde_json::from_str(&d.form).ok();
-                if let Some(form) = form {
-                    v.push(format!("{} {} · {}", form.village_code, form.visit[1], form.visit[0]));
-                }
-                v.push(d.updated_at.clone());
+            if let Confirm::RestoreDraft(_, about) = c {
+                v.push(about.clone());
             }
             v.push(String::new());
             v.push(s::confirm_keys(l).to_string());
@@ -563,7 +559,9 @@ fn draw_overlay(app: &App, o: &Overlay, frame: &mut Frame, area: Rect) {
         }
     };
     let width = (area.width.saturating_sub(4)).min(if matches!(o, Overlay::Help) { 90 } else { 60 });
-    let height = (lines.len() as u16 + 2).min(area.height.saturating_sub(2));
+    let inner = width.saturating_sub(2).max(1) as usize;
+    let rows: usize = lines.iter().map(|x| x.width().div_ceil(inner).max(1)).sum();
+    let height = (rows as u16 + 2).min(area.height.saturating_sub(2));
     let rect =
         Rect::new(area.x + (area.width - width) / 2, area.y + (area.height.saturating_sub(height)) / 2, width, height);
     frame.render_widget(Clear, rect);
