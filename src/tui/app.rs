@@ -72,6 +72,9 @@ pub struct Browser {
     pub selected: usize,
     /// Whether another page may follow.
     pub more: bool,
+    /// The query changed since the list was filled: keys typed in a burst
+    /// (an IME commits several characters at once) cost one query.
+    pub stale: bool,
 }
 
 /// The visits of one village.
@@ -334,10 +337,26 @@ impl App {
         }
     }
 
-    /// Handles a key: maps it, then updates.
+    /// Handles a key: maps it, updates, and settles.
     pub fn key(&mut self, key: KeyEvent) {
+        self.key_unsettled(key);
+        self.settle();
+    }
+
+    /// Handles a key without running the queries it makes due; the event
+    /// loop calls [`App::settle`] once the keys waiting have been handled.
+    pub fn key_unsettled(&mut self, key: KeyEvent) {
         if let Some(m) = self.key_to_msg(key) {
             self.update(m);
+        }
+    }
+
+    /// Runs the queries that keys have made due (the village search).
+    pub fn settle(&mut self) {
+        if self.browser.stale
+            && let Err(e) = self.reload_browser()
+        {
+            self.message = Some((format!("{}: {e:#}", s::error(self.lang)), true));
         }
     }
 
@@ -458,6 +477,7 @@ impl App {
             b.items = v.into_iter().map(Item::Village).collect();
         }
         b.selected = b.selected.min(b.items.len().saturating_sub(1));
+        b.stale = false;
         Ok(())
     }
 
@@ -471,6 +491,9 @@ impl App {
     }
 
     fn update_browser(&mut self, msg: Msg) -> Result<()> {
+        if self.browser.stale && !matches!(msg, Msg::Char(_) | Msg::Backspace | Msg::Delete) {
+            self.reload_browser()?;
+        }
         let step = match msg {
             Msg::Down | Msg::Next => 1,
             Msg::PageDown => 10,
@@ -492,17 +515,17 @@ impl App {
                 insert_at(&mut b.query, b.cursor, c);
                 b.cursor += 1;
                 b.selected = 0;
-                self.reload_browser()?;
+                b.stale = true;
             }
             Msg::Backspace if b.cursor > 0 => {
                 b.cursor -= 1;
                 remove_at(&mut b.query, b.cursor);
                 b.selected = 0;
-                self.reload_browser()?;
+                b.stale = true;
             }
             Msg::Delete if remove_at(&mut b.query, b.cursor) => {
                 b.selected = 0;
-                self.reload_browser()?;
+                b.stale = true;
             }
             Msg::Left => b.cursor = b.cursor.saturating_sub(1),
             Msg::Right => b.cursor = (b.cursor + 1).min(b.query.chars().count()),

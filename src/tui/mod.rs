@@ -47,11 +47,19 @@ pub fn run(store: Store, lang: Lang, settings: Settings, started: Instant) -> Re
         if app.quit {
             break;
         }
-        if event::poll(Duration::from_millis(250))?
-            && let Event::Key(k) = event::read()?
-        {
-            key_at = Some(Instant::now());
-            app.key(k);
+        if event::poll(Duration::from_millis(250))? {
+            // Handle every key already waiting, then run the queries they
+            // made due once, then draw.
+            loop {
+                if let Event::Key(k) = event::read()? {
+                    key_at.get_or_insert_with(Instant::now);
+                    app.key_unsettled(k);
+                }
+                if app.quit || !event::poll(Duration::ZERO)? {
+                    break;
+                }
+            }
+            app.settle();
         }
         // Debounced drafts: written once typing pauses, and at least every
         // DRAFT_DEBOUNCE while it goes on.

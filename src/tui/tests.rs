@@ -439,6 +439,15 @@ fn only_key_presses_count_and_communities_are_not_offered() {
     assert_eq!(a.browser.items.len(), 1);
     set(&mut a, "430203");
     assert_eq!(a.browser.items.len(), 1);
+    // A burst of keys (an IME commit) is one query, run when the keys are handled.
+    press(&mut a, KeyCode::Esc);
+    for c in "明照".chars() {
+        a.key_unsettled(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+    }
+    assert!(a.browser.stale);
+    assert_eq!(a.browser.items.len(), 2, "still the counties");
+    a.settle();
+    assert!(matches!(&a.browser.items[..], [super::app::Item::Village(v)] if v.code == MINGZHAO));
     a.update(Msg::Quit);
     assert!(a.quit);
 }
