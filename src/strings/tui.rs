@@ -37,11 +37,11 @@ s! {
     sec_farms = "养殖场", "Livestock farms";
     sec_water = "黑臭水体", "Water bodies";
     no_rows = "（无，按 a 添加）", "(none; press a to add)";
-    treated_share = "治理户数占比", "Treated share of households";
+    treated_share = "治理户数占比", "Treated share";
     share_short = "治理占比", "Treated";
     counts_treated = "计为已治理村", "counts as treated";
     counts_not_treated = "未达到治理标准", "does not count as treated";
-    garbage_coverage = "垃圾收运自然村覆盖率", "Garbage coverage of natural villages";
+    garbage_coverage = "垃圾收运自然村覆盖率", "Garbage coverage (natural villages)";
     manure = "粪污", "manure";
     tonnes = "吨/年", "t/yr";
     scale_farm = "规模场", "scale farm";
