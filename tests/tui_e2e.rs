@@ -104,3 +104,51 @@ fn a_crew_types_a_new_visit_and_saves_it() {
     let drafts: i64 = conn.query_row("SELECT count(*) FROM draft", [], |r| r.get(0)).unwrap();
     assert_eq!(drafts, 0);
 }
+
+#[test]
+fn a_draft_survives_kill_9_and_is_offered_back() {
+    if !tmux_available() {
+        eprintln!("tmux is not installed: the end-to-end test cannot drive a terminal here");
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_ruralsan");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crew.db");
+    let roster = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/zhuzhou_villages_2021.csv");
+    assert!(Command::new(bin).arg("--db").arg(&db).args(["roster", "import"]).arg(&roster).status().unwrap().success());
+
+    let t = Tmux { socket: format!("ruralsan-e2e-kill-{}", std::process::id()) };
+    let cmd = format!("{bin} --db '{}' --lang en; {bin} --db '{}' --lang en; sleep 60", db.display(), db.display());
+    t.run(&["new-session", "-d", "-s", "e2e", "-x", "80", "-y", "24", &cmd]);
+    t.wait_for("Rural sanitation survey");
+    t.text("仙庾岭");
+    t.wait_for("430202100220");
+    t.keys(&["Enter"]);
+    t.wait_for("No visits yet");
+    t.keys(&["n"]);
+    t.wait_for("New visit");
+    t.text("77");
+    // The draft reaches the database while the crew pauses.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let start = Instant::now();
+    let form = loop {
+        let f: Option<String> = conn.query_row("SELECT form FROM draft", [], |r| r.get(0)).ok();
+        if let Some(f) = f.filter(|f| f.contains("\"77\"")) {
+            break f;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "no draft written");
+        sleep(Duration::from_millis(50));
+    };
+    assert!(form.contains("430202100220"));
+    // Power cut: SIGKILL the program (found as the shell's child, by id).
+    let shell = t.run(&["display-message", "-p", "-t", "e2e", "#{pane_pid}"]);
+    let pid = Command::new("pgrep").args(["-P", shell.trim()]).output().unwrap();
+    let pid = String::from_utf8_lossy(&pid.stdout).lines().next().expect("the program runs").to_string();
+    assert!(Command::new("kill").args(["-9", &pid]).status().unwrap().success());
+    // The shell starts the program again: the next start.
+    let s = t.wait_for("An unsaved draft from last time was found");
+    assert!(s.contains("430202100220"), "{s}");
+    t.keys(&["y"]);
+    let s = t.wait_for("New visit");
+    assert!(s.contains("77"), "{s}");
+}

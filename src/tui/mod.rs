@@ -38,6 +38,8 @@ pub fn run(store: Store, lang: Lang, settings: Settings, started: Instant) -> Re
     let mut app = App::new(store, lang, settings, today)?;
     let mut terminal = ratatui::try_init()?;
     let _restore = Restore;
+    // A screen left behind by a killed run must not show through.
+    terminal.clear()?;
     let mut timing = Timing::from_env(started);
     let mut dirty_since: Option<Instant> = None;
     let mut key_at: Option<Instant> = None;
