@@ -476,3 +476,23 @@ fn the_live_figures_follow_the_domain_rules() {
     let screen = render(&a, 120, 40).backend().to_string();
     assert!(screen.contains("→ black-odorous · relapsed"), "{screen}");
 }
+
+#[test]
+fn the_cursor_sits_after_wide_characters_by_display_width() {
+    let mut a = app(Lang::Zh);
+    to_village(&mut a, 0);
+    press(&mut a, KeyCode::Enter);
+    press(&mut a, KeyCode::Down);
+    // "陈静" is two characters, four columns wide; the labels column is
+    // "资源化利用户数" (14 columns) + 3.
+    let mut t = render(&a, 80, 24);
+    assert_eq!(t.get_cursor_position().unwrap(), ratatui::layout::Position::new(17 + 4, 4));
+    press(&mut a, KeyCode::Left);
+    let mut t2 = render(&a, 80, 24);
+    assert_eq!(t2.get_cursor_position().unwrap(), ratatui::layout::Position::new(17 + 2, 4));
+    // The search box too.
+    let mut b = app(Lang::Zh);
+    typ(&mut b, "仙庾");
+    let mut t3 = render(&b, 80, 24);
+    assert_eq!(t3.get_cursor_position().unwrap(), ratatui::layout::Position::new(6 + 4, 1));
+}
