@@ -496,3 +496,44 @@ fn the_cursor_sits_after_wide_characters_by_display_width() {
     let mut t3 = render(&b, 80, 24);
     assert_eq!(t3.get_cursor_position().unwrap(), ratatui::layout::Position::new(6 + 4, 1));
 }
+
+#[test]
+fn more_screens() {
+    for lang in [Lang::Zh, Lang::En] {
+        let mut a = app(lang);
+        to_village(&mut a, 0);
+        press(&mut a, KeyCode::Char('d'));
+        snap(&a, "confirm_delete_visit");
+        press(&mut a, KeyCode::Esc);
+        press(&mut a, KeyCode::Enter);
+        press(&mut a, KeyCode::PageDown);
+        press(&mut a, KeyCode::Enter);
+        snap(&a, "form_facility_row");
+        press(&mut a, KeyCode::Esc);
+        press(&mut a, KeyCode::Char('d'));
+        snap(&a, "confirm_delete_row");
+        // A draft in the database when the program starts.
+        let mut store = Store::open_in_memory().unwrap();
+        fixture(&mut store);
+        let (_, data) = browse::load_visit(&store.conn, "visit-new").unwrap().unwrap();
+        let mut form = super::form::Form::from_data("visit-new", Some("rev".into()), &data);
+        form.visit[2] = "410".into();
+        browse::put_draft(
+            &store.conn,
+            &browse::Draft {
+                draft_id: "d1".into(),
+                visit_id: "visit-new".into(),
+                base_rev: Some("rev".into()),
+                form: serde_json::to_string(&form).unwrap(),
+                updated_at: "2025-06-01T16:30:00.000+08:00".into(),
+            },
+        )
+        .unwrap();
+        let mut a = app_on(store, lang);
+        snap(&a, "draft_offered");
+        press(&mut a, KeyCode::Char('y'));
+        assert_eq!(a.form.as_ref().unwrap().form.visit[2], "410");
+        assert!(!a.form.as_ref().unwrap().is_new);
+        snap(&a, "draft_restored");
+    }
+}
