@@ -144,6 +144,11 @@ fn snap(app: &App, name: &str) {
         let t = render(app, w, h);
         insta::assert_snapshot!(format!("{name}_{lang}_{w}x{h}"), t.backend());
     }
+    // Any terminal size draws without panicking.
+    for (w, h) in [(1, 1), (12, 4), (40, 10)] {
+        let t = render(app, w, h);
+        assert_eq!(t.backend().buffer().area.width, w);
+    }
 }
 
 fn count(app: &App, sql: &str) -> i64 {
@@ -536,4 +541,38 @@ fn more_screens() {
         assert!(!a.form.as_ref().unwrap().is_new);
         snap(&a, "draft_restored");
     }
+}
+
+#[test]
+fn long_lists_are_fetched_a_page_at_a_time() {
+    let store = Store::open_in_memory().unwrap();
+    for i in 0..250 {
+        store
+            .conn
+            .execute(
+                "INSERT INTO roster (code, name, is_village) VALUES (?1, ?2, 1)",
+                params![format!("430202001{:03}", 200 + i), format!("第{i}村")],
+            )
+            .unwrap();
+    }
+    let mut a = app_on(store, Lang::Zh);
+    press(&mut a, KeyCode::Enter);
+    press(&mut a, KeyCode::Enter);
+    assert_eq!(a.browser.items.len(), super::app::PAGE);
+    assert!(a.browser.more);
+    for _ in 0..super::app::PAGE {
+        press(&mut a, KeyCode::Down);
+    }
+    assert_eq!(a.browser.items.len(), 2 * super::app::PAGE);
+    for _ in 0..5 {
+        press(&mut a, KeyCode::PageDown);
+    }
+    for _ in 0..10 {
+        press(&mut a, KeyCode::PageDown);
+    }
+    assert_eq!(a.browser.items.len(), 250);
+    assert!(!a.browser.more);
+    assert_eq!(a.browser.selected, 249);
+    let screen = render(&a, 80, 24).backend().to_string();
+    assert!(screen.contains("430202001449 第249村"), "{screen}");
 }
