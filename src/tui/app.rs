@@ -439,6 +439,7 @@ impl App {
                 } else {
                     self.screen = Screen::Visits;
                     self.reload_visits()?;
+                    self.offer_next_draft();
                 }
             }
             Confirm::RestoreDraft(d, _) => {
@@ -751,6 +752,8 @@ impl App {
         }
         let text = if saved == Saved::Unchanged { s::unchanged(lang) } else { s::saved(lang) };
         self.message = Some((text.into(), false));
+        // Another draft left by a crash comes next.
+        self.offer_next_draft();
         Ok(())
     }
 

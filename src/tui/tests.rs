@@ -576,3 +576,32 @@ fn long_lists_are_fetched_a_page_at_a_time() {
     let screen = render(&a, 80, 24).backend().to_string();
     assert!(screen.contains("430202001449 第249村"), "{screen}");
 }
+
+#[test]
+fn several_drafts_are_offered_one_after_another() {
+    let mut store = Store::open_in_memory().unwrap();
+    fixture(&mut store);
+    for (id, visit) in [("d1", "visit-new"), ("d2", "visit-old")] {
+        let (rev, data) = browse::load_visit(&store.conn, visit).unwrap().unwrap();
+        let mut form = super::form::Form::from_data(visit, Some(rev.clone()), &data);
+        form.visit[2] = "401".into();
+        let draft = browse::Draft {
+            draft_id: id.into(),
+            visit_id: visit.into(),
+            base_rev: Some(rev),
+            form: serde_json::to_string(&form).unwrap(),
+            updated_at: "2025-06-01T16:30:00.000+08:00".into(),
+        };
+        browse::put_draft(&store.conn, &draft).unwrap();
+    }
+    let mut a = app_on(store, Lang::Zh);
+    press(&mut a, KeyCode::Char('y'));
+    ctrl(&mut a, 's');
+    assert_eq!(a.screen, Screen::Visits, "{:?}", a.message);
+    assert!(matches!(a.overlay, Some(Overlay::Confirm(Confirm::RestoreDraft(..)))), "the second draft");
+    press(&mut a, KeyCode::Char('y'));
+    ctrl(&mut a, 's');
+    assert_eq!(a.overlay, None);
+    assert_eq!(count(&a, "SELECT count(*) FROM visit WHERE households = 401"), 2);
+    assert_eq!(count(&a, "SELECT count(*) FROM draft"), 0);
+}
