@@ -242,3 +242,23 @@ fn rebuilding_the_current_tables_from_revisions_gives_identical_tables() {
     s.rebuild_current().unwrap();
     assert_eq!(dump(&s), before);
 }
+
+#[test]
+fn a_cell_that_does_not_parse_is_reported_once_without_follow_on_complaints() {
+    let mut s = store();
+    let problems = refusal(&mut s, mutated("visits.csv", ",100,", ",1x0,").path());
+    assert_eq!(problems, ["visits.csv:2: households: is not a whole number"]);
+    let problems = refusal(&mut s, mutated("facilities.csv", ",20,", ",2o,").path());
+    assert_eq!(problems, ["facilities.csv:2: households_served: is not a whole number"]);
+}
+
+/// Found by the fuzzer: a lone CR ends a CSV record without starting a new
+/// line, so two child rows of one visit can share a line number.
+#[test]
+fn rows_separated_by_a_lone_carriage_return_both_import() {
+    let mut s = store();
+    let dir = mutated("facilities.csv", "12.5\n", "12.5\rv1,f2,decentral,0,idle,\n");
+    let r = s.import_bundle(dir.path(), false).unwrap();
+    assert_eq!(r.facilities, 2);
+    assert_eq!(count(&s, "facility"), 2);
+}

@@ -192,13 +192,8 @@ pub fn to_table(s: &Summary, lang: Lang) -> String {
     let widths: Vec<usize> = (0..cols)
         .map(|c| table.iter().map(|r| unicode_width::UnicodeWidthStr::width(r[c].as_str())).max().unwrap_or(0))
         .collect();
-    let mut out = format!(
-        "{} {}    {} {}\n",
-        pick(lang, "截至", "As of"),
-        s.as_of,
-        pick(lang, "✗ = 未达目标", "✗ = target missed"),
-        pick(lang, "", ""),
-    );
+    let mut out =
+        format!("{} {}    {}\n", pick(lang, "截至", "As of"), s.as_of, pick(lang, "✗ = 未达目标", "✗ = target missed"));
     for (i, row) in table.iter().enumerate() {
         let line: Vec<String> = row.iter().enumerate().map(|(c, cell)| pad(cell, widths[c], c >= 2)).collect();
         out.push_str(line.join("  ").trim_end());
