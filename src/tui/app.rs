@@ -75,6 +75,8 @@ pub struct Browser {
     /// The query changed since the list was filled: keys typed in a burst
     /// (an IME commits several characters at once) cost one query.
     pub stale: bool,
+    /// (scope, query) of a name search whose result is complete.
+    pub complete_for: Option<(String, String)>,
 }
 
 /// The visits of one village.
@@ -354,7 +356,7 @@ impl App {
     /// Runs the queries that keys have made due (the village search).
     pub fn settle(&mut self) {
         if self.browser.stale
-            && let Err(e) = self.reload_browser()
+            && let Err(e) = self.search()
         {
             self.message = Some((format!("{}: {e:#}", s::error(self.lang)), true));
         }
@@ -469,17 +471,45 @@ impl App {
     pub fn reload_browser(&mut self) -> Result<()> {
         let b = &mut self.browser;
         let prefix = b.path.last().map(|a| a.code.clone()).unwrap_or_default();
-        if b.query.trim().is_empty() && b.path.len() < 2 {
+        let q = b.query.trim().to_string();
+        b.complete_for = None;
+        if q.is_empty() && b.path.len() < 2 {
             b.items = browse::areas(&self.store.conn, &prefix)?.into_iter().map(Item::Area).collect();
             b.more = false;
         } else {
-            let v = browse::villages(&self.store.conn, &prefix, &b.query, PAGE, 0)?;
+            let v = browse::villages(&self.store.conn, &prefix, &q, PAGE, 0)?;
             b.more = v.len() == PAGE;
             b.items = v.into_iter().map(Item::Village).collect();
+            if !b.more && !q.is_empty() && !q.bytes().all(|c| c.is_ascii_digit()) {
+                b.complete_for = Some((prefix, q));
+            }
         }
         b.selected = b.selected.min(b.items.len().saturating_sub(1));
         b.stale = false;
         Ok(())
+    }
+
+    /// Runs the search typed. A name search that found everything it could
+    /// (less than a page) and is then typed longer is narrowed in memory:
+    /// whatever contains the longer text contains the shorter. These are the
+    /// searches that had to read the whole roster, so the next keystroke
+    /// does not read it again.
+    fn search(&mut self) -> Result<()> {
+        let b = &mut self.browser;
+        let prefix = b.path.last().map(|a| a.code.clone()).unwrap_or_default();
+        let q = b.query.trim().to_string();
+        if let Some((p, old)) = &b.complete_for
+            && *p == prefix
+            && q != *old
+            && q.contains(old.as_str())
+        {
+            b.items.retain(|i| matches!(i, Item::Village(v) if v.name.contains(q.as_str())));
+            b.complete_for = Some((prefix, q));
+            b.selected = 0;
+            b.stale = false;
+            return Ok(());
+        }
+        self.reload_browser()
     }
 
     fn more_villages(&mut self) -> Result<()> {
@@ -493,7 +523,7 @@ impl App {
 
     fn update_browser(&mut self, msg: Msg) -> Result<()> {
         if self.browser.stale && !matches!(msg, Msg::Char(_) | Msg::Backspace | Msg::Delete) {
-            self.reload_browser()?;
+            self.search()?;
         }
         let step = match msg {
             Msg::Down | Msg::Next => 1,

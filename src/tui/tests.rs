@@ -605,3 +605,21 @@ fn several_drafts_are_offered_one_after_another() {
     assert_eq!(count(&a, "SELECT count(*) FROM visit WHERE households = 401"), 2);
     assert_eq!(count(&a, "SELECT count(*) FROM draft"), 0);
 }
+
+#[test]
+fn a_complete_search_typed_longer_is_narrowed_without_a_query() {
+    let mut a = app(Lang::Zh);
+    typ(&mut a, "照");
+    assert_eq!(a.browser.items.len(), 1);
+    // Were the roster read again, the renamed village would drop out.
+    a.store.conn.execute("UPDATE roster SET name = '改名村' WHERE code = ?1", [MINGZHAO]).unwrap();
+    typ(&mut a, "村");
+    assert!(matches!(&a.browser.items[..], [super::app::Item::Village(v)] if v.code == MINGZHAO));
+    // Shorter again, or a different text: read from the roster.
+    press(&mut a, KeyCode::Backspace);
+    assert!(a.browser.items.is_empty());
+    set(&mut a, "村");
+    assert_eq!(a.browser.items.len(), 5);
+    typ(&mut a, "委");
+    assert_eq!(a.browser.items.len(), 1);
+}
