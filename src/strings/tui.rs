@@ -45,6 +45,7 @@ s! {
     manure = "粪污", "manure";
     tonnes = "吨/年", "t/yr";
     scale_farm = "规模场", "scale farm";
+    utilized = "利用", "utilized";
     not_scale = "非规模", "not scale";
     black_odor = "黑臭", "black-odorous";
     not_black_odor = "不黑臭", "not black-odorous";

@@ -506,13 +506,14 @@ fn row_summary(app: &App, d: &VisitData, list: List, i: usize) -> String {
                 s::not_scale(l)
             };
             format!(
-                "{} {} {}/{} → {} {t:.1} {} · {scale} · {}%",
+                "{} {} {}/{} → {} {t:.1} {} · {scale} · {} {}%",
                 f.name,
                 label("species"),
                 f.head_on_hand,
                 f.annual_out,
                 s::manure(l),
                 s::tonnes(l),
+                s::utilized(l),
                 f.utilized_pct
             )
         }
