@@ -681,7 +681,8 @@ impl App {
     }
 
     fn restore_draft(&mut self, d: &Draft) -> Result<()> {
-        let form: Form = serde_json::from_str(&d.form)?;
+        let mut form: Form = serde_json::from_str(&d.form)?;
+        form.normalize();
         let (name, _) = browse::roster_unit(&self.store.conn, &form.village_code)?.unwrap_or_default();
         self.visits =
             Some(Visits { code: form.village_code.clone(), name: name.clone(), rows: Vec::new(), selected: 0 });

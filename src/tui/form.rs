@@ -203,6 +203,18 @@ impl Form {
         }
     }
 
+    /// Gives every record exactly its fields' number of cells (a draft read
+    /// back from the database is not trusted to).
+    pub fn normalize(&mut self) {
+        self.visit.resize(VISIT_FIELDS.len(), String::new());
+        for l in List::ALL {
+            let n = l.fields().len();
+            for r in self.rows_mut(l) {
+                r.values.resize(n, String::new());
+            }
+        }
+    }
+
     /// The form of a stored visit.
     pub fn from_data(visit_id: &str, base_rev: Option<String>, v: &VisitData) -> Form {
         let n = |x: i64| x.to_string();
@@ -484,6 +496,20 @@ mod tests {
             assert!(problems.is_empty(), "{problems:?}");
             assert_eq!(back, v);
         }
+    }
+
+    #[test]
+    fn a_short_draft_is_made_whole() {
+        let mut form: Form = serde_json::from_str(
+            r#"{"visit_id":"v","base_rev":null,"village_code":"430202001201","visit":["2025-01-01"],
+                "facilities":[{"id":"f","values":[]}],"farms":[],"water":[]}"#,
+        )
+        .unwrap();
+        form.normalize();
+        assert_eq!(form.visit.len(), VISIT_FIELDS.len());
+        assert_eq!(form.facilities[0].values.len(), FACILITY_FIELDS.len());
+        let (_, problems) = form.parse();
+        assert!(problems.iter().any(|p| p.field == "households"));
     }
 
     #[test]
