@@ -106,6 +106,35 @@ pub enum Command {
         fraction: f64,
         out_dir: PathBuf,
     },
+    /// Write a consistent, self-contained copy of the database (for the USB stick)
+    Snapshot { file: PathBuf },
+    /// Merge other ruralsan databases into this one (each file all or nothing)
+    Merge {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Only check and report; write nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// List open conflicts between crews' edits
+    Conflicts {
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Settle the conflict of one visit: a whole side (--take) and/or field by field (--field)
+    #[command(group = clap::ArgGroup::new("choice").required(true).multiple(true).args(["take", "fields"]))]
+    Resolve {
+        visit_id: String,
+        /// Take this revision whole (a revision id or a unique prefix, as listed by `conflicts`)
+        #[arg(long, value_name = "REV")]
+        take: Option<String>,
+        /// Take one field from one revision, e.g. --field households=3f2a or --field 'farms[F1].name=3f2a'
+        #[arg(long = "field", value_name = "FIELD=REV")]
+        fields: Vec<String>,
+        /// Who resolves (default: the last surveyor of this database, else the login name)
+        #[arg(long)]
+        author: Option<String>,
+    },
     /// For the crash test: saves random visits one transaction each and
     /// prints `saved VISIT_ID REV_ID` after each commit.
     #[command(hide = true)]
@@ -285,6 +314,37 @@ fn run(cli: Cli) -> Result<()> {
         Command::Generate { roster, seed, fraction, out_dir } => {
             let n = crate::generate::generate(roster, *seed, *fraction, out_dir)?;
             println!("{}: {n} {}", out_dir.display(), t("条调查", "visits"));
+        }
+        Command::Snapshot { file } => {
+            let r = open(&cli)?.snapshot(file)?;
+            println!("{}", strings::sync::snapshot_line(&file.display().to_string(), r.bytes, r.revisions, r.visits));
+        }
+        Command::Merge { files, dry_run } => {
+            use std::io::IsTerminal;
+            let opts =
+                crate::store::sync::MergeOptions { dry_run: *dry_run, progress: std::io::stderr().is_terminal() };
+            let r = open(&cli)?.merge_files(files, opts)?;
+            let (out, err) = r.render();
+            print!("{out}");
+            if r.refused() > 0 {
+                bail!("{}{} {}", err, r.refused(), strings::sync::some_refused());
+            }
+        }
+        Command::Conflicts { format } => {
+            let store = open(&cli)?;
+            let list = crate::store::conflict::list_conflicts(&store.conn)?;
+            match format {
+                Format::Json => {
+                    println!("{}", serde_json::to_string_pretty(&crate::store::conflict::conflicts_json(&list))?)
+                }
+                _ => print!("{}", crate::store::conflict::render_conflicts(&list)),
+            }
+        }
+        Command::Resolve { visit_id, take, fields, author } => {
+            let mut store = open(&cli)?;
+            let how = crate::store::conflict::Resolution::parse(take.clone(), fields)?;
+            let rev = store.resolve_conflict(author.as_deref(), visit_id, &how)?;
+            println!("{visit_id}: {} {rev}", strings::sync::resolved());
         }
     }
     Ok(())

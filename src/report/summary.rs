@@ -42,7 +42,7 @@ fn settings_json(s: &Settings) -> Value {
 pub fn to_json(s: &Summary) -> Value {
     let mut areas = vec![area_json("total", "", TOTAL_NAME, &s.total)];
     areas.extend(s.areas.iter().map(|a| area_json(a.level.code(), &a.code, &a.name, &a.figures)));
-    json!({"as_of": s.as_of, "settings": settings_json(&s.settings), "areas": areas})
+    json!({"as_of": s.as_of, "open_conflicts": s.open_conflicts, "settings": settings_json(&s.settings), "areas": areas})
 }
 
 /// The name of the total row in JSON (part of the contract).
@@ -194,6 +194,10 @@ pub fn to_table(s: &Summary, lang: Lang) -> String {
         .collect();
     let mut out =
         format!("{} {}    {}\n", pick(lang, "截至", "As of"), s.as_of, pick(lang, "✗ = 未达目标", "✗ = target missed"));
+    if s.open_conflicts > 0 {
+        out.push_str(&crate::strings::sync::summary_conflicts(lang, s.open_conflicts));
+        out.push('\n');
+    }
     for (i, row) in table.iter().enumerate() {
         let line: Vec<String> = row.iter().enumerate().map(|(c, cell)| pad(cell, widths[c], c >= 2)).collect();
         out.push_str(line.join("  ").trim_end());

@@ -2,10 +2,12 @@
 
 pub mod browse;
 pub mod bundle;
+pub mod conflict;
 pub mod csvio;
 pub mod revisions;
 pub mod roster;
 pub mod summary;
+pub mod sync;
 
 use std::path::Path;
 

@@ -112,19 +112,10 @@ pub fn row_to_revision(r: &rusqlite::Row) -> rusqlite::Result<Revision> {
     })
 }
 
-/// Recomputes the heads of a visit from its revisions and materialises the
-/// winner into the current tables.
+/// Recomputes the heads of a visit from its revisions (looking through and
+/// making automatic merges, see `conflict`) and materialises the winner.
 pub fn refresh_visit(conn: &Connection, visit_id: &str) -> Result<()> {
-    conn.prepare_cached("DELETE FROM head WHERE visit_id = ?1")?.execute([visit_id])?;
-    conn.prepare_cached(
-        "INSERT INTO head (visit_id, rev_id)
-         SELECT r.visit_id, r.rev_id FROM revision r
-         WHERE r.visit_id = ?1
-           AND NOT EXISTS (SELECT 1 FROM revision_parent p WHERE p.parent_id = r.rev_id)",
-    )?
-    .execute([visit_id])?;
-    let winner = heads(conn, visit_id)?.into_iter().next();
-    materialise(conn, visit_id, winner.as_ref())
+    super::conflict::refresh(conn, visit_id).map(|_| ())
 }
 
 /// Replaces the current rows of a visit with those of `winner` (none when
@@ -139,7 +130,7 @@ pub fn materialise(conn: &Connection, visit_id: &str, winner: Option<&Revision>)
     write_current(conn, visit_id, &rev.rev_id, &data)
 }
 
-fn write_current(conn: &Connection, visit_id: &str, rev_id: &str, v: &VisitData) -> Result<()> {
+pub(crate) fn write_current(conn: &Connection, visit_id: &str, rev_id: &str, v: &VisitData) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO visit (visit_id, rev_id, village_code, survey_date, surveyor, households, hh_sewer, hh_reuse,
                             hh_controlled, natural_villages, nv_garbage_covered, notes)

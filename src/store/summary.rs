@@ -28,6 +28,8 @@ pub struct Summary {
     /// The sum of `areas`.
     pub total: Figures,
     pub areas: Vec<AreaRow>,
+    /// Visits whose conflicting edits wait for someone to resolve them.
+    pub open_conflicts: i64,
 }
 
 /// Registers the domain formulas as SQL functions with these settings.
@@ -162,6 +164,7 @@ impl Store {
             total.add(&figures);
             areas.push(AreaRow { level, name: name.unwrap_or_else(|| code.clone()), code, figures });
         }
-        Ok(Summary { as_of: as_of.to_string(), settings: settings.clone(), level, total, areas })
+        let open_conflicts = super::conflict::open_conflicts(&self.conn)?;
+        Ok(Summary { as_of: as_of.to_string(), settings: settings.clone(), level, total, areas, open_conflicts })
     }
 }

@@ -2,6 +2,8 @@
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
+pub mod sync;
+
 use crate::domain::validate::Reason;
 
 pub mod tui;
