@@ -46,6 +46,8 @@ pub struct VisitItem {
     pub facilities: i64,
     pub farms: i64,
     pub water_bodies: i64,
+    /// Several heads: crews' edits that conflict, until someone resolves them.
+    pub conflict: bool,
 }
 
 /// A form being typed, kept so a crash loses at most the last keystrokes.
@@ -162,7 +164,8 @@ pub fn visits_of(conn: &Connection, code: &str) -> Result<Vec<VisitItem>> {
         "SELECT v.visit_id, v.survey_date, v.surveyor, {},
            (SELECT count(*) FROM facility WHERE visit_id = v.visit_id),
            (SELECT count(*) FROM farm WHERE visit_id = v.visit_id),
-           (SELECT count(*) FROM water_body WHERE visit_id = v.visit_id)
+           (SELECT count(*) FROM water_body WHERE visit_id = v.visit_id),
+           (SELECT count(*) FROM head WHERE visit_id = v.visit_id) > 1
          FROM visit v WHERE v.village_code = ?1 ORDER BY v.survey_date DESC, v.visit_id DESC",
         sewage_sql("v")
     );
@@ -176,6 +179,7 @@ pub fn visits_of(conn: &Connection, code: &str) -> Result<Vec<VisitItem>> {
             facilities: r.get(7)?,
             farms: r.get(8)?,
             water_bodies: r.get(9)?,
+            conflict: r.get(10)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -623,3 +623,19 @@ fn a_complete_search_typed_longer_is_narrowed_without_a_query() {
     typ(&mut a, "委");
     assert_eq!(a.browser.items.len(), 1);
 }
+
+#[test]
+fn a_visit_in_conflict_is_marked() {
+    let mut a = app(Lang::En);
+    to_village(&mut a, 0);
+    let screen = render(&a, 120, 40).backend().to_string();
+    assert!(!screen.contains("⚠"), "{screen}");
+    // A second head, as a merge of two crews' edits leaves it.
+    a.store.conn.execute("INSERT INTO head (visit_id, rev_id) VALUES ('visit-old', 'other-side')", []).unwrap();
+    press(&mut a, KeyCode::Esc);
+    press(&mut a, KeyCode::Enter);
+    let rows = &a.visits.as_ref().unwrap().rows;
+    assert_eq!(rows.iter().map(|r| r.conflict).collect::<Vec<_>>(), [false, true]);
+    let screen = render(&a, 120, 40).backend().to_string();
+    assert!(screen.contains("⚠ conflict"), "{screen}");
+}

@@ -288,7 +288,7 @@ fn draw_visits(app: &App, frame: &mut Frame, area: Rect) {
         lines.push(Line::styled(
             fit(
                 &format!(
-                    "{} {} {} {} {} {}/{}/{}",
+                    "{} {} {} {} {} {}/{}/{}{}",
                     pad(&r.survey_date, 10),
                     pad(&r.surveyor, 10),
                     pad(&f.households.to_string(), 6),
@@ -296,7 +296,8 @@ fn draw_visits(app: &App, frame: &mut Frame, area: Rect) {
                     pad(&verdict, 10),
                     r.facilities,
                     r.farms,
-                    r.water_bodies
+                    r.water_bodies,
+                    if r.conflict { format!("  ⚠ {}", s::conflict(l)) } else { String::new() }
                 ),
                 w,
             ),
