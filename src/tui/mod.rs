@@ -68,7 +68,13 @@ pub fn run(store: Store, lang: Lang, settings: Settings, started: Instant) -> Re
         if app.draft_pending() {
             let since = *dirty_since.get_or_insert_with(Instant::now);
             if !event::poll(Duration::ZERO)? || since.elapsed() >= DRAFT_DEBOUNCE {
-                app.flush_draft()?;
+                if let Err(e) = app.flush_draft() {
+                    // Keep typing: the form is still in memory, and saving may yet work.
+                    app.message = Some((format!("{}: {e:#}", crate::strings::tui::error(app.lang)), true));
+                    if let Some(f) = &mut app.form {
+                        f.draft_dirty = false;
+                    }
+                }
                 dirty_since = None;
             }
         }
