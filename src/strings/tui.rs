@@ -70,6 +70,7 @@ s! {
     draft_discarded = "草稿已丢弃", "Draft discarded";
     help_title = "帮助", "Help";
     error = "错误", "Error";
+    no_terminal = "终端界面需要在终端中运行", "the terminal UI needs a terminal";
     keys_browser = "↑↓选择 Enter打开 Esc返回 输入即搜索 F1帮助 Ctrl-Q退出", "↑↓ select  Enter open  Esc back  type to search  F1 help  ^Q quit";
     keys_visits = "↑↓选择 Enter编辑 n新建 d删除 Esc返回 ?帮助", "↑↓ select  Enter edit  n new  d delete  Esc back  ? help";
     keys_fields = "Tab/↑↓字段 ←→光标/选项 PgUp/PgDn分区 Ctrl-S保存 Esc返回 F1帮助", "Tab/↑↓ field  ←→ cursor/option  PgUp/Dn section  ^S save  Esc back  F1 help";

@@ -36,7 +36,10 @@ const DRAFT_DEBOUNCE: Duration = Duration::from_millis(800);
 pub fn run(store: Store, lang: Lang, settings: Settings, started: Instant) -> Result<()> {
     let today = chrono::Local::now().date_naive();
     let mut app = App::new(store, lang, settings, today)?;
-    let mut terminal = ratatui::try_init()?;
+    let mut terminal = ratatui::try_init().map_err(|e| {
+        let _ = ratatui::crossterm::terminal::disable_raw_mode();
+        anyhow::anyhow!("{}: {e}", crate::strings::tui::no_terminal(lang))
+    })?;
     let _restore = Restore;
     // A screen left behind by a killed run must not show through.
     terminal.clear()?;
