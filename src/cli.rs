@@ -231,18 +231,18 @@ fn as_of(d: Option<String>) -> Result<String> {
 }
 
 fn run(cli: Cli) -> Result<()> {
+    let started = std::time::Instant::now();
     let Some(command) = &cli.command else {
-        bail!(
-            "{}",
-            t(
-                "终端界面尚未实现；请使用子命令（ruralsan --help）",
-                "the terminal UI is not built yet; use a subcommand (ruralsan --help)"
-            )
-        );
+        let settings = crate::config::load(cli.config.as_deref())?;
+        return crate::tui::run(open(&cli)?, strings::lang(), settings, started);
     };
     match command {
         Command::Demo => {
-            bail!("{}", t("演示界面尚未实现", "the demo UI is not built yet"));
+            let settings = crate::config::load(cli.config.as_deref())?;
+            let path = cli.db.clone().unwrap_or_else(crate::tui::demo::default_path);
+            let mut store = Store::open(&path)?;
+            crate::tui::demo::ensure(&mut store, chrono::Local::now().date_naive())?;
+            return crate::tui::run(store, strings::lang(), settings, started);
         }
         Command::Roster { command: RosterCommand::Import { file } } => {
             let mut store = open(&cli)?;

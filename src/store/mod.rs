@@ -1,5 +1,6 @@
 //! The SQLite store: opening, the revision graph, the current tables.
 
+pub mod browse;
 pub mod bundle;
 pub mod conflict;
 pub mod csvio;
