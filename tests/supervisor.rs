@@ -142,6 +142,21 @@ fn drill_down_to_a_villages_visits_and_back() {
     assert_eq!(v.rows.len() as i64, n);
     assert!(v.rows.windows(2).all(|w| w[0].survey_date >= w[1].survey_date), "newest first");
     assert_eq!(v.rows.iter().filter(|r| r.standing == Standing::Counting).count(), 1);
+    for (table, got) in [
+        ("facility", v.rows.iter().map(|r| r.facilities).sum::<i64>()),
+        ("farm", v.rows.iter().map(|r| r.farms).sum()),
+        ("water_body", v.rows.iter().map(|r| r.water_bodies).sum()),
+    ] {
+        let want: i64 = store
+            .conn
+            .query_row(
+                &format!("SELECT count(*) FROM {table} JOIN visit USING (visit_id) WHERE village_code = ?1"),
+                [&village.code],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(got, want, "{table}");
+    }
     // Read-only: sort and drill keys do nothing here.
     assert_eq!(press(&mut s, &store, KeyCode::Char('s')), Outcome::Ignored);
 

@@ -42,6 +42,9 @@ text! {
     v_garbage = "垃圾覆盖/自然村", "Garbage nv";
     v_counts = "状态", "Status";
     v_notes = "备注", "Notes";
+    v_facilities = "设施 正常/总", "Facilities ok/all";
+    v_farms = "养殖场", "Farms";
+    v_water = "水体", "Water";
     v_counting = "计入", "counts";
     v_duplicate = "同日重复", "same-day dup";
     v_after = "晚于截至日", "after as-of";

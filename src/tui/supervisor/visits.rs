@@ -35,6 +35,10 @@ pub struct VisitRow {
     pub nv_covered: i64,
     pub natural_villages: i64,
     pub notes: String,
+    pub facilities_normal: i64,
+    pub facilities: i64,
+    pub farms: i64,
+    pub water_bodies: i64,
     pub standing: Standing,
 }
 
@@ -53,8 +57,12 @@ impl Visits {
     pub fn load(store: &Store, code: &str, name: &str, as_of: &str) -> Result<Visits> {
         let mut st = store.conn.prepare_cached(
             "SELECT visit_id, survey_date, surveyor, households, hh_sewer + hh_reuse, hh_controlled,
-                    nv_garbage_covered, natural_villages, notes
-             FROM visit WHERE village_code = ?1 ORDER BY survey_date DESC, visit_id DESC",
+                    nv_garbage_covered, natural_villages, notes,
+                    (SELECT count(*) FROM facility f WHERE f.visit_id = v.visit_id AND f.status = 'normal'),
+                    (SELECT count(*) FROM facility f WHERE f.visit_id = v.visit_id),
+                    (SELECT count(*) FROM farm f WHERE f.visit_id = v.visit_id),
+                    (SELECT count(*) FROM water_body w WHERE w.visit_id = v.visit_id)
+             FROM visit v WHERE village_code = ?1 ORDER BY survey_date DESC, visit_id DESC",
         )?;
         let mut rows = st
             .query_map([code], |r| {
@@ -68,6 +76,10 @@ impl Visits {
                     nv_covered: r.get(6)?,
                     natural_villages: r.get(7)?,
                     notes: r.get(8)?,
+                    facilities_normal: r.get(9)?,
+                    facilities: r.get(10)?,
+                    farms: r.get(11)?,
+                    water_bodies: r.get(12)?,
                     standing: Standing::Older,
                 })
             })?
@@ -102,7 +114,9 @@ impl Visits {
             Standing::After => (s::v_after(lang), Style::default().fg(Color::DarkGray)),
             Standing::Older => (s::v_older(lang), Style::default().fg(Color::DarkGray)),
         };
-        let heads = [
+        // Facility, farm and water-body counts only where there is room.
+        let wide = area.width >= 100;
+        let mut heads = vec![
             s::v_date(lang),
             s::v_counts(lang),
             s::v_surveyor(lang),
@@ -110,27 +124,31 @@ impl Visits {
             s::v_treated(lang),
             s::v_controlled(lang),
             s::v_garbage(lang),
-            s::v_notes(lang),
         ];
+        if wide {
+            heads.extend([s::v_facilities(lang), s::v_farms(lang), s::v_water(lang)]);
+        }
+        heads.push(s::v_notes(lang));
         let w = |i: usize, min: usize| super::text::width(heads[i]).max(min) as u16;
-        let widths = [
+        let standing_w = super::text::width(s::v_after(lang)).max(super::text::width(s::v_duplicate(lang)));
+        let mut widths = vec![
             Constraint::Length(10),
-            Constraint::Length(w(
-                1,
-                super::text::width(s::v_after(lang)).max(super::text::width(s::v_duplicate(lang))),
-            )),
+            Constraint::Length(w(1, standing_w)),
             Constraint::Length(w(2, 6)),
             Constraint::Length(w(3, 5)),
             Constraint::Length(w(4, 5)),
             Constraint::Length(w(5, 5)),
             Constraint::Length(w(6, 7)),
-            Constraint::Fill(1),
         ];
+        if wide {
+            widths.extend([Constraint::Length(w(7, 5)), Constraint::Length(w(8, 3)), Constraint::Length(w(9, 3))]);
+        }
+        widths.push(Constraint::Fill(1));
         let num = |v: i64, i: usize| Cell::from(right(&v.to_string(), w(i, 5) as usize));
         let rows = self.rows.iter().map(|v| {
             let (text, style) = standing(v.standing);
             let notes = v.notes.replace(['\n', '\r'], " ⏎ ");
-            Row::new(vec![
+            let mut cells = vec![
                 Cell::from(v.survey_date.clone()),
                 Cell::from(text).style(style),
                 Cell::from(fit(&v.surveyor, w(2, 6) as usize)),
@@ -138,9 +156,14 @@ impl Visits {
                 num(v.hh_sewer_reuse, 4),
                 num(v.hh_controlled, 5),
                 Cell::from(right(&format!("{}/{}", v.nv_covered, v.natural_villages), w(6, 7) as usize)),
-                Cell::from(notes),
-            ])
-            .style(if v.standing == Standing::After {
+            ];
+            if wide {
+                cells.push(Cell::from(right(&format!("{}/{}", v.facilities_normal, v.facilities), w(7, 5) as usize)));
+                cells.push(Cell::from(right(&v.farms.to_string(), w(8, 3) as usize)));
+                cells.push(Cell::from(right(&v.water_bodies.to_string(), w(9, 3) as usize)));
+            }
+            cells.push(Cell::from(notes));
+            Row::new(cells).style(if v.standing == Standing::After {
                 Style::default().fg(Color::DarkGray)
             } else {
                 Style::default()
@@ -148,7 +171,7 @@ impl Visits {
         });
         let table = Table::new(rows, widths)
             .header(
-                Row::new(heads.map(Cell::from))
+                Row::new(heads.iter().map(|h| Cell::from(*h)))
                     .style(Style::default().add_modifier(Modifier::BOLD | Modifier::UNDERLINED)),
             )
             .column_spacing(1)
