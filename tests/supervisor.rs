@@ -472,3 +472,18 @@ fn every_screen_draws_at_any_size_without_panicking() {
         }
     }
 }
+
+#[test]
+fn an_empty_database_shows_an_empty_dashboard() {
+    let store = Store::open_in_memory().unwrap();
+    let mut s = sup(&store, Lang::En);
+    assert_eq!(s.page().level, Level::County);
+    assert!(s.page().summary.areas.is_empty());
+    for k in [KeyCode::Enter, KeyCode::Char('t'), KeyCode::Down, KeyCode::Char('s'), KeyCode::End] {
+        press(&mut s, &store, k);
+    }
+    assert!(s.visits.is_none() && s.trend.is_none() && s.pages.len() == 1);
+    let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    term.draw(|f| draw_standalone(&s, f)).unwrap();
+    assert!(term.backend().to_string().contains("No administrative villages here"), "{}", term.backend());
+}
