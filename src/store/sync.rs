@@ -32,6 +32,8 @@ use crate::strings::{lang, sync as s};
 /// Largest string or blob read from a file from elsewhere (bytes). A visit's
 /// payload is a few kilobytes; anything near this is hostile or broken.
 pub const MAX_VALUE_BYTES: i32 = 4 * 1024 * 1024;
+/// Write-ahead log pages before a checkpoint during a merge (~256 MB of 4 KB pages).
+const MERGE_CHECKPOINT_PAGES: i64 = 65_536;
 /// Most problems listed for a refused file; the rest are counted.
 const MAX_LISTED: usize = 50;
 /// Longest id, device or author accepted from a file, in characters.
@@ -742,6 +744,10 @@ impl Store {
     pub fn merge_files(&mut self, files: &[PathBuf], opts: MergeOptions) -> Result<MergeReport> {
         let mut report = MergeReport { dry_run: opts.dry_run, ..Default::default() };
         let staging = self.staging_dir();
+        // Each file's transaction rewrites pages all over the database
+        // (visit ids are random); copying them back after every file doubled
+        // the writes. Checkpoint when the log passes ~256 MB, and once at the end.
+        self.conn.execute_batch(&format!("PRAGMA wal_autocheckpoint = {MERGE_CHECKPOINT_PAGES}"))?;
         for (n, path) in files.iter().enumerate() {
             if opts.progress {
                 eprintln!("[{}/{}] {}", n + 1, files.len(), path.display());
@@ -750,6 +756,13 @@ impl Store {
             report.files.push(outcome);
         }
         let _ = std::fs::remove_dir(&staging);
+        self.conn.execute_batch("PRAGMA wal_autocheckpoint = 1000")?;
+        if !opts.dry_run {
+            // Without waiting: another program reading the database keeps the log for now.
+            self.conn.busy_timeout(std::time::Duration::ZERO)?;
+            let _ = self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+            self.conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        }
         report.open_conflicts = conflict::open_conflicts(&self.conn)?;
         Ok(report)
     }
