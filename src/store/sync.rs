@@ -231,13 +231,13 @@ type SchemaObject = (String, String, String, Option<String>);
 
 fn expected_schema() -> Result<Vec<SchemaObject>> {
     let fresh = Store::open_in_memory()?;
-    schema_objects(&fresh.conn)
+    Ok(schema_objects(&fresh.conn)?)
 }
 
-fn schema_objects(conn: &Connection) -> Result<Vec<SchemaObject>> {
+fn schema_objects(conn: &Connection) -> rusqlite::Result<Vec<SchemaObject>> {
     let mut st = conn.prepare("SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY type, name")?;
     let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect()
 }
 
 /// Opens a staged file read-only with SQLite's defences on.
@@ -268,7 +268,6 @@ fn sqlite_reason(e: &rusqlite::Error) -> String {
     }
 }
 
-/// Copies, hashes, opens and checks a file on its own.
 /// What staging found.
 enum Staging {
     Refused(String),
@@ -314,6 +313,7 @@ fn check_staged(staged: Staged, hash: String) -> Result<std::result::Result<Chec
         Ok(c) => c,
         Err(e) => return Ok(Err(sqlite_reason(&e))),
     };
+    let want = expected_schema()?;
     let checks = || -> std::result::Result<std::result::Result<String, String>, rusqlite::Error> {
         let app_id: i64 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
         if app_id != APPLICATION_ID {
@@ -333,21 +333,14 @@ fn check_staged(staged: Staged, hash: String) -> Result<std::result::Result<Chec
         if quick.first().map(String::as_str) != Some("ok") {
             return Ok(Err(format!("{}: {}", s::integrity_failed(), quick.join("; "))));
         }
-        let mut got = {
-            let mut st = conn.prepare("SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY type, name")?;
-            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-                .collect::<rusqlite::Result<Vec<_>>>()?
-        };
-        let want = expected_schema().map_err(|e| rusqlite::Error::InvalidParameterName(e.to_string()))?;
+        let got = schema_objects(&conn)?;
         if got != want {
-            got.retain(|o| !want.contains(o));
-            let extra: Vec<String> = got.iter().map(|(t, n, _, _)| format!("{t} {n}")).collect();
-            let missing: Vec<String> = want
-                .iter()
-                .filter(|w| !schema_contains_name(&conn, w))
-                .map(|(t, n, _, _)| format!("{t} {n}"))
-                .collect();
-            return Ok(Err(s::schema_differs(&extra, &missing)));
+            let name = |(t, n, _, _): &SchemaObject| format!("{t} {n}");
+            let known: HashSet<&str> = want.iter().map(|w| w.1.as_str()).collect();
+            let extra: Vec<String> =
+                got.iter().filter(|o| !want.contains(o) && !known.contains(o.1.as_str())).map(name).collect();
+            let missing_or_changed: Vec<String> = want.iter().filter(|w| !got.contains(w)).map(name).collect();
+            return Ok(Err(s::schema_differs(&extra, &missing_or_changed)));
         }
         let device: Option<String> =
             conn.query_row("SELECT value FROM meta WHERE key = 'device_id'", [], |r| r.get(0)).optional()?;
@@ -361,10 +354,6 @@ fn check_staged(staged: Staged, hash: String) -> Result<std::result::Result<Chec
         Ok(Err(why)) => Ok(Err(why)),
         Ok(Ok(source_device)) => Ok(Ok(Checked { conn, hash, source_device, _staged: staged })),
     }
-}
-
-fn schema_contains_name(conn: &Connection, w: &SchemaObject) -> bool {
-    conn.query_row("SELECT 1 FROM sqlite_schema WHERE type = ?1 AND name = ?2", params![w.0, w.1], |_| Ok(())).is_ok()
 }
 
 fn is_rev_id(s: &str) -> bool {
