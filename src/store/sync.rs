@@ -737,15 +737,20 @@ impl Store {
         // (visit ids are random); copying them back after every file doubled
         // the writes. Checkpoint when the log passes ~256 MB, and once at the end.
         self.conn.execute_batch(&format!("PRAGMA wal_autocheckpoint = {MERGE_CHECKPOINT_PAGES}"))?;
-        for (n, path) in files.iter().enumerate() {
-            if opts.progress {
-                eprintln!("[{}/{}] {}", n + 1, files.len(), path.display());
+        let mut run = || -> Result<()> {
+            for (n, path) in files.iter().enumerate() {
+                if opts.progress {
+                    eprintln!("[{}/{}] {}", n + 1, files.len(), path.display());
+                }
+                let outcome = self.merge_one(path, &staging, n, opts, &mut report.backup)?;
+                report.files.push(outcome);
             }
-            let outcome = self.merge_one(path, &staging, n, opts, &mut report.backup)?;
-            report.files.push(outcome);
-        }
+            Ok(())
+        };
+        let result = run();
         let _ = std::fs::remove_dir(&staging);
         self.conn.execute_batch("PRAGMA wal_autocheckpoint = 1000")?;
+        result?;
         if !opts.dry_run {
             // Without waiting: another program reading the database keeps the log for now.
             self.conn.busy_timeout(std::time::Duration::ZERO)?;
