@@ -169,17 +169,22 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn sha256_file(path: &Path) -> Result<String> {
-    let mut f = std::fs::File::open(path).with_context(|| path.display().to_string())?;
+/// Copies `src` to `dst`, hashing the bytes on the way (the file is read once).
+fn copy_hashing(src: &Path, dst: &Path) -> std::io::Result<String> {
+    use std::io::Write;
+    let mut from = std::fs::File::open(src)?;
+    let mut to = std::fs::File::create(dst)?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {
-        let n = f.read(&mut buf)?;
+        let n = from.read(&mut buf)?;
         if n == 0 {
             break;
         }
         h.update(&buf[..n]);
+        to.write_all(&buf[..n])?;
     }
+    to.flush()?;
     Ok(hex(&h.finalize()))
 }
 
@@ -289,8 +294,7 @@ fn stage_and_check(src: &Path, staging: &Path, n: usize, local: &Connection) -> 
     }
     std::fs::create_dir_all(staging).with_context(|| staging.display().to_string())?;
     let staged = Staged { path: staging.join(format!("staged-{}-{n}.db", std::process::id())) };
-    std::fs::copy(src, &staged.path).with_context(|| format!("{}: {}", src.display(), s::cannot_copy()))?;
-    let hash = sha256_file(&staged.path)?;
+    let hash = copy_hashing(src, &staged.path).with_context(|| format!("{}: {}", src.display(), s::cannot_copy()))?;
     let done: Option<(String, String)> = local
         .query_row("SELECT merged_at, file_name FROM merge_log WHERE file_hash = ?1", [&hash], |r| {
             Ok((r.get(0)?, r.get(1)?))
