@@ -71,6 +71,10 @@ CREATE TABLE IF NOT EXISTS visit (
   notes              TEXT NOT NULL
 ) STRICT;
 CREATE INDEX IF NOT EXISTS visit_village_date ON visit (village_code, survey_date, visit_id);
+-- Covers the summary's choice of each village's counting visit and the figures
+-- it sums, so that the summary reads no visit rows (schema version 2).
+CREATE INDEX IF NOT EXISTS visit_counting ON visit (village_code, survey_date, visit_id, households, hh_sewer,
+  hh_reuse, hh_controlled, natural_villages, nv_garbage_covered);
 
 CREATE TABLE IF NOT EXISTS facility (
   visit_id          TEXT NOT NULL,

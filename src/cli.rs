@@ -95,6 +95,20 @@ pub enum Command {
         #[arg(long = "target", value_name = "NAME=VALUE")]
         targets: Vec<String>,
     },
+    /// Write the summary workbook (county and township sheets, every village's status)
+    Report {
+        /// The .xlsx file to write (replaced whole, never left half-written)
+        file: PathBuf,
+        /// Date the indicators are computed as of (YYYY-MM-DD; default today)
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Share of treated households for a village to count as treated
+        #[arg(long)]
+        village_threshold: Option<f64>,
+        /// Override a target, e.g. --target sewage=0.5
+        #[arg(long = "target", value_name = "NAME=VALUE")]
+        targets: Vec<String>,
+    },
     /// Generate a deterministic survey bundle over a roster (for demos and benchmarks)
     Generate {
         #[arg(long)]
@@ -217,18 +231,18 @@ fn as_of(d: Option<String>) -> Result<String> {
 }
 
 fn run(cli: Cli) -> Result<()> {
+    let started = std::time::Instant::now();
     let Some(command) = &cli.command else {
-        bail!(
-            "{}",
-            t(
-                "终端界面尚未实现；请使用子命令（ruralsan --help）",
-                "the terminal UI is not built yet; use a subcommand (ruralsan --help)"
-            )
-        );
+        let settings = crate::config::load(cli.config.as_deref())?;
+        return crate::tui::run(open(&cli)?, strings::lang(), settings, started);
     };
     match command {
         Command::Demo => {
-            bail!("{}", t("演示界面尚未实现", "the demo UI is not built yet"));
+            let settings = crate::config::load(cli.config.as_deref())?;
+            let path = cli.db.clone().unwrap_or_else(crate::tui::demo::default_path);
+            let mut store = Store::open(&path)?;
+            crate::tui::demo::ensure(&mut store, chrono::Local::now().date_naive())?;
+            return crate::tui::run(store, strings::lang(), settings, started);
         }
         Command::Roster { command: RosterCommand::Import { file } } => {
             let mut store = open(&cli)?;
@@ -310,6 +324,21 @@ fn run(cli: Cli) -> Result<()> {
         Command::SaveLoop { seed, count } => {
             let mut store = open(&cli)?;
             crate::generate::save_loop(&mut store, *seed, *count, &mut std::io::stdout())?;
+        }
+        Command::Report { file, as_of: d, village_threshold, targets } => {
+            let settings = settings(&cli, *village_threshold, targets)?;
+            let store = open(&cli)?;
+            let r = report::xlsx::write_report(&store, file, &as_of(d.clone())?, &settings, strings::lang())?;
+            println!(
+                "{}: {} {}, {} {}, {} {}",
+                file.display(),
+                r.counties,
+                t("个县(区)", "counties"),
+                r.townships,
+                t("个乡镇(街道)", "townships"),
+                r.villages,
+                t("个行政村", "villages"),
+            );
         }
         Command::Generate { roster, seed, fraction, out_dir } => {
             let n = crate::generate::generate(roster, *seed, *fraction, out_dir)?;

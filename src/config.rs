@@ -30,37 +30,92 @@ pub fn load(path: Option<&Path>) -> Result<Settings> {
     parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
-/// Parses and checks a settings file's text.
+/// Parses and checks a settings file's text. A problem is reported as one
+/// line naming the line of the file and the key at fault:
+/// `line 3: targets.sewag: unknown field ...`.
 pub fn parse(text: &str) -> Result<Settings> {
-    let s: Settings = toml::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))?;
-    check(&s)?;
+    let at = |line: usize, key: &str, what: &str| match crate::strings::lang() {
+        crate::strings::Lang::Zh => anyhow::anyhow!("第 {line} 行：{key}{what}"),
+        crate::strings::Lang::En => anyhow::anyhow!("line {line}: {key}{what}"),
+    };
+    let s: Settings = toml::from_str(text).map_err(|e| {
+        let line = e.span().map(|sp| text[..sp.start.min(text.len())].matches('\n').count() + 1);
+        match line {
+            Some(line) => {
+                let key = key_lines(text).into_iter().find(|(_, l)| *l == line).map(|(k, _)| k).unwrap_or_default();
+                at(line, &key, &format!(": {}", e.message().trim()))
+            }
+            None => anyhow::anyhow!("{}", e.message().trim()),
+        }
+    })?;
+    if let Some((key, what)) = problem(&s) {
+        // The key as written in the file, or the table it belongs to.
+        let lines = key_lines(text);
+        let line =
+            lines.iter().find(|(k, _)| *k == key).or_else(|| lines.iter().find(|(k, _)| key.starts_with(k.as_str())));
+        return Err(match line {
+            Some((_, line)) => at(*line, &key, &what),
+            None => anyhow::anyhow!("{key}{what}"),
+        });
+    }
     Ok(s)
 }
 
-/// Checks that every setting is in range.
-pub fn check(s: &Settings) -> Result<()> {
-    let fraction = |key: &str, v: f64| -> Result<()> {
-        if !(0.0..=1.0).contains(&v) {
-            bail!("{key} = {v}: {}", t("应在 0 到 1 之间", "must be between 0 and 1"));
+/// The dotted key of every `key = value` line and every `[table]` header of a
+/// settings file, with its line number (1-based).
+fn key_lines(text: &str) -> Vec<(String, usize)> {
+    let unquote = |k: &str| k.split('.').map(|p| p.trim().trim_matches('"').to_string()).collect::<Vec<_>>().join(".");
+    let mut table = String::new();
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let l = line.split('#').next().unwrap_or("").trim();
+        if let Some(h) = l.strip_prefix('[') {
+            table = unquote(h.trim_start_matches('[').trim_end_matches(']'));
+            out.push((table.clone(), i + 1));
+        } else if let Some((k, _)) = l.split_once('=') {
+            let k = unquote(k);
+            out.push((if table.is_empty() { k } else { format!("{table}.{k}") }, i + 1));
         }
-        Ok(())
+    }
+    out
+}
+
+/// The first setting out of range: its dotted key and what is wrong with it
+/// (to be written right after the key).
+fn problem(s: &Settings) -> Option<(String, String)> {
+    let fraction = |key: &str, v: f64| {
+        (!(0.0..=1.0).contains(&v))
+            .then(|| (key.to_string(), format!(" = {v}: {}", t("应在 0 到 1 之间", "must be between 0 and 1"))))
     };
-    fraction("village_threshold", s.village_threshold)?;
-    for (k, v) in s.targets.named() {
-        fraction(&format!("targets.{k}"), v)?;
+    if let Some(p) = fraction("village_threshold", s.village_threshold) {
+        return Some(p);
     }
-    for sp in crate::domain::Species::ALL {
-        if let Some(c) = s.manure.of(*sp)
-            && (c.kg_per_head_day.is_nan()
-                || c.kg_per_head_day < 0.0
-                || c.days.is_nan()
-                || c.days < 0.0
-                || c.scale_min < 0)
-        {
-            bail!("manure.{}: {}", sp.code(), t("系数不能为负数", "coefficients must not be negative"));
+    for (k, v) in s.targets.named() {
+        if let Some(p) = fraction(&format!("targets.{k}"), v) {
+            return Some(p);
         }
     }
-    Ok(())
+    // NaN is refused too: it is not "a number ≥ 0".
+    let negative = |v: f64| v.is_nan() || v < 0.0;
+    for sp in crate::domain::Species::ALL {
+        let Some(c) = s.manure.of(*sp) else { continue };
+        for (field, v) in [("kg_per_head_day", c.kg_per_head_day), ("days", c.days), ("scale_min", c.scale_min as f64)]
+        {
+            if negative(v) {
+                let what = t("系数不能为负数", "coefficients must not be negative");
+                return Some((format!("manure.{}.{field}", sp.code()), format!(" = {v}: {what}")));
+            }
+        }
+    }
+    None
+}
+
+/// Checks that every setting is in range (after the command line's overrides).
+pub fn check(s: &Settings) -> Result<()> {
+    match problem(s) {
+        Some((key, what)) => bail!("{key}{what}"),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]

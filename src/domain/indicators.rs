@@ -43,9 +43,11 @@ pub fn manure_produced_t(
     }
 }
 
-/// Utilized manure in tonnes.
+/// Utilized manure in tonnes. The share is made a fraction first: multiplying
+/// by a factor ≤ 1 never rounds above `produced_t` (`p × 100 / 100` can, and
+/// then the manure rate exceeds 1).
 pub fn manure_utilized_t(produced_t: f64, utilized_pct: f64) -> f64 {
-    produced_t * utilized_pct / 100.0
+    produced_t * (utilized_pct / 100.0)
 }
 
 /// Whether a farm is a scale farm (MOA 2025 thresholds).
@@ -216,6 +218,18 @@ mod tests {
         assert!(!is_scale_farm(Species::Pig, 10_000, 499, &c));
         assert!(is_scale_farm(Species::BeefCattle, 1, 50, &c));
         assert!(!is_scale_farm(Species::Other, 1_000_000, 1_000_000, &c));
+    }
+
+    #[test]
+    fn utilized_never_exceeds_produced() {
+        // 1.4895 × 100 / 100 rounds to 1.4895000000000003.
+        assert_eq!(manure_utilized_t(1.4895, 100.0), 1.4895);
+        for k in 0..2000 {
+            let produced = 0.1 + k as f64 * 0.3711;
+            for pct in [0.0, 12.5, 50.0, 70.0, 80.0, 90.0, 99.9, 100.0] {
+                assert!(manure_utilized_t(produced, pct) <= produced, "{produced} {pct}");
+            }
+        }
     }
 
     #[test]

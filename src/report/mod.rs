@@ -2,3 +2,4 @@
 //! the spreadsheet report.
 
 pub mod summary;
+pub mod xlsx;

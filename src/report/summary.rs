@@ -56,45 +56,125 @@ pub fn percent(rate: Option<f64>) -> String {
     }
 }
 
-/// A column of the CSV and table forms: header in both languages and how to
-/// read the figure.
-struct Column {
-    zh: &'static str,
-    en: &'static str,
-    value: fn(&Figures) -> String,
+/// A figure as read from [`Figures`]: what kind of number it is decides how
+/// each output shows it (text here, a number format in the workbook).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Figure {
+    Count(i64),
+    Tonnes(f64),
+    /// A fraction, `None` when its denominator is 0.
+    Rate(Option<f64>),
 }
 
-fn num(v: i64) -> String {
-    v.to_string()
+impl Figure {
+    /// The text of the CSV and the table.
+    pub fn text(self) -> String {
+        match self {
+            Figure::Count(v) => v.to_string(),
+            Figure::Tonnes(t) => format!("{t:.1}"),
+            Figure::Rate(r) => percent(r),
+        }
+    }
 }
 
-const COLUMNS: &[Column] = &[
-    Column { zh: "行政村数", en: "villages", value: |f| num(f.villages) },
-    Column { zh: "已调查", en: "surveyed", value: |f| num(f.surveyed) },
-    Column { zh: "重复调查", en: "duplicate visits", value: |f| num(f.duplicate_visits) },
-    Column { zh: "污水治理村", en: "villages treated", value: |f| num(f.villages_treated) },
-    Column { zh: "治理或管控村", en: "treated or controlled", value: |f| num(f.villages_controlled) },
-    Column { zh: "污水治理率", en: "sewage rate", value: |f| percent(f.rates().sewage) },
-    Column { zh: "治理管控率", en: "controlled rate", value: |f| percent(f.rates().sewage_controlled) },
-    Column { zh: "治理户数", en: "households treated", value: |f| num(f.households_treated) },
-    Column { zh: "常住户数", en: "households", value: |f| num(f.households) },
-    Column { zh: "户治理率", en: "household rate", value: |f| percent(f.rates().household) },
-    Column { zh: "正常运行设施", en: "facilities normal", value: |f| num(f.facilities_normal) },
-    Column { zh: "设施总数", en: "facilities", value: |f| num(f.facilities_total) },
-    Column { zh: "设施正常率", en: "facilities rate", value: |f| percent(f.rates().facilities) },
-    Column { zh: "垃圾覆盖自然村", en: "natural villages covered", value: |f| num(f.nv_covered) },
-    Column { zh: "自然村数", en: "natural villages", value: |f| num(f.natural_villages) },
-    Column { zh: "垃圾收运覆盖率", en: "garbage rate", value: |f| percent(f.rates().garbage) },
-    Column { zh: "粪污产生量(吨)", en: "manure produced (t)", value: |f| format!("{:.1}", f.produced_t) },
-    Column { zh: "粪污利用量(吨)", en: "manure utilized (t)", value: |f| format!("{:.1}", f.utilized_t) },
-    Column { zh: "粪污综合利用率", en: "manure rate", value: |f| percent(f.rates().manure) },
-    Column { zh: "规模养殖场", en: "scale farms", value: |f| num(f.scale_farms) },
-    Column { zh: "已配套设施", en: "scale farms equipped", value: |f| num(f.scale_farms_equipped) },
-    Column { zh: "设施装备配套率", en: "equipping rate", value: |f| percent(f.rates().equipping) },
-    Column { zh: "清单黑臭水体", en: "listed water bodies", value: |f| num(f.water_listed) },
-    Column { zh: "已治理", en: "remediated", value: |f| num(f.water_remediated) },
-    Column { zh: "返黑返臭", en: "relapsed", value: |f| num(f.water_relapsed) },
-    Column { zh: "黑臭水体治理率", en: "black-odour rate", value: |f| percent(f.rates().black_odor) },
+/// A text in both languages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Label {
+    pub zh: &'static str,
+    pub en: &'static str,
+}
+
+impl Label {
+    pub const fn new(zh: &'static str, en: &'static str) -> Label {
+        Label { zh, en }
+    }
+    pub fn get(self, lang: Lang) -> &'static str {
+        pick(lang, self.zh, self.en)
+    }
+}
+
+/// The labels every summary output shares (CSV, table, workbook).
+pub mod labels {
+    use super::Label;
+    pub const LEVEL: Label = Label::new("层级", "level");
+    pub const CODE: Label = Label::new("代码", "code");
+    pub const NAME: Label = Label::new("名称", "name");
+    pub const TOTAL: Label = Label::new("合计", "Total");
+    pub const TARGET: Label = Label::new("目标", "Target");
+    pub const AS_OF: Label = Label::new("截至", "As of");
+    pub const MISSED: Label = Label::new("✗ = 未达目标", "✗ = target missed");
+    /// Suffix of the "indicator met" columns.
+    pub const MET: Label = Label::new("达标", " met");
+    pub const YES: Label = Label::new("是", "yes");
+    pub const NO: Label = Label::new("否", "no");
+    pub const SURVEYED_OF: Label = Label::new("已调查/行政村", "Surveyed/villages");
+    pub const DUPLICATES: Label = Label::new("重复调查", "Duplicates");
+    pub const THRESHOLD: Label = Label::new("村污水治理户比例达标线", "village sewage threshold");
+    /// Columns of one village (the workbook's village sheet).
+    pub const STATUS: Label = Label::new("调查状态", "status");
+    pub const SURVEYED: Label = Label::new("已调查", "surveyed");
+    pub const UNSURVEYED: Label = Label::new("未调查", "not surveyed");
+    pub const COUNTING_DATE: Label = Label::new("计入调查日期", "counting visit date");
+    pub const SAME_DAY: Label = Label::new("同日重复调查", "same-day duplicates");
+    pub const TREATED: Label = Label::new("污水已治理", "sewage treated");
+    pub const CONTROLLED: Label = Label::new("治理或管控", "treated or controlled");
+    pub const SUMMARY_OF: Label = Label::new("农村人居环境整治指标", "Rural sanitation indicators");
+}
+
+/// A column of the CSV, table and workbook forms: header in both languages
+/// and how to read the figure.
+pub struct Column {
+    pub label: Label,
+    pub value: fn(&Figures) -> Figure,
+    /// The targeted indicator whose rate this column is.
+    pub indicator: Option<Indicator>,
+    /// Whether the column means something for a single village (counts of
+    /// villages do not: the village sheet shows the village's status instead).
+    pub per_village: bool,
+}
+
+const fn col(zh: &'static str, en: &'static str, value: fn(&Figures) -> Figure) -> Column {
+    Column { label: Label::new(zh, en), value, indicator: None, per_village: true }
+}
+
+const fn of_villages(zh: &'static str, en: &'static str, value: fn(&Figures) -> Figure) -> Column {
+    Column { label: Label::new(zh, en), value, indicator: None, per_village: false }
+}
+
+const fn target(c: Column, i: Indicator) -> Column {
+    Column { indicator: Some(i), ..c }
+}
+
+use Figure::{Count, Rate, Tonnes};
+
+/// Every figure of an area, in the order people read them.
+pub const COLUMNS: &[Column] = &[
+    of_villages("行政村数", "villages", |f| Count(f.villages)),
+    of_villages("已调查", "surveyed", |f| Count(f.surveyed)),
+    of_villages("重复调查", "duplicate visits", |f| Count(f.duplicate_visits)),
+    of_villages("污水治理村", "villages treated", |f| Count(f.villages_treated)),
+    of_villages("治理或管控村", "treated or controlled", |f| Count(f.villages_controlled)),
+    target(of_villages("污水治理率", "sewage rate", |f| Rate(f.rates().sewage)), Indicator::Sewage),
+    of_villages("治理管控率", "controlled rate", |f| Rate(f.rates().sewage_controlled)),
+    col("治理户数", "households treated", |f| Count(f.households_treated)),
+    col("常住户数", "households", |f| Count(f.households)),
+    col("户治理率", "household rate", |f| Rate(f.rates().household)),
+    col("正常运行设施", "facilities normal", |f| Count(f.facilities_normal)),
+    col("设施总数", "facilities", |f| Count(f.facilities_total)),
+    col("设施正常率", "facilities rate", |f| Rate(f.rates().facilities)),
+    col("垃圾覆盖自然村", "natural villages covered", |f| Count(f.nv_covered)),
+    col("自然村数", "natural villages", |f| Count(f.natural_villages)),
+    target(col("垃圾收运覆盖率", "garbage rate", |f| Rate(f.rates().garbage)), Indicator::Garbage),
+    col("粪污产生量(吨)", "manure produced (t)", |f| Tonnes(f.produced_t)),
+    col("粪污利用量(吨)", "manure utilized (t)", |f| Tonnes(f.utilized_t)),
+    target(col("粪污综合利用率", "manure rate", |f| Rate(f.rates().manure)), Indicator::Manure),
+    col("规模养殖场", "scale farms", |f| Count(f.scale_farms)),
+    col("已配套设施", "scale farms equipped", |f| Count(f.scale_farms_equipped)),
+    target(col("设施装备配套率", "equipping rate", |f| Rate(f.rates().equipping)), Indicator::Equipping),
+    col("清单黑臭水体", "listed water bodies", |f| Count(f.water_listed)),
+    col("已治理", "remediated", |f| Count(f.water_remediated)),
+    col("返黑返臭", "relapsed", |f| Count(f.water_relapsed)),
+    target(col("黑臭水体治理率", "black-odour rate", |f| Rate(f.rates().black_odor)), Indicator::BlackOdor),
 ];
 
 /// The name of an indicator, in the language.
@@ -108,19 +188,43 @@ pub fn indicator_name(i: Indicator, lang: Lang) -> &'static str {
     }
 }
 
-fn level_name(level: &str, lang: Lang) -> &'static str {
+/// The header of an indicator's "met" column.
+pub fn met_header(i: Indicator, lang: Lang) -> String {
+    format!("{}{}", indicator_name(i, lang), labels::MET.get(lang))
+}
+
+/// Whether an area meets an indicator's target: `None` when its rate cannot
+/// be computed.
+pub fn met(f: &Figures, i: Indicator, s: &Settings) -> Option<bool> {
+    let rate = i.rate(&f.rates());
+    rate.map(|_| !misses_target(rate, i.target(&s.targets)))
+}
+
+/// The text of [`met`]: yes, no, or "—".
+pub fn met_text(m: Option<bool>, lang: Lang) -> &'static str {
+    match m {
+        None => "—",
+        Some(true) => labels::YES.get(lang),
+        Some(false) => labels::NO.get(lang),
+    }
+}
+
+/// The name of a level (as a column header or sheet name); "total" for
+/// anything else.
+pub fn level_name(level: &str, lang: Lang) -> &'static str {
     match level {
         "province" => pick(lang, "省", "province"),
         "city" => pick(lang, "市", "city"),
         "county" => pick(lang, "县(区)", "county"),
         "township" => pick(lang, "乡镇(街道)", "township"),
         "village" => pick(lang, "村", "village"),
-        _ => pick(lang, "合计", "total"),
+        _ => labels::TOTAL.get(lang),
     }
 }
 
-fn rows(s: &Summary, lang: Lang) -> Vec<(&'static str, String, String, &Figures)> {
-    let mut out = vec![("total", String::new(), pick(lang, "合计", "Total").to_string(), &s.total)];
+/// The total row then every area: (level, code, name, figures).
+pub fn rows(s: &Summary, lang: Lang) -> Vec<(&'static str, String, String, &Figures)> {
+    let mut out = vec![("total", String::new(), labels::TOTAL.get(lang).to_string(), &s.total)];
     out.extend(s.areas.iter().map(|a| (a.level.code(), a.code.clone(), a.name.clone(), &a.figures)));
     out
 }
@@ -129,26 +233,15 @@ fn rows(s: &Summary, lang: Lang) -> Vec<(&'static str, String, String, &Figures)
 /// plus one target row per indicator so the sheet carries the goals.
 pub fn to_csv(s: &Summary, lang: Lang) -> anyhow::Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let mut header = vec![
-        pick(lang, "层级", "level").to_string(),
-        pick(lang, "代码", "code").to_string(),
-        pick(lang, "名称", "name").to_string(),
-    ];
-    header.extend(COLUMNS.iter().map(|c| pick(lang, c.zh, c.en).to_string()));
-    header.extend(Indicator::ALL.iter().map(|i| format!("{}{}", indicator_name(*i, lang), pick(lang, "达标", " met"))));
+    let mut header: Vec<String> =
+        [labels::LEVEL, labels::CODE, labels::NAME].iter().map(|l| l.get(lang).to_string()).collect();
+    header.extend(COLUMNS.iter().map(|c| c.label.get(lang).to_string()));
+    header.extend(Indicator::ALL.iter().map(|i| met_header(*i, lang)));
     w.write_record(&header)?;
     for (level, code, name, f) in rows(s, lang) {
         let mut rec = vec![level_name(level, lang).to_string(), code, name];
-        rec.extend(COLUMNS.iter().map(|c| (c.value)(f)));
-        let r = f.rates();
-        rec.extend(Indicator::ALL.iter().map(|i| {
-            let rate = i.rate(&r);
-            match (rate, misses_target(rate, i.target(&s.settings.targets))) {
-                (None, _) => "—".to_string(),
-                (_, true) => pick(lang, "否", "no").to_string(),
-                (_, false) => pick(lang, "是", "yes").to_string(),
-            }
-        }));
+        rec.extend(COLUMNS.iter().map(|c| (c.value)(f).text()));
+        rec.extend(Indicator::ALL.iter().map(|i| met_text(met(f, *i, &s.settings), lang).to_string()));
         w.write_record(&rec)?;
     }
     Ok(String::from_utf8(w.into_inner()?)?)
@@ -164,16 +257,13 @@ pub fn pad(s: &str, width: usize, right: bool) -> String {
 /// The table for people: each target indicator beside its target, a ✗ where
 /// it is missed, villages surveyed out of the roster.
 pub fn to_table(s: &Summary, lang: Lang) -> String {
-    let mut header = vec![
-        pick(lang, "代码", "Code").to_string(),
-        pick(lang, "名称", "Name").to_string(),
-        pick(lang, "已调查/行政村", "Surveyed/villages").to_string(),
-    ];
+    let mut header: Vec<String> =
+        [labels::CODE, labels::NAME, labels::SURVEYED_OF].iter().map(|l| l.get(lang).to_string()).collect();
     header.extend(Indicator::ALL.iter().map(|i| indicator_name(*i, lang).to_string()));
-    header.push(pick(lang, "重复调查", "Duplicates").to_string());
+    header.push(labels::DUPLICATES.get(lang).to_string());
     let mut table = vec![header];
     let targets = &s.settings.targets;
-    let mut target_row = vec![String::new(), pick(lang, "目标", "Target").to_string(), String::new()];
+    let mut target_row = vec![String::new(), labels::TARGET.get(lang).to_string(), String::new()];
     target_row.extend(Indicator::ALL.iter().map(|i| format!("≥{}", percent(Some(i.target(targets))))));
     target_row.push(String::new());
     table.push(target_row);
@@ -192,8 +282,7 @@ pub fn to_table(s: &Summary, lang: Lang) -> String {
     let widths: Vec<usize> = (0..cols)
         .map(|c| table.iter().map(|r| unicode_width::UnicodeWidthStr::width(r[c].as_str())).max().unwrap_or(0))
         .collect();
-    let mut out =
-        format!("{} {}    {}\n", pick(lang, "截至", "As of"), s.as_of, pick(lang, "✗ = 未达目标", "✗ = target missed"));
+    let mut out = format!("{} {}    {}\n", labels::AS_OF.get(lang), s.as_of, labels::MISSED.get(lang));
     if s.open_conflicts > 0 {
         out.push_str(&crate::strings::sync::summary_conflicts(lang, s.open_conflicts));
         out.push('\n');

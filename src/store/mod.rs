@@ -1,5 +1,6 @@
 //! The SQLite store: opening, the revision graph, the current tables.
 
+pub mod browse;
 pub mod bundle;
 pub mod conflict;
 pub mod csvio;
@@ -18,7 +19,7 @@ use crate::strings::t;
 /// The one schema, embedded.
 pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
 /// The schema version this program writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 /// `PRAGMA application_id` of a ruralsan database ('RSNA'); also set in schema.sql.
 pub const APPLICATION_ID: i64 = 0x5253_4E41;
 

@@ -2,13 +2,14 @@
 //! domain's own functions, registered as SQL functions, so SQL only sums.
 
 use anyhow::Result;
-use rusqlite::functions::FunctionFlags;
+use rusqlite::functions::{Aggregate, Context, FunctionFlags};
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, params};
 
 use super::Store;
 use crate::domain::indicators::{self, Figures, WaterOutcome};
 use crate::domain::settings::Settings;
-use crate::domain::{Level, Listed, Species, WaterStatus};
+use crate::domain::{FacilityStatus, Level, Listed, Species, WaterStatus};
 
 /// One area's figures.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,24 +33,108 @@ pub struct Summary {
     pub open_conflicts: i64,
 }
 
+/// An SQL aggregate that sums `N` figures computed from each row by `row`,
+/// so that one look-up of a visit's child rows yields all their figures
+/// (read back with `rs_real(x, i)` / `rs_int(x, i)`). No rows: NULL.
+struct Sums<const N: usize, F>(F);
+
+impl<const N: usize, F> Aggregate<[f64; N], Option<Vec<u8>>> for Sums<N, F>
+where
+    F: Fn(&Context<'_>) -> rusqlite::Result<[f64; N]> + Send + 'static,
+{
+    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<[f64; N]> {
+        Ok([0.0; N])
+    }
+
+    fn step(&self, ctx: &mut Context<'_>, acc: &mut [f64; N]) -> rusqlite::Result<()> {
+        for (a, v) in acc.iter_mut().zip((self.0)(ctx)?) {
+            *a += v;
+        }
+        Ok(())
+    }
+
+    fn finalize(&self, _: &mut Context<'_>, acc: Option<[f64; N]>) -> rusqlite::Result<Option<Vec<u8>>> {
+        Ok(acc.map(|a| a.iter().flat_map(|v| v.to_le_bytes()).collect()))
+    }
+}
+
+/// Part `i` of a [`Sums`] value; 0 for NULL (no child rows).
+fn part(ctx: &Context<'_>) -> rusqlite::Result<f64> {
+    let i: i64 = ctx.get(1)?;
+    let b = match ctx.get_raw(0) {
+        ValueRef::Blob(b) => b,
+        _ => return Ok(0.0),
+    };
+    let at = i as usize * 8;
+    let bytes = b.get(at..at + 8).ok_or_else(|| rusqlite::Error::UserFunctionError("rs_real: no such part".into()))?;
+    Ok(f64::from_le_bytes(bytes.try_into().expect("8 bytes")))
+}
+
 /// Registers the domain formulas as SQL functions with these settings.
 fn register_functions(conn: &Connection, settings: &Settings) -> Result<()> {
     let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
-    let species = |ctx: &rusqlite::functions::Context, i: usize| -> rusqlite::Result<Species> {
-        let s = ctx.get_raw(i).as_str().map_err(|e| rusqlite::Error::UserFunctionError(e.into()))?;
-        Ok(Species::parse(s).unwrap_or(Species::Other))
-    };
+    fn text<'a>(ctx: &'a Context<'_>, i: usize) -> rusqlite::Result<&'a str> {
+        ctx.get_raw(i).as_str().map_err(|e| rusqlite::Error::UserFunctionError(e.into()))
+    }
+    // Facilities of a visit: (normal, total, households served by normal ones).
+    conn.create_aggregate_function(
+        "rs_facilities",
+        2,
+        flags,
+        Sums(|ctx: &Context<'_>| {
+            let normal = FacilityStatus::parse(text(ctx, 0)?) == Some(FacilityStatus::Normal);
+            let served: i64 = ctx.get(1)?;
+            Ok([normal as i64 as f64, 1.0, if normal { served as f64 } else { 0.0 }])
+        }),
+    )?;
+    // Farms of a visit: (produced t, utilized t, scale farms, scale farms equipped).
     let c = settings.manure.clone();
-    conn.create_scalar_function("rs_manure", 4, flags, move |ctx| {
-        Ok(indicators::manure_produced_t(species(ctx, 0)?, ctx.get(1)?, ctx.get(2)?, ctx.get(3)?, &c))
+    conn.create_aggregate_function(
+        "rs_farms",
+        6,
+        flags,
+        Sums(move |ctx: &Context<'_>| {
+            let species = Species::parse(text(ctx, 0)?).unwrap_or(Species::Other);
+            let (head, out): (i64, i64) = (ctx.get(1)?, ctx.get(2)?);
+            let produced = indicators::manure_produced_t(species, head, out, ctx.get(3)?, &c);
+            let scale = indicators::is_scale_farm(species, head, out, &c);
+            let equipped: bool = ctx.get(5)?;
+            Ok([
+                produced,
+                indicators::manure_utilized_t(produced, ctx.get(4)?),
+                scale as i64 as f64,
+                (scale && equipped) as i64 as f64,
+            ])
+        }),
+    )?;
+    // Water bodies of a visit: (listed, remediated, relapsed).
+    conn.create_aggregate_function(
+        "rs_waters",
+        6,
+        flags,
+        Sums(|ctx: &Context<'_>| {
+            let listed = Listed::parse(text(ctx, 0)?).unwrap_or(Listed::None);
+            let status = WaterStatus::parse(text(ctx, 1)?).unwrap_or(WaterStatus::Identified);
+            let meets = indicators::meets_black_odor(ctx.get(2)?, ctx.get(3)?, ctx.get(4)?, ctx.get(5)?);
+            Ok(match indicators::water_outcome(listed, status, meets) {
+                WaterOutcome::NotListed => [0.0, 0.0, 0.0],
+                WaterOutcome::Open => [1.0, 0.0, 0.0],
+                WaterOutcome::Remediated => [1.0, 1.0, 0.0],
+                WaterOutcome::Relapsed => [1.0, 0.0, 1.0],
+            })
+        }),
+    )?;
+    conn.create_scalar_function("rs_real", 2, flags, |ctx| part(ctx))?;
+    // An integer in the order of a text's first 8 bytes (ties are harmless:
+    // it only orders look-ups).
+    conn.create_scalar_function("rs_key", 1, flags, |ctx| {
+        let mut b = [0u8; 8];
+        let t = ctx.get_raw(0).as_bytes().unwrap_or(&[]);
+        let n = t.len().min(8);
+        b[..n].copy_from_slice(&t[..n]);
+        Ok((u64::from_be_bytes(b) >> 1) as i64)
     })?;
-    conn.create_scalar_function("rs_utilized", 2, flags, |ctx| {
-        Ok(indicators::manure_utilized_t(ctx.get(0)?, ctx.get(1)?))
-    })?;
-    let c = settings.manure.clone();
-    conn.create_scalar_function("rs_scale", 3, flags, move |ctx| {
-        Ok(indicators::is_scale_farm(species(ctx, 0)?, ctx.get(1)?, ctx.get(2)?, &c))
-    })?;
+    conn.create_scalar_function("rs_int", 2, flags, |ctx| Ok(part(ctx)? as i64))?;
     let threshold = settings.village_threshold;
     conn.create_scalar_function("rs_reaches", 2, flags, move |ctx| {
         Ok(indicators::village_reaches(ctx.get(0)?, ctx.get(1)?, threshold))
@@ -57,87 +142,103 @@ fn register_functions(conn: &Connection, settings: &Settings) -> Result<()> {
     conn.create_scalar_function("rs_treated", 3, flags, |ctx| {
         Ok(indicators::treated_households(ctx.get(0)?, ctx.get(1)?, ctx.get(2)?))
     })?;
-    conn.create_scalar_function("rs_water", 6, flags, |ctx| {
-        let text = |i| ctx.get_raw(i).as_str().map_err(|e| rusqlite::Error::UserFunctionError(e.into()));
-        let listed = Listed::parse(text(0)?).unwrap_or(Listed::None);
-        let status = WaterStatus::parse(text(1)?).unwrap_or(WaterStatus::Identified);
-        let meets = indicators::meets_black_odor(ctx.get(2)?, ctx.get(3)?, ctx.get(4)?, ctx.get(5)?);
-        Ok(match indicators::water_outcome(listed, status, meets) {
-            WaterOutcome::NotListed => 0,
-            WaterOutcome::Open => 1,
-            WaterOutcome::Remediated => 2,
-            WaterOutcome::Relapsed => 3,
-        })
-    })?;
     Ok(())
 }
 
 /// ?1 as-of date, ?2 prefix length of the level, ?3/?4 the code range of the
 /// area to look inside.
-const SUMMARY_SQL: &str = "
-WITH cv AS (
-  SELECT * FROM (
-    SELECT v.visit_id, v.village_code, v.households, v.hh_sewer, v.hh_reuse, v.hh_controlled,
-           v.natural_villages, v.nv_garbage_covered,
-           row_number() OVER w AS rn,
-           lead(v.survey_date) OVER w IS v.survey_date AS dup
+///
+/// Built for a national database (600k villages) in a few hundred MB:
+/// - `cv`: the counting visit of each village from one pass over the
+///   covering index `visit_counting`, in code order (no table look-ups): the
+///   row of the greatest (date, id) up to the as-of date (SQLite takes the
+///   bare columns from the row of the `max()`; dates are all 10 characters);
+///   `dup` when another visit has that date. Then put in `visit_id` order
+///   (an integer key, cheap to sort), so that the look-ups of child rows
+///   below walk the child tables (keyed by visit_id) front to back; in code
+///   order they jump around the files and take ten times as long.
+/// - one look-up per child table and counting visit: the `rs_*` aggregates
+///   return all figures of a visit's child rows at once.
+/// - the roster's villages are counted per area apart and joined to the
+///   per-area sums, which keeps unsurveyed villages in the denominators.
+pub const SUMMARY_SQL: &str = "
+WITH cv AS MATERIALIZED (
+  SELECT g.*,
+         (SELECT count(*) FROM visit x WHERE x.village_code = g.village_code AND x.survey_date = g.survey_date) > 1
+           AS dup
+  FROM (
+    SELECT v.village_code, max(v.survey_date || v.visit_id) AS counting, v.visit_id, v.survey_date,
+           v.households, v.hh_sewer, v.hh_reuse, v.hh_controlled, v.natural_villages, v.nv_garbage_covered
     FROM visit v
     WHERE v.survey_date <= ?1 AND v.village_code >= ?3 AND v.village_code < ?4
-    WINDOW w AS (PARTITION BY v.village_code ORDER BY v.survey_date DESC, v.visit_id DESC))
-  WHERE rn = 1),
-fac AS (
-  SELECT f.visit_id, sum(f.status = 'normal') AS normal, count(*) AS total,
-         sum(CASE WHEN f.status = 'normal' THEN f.households_served ELSE 0 END) AS served
-  FROM cv JOIN facility f ON f.visit_id = cv.visit_id GROUP BY f.visit_id),
-fm AS (
-  SELECT visit_id, total(produced) AS produced, total(rs_utilized(produced, utilized_pct)) AS utilized,
-         sum(scale) AS scale, sum(scale AND facility_equipped) AS equipped
-  FROM (SELECT f.visit_id, f.utilized_pct, f.facility_equipped,
-               rs_manure(f.species, f.head_on_hand, f.annual_out, f.manure_t) AS produced,
-               rs_scale(f.species, f.head_on_hand, f.annual_out) AS scale
-        FROM cv JOIN farm f ON f.visit_id = cv.visit_id)
-  GROUP BY visit_id),
-wb AS (
-  SELECT visit_id, sum(o > 0) AS listed, sum(o = 2) AS remediated, sum(o = 3) AS relapsed
-  FROM (SELECT w.visit_id, rs_water(w.listed, w.status, w.depth_cm, w.transparency_cm, w.do_mg_l, w.nh3n_mg_l) AS o
-        FROM cv JOIN water_body w ON w.visit_id = cv.visit_id)
-  GROUP BY visit_id),
-vill AS (
-  SELECT cv.*, rs_treated(cv.hh_sewer, cv.hh_reuse, coalesce(fac.served, 0)) AS treated,
-         coalesce(fac.normal, 0) AS fac_normal, coalesce(fac.total, 0) AS fac_total,
-         coalesce(fm.produced, 0.0) AS produced, coalesce(fm.utilized, 0.0) AS utilized,
-         coalesce(fm.scale, 0) AS scale, coalesce(fm.equipped, 0) AS equipped,
-         coalesce(wb.listed, 0) AS listed, coalesce(wb.remediated, 0) AS remediated,
-         coalesce(wb.relapsed, 0) AS relapsed
-  FROM cv LEFT JOIN fac ON fac.visit_id = cv.visit_id LEFT JOIN fm ON fm.visit_id = cv.visit_id
-          LEFT JOIN wb ON wb.visit_id = cv.visit_id)
-SELECT substr(r.code, 1, ?2) AS area,
-       count(*), count(vill.visit_id), coalesce(sum(vill.dup), 0),
-       sum(rs_reaches(coalesce(vill.treated, 0), coalesce(vill.households, 0))),
-       sum(rs_reaches(coalesce(vill.treated + vill.hh_controlled, 0), coalesce(vill.households, 0))),
-       coalesce(sum(vill.treated), 0), coalesce(sum(vill.households), 0),
-       coalesce(sum(vill.fac_normal), 0), coalesce(sum(vill.fac_total), 0),
-       coalesce(sum(vill.nv_garbage_covered), 0), coalesce(sum(vill.natural_villages), 0),
-       total(vill.produced), total(vill.utilized),
-       coalesce(sum(vill.scale), 0), coalesce(sum(vill.equipped), 0),
-       coalesce(sum(vill.listed), 0), coalesce(sum(vill.remediated), 0), coalesce(sum(vill.relapsed), 0),
-       CASE WHEN ?2 IN (6, 9) THEN (SELECT name FROM area a WHERE a.code = substr(r.code, 1, ?2))
-            WHEN ?2 = 12 THEN min(r.name) END AS name
-FROM roster r LEFT JOIN vill ON vill.village_code = r.code
-WHERE r.is_village = 1 AND r.code >= ?3 AND r.code < ?4
-GROUP BY area ORDER BY area";
+    GROUP BY v.village_code) g
+  WHERE EXISTS (SELECT 1 FROM roster r WHERE r.code = g.village_code AND r.is_village = 1)
+  ORDER BY rs_key(g.visit_id)),
+vill AS MATERIALIZED (
+  SELECT cv.*,
+         (SELECT rs_facilities(f.status, f.households_served) FROM facility f WHERE f.visit_id = cv.visit_id) AS fac,
+         (SELECT rs_farms(m.species, m.head_on_hand, m.annual_out, m.manure_t, m.utilized_pct, m.facility_equipped)
+            FROM farm m WHERE m.visit_id = cv.visit_id) AS fm,
+         (SELECT rs_waters(w.listed, w.status, w.depth_cm, w.transparency_cm, w.do_mg_l, w.nh3n_mg_l)
+            FROM water_body w WHERE w.visit_id = cv.visit_id) AS wb
+  FROM cv),
+va AS (
+  SELECT substr(village_code, 1, ?2) AS area, count(*) AS surveyed, sum(dup) AS dup,
+         sum(rs_reaches(treated, households)) AS treated_villages,
+         sum(rs_reaches(treated + hh_controlled, households)) AS controlled_villages,
+         sum(treated) AS treated, sum(households) AS households,
+         sum(rs_int(fac, 0)) AS fac_normal, sum(rs_int(fac, 1)) AS fac_total,
+         sum(nv_garbage_covered) AS nv_covered, sum(natural_villages) AS natural_villages,
+         total(rs_real(fm, 0)) AS produced, total(rs_real(fm, 1)) AS utilized,
+         sum(rs_int(fm, 2)) AS scale, sum(rs_int(fm, 3)) AS equipped,
+         sum(rs_int(wb, 0)) AS listed, sum(rs_int(wb, 1)) AS remediated, sum(rs_int(wb, 2)) AS relapsed,
+         max(survey_date) AS last_date
+  FROM (SELECT vill.*, rs_treated(hh_sewer, hh_reuse, rs_int(fac, 2)) AS treated FROM vill)
+  GROUP BY area),
+rv AS (
+  SELECT substr(code, 1, ?2) AS area, count(*) AS villages, min(name) AS name
+  FROM roster WHERE is_village = 1 AND code >= ?3 AND code < ?4
+  GROUP BY area)
+SELECT rv.area, rv.villages, coalesce(va.surveyed, 0), coalesce(va.dup, 0),
+       coalesce(va.treated_villages, 0), coalesce(va.controlled_villages, 0),
+       coalesce(va.treated, 0), coalesce(va.households, 0),
+       coalesce(va.fac_normal, 0), coalesce(va.fac_total, 0),
+       coalesce(va.nv_covered, 0), coalesce(va.natural_villages, 0),
+       coalesce(va.produced, 0.0), coalesce(va.utilized, 0.0),
+       coalesce(va.scale, 0), coalesce(va.equipped, 0),
+       coalesce(va.listed, 0), coalesce(va.remediated, 0), coalesce(va.relapsed, 0),
+       CASE WHEN ?2 IN (6, 9) THEN (SELECT name FROM area a WHERE a.code = rv.area)
+            WHEN ?2 = 12 THEN rv.name END AS name,
+       va.last_date
+FROM rv LEFT JOIN va ON va.area = rv.area
+ORDER BY rv.area";
+
+/// One village's standing as of a date: its figures (at village level
+/// `surveyed`, `villages_treated`, `villages_controlled` and
+/// `duplicate_visits` are 0 or 1) and the date of its counting visit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VillageStatus {
+    pub row: AreaRow,
+    /// The counting visit's date; `None` for an unsurveyed village.
+    pub counting_date: Option<String>,
+}
 
 impl Store {
-    /// The indicators of every area of `level` (inside the area `within`, a
-    /// code prefix, when given) as of `as_of` (YYYY-MM-DD).
-    pub fn summary(&self, as_of: &str, level: Level, within: Option<&str>, settings: &Settings) -> Result<Summary> {
+    /// Runs the summary aggregate, calling `each` with every area's row and
+    /// the latest counting-visit date among its villages.
+    fn aggregate(
+        &self,
+        as_of: &str,
+        level: Level,
+        within: Option<&str>,
+        settings: &Settings,
+        mut each: impl FnMut(AreaRow, Option<String>),
+    ) -> Result<()> {
         register_functions(&self.conn, settings)?;
         let lo = within.unwrap_or("").to_string();
         let hi = format!("{lo}~");
         let mut st = self.conn.prepare_cached(SUMMARY_SQL)?;
         let mut rows = st.query(params![as_of, level.prefix_len() as i64, lo, hi])?;
-        let mut areas = Vec::new();
-        let mut total = Figures::default();
         while let Some(r) = rows.next()? {
             let code: String = r.get(0)?;
             let figures = Figures {
@@ -161,10 +262,33 @@ impl Store {
                 water_relapsed: r.get(18)?,
             };
             let name: Option<String> = r.get(19)?;
-            total.add(&figures);
-            areas.push(AreaRow { level, name: name.unwrap_or_else(|| code.clone()), code, figures });
+            let date: Option<String> = r.get(20)?;
+            each(AreaRow { level, name: name.unwrap_or_else(|| code.clone()), code, figures }, date);
         }
+        Ok(())
+    }
+
+    /// The indicators of every area of `level` (inside the area `within`, a
+    /// code prefix, when given) as of `as_of` (YYYY-MM-DD).
+    pub fn summary(&self, as_of: &str, level: Level, within: Option<&str>, settings: &Settings) -> Result<Summary> {
+        let mut areas = Vec::new();
+        let mut total = Figures::default();
+        self.aggregate(as_of, level, within, settings, |row, _| {
+            total.add(&row.figures);
+            areas.push(row);
+        })?;
         let open_conflicts = super::conflict::open_conflicts(&self.conn)?;
         Ok(Summary { as_of: as_of.to_string(), settings: settings.clone(), level, total, areas, open_conflicts })
+    }
+
+    /// Every administrative village of the roster (inside `within`, a code
+    /// prefix, when given) with its status as of `as_of`, sorted by code: the
+    /// same aggregate as [`Store::summary`] at village level.
+    pub fn village_status(&self, as_of: &str, within: Option<&str>, settings: &Settings) -> Result<Vec<VillageStatus>> {
+        let mut out = Vec::new();
+        self.aggregate(as_of, Level::Village, within, settings, |row, counting_date| {
+            out.push(VillageStatus { row, counting_date })
+        })?;
+        Ok(out)
     }
 }

@@ -6,6 +6,8 @@ pub mod sync;
 
 use crate::domain::validate::Reason;
 
+pub mod tui;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Lang {
     #[default]

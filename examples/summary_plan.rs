@@ -1,0 +1,32 @@
+//! Prints SQLite's query plan of the summary aggregate on a database, and
+//! times one run per level: `cargo run --release --example summary_plan DB [AS_OF]`.
+
+use ruralsan::domain::{Level, Settings};
+use ruralsan::store::Store;
+use ruralsan::store::summary::SUMMARY_SQL;
+
+fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let db = args.next().expect("usage: summary_plan DB [AS_OF]");
+    let as_of = args.next().unwrap_or_else(|| "2025-12-31".into());
+    let store = Store::open(std::path::Path::new(&db))?;
+    let settings = Settings::default();
+    if let Ok(p) = std::env::var("RS_PRAGMAS") {
+        store.conn.execute_batch(&p)?;
+    }
+    // Registers the SQL functions.
+    store.summary(&as_of, Level::County, Some("none"), &settings)?;
+    println!("sqlite {}", rusqlite::version());
+    let mut st = store.conn.prepare(&format!("EXPLAIN QUERY PLAN {SUMMARY_SQL}"))?;
+    let mut rows = st.query(rusqlite::params![as_of, 6, "", "~"])?;
+    while let Some(r) = rows.next()? {
+        let (id, parent, detail): (i64, i64, String) = (r.get(0)?, r.get(1)?, r.get(3)?);
+        println!("{id:>4} {parent:>4} {detail}");
+    }
+    for level in [Level::County, Level::Township] {
+        let t = std::time::Instant::now();
+        let s = store.summary(&as_of, level, None, &settings)?;
+        println!("{}: {} areas in {:.3} s", level.code(), s.areas.len(), t.elapsed().as_secs_f64());
+    }
+    Ok(())
+}

@@ -1,0 +1,263 @@
+//! The real binary: settings file and flags, summary formats, report.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use ruralsan::domain::{Level, Settings};
+use ruralsan::report::summary::to_json;
+use ruralsan::store::Store;
+use serde_json::Value;
+use unicode_width::UnicodeWidthStr;
+
+const AS_OF: &str = "2025-12-31";
+
+/// A temporary folder holding a database with the sample bundle and an
+/// empty settings path (so the user's own config file is never read).
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let f = Fixture { dir: tempfile::tempdir().unwrap() };
+        let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sample");
+        let out = f.run(&["import", sample.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        f
+    }
+
+    fn db(&self) -> PathBuf {
+        self.dir.path().join("t.db")
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Runs ruralsan on the fixture's database with no settings file.
+    fn run(&self, args: &[&str]) -> Output {
+        self.run_with(&self.path("no-config.toml"), args)
+    }
+
+    fn run_with(&self, config: &Path, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_ruralsan"))
+            .arg("--db")
+            .arg(self.db())
+            .arg("--config")
+            .arg(config)
+            .args(args)
+            .env_remove("RURALSAN_DB")
+            .output()
+            .unwrap()
+    }
+
+    fn config(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.path(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+}
+
+/// Equal JSON, numbers to 1e-12 relative (serde_json's float parsing is not
+/// exact to the last bit).
+fn same_json(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w)))
+        }
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(v, w)| same_json(v, w)),
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            (x - y).abs() <= 1e-12 * x.abs().max(y.abs())
+        }
+        _ => a == b,
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    assert!(o.status.success(), "failed: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+#[test]
+fn bad_config_file_is_refused_with_line_and_key() {
+    let f = Fixture::new();
+    let cases = [
+        ("village_threshold = 0.5\n[targets]\nsewag = 0.5\n", "line 3", "targets.sewag"),
+        ("# ours\n[targets]\ngarbage = 1.5\n", "line 3", "targets.garbage"),
+        ("\nvillage_threshold = \"half\"\n", "line 2", "village_threshold"),
+        (
+            "[manure.pig]\ncount = \"annual_out\"\nkg_per_head_day = 2.0\ndays = -1\nscale_count = \"annual_out\"\nscale_min = 500\n",
+            "line 4",
+            "manure.pig.days",
+        ),
+    ];
+    for (k, (text, line, key)) in cases.iter().enumerate() {
+        let config = f.config(&format!("bad{k}.toml"), text);
+        for command in [&["summary", "--format", "json"][..], &["report", f.path("r.xlsx").to_str().unwrap()][..]] {
+            let out = f.run_with(&config, &[&["--lang", "en"][..], command].concat());
+            assert_eq!(out.status.code(), Some(1), "{text}");
+            let e = stderr(&out);
+            assert!(out.stdout.is_empty());
+            assert!(e.contains(config.to_str().unwrap()) && e.contains(line) && e.contains(key), "{text}\n{e}");
+            assert_eq!(e.trim_end().lines().count(), 1, "one line: {e}");
+        }
+        assert!(!f.path("r.xlsx").exists());
+    }
+    // Chinese messages name the line too.
+    let config = f.config("bad-zh.toml", cases[0].0);
+    let e = stderr(&f.run_with(&config, &["summary"]));
+    assert!(e.contains("第 3 行") && e.contains("targets.sewag"), "{e}");
+}
+
+#[test]
+fn summary_json_echoes_settings_and_flags_override_the_file() {
+    let f = Fixture::new();
+    let config = f.config("c.toml", "village_threshold = 0.6\n[targets]\nsewage = 0.3\ngarbage = 0.7\n");
+    let json = |args: &[&str]| -> Value {
+        let mut all = vec!["summary", "--as-of", AS_OF, "--format", "json"];
+        all.extend_from_slice(args);
+        serde_json::from_str(&stdout(&f.run_with(&config, &all))).unwrap()
+    };
+    let store = Store::open(&f.db()).unwrap();
+
+    let from_file = json(&[]);
+    let file_settings = ruralsan::config::load(Some(&config)).unwrap();
+    assert_eq!(file_settings.village_threshold, 0.6);
+    assert!(same_json(&from_file, &to_json(&store.summary(AS_OF, Level::County, None, &file_settings).unwrap())));
+    assert_eq!(from_file["settings"]["village_threshold"], 0.6);
+    assert_eq!(from_file["settings"]["targets"]["sewage"], 0.3);
+    assert_eq!(from_file["settings"]["targets"]["garbage"], 0.7);
+    assert_eq!(from_file["settings"]["targets"]["manure"], 0.8);
+
+    let flagged = json(&["--village-threshold", "0.7", "--target", "garbage=0.95", "--target", "manure=0.5"]);
+    let mut s = file_settings.clone();
+    s.village_threshold = 0.7;
+    s.targets.garbage = 0.95;
+    s.targets.manure = 0.5;
+    assert!(same_json(&flagged, &to_json(&store.summary(AS_OF, Level::County, None, &s).unwrap())));
+    assert!(!same_json(&flagged, &from_file));
+    assert_eq!(flagged["settings"]["targets"]["sewage"], 0.3, "the file's value stays where no flag overrides it");
+    // The threshold really changes the figures (the sample has villages between 0.5 and 0.7).
+    let treated = |v: &Value| v["areas"][0]["sewage"]["villages_treated"].as_i64().unwrap();
+    let default = json(&["--village-threshold", "0.5"]);
+    assert!(treated(&default) > treated(&flagged), "{} vs {}", treated(&default), treated(&flagged));
+
+    // Bad flags: refused (1), unknown flags: usage (2).
+    for bad in [&["--target", "sewag=0.5"][..], &["--target", "sewage"], &["--village-threshold", "1.2"]] {
+        let out = f.run_with(&config, &[&["summary"][..], bad].concat());
+        assert_eq!(out.status.code(), Some(1), "{bad:?}");
+    }
+    assert_eq!(f.run(&["summary", "--levle", "county"]).status.code(), Some(2));
+}
+
+#[test]
+fn csv_has_one_row_per_area_plus_total() {
+    let f = Fixture::new();
+    let store = Store::open(&f.db()).unwrap();
+    for level in ["county", "township", "village"] {
+        let out = stdout(&f.run(&["summary", "--as-of", AS_OF, "--level", level, "--format", "csv"]));
+        let mut r = csv::Reader::from_reader(out.as_bytes());
+        let header = r.headers().unwrap().clone();
+        let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+        let s = store.summary(AS_OF, Level::parse(level).unwrap(), None, &Settings::default()).unwrap();
+        assert_eq!(rows.len(), s.areas.len() + 1, "{level}");
+        assert!(rows.iter().all(|row| row.len() == header.len()));
+        assert_eq!(&rows[0][1], "", "the total row comes first");
+        let codes: Vec<&str> = rows[1..].iter().map(|row| &row[1]).collect();
+        let want: Vec<&str> = s.areas.iter().map(|a| a.code.as_str()).collect();
+        assert_eq!(codes, want);
+        let villages = header.iter().position(|h| h == "行政村数").unwrap();
+        let sum: i64 = rows[1..].iter().map(|row| row[villages].parse::<i64>().unwrap()).sum();
+        assert_eq!(rows[0][villages].parse::<i64>().unwrap(), sum);
+    }
+}
+
+/// The table lines below the title: header, target row, rule, total, areas.
+fn table_lines(text: &str) -> Vec<&str> {
+    text.lines().skip(1).collect()
+}
+
+fn is_cjk(c: char) -> bool {
+    ('\u{3400}'..='\u{9FFF}').contains(&c) || ('\u{FF00}'..='\u{FFEF}').contains(&c)
+}
+
+#[test]
+fn table_aligns_by_display_width() {
+    let f = Fixture::new();
+    for level in ["county", "township"] {
+        for lang in ["zh", "en"] {
+            let out = stdout(&f.run(&["--lang", lang, "summary", "--as-of", AS_OF, "--level", level]));
+            let lines = table_lines(&out);
+            assert!(lines.len() > 4);
+            // Every line but the target row (whose last column is empty) ends
+            // with the right-aligned duplicates column: all equally wide.
+            let widths: Vec<usize> =
+                lines.iter().enumerate().filter(|(i, _)| *i != 1).map(|(_, l)| l.width()).collect();
+            assert!(widths.iter().all(|w| *w == widths[0]), "{lang} {level}: widths {widths:?}\n{out}");
+            assert!(lines[1].width() <= widths[0]);
+            // Columns line up: each "%" of the total row and every area row
+            // stands at the same display column as in the first area row.
+            let percent_columns = |l: &str| -> Vec<usize> {
+                let mut col = 0;
+                let mut at = Vec::new();
+                for c in l.chars() {
+                    if c == '%' || c == '—' {
+                        at.push(col);
+                    }
+                    col += c.to_string().width();
+                }
+                at
+            };
+            let first = percent_columns(lines[3]);
+            assert_eq!(first.len(), 5, "{}", lines[3]);
+            for l in &lines[3..] {
+                assert_eq!(percent_columns(l), first, "{lang} {level}:\n{l}\n{}", lines[3]);
+            }
+        }
+    }
+}
+
+#[test]
+fn table_is_english_with_lang_en() {
+    let f = Fixture::new();
+    let en = stdout(&f.run(&["--lang", "en", "summary", "--as-of", AS_OF]));
+    let zh = stdout(&f.run(&["summary", "--as-of", AS_OF]));
+    let lines = table_lines(&en);
+    // Title, header, target row and total row: no Chinese (area names come from the roster).
+    for l in [en.lines().next().unwrap(), lines[0], lines[1], lines[3]] {
+        assert!(!l.chars().any(is_cjk), "{l}");
+    }
+    assert!(en.starts_with("As of 2025-12-31"));
+    assert!(lines[0].contains("Sewage") && lines[1].contains("Target") && lines[3].contains("Total"));
+    assert!(zh.starts_with("截至 2025-12-31"));
+    assert!(table_lines(&zh)[0].contains("污水治理率"));
+    // Same figures in both.
+    let figures = |t: &str| -> Vec<String> {
+        t.lines().skip(4).map(|l| l.split_whitespace().skip(2).collect::<Vec<_>>().join(" ")).collect()
+    };
+    assert_eq!(figures(&en), figures(&zh));
+}
+
+#[test]
+fn report_command_writes_the_workbook() {
+    let f = Fixture::new();
+    let file = f.path("out/report.xlsx");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    let out = f.run(&["--lang", "en", "report", file.to_str().unwrap(), "--as-of", AS_OF, "--target", "sewage=0.2"]);
+    let text = stdout(&out);
+    assert!(text.contains("9 counties"), "{text}");
+    use calamine::{Reader, Xlsx, open_workbook};
+    let mut wb: Xlsx<_> = open_workbook(&file).unwrap();
+    assert_eq!(wb.sheet_names(), ["county", "township", "village"]);
+    let county = wb.worksheet_range("county").unwrap();
+    // The target row under the header carries the flag's target.
+    let row: Vec<String> =
+        (0..40).map(|c| county.get_value((2, c)).map(|d| d.to_string()).unwrap_or_default()).collect();
+    assert!(row.contains(&"0.2".to_string()), "{row:?}");
+    assert_eq!(f.run(&["report", file.to_str().unwrap(), "--as-of", "31/12/2025"]).status.code(), Some(1));
+}
