@@ -365,11 +365,15 @@ fn run(cli: Cli) -> Result<()> {
         Command::Conflicts { format } => {
             let store = open(&cli)?;
             let list = crate::store::conflict::list_conflicts(&store.conn)?;
-            match format {
-                Format::Json => {
-                    println!("{}", serde_json::to_string_pretty(&crate::store::conflict::conflicts_json(&list))?)
-                }
-                _ => print!("{}", crate::store::conflict::render_conflicts(&list)),
+            let text = match format {
+                Format::Json => serde_json::to_string_pretty(&crate::store::conflict::conflicts_json(&list))? + "\n",
+                _ => crate::store::conflict::render_conflicts(&list),
+            };
+            // A long list is often piped into `head` or `less`: a closed pipe is not an error.
+            use std::io::Write;
+            match std::io::stdout().lock().write_all(text.as_bytes()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
+                _ => {}
             }
         }
         Command::Resolve { visit_id, take, fields, author } => {

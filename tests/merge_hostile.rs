@@ -129,6 +129,11 @@ fn hostile_files_are_refused_whole_and_change_nothing() {
     let extra_table = variant(dir, &good, "extra-table.db", |c| c.execute_batch("CREATE TABLE evil (x)").unwrap());
     assert_refused(&mut local, &extra_table, "table evil");
 
+    let changed = variant(dir, &good, "changed-index.db", |c| {
+        c.execute_batch("DROP INDEX revision_visit; CREATE INDEX revision_visit ON revision (hlc);").unwrap()
+    });
+    assert_refused(&mut local, &changed, &s::schema_differs(&[], &["index revision_visit".to_string()]));
+
     // Break the b-tree of the revision table: the page type byte becomes invalid.
     let corrupt = dir.join("corrupt.db");
     {

@@ -49,8 +49,11 @@ impl Drop for Tmux {
     }
 }
 
+/// Whether tmux is here; under CI (which installs it) its absence is a failure.
 fn tmux_available() -> bool {
-    Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success())
+    let here = Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success());
+    assert!(here || std::env::var_os("CI").is_none(), "CI must install tmux for the end-to-end tests");
+    here
 }
 
 #[test]

@@ -32,6 +32,8 @@ use crate::strings::{lang, sync as s};
 /// Largest string or blob read from a file from elsewhere (bytes). A visit's
 /// payload is a few kilobytes; anything near this is hostile or broken.
 pub const MAX_VALUE_BYTES: i32 = 4 * 1024 * 1024;
+/// Write-ahead log pages before a checkpoint during a merge (~256 MB of 4 KB pages).
+const MERGE_CHECKPOINT_PAGES: i64 = 65_536;
 /// Most problems listed for a refused file; the rest are counted.
 const MAX_LISTED: usize = 50;
 /// Longest id, device or author accepted from a file, in characters.
@@ -167,17 +169,22 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn sha256_file(path: &Path) -> Result<String> {
-    let mut f = std::fs::File::open(path).with_context(|| path.display().to_string())?;
+/// Copies `src` to `dst`, hashing the bytes on the way (the file is read once).
+fn copy_hashing(src: &Path, dst: &Path) -> std::io::Result<String> {
+    use std::io::Write;
+    let mut from = std::fs::File::open(src)?;
+    let mut to = std::fs::File::create(dst)?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {
-        let n = f.read(&mut buf)?;
+        let n = from.read(&mut buf)?;
         if n == 0 {
             break;
         }
         h.update(&buf[..n]);
+        to.write_all(&buf[..n])?;
     }
+    to.flush()?;
     Ok(hex(&h.finalize()))
 }
 
@@ -229,13 +236,13 @@ type SchemaObject = (String, String, String, Option<String>);
 
 fn expected_schema() -> Result<Vec<SchemaObject>> {
     let fresh = Store::open_in_memory()?;
-    schema_objects(&fresh.conn)
+    Ok(schema_objects(&fresh.conn)?)
 }
 
-fn schema_objects(conn: &Connection) -> Result<Vec<SchemaObject>> {
+fn schema_objects(conn: &Connection) -> rusqlite::Result<Vec<SchemaObject>> {
     let mut st = conn.prepare("SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY type, name")?;
     let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    rows.collect()
 }
 
 /// Opens a staged file read-only with SQLite's defences on.
@@ -266,7 +273,6 @@ fn sqlite_reason(e: &rusqlite::Error) -> String {
     }
 }
 
-/// Copies, hashes, opens and checks a file on its own.
 /// What staging found.
 enum Staging {
     Refused(String),
@@ -288,8 +294,7 @@ fn stage_and_check(src: &Path, staging: &Path, n: usize, local: &Connection) -> 
     }
     std::fs::create_dir_all(staging).with_context(|| staging.display().to_string())?;
     let staged = Staged { path: staging.join(format!("staged-{}-{n}.db", std::process::id())) };
-    std::fs::copy(src, &staged.path).with_context(|| format!("{}: {}", src.display(), s::cannot_copy()))?;
-    let hash = sha256_file(&staged.path)?;
+    let hash = copy_hashing(src, &staged.path).with_context(|| format!("{}: {}", src.display(), s::cannot_copy()))?;
     let done: Option<(String, String)> = local
         .query_row("SELECT merged_at, file_name FROM merge_log WHERE file_hash = ?1", [&hash], |r| {
             Ok((r.get(0)?, r.get(1)?))
@@ -312,6 +317,7 @@ fn check_staged(staged: Staged, hash: String) -> Result<std::result::Result<Chec
         Ok(c) => c,
         Err(e) => return Ok(Err(sqlite_reason(&e))),
     };
+    let want = expected_schema()?;
     let checks = || -> std::result::Result<std::result::Result<String, String>, rusqlite::Error> {
         let app_id: i64 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
         if app_id != APPLICATION_ID {
@@ -331,21 +337,14 @@ fn check_staged(staged: Staged, hash: String) -> Result<std::result::Result<Chec
         if quick.first().map(String::as_str) != Some("ok") {
             return Ok(Err(format!("{}: {}", s::integrity_failed(), quick.join("; "))));
         }
-        let mut got = {
-            let mut st = conn.prepare("SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY type, name")?;
-            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-                .collect::<rusqlite::Result<Vec<_>>>()?
-        };
-        let want = expected_schema().map_err(|e| rusqlite::Error::InvalidParameterName(e.to_string()))?;
+        let got = schema_objects(&conn)?;
         if got != want {
-            got.retain(|o| !want.contains(o));
-            let extra: Vec<String> = got.iter().map(|(t, n, _, _)| format!("{t} {n}")).collect();
-            let missing: Vec<String> = want
-                .iter()
-                .filter(|w| !schema_contains_name(&conn, w))
-                .map(|(t, n, _, _)| format!("{t} {n}"))
-                .collect();
-            return Ok(Err(s::schema_differs(&extra, &missing)));
+            let name = |(t, n, _, _): &SchemaObject| format!("{t} {n}");
+            let known: HashSet<&str> = want.iter().map(|w| w.1.as_str()).collect();
+            let extra: Vec<String> =
+                got.iter().filter(|o| !want.contains(o) && !known.contains(o.1.as_str())).map(name).collect();
+            let missing_or_changed: Vec<String> = want.iter().filter(|w| !got.contains(w)).map(name).collect();
+            return Ok(Err(s::schema_differs(&extra, &missing_or_changed)));
         }
         let device: Option<String> =
             conn.query_row("SELECT value FROM meta WHERE key = 'device_id'", [], |r| r.get(0)).optional()?;
@@ -359,10 +358,6 @@ fn check_staged(staged: Staged, hash: String) -> Result<std::result::Result<Chec
         Ok(Err(why)) => Ok(Err(why)),
         Ok(Ok(source_device)) => Ok(Ok(Checked { conn, hash, source_device, _staged: staged })),
     }
-}
-
-fn schema_contains_name(conn: &Connection, w: &SchemaObject) -> bool {
-    conn.query_row("SELECT 1 FROM sqlite_schema WHERE type = ?1 AND name = ?2", params![w.0, w.1], |_| Ok(())).is_ok()
 }
 
 fn is_rev_id(s: &str) -> bool {
@@ -742,14 +737,30 @@ impl Store {
     pub fn merge_files(&mut self, files: &[PathBuf], opts: MergeOptions) -> Result<MergeReport> {
         let mut report = MergeReport { dry_run: opts.dry_run, ..Default::default() };
         let staging = self.staging_dir();
-        for (n, path) in files.iter().enumerate() {
-            if opts.progress {
-                eprintln!("[{}/{}] {}", n + 1, files.len(), path.display());
+        // Each file's transaction rewrites pages all over the database
+        // (visit ids are random); copying them back after every file doubled
+        // the writes. Checkpoint when the log passes ~256 MB, and once at the end.
+        self.conn.execute_batch(&format!("PRAGMA wal_autocheckpoint = {MERGE_CHECKPOINT_PAGES}"))?;
+        let mut run = || -> Result<()> {
+            for (n, path) in files.iter().enumerate() {
+                if opts.progress {
+                    eprintln!("[{}/{}] {}", n + 1, files.len(), path.display());
+                }
+                let outcome = self.merge_one(path, &staging, n, opts, &mut report.backup)?;
+                report.files.push(outcome);
             }
-            let outcome = self.merge_one(path, &staging, n, opts, &mut report.backup)?;
-            report.files.push(outcome);
-        }
+            Ok(())
+        };
+        let result = run();
         let _ = std::fs::remove_dir(&staging);
+        self.conn.execute_batch("PRAGMA wal_autocheckpoint = 1000")?;
+        result?;
+        if !opts.dry_run {
+            // Without waiting: another program reading the database keeps the log for now.
+            self.conn.busy_timeout(std::time::Duration::ZERO)?;
+            let _ = self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+            self.conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        }
         report.open_conflicts = conflict::open_conflicts(&self.conn)?;
         Ok(report)
     }
