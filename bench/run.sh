@@ -86,7 +86,7 @@ revs=0
 for f in "${crews[@]}"; do revs=$((revs + $(sqlite3 "$f" 'SELECT count(*) FROM revision'))); done
 mkdir -p county
 measure "$bin" --db county/county.db merge "${crews[@]}"; r=$secs; m=$kb
-{ sqlite3 "${crews[0]}" ".schema revision"; } > union.sql
+sqlite3 "${crews[0]}" ".schema revision" | sed 's/^CREATE \(TABLE\|INDEX\) /CREATE \1 IF NOT EXISTS /' > union.sql
 for f in "${crews[@]}"; do
   echo "ATTACH '$f' AS c; INSERT OR IGNORE INTO main.revision SELECT * FROM c.revision; DETACH c;" >> union.sql
 done
