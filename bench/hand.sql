@@ -6,7 +6,7 @@
 -- visits. :as_of is replaced by the script. Written for speed the same way
 -- as ruralsan's SUMMARY_SQL (the covering index visit_counting of schema
 -- v2; child rows looked up in visit_id order).
-WITH cv AS MATERIALIZED (
+WITH cv AS (
   SELECT g.* FROM (
     SELECT v.village_code, max(v.survey_date || v.visit_id) AS counting, v.visit_id,
            v.households, v.hh_sewer, v.hh_reuse, v.hh_controlled, v.natural_villages, v.nv_garbage_covered
