@@ -266,7 +266,7 @@ impl Store {
         level: Level,
         within: Option<&str>,
         settings: &Settings,
-        mut each: impl FnMut(AreaRow, Option<String>),
+        mut each: impl FnMut(AreaRow, Option<String>) -> Result<()>,
     ) -> Result<()> {
         register_functions(&self.conn, settings)?;
         let lo = within.unwrap_or("").to_string();
@@ -297,7 +297,7 @@ impl Store {
             };
             let name: Option<String> = r.get(19)?;
             let date: Option<String> = r.get(20)?;
-            each(AreaRow { level, name: name.unwrap_or_else(|| code.clone()), code, figures }, date);
+            each(AreaRow { level, name: name.unwrap_or_else(|| code.clone()), code, figures }, date)?;
         }
         Ok(())
     }
@@ -310,6 +310,7 @@ impl Store {
         self.aggregate(as_of, level, within, settings, |row, _| {
             total.add(&row.figures);
             areas.push(row);
+            Ok(())
         })?;
         Ok(Summary { as_of: as_of.to_string(), settings: settings.clone(), level, total, areas })
     }
@@ -319,9 +320,24 @@ impl Store {
     /// same aggregate as [`Store::summary`] at village level.
     pub fn village_status(&self, as_of: &str, within: Option<&str>, settings: &Settings) -> Result<Vec<VillageStatus>> {
         let mut out = Vec::new();
-        self.aggregate(as_of, Level::Village, within, settings, |row, counting_date| {
-            out.push(VillageStatus { row, counting_date })
+        self.each_village_status(as_of, within, settings, |v| {
+            out.push(v);
+            Ok(())
         })?;
         Ok(out)
+    }
+
+    /// [`Store::village_status`] a village at a time, for callers that write
+    /// them out (a national roster has 600k villages).
+    pub fn each_village_status(
+        &self,
+        as_of: &str,
+        within: Option<&str>,
+        settings: &Settings,
+        mut f: impl FnMut(VillageStatus) -> Result<()>,
+    ) -> Result<()> {
+        self.aggregate(as_of, Level::Village, within, settings, |row, counting_date| {
+            f(VillageStatus { row, counting_date })
+        })
     }
 }
