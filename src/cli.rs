@@ -121,6 +121,47 @@ pub enum Command {
         fraction: f64,
         out_dir: PathBuf,
     },
+    /// Write a consistent, self-contained copy of the database (for the USB stick)
+    Snapshot { file: PathBuf },
+    /// Merge other ruralsan databases into this one (each file all or nothing)
+    Merge {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Only check and report; write nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// List open conflicts between crews' edits
+    Conflicts {
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Settle the conflict of one visit: a whole side (--take) and/or field by field (--field)
+    #[command(group = clap::ArgGroup::new("choice").required(true).multiple(true).args(["take", "fields"]))]
+    Resolve {
+        visit_id: String,
+        /// Take this revision whole (a revision id or a unique prefix, as listed by `conflicts`)
+        #[arg(long, value_name = "REV")]
+        take: Option<String>,
+        /// Take one field from one revision, e.g. --field households=3f2a or --field 'farms[F1].name=3f2a'
+        #[arg(long = "field", value_name = "FIELD=REV")]
+        fields: Vec<String>,
+        /// Who resolves (default: the last surveyor of this database, else the login name)
+        #[arg(long)]
+        author: Option<String>,
+    },
+    /// For the crash test: saves random visits one transaction each and
+    /// prints `saved VISIT_ID REV_ID` after each commit.
+    #[command(hide = true)]
+    SaveLoop {
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, default_value_t = 1000)]
+        count: u64,
+    },
+    /// The supervisor dashboard alone, until the terminal UI hosts it
+    #[command(hide = true)]
+    Dashboard,
 }
 
 #[derive(Subcommand, Debug)]
@@ -194,18 +235,18 @@ fn as_of(d: Option<String>) -> Result<String> {
 }
 
 fn run(cli: Cli) -> Result<()> {
+    let started = std::time::Instant::now();
     let Some(command) = &cli.command else {
-        bail!(
-            "{}",
-            t(
-                "终端界面尚未实现；请使用子命令（ruralsan --help）",
-                "the terminal UI is not built yet; use a subcommand (ruralsan --help)"
-            )
-        );
+        let settings = crate::config::load(cli.config.as_deref())?;
+        return crate::tui::run(open(&cli)?, strings::lang(), settings, started);
     };
     match command {
         Command::Demo => {
-            bail!("{}", t("演示界面尚未实现", "the demo UI is not built yet"));
+            let settings = crate::config::load(cli.config.as_deref())?;
+            let path = cli.db.clone().unwrap_or_else(crate::tui::demo::default_path);
+            let mut store = Store::open(&path)?;
+            crate::tui::demo::ensure(&mut store, chrono::Local::now().date_naive())?;
+            return crate::tui::run(store, strings::lang(), settings, started);
         }
         Command::Roster { command: RosterCommand::Import { file } } => {
             let mut store = open(&cli)?;
@@ -289,6 +330,10 @@ fn run(cli: Cli) -> Result<()> {
                 Format::Table => print!("{}", report::summary::to_table(&s, lang)),
             }
         }
+        Command::SaveLoop { seed, count } => {
+            let mut store = open(&cli)?;
+            crate::generate::save_loop(&mut store, *seed, *count, &mut std::io::stdout())?;
+        }
         Command::Report { file, as_of: d, village_threshold, targets } => {
             let settings = settings(&cli, *village_threshold, targets)?;
             let store = open(&cli)?;
@@ -307,6 +352,47 @@ fn run(cli: Cli) -> Result<()> {
         Command::Generate { roster, seed, fraction, out_dir } => {
             let n = crate::generate::generate(roster, *seed, *fraction, out_dir)?;
             println!("{}: {n} {}", out_dir.display(), t("条调查", "visits"));
+        }
+        Command::Snapshot { file } => {
+            let r = open(&cli)?.snapshot(file)?;
+            println!("{}", strings::sync::snapshot_line(&file.display().to_string(), r.bytes, r.revisions, r.visits));
+        }
+        Command::Merge { files, dry_run } => {
+            use std::io::IsTerminal;
+            let opts =
+                crate::store::sync::MergeOptions { dry_run: *dry_run, progress: std::io::stderr().is_terminal() };
+            let r = open(&cli)?.merge_files(files, opts)?;
+            let (out, err) = r.render();
+            print!("{out}");
+            if r.refused() > 0 {
+                bail!("{}{} {}", err, r.refused(), strings::sync::some_refused());
+            }
+        }
+        Command::Conflicts { format } => {
+            let store = open(&cli)?;
+            let list = crate::store::conflict::list_conflicts(&store.conn)?;
+            let text = match format {
+                Format::Json => serde_json::to_string_pretty(&crate::store::conflict::conflicts_json(&list))? + "\n",
+                _ => crate::store::conflict::render_conflicts(&list),
+            };
+            // A long list is often piped into `head` or `less`: a closed pipe is not an error.
+            use std::io::Write;
+            match std::io::stdout().lock().write_all(text.as_bytes()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
+                _ => {}
+            }
+        }
+        Command::Resolve { visit_id, take, fields, author } => {
+            let mut store = open(&cli)?;
+            let how = crate::store::conflict::Resolution::parse(take.clone(), fields)?;
+            let rev = store.resolve_conflict(author.as_deref(), visit_id, &how)?;
+            println!("{visit_id}: {} {rev}", strings::sync::resolved());
+        }
+        Command::Dashboard => {
+            let settings = settings(&cli, None, &[])?;
+            let store = open(&cli)?;
+            let today = chrono::Local::now().date_naive();
+            crate::tui::supervisor::run_standalone(&store, settings, strings::lang(), today)?;
         }
     }
     Ok(())

@@ -281,3 +281,26 @@ pub fn generate(roster: &Path, seed: u64, fraction: f64, out: &Path) -> Result<u
     }
     Ok(count)
 }
+
+/// Saves `count` random visits of the roster's villages, each in its own
+/// transaction, writing `saved VISIT_ID REV_ID` to `ack` after each commit
+/// (the crash test kills this loop and checks every acknowledged save).
+pub fn save_loop(store: &mut crate::store::Store, seed: u64, count: u64, ack: &mut impl Write) -> Result<()> {
+    let codes: Vec<String> = {
+        let mut st = store.conn.prepare("SELECT code FROM roster WHERE is_village ORDER BY code LIMIT 1000")?;
+        st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
+    };
+    anyhow::ensure!(!codes.is_empty(), "the roster has no villages");
+    let mut rng = Rng::new(seed);
+    for _ in 0..count {
+        let id = rng.uuid();
+        let code = rng.pick(&codes).clone();
+        let date = random_date(&mut rng);
+        let v = random_visit(&mut rng, &code, &date);
+        store.save_visit(&v.surveyor.clone(), &id, Some(&v))?;
+        let rev: String = store.conn.query_row("SELECT rev_id FROM visit WHERE visit_id = ?1", [&id], |r| r.get(0))?;
+        writeln!(ack, "saved {id} {rev}")?;
+        ack.flush()?;
+    }
+    Ok(())
+}

@@ -8,3 +8,4 @@ pub mod generate;
 pub mod report;
 pub mod store;
 pub mod strings;
+pub mod tui;

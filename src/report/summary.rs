@@ -47,8 +47,9 @@ struct JsonAreas<'a>(&'a Summary);
 impl serde::Serialize for JsonSummary<'_> {
     fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        let mut m = ser.serialize_map(Some(3))?;
+        let mut m = ser.serialize_map(Some(4))?;
         m.serialize_entry("as_of", &self.0.as_of)?;
+        m.serialize_entry("open_conflicts", &self.0.open_conflicts)?;
         m.serialize_entry("settings", &settings_json(&self.0.settings))?;
         m.serialize_entry("areas", &JsonAreas(self.0))?;
         m.end()
@@ -317,6 +318,10 @@ pub fn to_table(s: &Summary, lang: Lang) -> String {
         .map(|c| table.iter().map(|r| unicode_width::UnicodeWidthStr::width(r[c].as_str())).max().unwrap_or(0))
         .collect();
     let mut out = format!("{} {}    {}\n", labels::AS_OF.get(lang), s.as_of, labels::MISSED.get(lang));
+    if s.open_conflicts > 0 {
+        out.push_str(&crate::strings::sync::summary_conflicts(lang, s.open_conflicts));
+        out.push('\n');
+    }
     for (i, row) in table.iter().enumerate() {
         let line: Vec<String> = row.iter().enumerate().map(|(c, cell)| pad(cell, widths[c], c >= 2)).collect();
         out.push_str(line.join("  ").trim_end());
@@ -344,6 +349,7 @@ mod tests {
             level: Level::County,
             total: f,
             areas: vec![AreaRow { level: Level::County, code: "430202".into(), name: "荷塘区".into(), figures: f }],
+            open_conflicts: 2,
         };
         let mut out = Vec::new();
         write_json(&s, &mut out).unwrap();
@@ -354,5 +360,6 @@ mod tests {
         assert_eq!(v["areas"][0]["name"], TOTAL_NAME);
         assert_eq!(v["areas"][1]["manure"]["rate"], 0.5);
         assert_eq!(v["settings"]["targets"]["garbage"], 0.9);
+        assert_eq!(v["open_conflicts"], 2);
     }
 }

@@ -117,7 +117,8 @@ struct RowReader<'a> {
     cols: &'static [&'static str],
     line: u64,
     problems: &'a mut Problems,
-    ok: bool,
+    /// The columns of this row whose cells were refused, comma-separated.
+    bad: String,
 }
 
 impl RowReader<'_> {
@@ -126,7 +127,8 @@ impl RowReader<'_> {
     }
     fn fail(&mut self, col: &str, r: Reason) {
         self.problems.push(&self.t.file, self.line, col, &r);
-        self.ok = false;
+        self.bad.push_str(col);
+        self.bad.push(',');
     }
     fn take<T: Default>(&mut self, col: &str, v: Result<T, Reason>) -> T {
         v.unwrap_or_else(|r| {
@@ -181,9 +183,11 @@ impl RowReader<'_> {
 }
 
 const STAGING: &str = "
-CREATE TEMP TABLE IF NOT EXISTS s_visit (visit_id TEXT PRIMARY KEY, line INTEGER NOT NULL, data TEXT NOT NULL);
-CREATE TEMP TABLE IF NOT EXISTS s_child (visit_id TEXT NOT NULL, kind INTEGER NOT NULL, line INTEGER NOT NULL, data TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS temp.s_child_visit ON s_child (visit_id, kind, line);
+CREATE TEMP TABLE IF NOT EXISTS s_visit (visit_id TEXT PRIMARY KEY, line INTEGER NOT NULL, village_code TEXT NOT NULL,
+  bad TEXT NOT NULL, data TEXT NOT NULL) WITHOUT ROWID;
+-- seq, not line, keys a child row: a lone CR ends a record without starting a new line.
+CREATE TEMP TABLE IF NOT EXISTS s_child (visit_id TEXT NOT NULL, kind INTEGER NOT NULL, seq INTEGER NOT NULL,
+  line INTEGER NOT NULL, bad TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (visit_id, kind, seq)) WITHOUT ROWID;
 DELETE FROM s_visit; DELETE FROM s_child;
 ";
 
@@ -204,9 +208,11 @@ fn stage_visits(conn: &Connection, dir: &Path, problems: &mut Problems) -> Resul
     let Some(mut t) = Table::open(&dir.join(file), file, VISIT_COLS, VISIT_COLS, false, problems)? else {
         return Ok(());
     };
-    let mut ins = conn.prepare_cached("INSERT OR IGNORE INTO s_visit (visit_id, line, data) VALUES (?1, ?2, ?3)")?;
+    let mut ins = conn.prepare_cached(
+        "INSERT OR IGNORE INTO s_visit (visit_id, line, village_code, bad, data) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
     while let Some(line) = t.next_row(problems) {
-        let mut r = RowReader { t: &t, cols: VISIT_COLS, line, problems, ok: true };
+        let mut r = RowReader { t: &t, cols: VISIT_COLS, line, problems, bad: String::new() };
         let visit_id = r.id("visit_id");
         let v = VisitData {
             village_code: r.id("village_code"),
@@ -223,10 +229,11 @@ fn stage_visits(conn: &Connection, dir: &Path, problems: &mut Problems) -> Resul
             farms: vec![],
             water_bodies: vec![],
         };
+        let bad = std::mem::take(&mut r.bad);
         if visit_id.is_empty() {
             continue;
         }
-        if ins.execute(params![visit_id, line as i64, serde_json::to_string(&v)?])? == 0 {
+        if ins.execute(params![visit_id, line as i64, v.village_code, bad, serde_json::to_string(&v)?])? == 0 {
             problems.push(file, line, "visit_id", &Reason::DuplicateVisit);
         }
     }
@@ -243,9 +250,11 @@ fn stage_children(conn: &Connection, dir: &Path, kind: i64, problems: &mut Probl
         return Ok(());
     };
     let mut known = conn.prepare_cached("SELECT 1 FROM s_visit WHERE visit_id = ?1")?;
-    let mut ins = conn.prepare_cached("INSERT INTO s_child (visit_id, kind, line, data) VALUES (?1, ?2, ?3, ?4)")?;
+    let mut seq: i64 = 0;
+    let mut ins = conn
+        .prepare_cached("INSERT INTO s_child (visit_id, kind, seq, line, bad, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
     while let Some(line) = t.next_row(problems) {
-        let mut r = RowReader { t: &t, cols, line, problems, ok: true };
+        let mut r = RowReader { t: &t, cols, line, problems, bad: String::new() };
         let visit_id = r.id("visit_id");
         let data = match kind {
             KIND_FACILITY => serde_json::to_string(&Facility {
@@ -284,6 +293,7 @@ fn stage_children(conn: &Connection, dir: &Path, kind: i64, problems: &mut Probl
                 status: r.enumeration("status", WaterStatus::parse, WaterStatus::expected, WaterStatus::Identified),
             }),
         }?;
+        let bad = std::mem::take(&mut r.bad);
         if visit_id.is_empty() {
             continue;
         }
@@ -291,7 +301,8 @@ fn stage_children(conn: &Connection, dir: &Path, kind: i64, problems: &mut Probl
             problems.push(file, line, "visit_id", &Reason::UnknownVisit);
             continue;
         }
-        ins.execute(params![visit_id, kind, line as i64, data])?;
+        seq += 1;
+        ins.execute(params![visit_id, kind, seq, line as i64, bad, data])?;
     }
     Ok(())
 }
@@ -309,54 +320,75 @@ pub fn roster_problem(conn: &Connection, code: &str) -> Result<Option<Reason>> {
     })
 }
 
+/// Staged visits whose village is not an administrative village of the
+/// roster, in one pass over the roster rather than a lookup per visit.
+fn check_villages(conn: &Connection, problems: &mut Problems) -> Result<()> {
+    let mut st = conn.prepare(
+        "SELECT s.line, s.village_code, r.is_village FROM s_visit s LEFT JOIN roster r ON r.code = s.village_code
+         WHERE r.is_village IS NOT 1 ORDER BY s.line",
+    )?;
+    let mut rows = st.query([])?;
+    while let Some(r) = rows.next()? {
+        let code: String = r.get(1)?;
+        if !validate::is_division_code(&code) {
+            continue; // reported by the visit rules
+        }
+        let reason = if r.get::<_, Option<bool>>(2)?.is_some() { Reason::NotAVillage } else { Reason::UnknownVillage };
+        problems.push("visits.csv", r.get::<_, i64>(0)? as u64, "village_code", &reason);
+    }
+    Ok(())
+}
+
 fn import_staged(conn: &Connection, device: &str, problems: &mut Problems, report: &mut ImportReport) -> Result<()> {
+    check_villages(conn, problems)?;
     let today = chrono::Local::now().date_naive();
     let coefficients = crate::domain::settings::ManureCoefficients::default();
-    let mut visits = conn.prepare("SELECT visit_id, line, data FROM s_visit ORDER BY visit_id")?;
+    let mut visits = conn.prepare("SELECT visit_id, line, data, bad FROM s_visit ORDER BY visit_id")?;
     let mut children =
-        conn.prepare_cached("SELECT kind, line, data FROM s_child WHERE visit_id = ?1 ORDER BY kind, line")?;
+        conn.prepare_cached("SELECT kind, line, data, bad FROM s_child WHERE visit_id = ?1 ORDER BY kind, seq")?;
     let mut rows = visits.query([])?;
     while let Some(row) = rows.next()? {
         let visit_id: String = row.get(0)?;
         let line: u64 = row.get::<_, i64>(1)? as u64;
         let mut v: VisitData = serde_json::from_str(row.get_ref(2)?.as_str()?)?;
+        // Cells that did not parse were reported while staging; their
+        // placeholder values must not produce complaints of their own.
+        let visit_bad: String = row.get(3)?;
+        let mut bad: [Vec<String>; 3] = Default::default();
         let mut lines: [Vec<u64>; 3] = Default::default();
         let mut kids = children.query([&visit_id])?;
         while let Some(k) = kids.next()? {
             let kind: i64 = k.get(0)?;
             let data = k.get_ref(2)?.as_str()?;
             lines[kind as usize].push(k.get::<_, i64>(1)? as u64);
+            bad[kind as usize].push(k.get(3)?);
             match kind {
                 KIND_FACILITY => v.facilities.push(serde_json::from_str(data)?),
                 KIND_FARM => v.farms.push(serde_json::from_str(data)?),
                 _ => v.water_bodies.push(serde_json::from_str(data)?),
             }
         }
-        let mut ok = true;
-        if validate::is_division_code(&v.village_code)
-            && let Some(reason) = roster_problem(conn, &v.village_code)?
-        {
-            problems.push("visits.csv", line, "village_code", &reason);
-            ok = false;
-        }
+        report.visits += 1;
+        report.facilities += v.facilities.len() as u64;
+        report.farms += v.farms.len() as u64;
+        report.water_bodies += v.water_bodies.len() as u64;
+        let mut ok = visit_bad.is_empty() && bad.iter().flatten().all(String::is_empty);
         for p in validate::validate_visit(&v, today, &coefficients) {
-            let (file, at) = match p.place {
-                Place::Visit => ("visits.csv", line),
-                Place::Facility(i) => (child_file(KIND_FACILITY).0, lines[0][i]),
-                Place::Farm(i) => (child_file(KIND_FARM).0, lines[1][i]),
-                Place::Water(i) => (child_file(KIND_WATER).0, lines[2][i]),
+            let (file, at, row_bad) = match p.place {
+                Place::Visit => ("visits.csv", line, &visit_bad),
+                Place::Facility(i) => (child_file(KIND_FACILITY).0, lines[0][i], &bad[0][i]),
+                Place::Farm(i) => (child_file(KIND_FARM).0, lines[1][i], &bad[1][i]),
+                Place::Water(i) => (child_file(KIND_WATER).0, lines[2][i], &bad[2][i]),
             };
-            // Form problems (bad cells) were reported while staging.
-            if matches!(p.reason, Reason::BadDate | Reason::Required) && p.place == Place::Visit {
+            let cross_field =
+                matches!(p.reason, Reason::HouseholdsExceeded { .. } | Reason::CoveredExceedsNatural { .. });
+            let inputs_bad = !visit_bad.is_empty() || bad[0].iter().any(|b| !b.is_empty());
+            if row_bad.split(',').any(|f| f == p.field) || (cross_field && inputs_bad) {
                 continue;
             }
             problems.push(file, at, p.field, &p.reason);
             ok = false;
         }
-        report.visits += 1;
-        report.facilities += v.facilities.len() as u64;
-        report.farms += v.farms.len() as u64;
-        report.water_bodies += v.water_bodies.len() as u64;
         if !ok || !problems.is_empty() {
             continue;
         }

@@ -1,10 +1,13 @@
 //! The SQLite store: opening, the revision graph, the current tables.
 
+pub mod browse;
 pub mod bundle;
+pub mod conflict;
 pub mod csvio;
 pub mod revisions;
 pub mod roster;
 pub mod summary;
+pub mod sync;
 
 use std::path::Path;
 
@@ -77,7 +80,14 @@ impl Store {
                 bail!("{name}: {}", t("无法启用 WAL 日志模式", "cannot switch to WAL journal mode"));
             }
         }
-        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA trusted_schema = OFF;")?;
+        // A 64 MB page cache: big imports and aggregates stay in memory, and
+        // memory stays bounded. More cached statements than the default 16, so
+        // the import loop never re-parses its SQL.
+        conn.execute_batch(
+            "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA trusted_schema = OFF;
+             PRAGMA cache_size = -65536; PRAGMA temp.cache_size = -32768;",
+        )?;
+        conn.set_prepared_statement_cache_capacity(128);
         if version < SCHEMA_VERSION {
             migrate(&conn)?;
         }

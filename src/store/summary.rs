@@ -29,6 +29,8 @@ pub struct Summary {
     /// The sum of `areas`.
     pub total: Figures,
     pub areas: Vec<AreaRow>,
+    /// Visits whose conflicting edits wait for someone to resolve them.
+    pub open_conflicts: i64,
 }
 
 /// An SQL aggregate that sums `N` figures computed from each row by `row`,
@@ -312,7 +314,8 @@ impl Store {
             areas.push(row);
             Ok(())
         })?;
-        Ok(Summary { as_of: as_of.to_string(), settings: settings.clone(), level, total, areas })
+        let open_conflicts = super::conflict::open_conflicts(&self.conn)?;
+        Ok(Summary { as_of: as_of.to_string(), settings: settings.clone(), level, total, areas, open_conflicts })
     }
 
     /// Every administrative village of the roster (inside `within`, a code

@@ -1,8 +1,14 @@
 //! Every message a person reads, in Chinese (the default) and English.
 
+pub mod supervisor;
+
 use std::sync::atomic::{AtomicU8, Ordering};
 
+pub mod sync;
+
 use crate::domain::validate::Reason;
+
+pub mod tui;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Lang {

@@ -1,0 +1,356 @@
+//! Queries for the terminal UI: areas and villages paged straight from the
+//! roster's primary key (never the whole roster in memory), the visits of a
+//! village, a visit's full data, and form drafts.
+
+use anyhow::{Context, Result};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use super::Store;
+use super::revisions::{self, Saved};
+use crate::domain::{FacilityStatus, VisitData};
+
+/// A county (6-digit code) or township (9-digit code); `name` is `None` when
+/// the roster names it not.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AreaItem {
+    pub code: String,
+    pub name: Option<String>,
+}
+
+/// The sewage figures of a visit, enough for the treated verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct SewageFigures {
+    pub households: i64,
+    pub hh_sewer: i64,
+    pub hh_reuse: i64,
+    pub normal_served: i64,
+}
+
+/// A village-level roster unit with its latest visit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VillageItem {
+    pub code: String,
+    pub name: String,
+    pub is_village: bool,
+    /// Date and sewage figures of the latest visit.
+    pub last: Option<(String, SewageFigures)>,
+}
+
+/// One visit of a village, for the list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VisitItem {
+    pub visit_id: String,
+    pub survey_date: String,
+    pub surveyor: String,
+    pub sewage: SewageFigures,
+    pub facilities: i64,
+    pub farms: i64,
+    pub water_bodies: i64,
+    /// Several heads: crews' edits that conflict, until someone resolves them.
+    pub conflict: bool,
+}
+
+/// A form being typed, kept so a crash loses at most the last keystrokes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Draft {
+    pub draft_id: String,
+    pub visit_id: String,
+    pub base_rev: Option<String>,
+    pub form: String,
+    pub updated_at: String,
+}
+
+/// The half-open code range `[lo, hi)` of the units whose code starts with
+/// `prefix` (codes are digits, and ':' sorts right after '9').
+fn range(prefix: &str) -> (String, String) {
+    (prefix.to_string(), format!("{prefix}:"))
+}
+
+/// The areas one level below `prefix` ("" → counties, a county → its
+/// townships), found by skipping through the primary key: one index seek
+/// per area, whatever the size of the roster.
+pub fn areas(conn: &Connection, prefix: &str) -> Result<Vec<AreaItem>> {
+    let len = if prefix.len() < 6 { 6 } else { 9 };
+    let pad = "9".repeat(12 - len);
+    let (lo, hi) = range(prefix);
+    let mut st = conn.prepare_cached(
+        "WITH RECURSIVE a(p) AS (
+           SELECT (SELECT substr(min(code), 1, ?3) FROM roster WHERE code >= ?1 AND code < ?2)
+           UNION ALL
+           SELECT (SELECT substr(min(code), 1, ?3) FROM roster WHERE code > a.p || ?4 AND code < ?2)
+           FROM a WHERE a.p IS NOT NULL)
+         SELECT p, (SELECT name FROM area WHERE code = p) FROM a WHERE p IS NOT NULL",
+    )?;
+    let rows = st.query_map(params![lo, hi, len as i64, pad], |r| Ok(AreaItem { code: r.get(0)?, name: r.get(1)? }))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The name of a county or township, if the roster gives one.
+pub fn area_name(conn: &Connection, code: &str) -> Result<Option<String>> {
+    Ok(conn.prepare_cached("SELECT name FROM area WHERE code = ?1")?.query_row([code], |r| r.get(0)).optional()?)
+}
+
+/// A page of the village-level units under `prefix` whose name or code
+/// contains `query` (a query of digits matches the start of the code).
+/// Ordered by code, so that the primary key serves the page; within one
+/// township (a few dozen units) administrative villages come first and
+/// communities after them. A search (non-empty `query`) finds
+/// administrative villages only: communities are never surveyed.
+pub fn villages(conn: &Connection, prefix: &str, query: &str, limit: usize, offset: usize) -> Result<Vec<VillageItem>> {
+    let q = query.trim();
+    let (mut lo, mut hi) = range(prefix);
+    let digits = !q.is_empty() && q.bytes().all(|b| b.is_ascii_digit());
+    if digits {
+        let (qlo, qhi) = range(q);
+        lo = lo.max(qlo);
+        hi = hi.min(qhi);
+    }
+    let name_q = if digits { "" } else { q };
+    let order = if prefix.len() >= 9 { "is_village DESC, code" } else { "code" };
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT code, name, is_village FROM roster
+         WHERE code >= ?1 AND code < ?2 AND (?3 = '' OR instr(name, ?3) > 0) AND (?6 = '' OR is_village = 1)
+         ORDER BY {order} LIMIT ?4 OFFSET ?5"
+    ))?;
+    let rows = st.query_map(params![lo, hi, name_q, limit as i64, offset as i64, q], |r| {
+        Ok(VillageItem { code: r.get(0)?, name: r.get(1)?, is_village: r.get(2)?, last: None })
+    })?;
+    let mut out: Vec<VillageItem> = rows.collect::<rusqlite::Result<_>>()?;
+    for v in &mut out {
+        v.last = last_visit(conn, &v.code)?;
+    }
+    Ok(out)
+}
+
+fn sewage_sql(alias: &str) -> String {
+    format!(
+        "{alias}.households, {alias}.hh_sewer, {alias}.hh_reuse,
+         (SELECT coalesce(sum(households_served), 0) FROM facility f
+          WHERE f.visit_id = {alias}.visit_id AND f.status = '{}')",
+        FacilityStatus::Normal.code()
+    )
+}
+
+fn sewage_at(r: &rusqlite::Row, i: usize) -> rusqlite::Result<SewageFigures> {
+    Ok(SewageFigures {
+        households: r.get(i)?,
+        hh_sewer: r.get(i + 1)?,
+        hh_reuse: r.get(i + 2)?,
+        normal_served: r.get(i + 3)?,
+    })
+}
+
+/// Date and sewage figures of the latest visit of a village.
+pub fn last_visit(conn: &Connection, code: &str) -> Result<Option<(String, SewageFigures)>> {
+    let sql = format!(
+        "SELECT v.survey_date, {} FROM visit v WHERE v.village_code = ?1
+         ORDER BY v.survey_date DESC, v.visit_id DESC LIMIT 1",
+        sewage_sql("v")
+    );
+    Ok(conn.prepare_cached(&sql)?.query_row([code], |r| Ok((r.get(0)?, sewage_at(r, 1)?))).optional()?)
+}
+
+/// A roster unit: name and whether it is an administrative village.
+pub fn roster_unit(conn: &Connection, code: &str) -> Result<Option<(String, bool)>> {
+    Ok(conn
+        .prepare_cached("SELECT name, is_village FROM roster WHERE code = ?1")?
+        .query_row([code], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
+}
+
+/// The visits of a village, newest first.
+pub fn visits_of(conn: &Connection, code: &str) -> Result<Vec<VisitItem>> {
+    let sql = format!(
+        "SELECT v.visit_id, v.survey_date, v.surveyor, {},
+           (SELECT count(*) FROM facility WHERE visit_id = v.visit_id),
+           (SELECT count(*) FROM farm WHERE visit_id = v.visit_id),
+           (SELECT count(*) FROM water_body WHERE visit_id = v.visit_id),
+           (SELECT count(*) FROM head WHERE visit_id = v.visit_id) > 1
+         FROM visit v WHERE v.village_code = ?1 ORDER BY v.survey_date DESC, v.visit_id DESC",
+        sewage_sql("v")
+    );
+    let mut st = conn.prepare_cached(&sql)?;
+    let rows = st.query_map([code], |r| {
+        Ok(VisitItem {
+            visit_id: r.get(0)?,
+            survey_date: r.get(1)?,
+            surveyor: r.get(2)?,
+            sewage: sewage_at(r, 3)?,
+            facilities: r.get(7)?,
+            farms: r.get(8)?,
+            water_bodies: r.get(9)?,
+            conflict: r.get(10)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The current revision id and full data of a visit, read from the
+/// revision payload the current tables were made from.
+pub fn load_visit(conn: &Connection, visit_id: &str) -> Result<Option<(String, VisitData)>> {
+    let row: Option<(String, String)> = conn
+        .prepare_cached(
+            "SELECT v.rev_id, r.payload FROM visit v JOIN revision r ON r.rev_id = v.rev_id WHERE v.visit_id = ?1",
+        )?
+        .query_row([visit_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    row.map(|(rev, payload)| {
+        let data = serde_json::from_str(&payload).with_context(|| format!("revision {rev}: unreadable payload"))?;
+        Ok((rev, data))
+    })
+    .transpose()
+}
+
+/// The data of the latest visit of a village, for copying forward.
+pub fn previous_visit(conn: &Connection, code: &str) -> Result<Option<VisitData>> {
+    let id: Option<String> = conn
+        .prepare_cached(
+            "SELECT visit_id FROM visit WHERE village_code = ?1 ORDER BY survey_date DESC, visit_id DESC LIMIT 1",
+        )?
+        .query_row([code], |r| r.get(0))
+        .optional()?;
+    Ok(match id {
+        Some(id) => load_visit(conn, &id)?.map(|(_, d)| d),
+        None => None,
+    })
+}
+
+/// Writes (or replaces) a draft; one small statement, its own transaction.
+pub fn put_draft(conn: &Connection, d: &Draft) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO draft (draft_id, visit_id, base_rev, form, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (draft_id) DO UPDATE SET visit_id = excluded.visit_id, base_rev = excluded.base_rev,
+           form = excluded.form, updated_at = excluded.updated_at",
+    )?
+    .execute(params![d.draft_id, d.visit_id, d.base_rev, d.form, d.updated_at])?;
+    Ok(())
+}
+
+pub fn delete_draft(conn: &Connection, draft_id: &str) -> Result<()> {
+    conn.prepare_cached("DELETE FROM draft WHERE draft_id = ?1")?.execute([draft_id])?;
+    Ok(())
+}
+
+/// Every draft, newest first.
+pub fn drafts(conn: &Connection) -> Result<Vec<Draft>> {
+    let mut st = conn.prepare_cached(
+        "SELECT draft_id, visit_id, base_rev, form, updated_at FROM draft ORDER BY updated_at DESC, draft_id",
+    )?;
+    let rows = st.query_map([], |r| {
+        Ok(Draft {
+            draft_id: r.get(0)?,
+            visit_id: r.get(1)?,
+            base_rev: r.get(2)?,
+            form: r.get(3)?,
+            updated_at: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Meta key of the surveyor of the last save, offered on the next new visit.
+pub const LAST_SURVEYOR: &str = "last_surveyor";
+
+impl Store {
+    /// Saves a visit from the form (or deletes it, `data = None`) in one
+    /// transaction that also drops the form's draft and remembers the surveyor.
+    pub fn save_from_form(
+        &mut self,
+        author: &str,
+        visit_id: &str,
+        data: Option<&VisitData>,
+        draft_id: Option<&str>,
+    ) -> Result<Saved> {
+        let device = self.device().to_string();
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let saved = revisions::save(&tx, &device, author, visit_id, data)?;
+        if let Some(d) = draft_id {
+            delete_draft(&tx, d)?;
+        }
+        if data.is_some() {
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![LAST_SURVEYOR, author],
+            )?;
+        }
+        tx.commit()?;
+        Ok(saved)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> Store {
+        let s = Store::open_in_memory().unwrap();
+        for (code, name, v) in [
+            ("430202001001", "文化路社区居委会", 0),
+            ("430202001201", "仙庾村", 1),
+            ("430202002201", "明照村", 1),
+            ("430203001201", "白关村", 1),
+            ("430211001201", "云田村", 1),
+        ] {
+            s.conn
+                .execute("INSERT INTO roster (code, name, is_village) VALUES (?1, ?2, ?3)", params![code, name, v])
+                .unwrap();
+        }
+        s.conn.execute("INSERT INTO area VALUES ('430202', '荷塘区'), ('430202001', '月塘街道')", []).unwrap();
+        s
+    }
+
+    #[test]
+    fn areas_skip_through_the_key() {
+        let s = store();
+        let counties = areas(&s.conn, "").unwrap();
+        assert_eq!(counties.iter().map(|a| a.code.as_str()).collect::<Vec<_>>(), ["430202", "430203", "430211"]);
+        assert_eq!(counties[0].name.as_deref(), Some("荷塘区"));
+        assert_eq!(counties[1].name, None);
+        let towns = areas(&s.conn, "430202").unwrap();
+        assert_eq!(towns.iter().map(|a| a.code.as_str()).collect::<Vec<_>>(), ["430202001", "430202002"]);
+    }
+
+    #[test]
+    fn villages_page_and_filter() {
+        let s = store();
+        let all = villages(&s.conn, "", "", 10, 0).unwrap();
+        assert_eq!(all.len(), 5);
+        let page = villages(&s.conn, "", "", 2, 2).unwrap();
+        assert_eq!(page[0].code, "430202002201");
+        assert_eq!(villages(&s.conn, "", "明照", 10, 0).unwrap()[0].code, "430202002201");
+        assert_eq!(villages(&s.conn, "", "430203", 10, 0).unwrap().len(), 1);
+        assert_eq!(villages(&s.conn, "", "43020200", 10, 0).unwrap().len(), 2);
+        assert_eq!(villages(&s.conn, "", "4302020010", 10, 0).unwrap().len(), 0, "no communities in a search");
+        assert_eq!(villages(&s.conn, "430202", "4302030", 10, 0).unwrap().len(), 0);
+        let town = villages(&s.conn, "430202001", "", 10, 0).unwrap();
+        assert_eq!(town.iter().map(|v| v.is_village).collect::<Vec<_>>(), [true, false]);
+    }
+
+    #[test]
+    fn save_from_form_drops_the_draft_and_remembers_the_surveyor() {
+        let mut s = store();
+        let d = Draft {
+            draft_id: "d1".into(),
+            visit_id: "v1".into(),
+            base_rev: None,
+            form: "{}".into(),
+            updated_at: "2025-01-01T00:00:00".into(),
+        };
+        put_draft(&s.conn, &d).unwrap();
+        assert_eq!(drafts(&s.conn).unwrap(), [d]);
+        let mut rng = crate::generate::Rng::new(3);
+        let mut data = crate::generate::random_visit(&mut rng, "430202001201", "2025-01-02");
+        data.canonicalize();
+        s.save_from_form("王芳", "v1", Some(&data), Some("d1")).unwrap();
+        assert!(drafts(&s.conn).unwrap().is_empty());
+        assert_eq!(s.meta(LAST_SURVEYOR).unwrap().as_deref(), Some("王芳"));
+        let (_, loaded) = load_visit(&s.conn, "v1").unwrap().unwrap();
+        assert_eq!(loaded, data);
+        assert_eq!(previous_visit(&s.conn, "430202001201").unwrap(), Some(data));
+        let list = visits_of(&s.conn, "430202001201").unwrap();
+        assert_eq!(list.len(), 1);
+        assert_eq!(villages(&s.conn, "430202001", "仙庾", 5, 0).unwrap()[0].last.as_ref().unwrap().0, "2025-01-02");
+        s.save_from_form("王芳", "v1", None, None).unwrap();
+        assert!(visits_of(&s.conn, "430202001201").unwrap().is_empty());
+    }
+}

@@ -1,0 +1,153 @@
+//! Every string the terminal UI shows, in Chinese and English.
+
+use super::{Lang, pick};
+
+macro_rules! s {
+    ($($name:ident = $zh:literal, $en:literal;)+) => {
+        $(pub fn $name(l: Lang) -> &'static str { pick(l, $zh, $en) })+
+    };
+}
+
+s! {
+    title = "农村人居环境调查", "Rural sanitation survey";
+    all_counties = "全部区县", "All counties";
+    search = "搜索", "Search";
+    search_hint = "输入村名或代码筛选", "type a name or code to filter";
+    code = "代码", "Code";
+    name = "名称", "Name";
+    last_visit = "最近调查", "Last visit";
+    sewage = "污水治理", "Sewage";
+    treated = "已治理", "treated";
+    not_treated = "未治理", "not treated";
+    not_surveyed = "未调查", "not surveyed";
+    community = "社区", "community";
+    more = "…（继续向下翻看更多）", "… (move down for more)";
+    nothing = "没有匹配的单位", "Nothing matches";
+    community_refused = "社区不是行政村，不做调查", "A community is not an administrative village; it is not surveyed";
+    visits = "调查记录", "Visits";
+    date = "日期", "Date";
+    surveyor = "调查人", "Surveyor";
+    households = "户数", "Households";
+    children = "设施/养殖场/水体", "Facilities/farms/water";
+    no_visits = "尚无调查记录，按 n 新建", "No visits yet; press n to add one";
+    new_visit = "新调查", "New visit";
+    conflict = "有冲突，待县级用 ruralsan resolve 处理", "conflict: to be settled with ruralsan resolve";
+    edit_visit = "编辑调查", "Edit visit";
+    sec_village = "村庄情况", "Village";
+    sec_facilities = "污水设施", "Sewage facilities";
+    sec_farms = "养殖场", "Livestock farms";
+    sec_water = "黑臭水体", "Water bodies";
+    no_rows = "（无，按 a 添加）", "(none; press a to add)";
+    treated_share = "治理户数占比", "Treated share";
+    share_short = "治理占比", "Treated";
+    counts_treated = "计为已治理村", "counts as treated";
+    counts_not_treated = "未达到治理标准", "does not count as treated";
+    garbage_coverage = "垃圾收运自然村覆盖率", "Garbage coverage (natural villages)";
+    manure = "粪污", "manure";
+    tonnes = "吨/年", "t/yr";
+    scale_farm = "规模场", "scale farm";
+    utilized = "利用", "utilized";
+    not_scale = "非规模", "not scale";
+    black_odor = "黑臭", "black-odorous";
+    not_black_odor = "不黑臭", "not black-odorous";
+    relapsed = "返黑返臭", "relapsed";
+    remediated = "已消除", "remediated";
+    served = "服务", "serves";
+    hh_unit = "户", "hh";
+    yes = "是", "yes";
+    no = "否", "no";
+    saved = "已保存", "Saved";
+    unchanged = "内容未变，未写入", "Nothing changed; nothing written";
+    deleted = "已删除", "Deleted";
+    cannot_save = "无法保存，请先改正", "Cannot save; first fix";
+    problems_unit = "处问题", "problem(s)";
+    confirm_delete_visit = "删除这次调查？", "Delete this visit?";
+    confirm_delete_row = "删除这一行？", "Delete this row?";
+    confirm_discard = "有未保存的修改，放弃吗？", "There are unsaved changes. Discard them?";
+    confirm_draft = "发现上次未保存的草稿，恢复吗？", "An unsaved draft from last time was found. Restore it?";
+    confirm_keys = "y 是　n 否", "y yes   n no";
+    draft_saved_at = "草稿保存于", "draft saved";
+    draft_discarded = "草稿已丢弃", "Draft discarded";
+    help_title = "帮助", "Help";
+    error = "错误", "Error";
+    no_terminal = "终端界面需要在终端中运行", "the terminal UI needs a terminal";
+    keys_browser = "↑↓选择 Enter打开 Esc返回 输入即搜索 F1帮助 Ctrl-Q退出", "↑↓ select  Enter open  Esc back  type to search  F1 help  ^Q quit";
+    keys_visits = "↑↓选择 Enter编辑 n新建 d删除 Esc返回 ?帮助", "↑↓ select  Enter edit  n new  d delete  Esc back  ? help";
+    keys_fields = "Tab/↑↓字段 ←→光标/选项 PgUp/PgDn分区 Ctrl-S保存 Esc返回 F1帮助", "Tab/↑↓ field  ←→ cursor/option  PgUp/Dn section  ^S save  Esc back  F1 help";
+    keys_list = "↑↓选择 Enter编辑 a添加 d删除 Tab分区 Ctrl-S保存 Esc返回 ?帮助", "↑↓ select  Enter edit  a add  d delete  Tab section  ^S save  Esc back  ? help";
+    keys_row = "Tab/↑↓字段 ←→光标/选项 Enter/Esc回到列表 Ctrl-S保存 F1帮助", "Tab/↑↓ field  ←→ cursor/option  Enter/Esc back to list  ^S save  F1 help";
+    keys_confirm = "y 是　n 否　Esc 取消", "y yes   n no   Esc cancel";
+    keys_help = "Esc 关闭帮助", "Esc close help";
+}
+
+/// The help screen, one line each.
+pub fn help(l: Lang) -> &'static [&'static str] {
+    match l {
+        Lang::Zh => &[
+            "村庄浏览：区县 → 乡镇 → 村；直接输入村名或代码即可筛选。",
+            "  Enter 打开　Esc 返回上一级　↑↓ PgUp PgDn 移动",
+            "调查记录：Enter 编辑　n 新建（复制上次调查）　d 删除",
+            "调查表：",
+            "  Tab / Shift-Tab / ↑↓ 移动字段，最后一个字段后进入下一分区",
+            "  PgUp / PgDn 切换分区；←→ 移动光标，选项字段用 ←→ 或空格切换",
+            "  列表分区：a 添加　d 删除　Enter 编辑一行",
+            "  Ctrl-S 保存（有错误时拒绝保存）；Esc 返回（有修改时先询问）",
+            "  输入过程自动保存草稿，断电后下次启动可恢复。",
+            "任何界面：F1 帮助　Ctrl-Q 退出",
+        ],
+        Lang::En => &[
+            "Village browser: county → township → village; type a name or code to filter.",
+            "  Enter open   Esc up one level   ↑↓ PgUp PgDn move",
+            "Visits: Enter edit   n new (copied from the last visit)   d delete",
+            "Visit form:",
+            "  Tab / Shift-Tab / ↑↓ move between fields; after the last, the next section",
+            "  PgUp / PgDn change section; ←→ move the cursor, or change an option (also Space)",
+            "  List sections: a add   d delete   Enter edit a row",
+            "  Ctrl-S save (refused while anything is invalid); Esc back (asks if unsaved)",
+            "  A draft is kept as you type; after a power cut it is offered back.",
+            "Anywhere: F1 help   Ctrl-Q quit",
+        ],
+    }
+}
+
+/// The label of a form field, by its column name.
+pub fn field(l: Lang, key: &str) -> &'static str {
+    let (zh, en) = match key {
+        "village_code" => ("村代码", "Village code"),
+        "survey_date" => ("调查日期", "Survey date"),
+        "surveyor" => ("调查人", "Surveyor"),
+        "households" => ("常住户数", "Households"),
+        "hh_sewer" => ("纳管户数", "Sewered hh"),
+        "hh_reuse" => ("资源化利用户数", "Reuse hh"),
+        "hh_controlled" => ("管控户数", "Controlled hh"),
+        "natural_villages" => ("自然村数", "Natural villages"),
+        "nv_garbage_covered" => ("垃圾覆盖自然村", "Garbage-covered NV"),
+        "notes" => ("备注", "Notes"),
+        "facility_id" | "farm_id" | "water_id" => ("编号", "Id"),
+        "kind" => ("类型", "Kind"),
+        "households_served" => ("服务户数", "Households served"),
+        "status" => ("状态", "Status"),
+        "capacity_m3_d" => ("处理能力 m³/d", "Capacity m³/d"),
+        "name" => ("名称", "Name"),
+        "species" => ("畜种", "Species"),
+        "head_on_hand" => ("存栏", "Head on hand"),
+        "annual_out" => ("年出栏", "Annual output"),
+        "manure_t" => ("实测粪污 吨/年", "Measured manure t/yr"),
+        "utilized_pct" => ("综合利用 %", "Utilized %"),
+        "facility_equipped" => ("配套处理设施", "Facility equipped"),
+        "area_m2" => ("面积 m²", "Area m²"),
+        "length_m" => ("长度 m", "Length m"),
+        "depth_cm" => ("水深 cm", "Depth cm"),
+        "transparency_cm" => ("透明度 cm", "Transparency cm"),
+        "do_mg_l" => ("溶解氧 mg/L", "Dissolved O₂ mg/L"),
+        "nh3n_mg_l" => ("氨氮 mg/L", "Ammonia N mg/L"),
+        "listed" => ("监管清单", "Listed"),
+        _ => ("?", "?"),
+    };
+    pick(l, zh, en)
+}
+
+/// Every key bar, for checking that each fits an 80-column terminal.
+pub fn key_bars(l: Lang) -> [&'static str; 7] {
+    [keys_browser(l), keys_visits(l), keys_fields(l), keys_list(l), keys_row(l), keys_confirm(l), keys_help(l)]
+}

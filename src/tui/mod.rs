@@ -1,0 +1,124 @@
+//! The terminal UI for survey crews (issue 5): village browser, visits of a
+//! village, the visit form with live figures, inline validation and drafts.
+
+pub mod app;
+pub mod demo;
+pub mod form;
+pub mod supervisor;
+pub mod view;
+
+#[cfg(test)]
+mod tests;
+
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use ratatui::crossterm::event::{self, Event};
+
+use crate::domain::settings::Settings;
+use crate::store::Store;
+use crate::strings::Lang;
+use app::App;
+
+/// Restores the terminal when dropped: on every way out of [`run`],
+/// including an error. A panic is covered by ratatui's panic hook.
+struct Restore;
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        // After a panic ratatui's hook has restored already; leaving the
+        // alternate screen twice would put the cursor back over the message.
+        if !std::thread::panicking() {
+            ratatui::restore();
+        }
+    }
+}
+
+/// Longest time a changed form waits before its draft is written.
+const DRAFT_DEBOUNCE: Duration = Duration::from_millis(800);
+
+/// Runs the UI on `store` until the person quits.
+pub fn run(store: Store, lang: Lang, settings: Settings, started: Instant) -> Result<()> {
+    let today = chrono::Local::now().date_naive();
+    let mut app = App::new(store, lang, settings, today)?;
+    let mut terminal = ratatui::try_init().map_err(|e| {
+        let _ = ratatui::crossterm::terminal::disable_raw_mode();
+        anyhow::anyhow!("{}: {e}", crate::strings::tui::no_terminal(lang))
+    })?;
+    let _restore = Restore;
+    // A screen left behind by a killed run must not show through.
+    terminal.clear()?;
+    let mut timing = Timing::from_env(started);
+    let mut dirty_since: Option<Instant> = None;
+    let mut key_at: Option<Instant> = None;
+    loop {
+        terminal.draw(|f| view::draw(&app, f))?;
+        timing.frame(key_at.take());
+        // For the test that a panic inside the UI gives the terminal back.
+        if std::env::var_os("RURALSAN_TEST_PANIC").is_some() {
+            panic!("RURALSAN_TEST_PANIC");
+        }
+        if app.quit {
+            break;
+        }
+        if event::poll(Duration::from_millis(250))? {
+            // Handle every key already waiting, then run the queries they
+            // made due once, then draw.
+            loop {
+                if let Event::Key(k) = event::read()? {
+                    key_at.get_or_insert_with(Instant::now);
+                    app.key_unsettled(k);
+                }
+                if app.quit || !event::poll(Duration::ZERO)? {
+                    break;
+                }
+            }
+            app.settle();
+        }
+        // Debounced drafts: written once typing pauses, and at least every
+        // DRAFT_DEBOUNCE while it goes on.
+        if app.draft_pending() {
+            let since = *dirty_since.get_or_insert_with(Instant::now);
+            if !event::poll(Duration::ZERO)? || since.elapsed() >= DRAFT_DEBOUNCE {
+                if let Err(e) = app.flush_draft() {
+                    // Keep typing: the form is still in memory, and saving may yet work.
+                    app.message = Some((format!("{}: {e:#}", crate::strings::tui::error(app.lang)), true));
+                    if let Some(f) = &mut app.form {
+                        f.draft_dirty = false;
+                    }
+                }
+                dirty_since = None;
+            }
+        }
+    }
+    app.flush_draft()?;
+    Ok(())
+}
+
+/// With `RURALSAN_TIMING=FILE`, appends to FILE the time from program start
+/// to the first frame and from each key to the frame after it (milliseconds),
+/// for measuring; costs nothing otherwise.
+struct Timing {
+    out: Option<std::fs::File>,
+    started: Option<Instant>,
+}
+
+impl Timing {
+    fn from_env(started: Instant) -> Timing {
+        let out = std::env::var_os("RURALSAN_TIMING")
+            .and_then(|p| std::fs::OpenOptions::new().create(true).append(true).open(p).ok());
+        Timing { out, started: Some(started) }
+    }
+
+    fn frame(&mut self, key_at: Option<Instant>) {
+        use std::io::Write;
+        let Some(out) = &mut self.out else { return };
+        let ms = |t: Instant| t.elapsed().as_secs_f64() * 1000.0;
+        if let Some(t) = self.started.take() {
+            let _ = writeln!(out, "first_frame_ms {:.1}", ms(t));
+        }
+        if let Some(t) = key_at {
+            let _ = writeln!(out, "key_to_frame_ms {:.1}", ms(t));
+        }
+    }
+}

@@ -1,0 +1,641 @@
+//! Screens as snapshots (Chinese and English, 80×24 and 120×40) and key
+//! sequences checked against the database.
+
+use chrono::NaiveDate;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use rusqlite::params;
+
+use super::app::{App, Confirm, Msg, Overlay, Screen};
+use super::view;
+use crate::domain::*;
+use crate::store::Store;
+use crate::store::browse;
+use crate::strings::Lang;
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2025, 6, 1).unwrap()
+}
+
+const HETANGPU: &str = "430202001201";
+const MINGZHAO: &str = "430202001203";
+
+/// A small roster around Zhuzhou with one village visited twice.
+fn fixture(store: &mut Store) {
+    for (code, name, v) in [
+        ("430202001001", "文化路社区居委会", 0),
+        (HETANGPU, "荷塘铺村委会", 1),
+        ("430202001202", "仙庾村", 1),
+        (MINGZHAO, "明照村", 1),
+        ("430202002201", "宋家桥村", 1),
+        ("430203100245", "石湾村", 1),
+    ] {
+        store
+            .conn
+            .execute("INSERT INTO roster (code, name, is_village) VALUES (?1, ?2, ?3)", params![code, name, v])
+            .unwrap();
+    }
+    store
+        .conn
+        .execute_batch(
+            "INSERT INTO area VALUES ('430202', '荷塘区'), ('430202001', '月塘街道'), ('430202002', '仙庾镇'), ('430203', '芦淞区');",
+        )
+        .unwrap();
+    let visit = |date: &str, sewer: i64| VisitData {
+        village_code: HETANGPU.into(),
+        survey_date: date.into(),
+        surveyor: "陈静".into(),
+        households: 400,
+        hh_sewer: sewer,
+        hh_reuse: 20,
+        hh_controlled: 30,
+        natural_villages: 8,
+        nv_garbage_covered: 6,
+        notes: "村主任陪同".into(),
+        facilities: vec![Facility {
+            facility_id: "fac-1".into(),
+            kind: FacilityKind::Central,
+            households_served: 120,
+            status: FacilityStatus::Normal,
+            capacity_m3_d: Some(60.0),
+        }],
+        farms: vec![Farm {
+            farm_id: "farm-1".into(),
+            name: "周家养猪场".into(),
+            species: Species::Pig,
+            head_on_hand: 300,
+            annual_out: 600,
+            manure_t: None,
+            utilized_pct: 80.0,
+            facility_equipped: true,
+        }],
+        water_bodies: vec![WaterBody {
+            water_id: "water-1".into(),
+            name: "门前塘".into(),
+            kind: WaterKind::Pond,
+            area_m2: Some(800.0),
+            length_m: None,
+            depth_cm: Some(20.0),
+            transparency_cm: Some(5.0),
+            do_mg_l: Some(3.1),
+            nh3n_mg_l: Some(2.0),
+            listed: Listed::Provincial,
+            status: WaterStatus::Remediated,
+        }],
+    };
+    store.save_visit("陈静", "visit-old", Some(&visit("2024-05-10", 10))).unwrap();
+    store.save_visit("陈静", "visit-new", Some(&visit("2025-04-20", 100))).unwrap();
+}
+
+fn app_on(store: Store, lang: Lang) -> App {
+    App::new(store, lang, Settings::default(), today()).unwrap()
+}
+
+fn app(lang: Lang) -> App {
+    let mut store = Store::open_in_memory().unwrap();
+    fixture(&mut store);
+    app_on(store, lang)
+}
+
+fn press(app: &mut App, code: KeyCode) {
+    app.key(KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+fn ctrl(app: &mut App, c: char) {
+    app.key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL));
+}
+
+fn typ(app: &mut App, text: &str) {
+    for c in text.chars() {
+        press(app, KeyCode::Char(c));
+    }
+}
+
+/// Clears the focused field and types `text`.
+fn set(app: &mut App, text: &str) {
+    press(app, KeyCode::End);
+    for _ in 0..40 {
+        press(app, KeyCode::Backspace);
+    }
+    typ(app, text);
+}
+
+/// County 荷塘区 → township 月塘街道 → the village `nth` in the list.
+fn to_village(app: &mut App, nth: usize) {
+    press(app, KeyCode::Enter);
+    press(app, KeyCode::Enter);
+    for _ in 0..nth {
+        press(app, KeyCode::Down);
+    }
+    press(app, KeyCode::Enter);
+}
+
+fn render(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| view::draw(app, f)).unwrap();
+    t
+}
+
+/// Snapshots one screen in both sizes.
+fn snap(app: &App, name: &str) {
+    let lang = if app.lang == Lang::Zh { "zh" } else { "en" };
+    for (w, h) in [(80, 24), (120, 40)] {
+        let t = render(app, w, h);
+        insta::assert_snapshot!(format!("{name}_{lang}_{w}x{h}"), t.backend());
+    }
+    // Any terminal size draws without panicking.
+    for (w, h) in [(1, 1), (12, 4), (40, 10)] {
+        let t = render(app, w, h);
+        assert_eq!(t.backend().buffer().area.width, w);
+    }
+}
+
+fn count(app: &App, sql: &str) -> i64 {
+    app.store.conn.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+#[test]
+fn screens() {
+    for lang in [Lang::Zh, Lang::En] {
+        let mut a = app(lang);
+        snap(&a, "browser_counties");
+        press(&mut a, KeyCode::Enter);
+        press(&mut a, KeyCode::Enter);
+        snap(&a, "browser_villages");
+        press(&mut a, KeyCode::Char('?'));
+        snap(&a, "help");
+        press(&mut a, KeyCode::Esc);
+        press(&mut a, KeyCode::Esc);
+        press(&mut a, KeyCode::Esc);
+        typ(&mut a, "村");
+        snap(&a, "browser_search");
+        press(&mut a, KeyCode::Enter);
+        assert_eq!(a.screen, Screen::Visits);
+        snap(&a, "visits");
+        press(&mut a, KeyCode::Enter);
+        snap(&a, "form_village");
+        press(&mut a, KeyCode::PageDown);
+        snap(&a, "form_facilities");
+        press(&mut a, KeyCode::PageDown);
+        snap(&a, "form_farms");
+        press(&mut a, KeyCode::Enter);
+        snap(&a, "form_farm_row");
+        press(&mut a, KeyCode::Esc);
+        press(&mut a, KeyCode::PageDown);
+        press(&mut a, KeyCode::Enter);
+        snap(&a, "form_water_row");
+        press(&mut a, KeyCode::Esc);
+        press(&mut a, KeyCode::PageDown);
+        press(&mut a, KeyCode::Down);
+        press(&mut a, KeyCode::Down);
+        set(&mut a, "9x");
+        ctrl(&mut a, 's');
+        snap(&a, "form_refused");
+        press(&mut a, KeyCode::Esc);
+        snap(&a, "confirm_discard");
+        press(&mut a, KeyCode::Char('y'));
+        press(&mut a, KeyCode::Esc);
+        press(&mut a, KeyCode::Down);
+        press(&mut a, KeyCode::Down);
+        press(&mut a, KeyCode::Enter);
+        assert_eq!(a.visits.as_ref().unwrap().code, MINGZHAO);
+        snap(&a, "visits_none");
+        press(&mut a, KeyCode::Char('n'));
+        snap(&a, "form_new_blank");
+    }
+}
+
+#[test]
+fn filling_and_saving_a_new_visit_writes_it_and_drops_the_draft() {
+    let mut a = app(Lang::Zh);
+    to_village(&mut a, 2);
+    assert_eq!(a.visits.as_ref().unwrap().code, MINGZHAO);
+    press(&mut a, KeyCode::Char('n'));
+    assert_eq!(a.screen, Screen::Form);
+    // A village without visits: a blank form, focus on households.
+    typ(&mut a, "200");
+    press(&mut a, KeyCode::Tab);
+    typ(&mut a, "50");
+    press(&mut a, KeyCode::Tab);
+    press(&mut a, KeyCode::Tab);
+    typ(&mut a, "10");
+    press(&mut a, KeyCode::Tab);
+    typ(&mut a, "6");
+    press(&mut a, KeyCode::Tab);
+    typ(&mut a, "4");
+    press(&mut a, KeyCode::Tab);
+    typ(&mut a, "新建 ?");
+    // Surveyor is empty: saving is refused and nothing is written.
+    ctrl(&mut a, 's');
+    assert_eq!(a.screen, Screen::Form);
+    assert!(a.message.as_ref().unwrap().1);
+    assert_eq!(count(&a, "SELECT count(*) FROM visit WHERE village_code = '430202001203'"), 0);
+    // The refusal put the focus on the surveyor.
+    typ(&mut a, "李娜");
+    // A facility in normal operation serving 60 households.
+    press(&mut a, KeyCode::PageDown);
+    press(&mut a, KeyCode::Char('a'));
+    press(&mut a, KeyCode::Tab);
+    typ(&mut a, "60");
+    press(&mut a, KeyCode::Enter);
+    // A farm of a species without coefficients: manure required.
+    press(&mut a, KeyCode::PageDown);
+    press(&mut a, KeyCode::Char('a'));
+    typ(&mut a, "刘家牛场");
+    press(&mut a, KeyCode::Tab);
+    press(&mut a, KeyCode::Left);
+    assert_eq!(a.form.as_ref().unwrap().form.farms[0].values[1], "other");
+    ctrl(&mut a, 's');
+    assert_eq!(a.screen, Screen::Form);
+    let f = a.form.as_ref().unwrap();
+    assert_eq!((f.section, f.editing, f.focus), (2, Some(0), 4), "refusal shows the manure field");
+    typ(&mut a, "12.5");
+    press(&mut a, KeyCode::Tab);
+    typ(&mut a, "80");
+    a.flush_draft().unwrap();
+    assert_eq!(count(&a, "SELECT count(*) FROM draft"), 1);
+    ctrl(&mut a, 's');
+    assert_eq!(a.screen, Screen::Visits, "{:?}", a.message);
+    assert_eq!(count(&a, "SELECT count(*) FROM draft"), 0);
+    let row: (String, String, i64, i64, i64, String) = a
+        .store
+        .conn
+        .query_row(
+            "SELECT survey_date, surveyor, households, hh_sewer, nv_garbage_covered, notes FROM visit
+             WHERE village_code = ?1",
+            [MINGZHAO],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+        )
+        .unwrap();
+    assert_eq!(row, ("2025-06-01".into(), "李娜".into(), 200, 50, 4, "新建 ?".into()));
+    assert_eq!(
+        count(
+            &a,
+            "SELECT households_served FROM facility JOIN visit USING (visit_id) WHERE village_code = '430202001203'"
+        ),
+        60
+    );
+    let farm: (String, f64, f64) = a
+        .store
+        .conn
+        .query_row("SELECT species, manure_t, utilized_pct FROM farm", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap_or_default();
+    assert_eq!(farm, ("other".into(), 12.5, 80.0));
+    let author: String =
+        a.store.conn.query_row("SELECT author FROM revision ORDER BY hlc DESC LIMIT 1", [], |r| r.get(0)).unwrap();
+    assert_eq!(author, "李娜");
+    assert_eq!(a.store.meta(browse::LAST_SURVEYOR).unwrap().as_deref(), Some("李娜"));
+}
+
+#[test]
+fn a_new_visit_copies_the_last_one_forward_with_fresh_ids() {
+    let mut a = app(Lang::En);
+    a.store.set_meta(browse::LAST_SURVEYOR, "王芳").unwrap();
+    to_village(&mut a, 0);
+    press(&mut a, KeyCode::Char('n'));
+    let f = &a.form.as_ref().unwrap().form;
+    assert_eq!(f.visit[0], "2025-06-01");
+    assert_eq!(f.visit[1], "王芳");
+    assert_eq!(f.visit[3], "100", "hh_sewer of the newest visit");
+    assert_eq!(f.facilities.len(), 1);
+    assert_ne!(f.facilities[0].id, "fac-1");
+    assert_ne!(f.farms[0].id, "farm-1");
+    assert_ne!(f.water[0].id, "water-1");
+    assert_ne!(f.visit_id, "visit-new");
+    ctrl(&mut a, 's');
+    assert_eq!(count(&a, "SELECT count(*) FROM visit WHERE village_code = '430202001201'"), 3);
+    assert_eq!(count(&a, "SELECT count(*) FROM visit WHERE surveyor = '王芳' AND survey_date = '2025-06-01'"), 1);
+}
+
+#[test]
+fn editing_changes_the_visit_and_deleting_asks_first() {
+    let mut a = app(Lang::Zh);
+    to_village(&mut a, 0);
+    // Newest first.
+    assert_eq!(a.visits.as_ref().unwrap().rows[0].visit_id, "visit-new");
+    press(&mut a, KeyCode::Down);
+    press(&mut a, KeyCode::Enter);
+    press(&mut a, KeyCode::Down);
+    press(&mut a, KeyCode::Down);
+    set(&mut a, "500");
+    ctrl(&mut a, 's');
+    assert_eq!(count(&a, "SELECT households FROM visit WHERE visit_id = 'visit-old'"), 500);
+    // Delete: 'n' keeps it, 'y' removes it.
+    press(&mut a, KeyCode::Char('d'));
+    assert!(matches!(a.overlay, Some(Overlay::Confirm(Confirm::DeleteVisit(_)))));
+    press(&mut a, KeyCode::Char('n'));
+    assert_eq!(count(&a, "SELECT count(*) FROM visit"), 2);
+    press(&mut a, KeyCode::Char('d'));
+    press(&mut a, KeyCode::Char('y'));
+    assert_eq!(count(&a, "SELECT count(*) FROM visit"), 1);
+    assert_eq!(count(&a, "SELECT count(*) FROM visit WHERE visit_id = 'visit-old'"), 0);
+    assert_eq!(a.visits.as_ref().unwrap().rows.len(), 1);
+}
+
+#[test]
+fn rows_are_added_and_deleted_in_the_lists() {
+    let mut a = app(Lang::Zh);
+    to_village(&mut a, 0);
+    press(&mut a, KeyCode::Enter);
+    press(&mut a, KeyCode::PageDown);
+    press(&mut a, KeyCode::PageDown);
+    press(&mut a, KeyCode::PageDown);
+    press(&mut a, KeyCode::Char('d'));
+    press(&mut a, KeyCode::Char('y'));
+    assert!(a.form.as_ref().unwrap().form.water.is_empty());
+    ctrl(&mut a, 's');
+    assert_eq!(
+        count(&a, "SELECT count(*) FROM water_body JOIN visit USING (visit_id) WHERE visit_id = 'visit-new'"),
+        0
+    );
+    assert_eq!(count(&a, "SELECT count(*) FROM water_body"), 1, "the older visit keeps its own");
+}
+
+#[test]
+fn leaving_with_unsaved_changes_asks_and_discarding_drops_the_draft() {
+    let mut a = app(Lang::Zh);
+    to_village(&mut a, 0);
+    press(&mut a, KeyCode::Enter);
+    typ(&mut a, "1");
+    a.flush_draft().unwrap();
+    assert_eq!(count(&a, "SELECT count(*) FROM draft"), 1);
+    press(&mut a, KeyCode::Esc);
+    assert_eq!(a.overlay, Some(Overlay::Confirm(Confirm::Discard { then_quit: false })));
+    press(&mut a, KeyCode::Char('n'));
+    assert_eq!(a.screen, Screen::Form);
+    press(&mut a, KeyCode::Esc);
+    press(&mut a, KeyCode::Char('y'));
+    assert_eq!(a.screen, Screen::Visits);
+    assert_eq!(count(&a, "SELECT count(*) FROM draft"), 0);
+    assert_eq!(count(&a, "SELECT count(*) FROM visit WHERE survey_date = '2025-04-20'"), 1);
+}
+
+#[test]
+fn a_draft_left_by_a_crash_is_offered_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crew.db");
+    {
+        let mut store = Store::open(&db).unwrap();
+        fixture(&mut store);
+        let mut a = app_on(store, Lang::Zh);
+        to_village(&mut a, 1);
+        press(&mut a, KeyCode::Char('n'));
+        typ(&mut a, "321");
+        a.flush_draft().unwrap();
+        // Dropped without saving: the crash.
+        let stamp = "2025-06-01T16:30:00.000+08:00";
+        assert_eq!(a.store.conn.execute("UPDATE draft SET updated_at = ?1", [stamp]).unwrap(), 1);
+    }
+    let mut a = app_on(Store::open(&db).unwrap(), Lang::Zh);
+    assert!(matches!(a.overlay, Some(Overlay::Confirm(Confirm::RestoreDraft(..)))));
+    snap(&a, "confirm_draft");
+    press(&mut a, KeyCode::Char('y'));
+    assert_eq!(a.screen, Screen::Form);
+    let f = a.form.as_ref().unwrap();
+    assert_eq!(f.form.visit[2], "321");
+    assert!(f.changed);
+    // Saving needs the rest of the form; fill it and save.
+    typ(&mut a, "");
+    press(&mut a, KeyCode::Up);
+    typ(&mut a, "赵军");
+    for _ in 0..5 {
+        press(&mut a, KeyCode::Down);
+    }
+    typ(&mut a, "3");
+    ctrl(&mut a, 's');
+    assert_eq!(a.screen, Screen::Visits, "{:?}", a.message);
+    assert_eq!(count(&a, "SELECT count(*) FROM draft"), 0);
+    assert_eq!(count(&a, "SELECT households FROM visit WHERE village_code = '430202001202'"), 321);
+    // Refusing a draft deletes it.
+    let mut a = app_on(Store::open(&db).unwrap(), Lang::Zh);
+    assert_eq!(a.overlay, None);
+    to_village(&mut a, 0);
+    press(&mut a, KeyCode::Enter);
+    typ(&mut a, "9");
+    a.flush_draft().unwrap();
+    drop(a);
+    let mut a = app_on(Store::open(&db).unwrap(), Lang::Zh);
+    press(&mut a, KeyCode::Char('n'));
+    assert_eq!(a.overlay, None);
+    assert_eq!(count(&a, "SELECT count(*) FROM draft"), 0);
+}
+
+#[test]
+fn only_key_presses_count_and_communities_are_not_offered() {
+    let mut a = app(Lang::Zh);
+    let mut release = KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE);
+    release.kind = KeyEventKind::Release;
+    a.key(release);
+    assert!(a.browser.path.is_empty());
+    press(&mut a, KeyCode::Enter);
+    press(&mut a, KeyCode::Enter);
+    // Villages first, the community after them.
+    for _ in 0..3 {
+        press(&mut a, KeyCode::Down);
+    }
+    press(&mut a, KeyCode::Enter);
+    assert_eq!(a.screen, Screen::Browser);
+    assert!(a.message.as_ref().unwrap().1);
+    // The search filters as you type, by name or by code.
+    press(&mut a, KeyCode::Esc);
+    press(&mut a, KeyCode::Esc);
+    typ(&mut a, "仙庾");
+    assert_eq!(a.browser.items.len(), 1);
+    set(&mut a, "430203");
+    assert_eq!(a.browser.items.len(), 1);
+    // A burst of keys (an IME commit) is one query, run when the keys are handled.
+    press(&mut a, KeyCode::Esc);
+    for c in "明照".chars() {
+        a.key_unsettled(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+    }
+    assert!(a.browser.stale);
+    assert_eq!(a.browser.items.len(), 2, "still the counties");
+    a.settle();
+    assert!(matches!(&a.browser.items[..], [super::app::Item::Village(v)] if v.code == MINGZHAO));
+    a.update(Msg::Quit);
+    assert!(a.quit);
+}
+
+#[test]
+fn the_live_figures_follow_the_domain_rules() {
+    let mut a = app(Lang::En);
+    to_village(&mut a, 0);
+    press(&mut a, KeyCode::Enter);
+    // 100 + 20 + 120 normal-facility households of 400 = 60 %: treated.
+    let screen = render(&a, 120, 40).backend().to_string();
+    assert!(screen.contains("240/400 = 60.0%") && screen.contains("counts as treated"), "{screen}");
+    press(&mut a, KeyCode::Down);
+    press(&mut a, KeyCode::Down);
+    press(&mut a, KeyCode::Down);
+    set(&mut a, "0");
+    let screen = render(&a, 120, 40).backend().to_string();
+    assert!(screen.contains("140/400 = 35.0%") && screen.contains("does not count"), "{screen}");
+    // Pig: 600 out × 2 kg × 180 d = 216 t; 600 out ≥ 500: a scale farm.
+    press(&mut a, KeyCode::PageDown);
+    press(&mut a, KeyCode::PageDown);
+    let screen = render(&a, 120, 40).backend().to_string();
+    assert!(screen.contains("216.0 t/yr") && screen.contains("· scale farm"), "{screen}");
+    // Transparency 5 cm at 20 cm depth fails (< 8 cm): black-odorous, so relapsed.
+    press(&mut a, KeyCode::PageDown);
+    let screen = render(&a, 120, 40).backend().to_string();
+    assert!(screen.contains("→ black-odorous · relapsed"), "{screen}");
+}
+
+#[test]
+fn the_cursor_sits_after_wide_characters_by_display_width() {
+    let mut a = app(Lang::Zh);
+    to_village(&mut a, 0);
+    press(&mut a, KeyCode::Enter);
+    press(&mut a, KeyCode::Down);
+    // "陈静" is two characters, four columns wide; the labels column is
+    // "资源化利用户数" (14 columns) + 3.
+    let mut t = render(&a, 80, 24);
+    assert_eq!(t.get_cursor_position().unwrap(), ratatui::layout::Position::new(17 + 4, 4));
+    press(&mut a, KeyCode::Left);
+    let mut t2 = render(&a, 80, 24);
+    assert_eq!(t2.get_cursor_position().unwrap(), ratatui::layout::Position::new(17 + 2, 4));
+    // The search box too.
+    let mut b = app(Lang::Zh);
+    typ(&mut b, "仙庾");
+    let mut t3 = render(&b, 80, 24);
+    assert_eq!(t3.get_cursor_position().unwrap(), ratatui::layout::Position::new(6 + 4, 1));
+}
+
+#[test]
+fn more_screens() {
+    for lang in [Lang::Zh, Lang::En] {
+        let mut a = app(lang);
+        to_village(&mut a, 0);
+        press(&mut a, KeyCode::Char('d'));
+        snap(&a, "confirm_delete_visit");
+        press(&mut a, KeyCode::Esc);
+        press(&mut a, KeyCode::Enter);
+        press(&mut a, KeyCode::PageDown);
+        press(&mut a, KeyCode::Enter);
+        snap(&a, "form_facility_row");
+        press(&mut a, KeyCode::Esc);
+        press(&mut a, KeyCode::Char('d'));
+        snap(&a, "confirm_delete_row");
+        // A draft in the database when the program starts.
+        let mut store = Store::open_in_memory().unwrap();
+        fixture(&mut store);
+        let (_, data) = browse::load_visit(&store.conn, "visit-new").unwrap().unwrap();
+        let mut form = super::form::Form::from_data("visit-new", Some("rev".into()), &data);
+        form.visit[2] = "410".into();
+        browse::put_draft(
+            &store.conn,
+            &browse::Draft {
+                draft_id: "d1".into(),
+                visit_id: "visit-new".into(),
+                base_rev: Some("rev".into()),
+                form: serde_json::to_string(&form).unwrap(),
+                updated_at: "2025-06-01T16:30:00.000+08:00".into(),
+            },
+        )
+        .unwrap();
+        let mut a = app_on(store, lang);
+        snap(&a, "draft_offered");
+        press(&mut a, KeyCode::Char('y'));
+        assert_eq!(a.form.as_ref().unwrap().form.visit[2], "410");
+        assert!(!a.form.as_ref().unwrap().is_new);
+        snap(&a, "draft_restored");
+    }
+}
+
+#[test]
+fn long_lists_are_fetched_a_page_at_a_time() {
+    let store = Store::open_in_memory().unwrap();
+    for i in 0..250 {
+        store
+            .conn
+            .execute(
+                "INSERT INTO roster (code, name, is_village) VALUES (?1, ?2, 1)",
+                params![format!("430202001{:03}", 200 + i), format!("第{i}村")],
+            )
+            .unwrap();
+    }
+    let mut a = app_on(store, Lang::Zh);
+    press(&mut a, KeyCode::Enter);
+    press(&mut a, KeyCode::Enter);
+    assert_eq!(a.browser.items.len(), super::app::PAGE);
+    assert!(a.browser.more);
+    for _ in 0..super::app::PAGE {
+        press(&mut a, KeyCode::Down);
+    }
+    assert_eq!(a.browser.items.len(), 2 * super::app::PAGE);
+    for _ in 0..5 {
+        press(&mut a, KeyCode::PageDown);
+    }
+    for _ in 0..10 {
+        press(&mut a, KeyCode::PageDown);
+    }
+    assert_eq!(a.browser.items.len(), 250);
+    assert!(!a.browser.more);
+    assert_eq!(a.browser.selected, 249);
+    let screen = render(&a, 80, 24).backend().to_string();
+    assert!(screen.contains("430202001449 第249村"), "{screen}");
+}
+
+#[test]
+fn several_drafts_are_offered_one_after_another() {
+    let mut store = Store::open_in_memory().unwrap();
+    fixture(&mut store);
+    for (id, visit) in [("d1", "visit-new"), ("d2", "visit-old")] {
+        let (rev, data) = browse::load_visit(&store.conn, visit).unwrap().unwrap();
+        let mut form = super::form::Form::from_data(visit, Some(rev.clone()), &data);
+        form.visit[2] = "401".into();
+        let draft = browse::Draft {
+            draft_id: id.into(),
+            visit_id: visit.into(),
+            base_rev: Some(rev),
+            form: serde_json::to_string(&form).unwrap(),
+            updated_at: "2025-06-01T16:30:00.000+08:00".into(),
+        };
+        browse::put_draft(&store.conn, &draft).unwrap();
+    }
+    let mut a = app_on(store, Lang::Zh);
+    press(&mut a, KeyCode::Char('y'));
+    ctrl(&mut a, 's');
+    assert_eq!(a.screen, Screen::Visits, "{:?}", a.message);
+    assert!(matches!(a.overlay, Some(Overlay::Confirm(Confirm::RestoreDraft(..)))), "the second draft");
+    press(&mut a, KeyCode::Char('y'));
+    ctrl(&mut a, 's');
+    assert_eq!(a.overlay, None);
+    assert_eq!(count(&a, "SELECT count(*) FROM visit WHERE households = 401"), 2);
+    assert_eq!(count(&a, "SELECT count(*) FROM draft"), 0);
+}
+
+#[test]
+fn a_complete_search_typed_longer_is_narrowed_without_a_query() {
+    let mut a = app(Lang::Zh);
+    typ(&mut a, "照");
+    assert_eq!(a.browser.items.len(), 1);
+    // Were the roster read again, the renamed village would drop out.
+    a.store.conn.execute("UPDATE roster SET name = '改名村' WHERE code = ?1", [MINGZHAO]).unwrap();
+    typ(&mut a, "村");
+    assert!(matches!(&a.browser.items[..], [super::app::Item::Village(v)] if v.code == MINGZHAO));
+    // Shorter again, or a different text: read from the roster.
+    press(&mut a, KeyCode::Backspace);
+    assert!(a.browser.items.is_empty());
+    set(&mut a, "村");
+    assert_eq!(a.browser.items.len(), 5);
+    typ(&mut a, "委");
+    assert_eq!(a.browser.items.len(), 1);
+}
+
+#[test]
+fn a_visit_in_conflict_is_marked() {
+    let mut a = app(Lang::En);
+    to_village(&mut a, 0);
+    let screen = render(&a, 120, 40).backend().to_string();
+    assert!(!screen.contains("⚠"), "{screen}");
+    // A second head, as a merge of two crews' edits leaves it.
+    a.store.conn.execute("INSERT INTO head (visit_id, rev_id) VALUES ('visit-old', 'other-side')", []).unwrap();
+    press(&mut a, KeyCode::Esc);
+    press(&mut a, KeyCode::Enter);
+    let rows = &a.visits.as_ref().unwrap().rows;
+    assert_eq!(rows.iter().map(|r| r.conflict).collect::<Vec<_>>(), [false, true]);
+    let screen = render(&a, 120, 40).backend().to_string();
+    assert!(screen.contains("⚠ conflict"), "{screen}");
+}

@@ -1,0 +1,228 @@
+//! Hostile and broken files offered to `merge`: each is refused whole with
+//! its own reason naming the file, and the local database stays exactly as
+//! it was (full dump compared before and after).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use ruralsan::domain::VisitData;
+use ruralsan::domain::validate::Reason;
+use ruralsan::generate::{Rng, random_visit};
+use ruralsan::store::Store;
+use ruralsan::store::revisions::revision_id;
+use ruralsan::store::sync::{FileOutcome, MergeOptions};
+use ruralsan::strings::{lang, sync as s};
+use rusqlite::{Connection, params};
+
+/// The first `n` administrative villages of the sample roster.
+fn villages(store: &Store, n: usize) -> Vec<String> {
+    let mut st = store.conn.prepare("SELECT code FROM roster WHERE is_village = 1 ORDER BY code LIMIT ?1").unwrap();
+    st.query_map([n as i64], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
+}
+
+/// A crew database with the sample roster and a few visits, and its snapshot.
+fn good_snapshot(dir: &Path) -> PathBuf {
+    let mut crew = Store::open(&dir.join("crew.db")).unwrap();
+    crew.import_roster(&common::sample("sample").join("villages.csv")).unwrap();
+    let mut rng = Rng::new(7);
+    for code in villages(&crew, 12) {
+        let v = random_visit(&mut rng, &code, "2024-05-01");
+        let id = rng.uuid();
+        crew.save_visit("陈静", &id, Some(&v)).unwrap();
+    }
+    let snap = dir.join("good.db");
+    crew.snapshot(&snap).unwrap();
+    snap
+}
+
+/// The county database: the same roster and visits of its own.
+fn county(dir: &Path) -> Store {
+    let mut c = Store::open(&dir.join("county.db")).unwrap();
+    c.import_roster(&common::sample("sample").join("villages.csv")).unwrap();
+    let mut rng = Rng::new(99);
+    for code in villages(&c, 30).into_iter().skip(20) {
+        let v = random_visit(&mut rng, &code, "2024-06-01");
+        let id = rng.uuid();
+        c.save_visit("张伟", &id, Some(&v)).unwrap();
+    }
+    c
+}
+
+/// A copy of the good snapshot changed by `f` through a plain connection.
+fn variant(dir: &Path, good: &Path, name: &str, f: impl FnOnce(&Connection)) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::copy(good, &p).unwrap();
+    let c = Connection::open(&p).unwrap();
+    f(&c);
+    drop(c);
+    p
+}
+
+/// Rewrites one revision's payload and gives it the matching id, so only
+/// the content rule can refuse it.
+fn rewrite_first_visit(c: &Connection, change: impl FnOnce(&mut VisitData)) {
+    let (rev_id, visit_id, payload): (String, String, String) = c
+        .query_row("SELECT rev_id, visit_id, payload FROM revision ORDER BY rev_id LIMIT 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .unwrap();
+    let mut v: VisitData = serde_json::from_str(&payload).unwrap();
+    change(&mut v);
+    let payload = v.canonical_json();
+    let new_id = revision_id(&visit_id, &[], &payload, false);
+    c.execute("UPDATE revision SET rev_id = ?2, payload = ?3 WHERE rev_id = ?1", params![rev_id, new_id, payload])
+        .unwrap();
+}
+
+/// Merges one file, expecting a refusal whose text holds `reason`.
+fn assert_refused(local: &mut Store, file: &Path, reason: &str) {
+    let before = common::dump(local);
+    let report = local.merge_files(&[file.to_path_buf()], MergeOptions::default()).unwrap();
+    assert_eq!(report.files.len(), 1);
+    match &report.files[0] {
+        FileOutcome::Refused(r) => {
+            let text = r.to_string();
+            assert!(text.contains(&file.display().to_string()), "refusal does not name the file: {text}");
+            assert!(text.contains(reason), "{}: expected «{reason}» in:\n{text}", file.display());
+        }
+        other => panic!("{}: not refused: {other:?}", file.display()),
+    }
+    assert_eq!(common::dump(local), before, "{}: the local database changed", file.display());
+}
+
+#[test]
+fn hostile_files_are_refused_whole_and_change_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let good = good_snapshot(dir);
+    let mut local = county(dir);
+
+    let not_sqlite = dir.join("notes.db");
+    std::fs::write(&not_sqlite, "visit_id,village_code\nthis is a CSV file renamed .db\n".repeat(20)).unwrap();
+    assert_refused(&mut local, &not_sqlite, s::not_sqlite());
+
+    let truncated = dir.join("truncated.db");
+    let bytes = std::fs::read(&good).unwrap();
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2 + 100]).unwrap();
+    assert_refused(&mut local, &truncated, s::truncated());
+
+    let truncated_pages = dir.join("truncated-pages.db");
+    std::fs::write(&truncated_pages, &bytes[..4096 * 3]).unwrap();
+    assert_refused(&mut local, &truncated_pages, s::truncated());
+
+    let wrong_app = variant(dir, &good, "wrong-app.db", |c| c.execute_batch("PRAGMA application_id = 42").unwrap());
+    assert_refused(&mut local, &wrong_app, &s::wrong_application_id(42));
+
+    let newer = variant(dir, &good, "newer.db", |c| c.execute_batch("PRAGMA user_version = 7").unwrap());
+    assert_refused(&mut local, &newer, &s::newer_version(7, ruralsan::store::SCHEMA_VERSION));
+
+    let trigger = variant(dir, &good, "trigger.db", |c| {
+        c.execute_batch("CREATE TRIGGER wipe AFTER INSERT ON meta BEGIN DELETE FROM roster; END;").unwrap()
+    });
+    assert_refused(&mut local, &trigger, "trigger wipe");
+
+    let view =
+        variant(dir, &good, "view.db", |c| c.execute_batch("CREATE VIEW visit2 AS SELECT * FROM visit").unwrap());
+    assert_refused(&mut local, &view, "view visit2");
+
+    let extra_table = variant(dir, &good, "extra-table.db", |c| c.execute_batch("CREATE TABLE evil (x)").unwrap());
+    assert_refused(&mut local, &extra_table, "table evil");
+
+    let changed = variant(dir, &good, "changed-index.db", |c| {
+        c.execute_batch("DROP INDEX revision_visit; CREATE INDEX revision_visit ON revision (hlc);").unwrap()
+    });
+    assert_refused(&mut local, &changed, &s::schema_differs(&[], &["index revision_visit".to_string()]));
+
+    // Break the b-tree of the revision table: the page type byte becomes invalid.
+    let corrupt = dir.join("corrupt.db");
+    {
+        let c = Connection::open(&good).unwrap();
+        let root: i64 =
+            c.query_row("SELECT rootpage FROM sqlite_schema WHERE name = 'revision'", [], |r| r.get(0)).unwrap();
+        let page: i64 = c.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap();
+        let mut b = bytes.clone();
+        b[((root - 1) * page) as usize] = 0x07;
+        std::fs::write(&corrupt, b).unwrap();
+    }
+    assert_refused(&mut local, &corrupt, s::corrupt());
+
+    // A header that lies about the free pages: SQLite reads it, quick_check does not pass it.
+    let freelist = dir.join("freelist.db");
+    let mut b = bytes.clone();
+    b[36..40].copy_from_slice(&5u32.to_be_bytes());
+    std::fs::write(&freelist, b).unwrap();
+    assert_refused(&mut local, &freelist, s::integrity_failed());
+
+    let negative = variant(dir, &good, "negative.db", |c| rewrite_first_visit(c, |v| v.households = -5));
+    assert_refused(&mut local, &negative, &format!("households: {}", Reason::Negative.message(lang())));
+
+    let outsider =
+        variant(dir, &good, "outsider.db", |c| rewrite_first_visit(c, |v| v.village_code = "439999999999".into()));
+    assert_refused(&mut local, &outsider, &Reason::UnknownVillage.message(lang()));
+
+    let bad_roster = variant(dir, &good, "bad-roster.db", |c| {
+        c.execute_batch("INSERT INTO roster (code, name, is_village) VALUES ('ABCDEFGHIJKL', '假村', 1)").unwrap()
+    });
+    assert_refused(&mut local, &bad_roster, &format!("roster ABCDEFGHIJKL: code: {}", s::bad_code()));
+
+    let tampered = variant(dir, &good, "tampered.db", |c| {
+        c.execute_batch(
+            "UPDATE revision SET payload = replace(payload, '\"households\":', '\"households\":1') WHERE rowid = 1",
+        )
+        .unwrap()
+    });
+    assert_refused(&mut local, &tampered, s::rev_id_mismatch());
+
+    let huge = variant(dir, &good, "huge.db", |c| {
+        c.execute_batch("UPDATE revision SET author = hex(zeroblob(50000000)) WHERE rowid = 1").unwrap()
+    });
+    assert!(std::fs::metadata(&huge).unwrap().len() > 100_000_000);
+    assert_refused(&mut local, &huge, &s::value_too_big(ruralsan::store::sync::MAX_VALUE_BYTES as usize));
+
+    // A laptop's live database (not a snapshot): its -wal holds recent saves.
+    let live = dir.join("live.db");
+    std::fs::copy(&good, &live).unwrap();
+    std::fs::write(dir.join("live.db-wal"), b"frames").unwrap();
+    assert_refused(&mut local, &live, s::live_database());
+
+    let missing = dir.join("no-such-file.db");
+    assert_refused(&mut local, &missing, s::no_such_file());
+
+    // A refused file among good ones: the good one is merged, the bad one refused.
+    let r = local.merge_files(&[negative.clone(), good.clone()], MergeOptions::default()).unwrap();
+    assert!(matches!(r.files[0], FileOutcome::Refused(_)));
+    let FileOutcome::Merged(m) = &r.files[1] else { panic!("good file not merged: {:?}", r.files[1]) };
+    assert_eq!((m.new_visits, m.new_revisions), (12, 12));
+    let n: i64 = local.conn.query_row("SELECT count(*) FROM merge_log", [], |r| r.get(0)).unwrap();
+    assert_eq!(n, 1, "only the good file is logged");
+}
+
+#[test]
+fn good_file_merges_once_and_a_dry_run_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let good = good_snapshot(dir);
+    let mut local = county(dir);
+    let before = common::dump(&local);
+    let dry = local.merge_files(std::slice::from_ref(&good), MergeOptions { dry_run: true, progress: false }).unwrap();
+    let FileOutcome::Merged(d) = &dry.files[0] else { panic!("{:?}", dry.files[0]) };
+    assert_eq!(d.new_visits, 12);
+    assert!(dry.backup.is_none());
+    assert_eq!(common::dump(&local), before, "a dry run changed the database");
+
+    let r = local.merge_files(std::slice::from_ref(&good), MergeOptions::default()).unwrap();
+    let FileOutcome::Merged(m) = &r.files[0] else { panic!("{:?}", r.files[0]) };
+    assert_eq!((m.new_visits, m.new_revisions, m.conflicts), (12, 12, 0));
+    let backup = r.backup.expect("a backup before writing");
+    // The backup holds the database as it was before the merge.
+    let b = Store::open(&backup).unwrap();
+    assert_eq!(common::dump(&b), before, "the backup is not the database as it was");
+    let visits: i64 = local.conn.query_row("SELECT count(*) FROM visit", [], |r| r.get(0)).unwrap();
+    assert_eq!(visits, 22);
+
+    let after = common::dump(&local);
+    let again = local.merge_files(std::slice::from_ref(&good), MergeOptions::default()).unwrap();
+    assert!(matches!(again.files[0], FileOutcome::AlreadyMerged { .. }), "{:?}", again.files[0]);
+    assert_eq!(common::dump(&local), after, "merging the same file again changed something");
+}

@@ -1,0 +1,159 @@
+//! Opening, refusals, the roster, and the export/import round trip as a property.
+
+mod common;
+
+use common::*;
+use proptest::prelude::*;
+use ruralsan::generate::{Rng, random_visit};
+use ruralsan::store::{SCHEMA_VERSION, Store};
+use ruralsan::strings::{Lang, set_lang};
+
+fn temp_db() -> (tempfile::TempDir, std::path::PathBuf) {
+    set_lang(Lang::En);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    (dir, path)
+}
+
+#[test]
+fn a_new_database_is_stamped_and_durable() {
+    let (_d, path) = temp_db();
+    let s = Store::open(&path).unwrap();
+    let q = |sql: &str| -> String {
+        s.conn.query_row(sql, [], |r| r.get::<_, rusqlite::types::Value>(0)).map(|v| format!("{v:?}")).unwrap()
+    };
+    assert_eq!(q("PRAGMA journal_mode"), "Text(\"wal\")");
+    assert_eq!(q("PRAGMA synchronous"), "Integer(2)");
+    assert_eq!(q("PRAGMA foreign_keys"), "Integer(1)");
+    assert_eq!(q("PRAGMA user_version"), format!("Integer({SCHEMA_VERSION})"));
+    let device = s.device().to_string();
+    drop(s);
+    assert_eq!(Store::open(&path).unwrap().device(), device, "device id is made once");
+}
+
+#[test]
+fn a_database_from_a_newer_ruralsan_is_refused() {
+    let (_d, path) = temp_db();
+    drop(Store::open(&path).unwrap());
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch(&format!("PRAGMA user_version = {}", SCHEMA_VERSION + 1))
+        .unwrap();
+    let e = Store::open(&path).err().expect("refused").to_string();
+    assert!(e.contains("newer ruralsan") && e.contains("t.db"), "{e}");
+}
+
+#[test]
+fn files_that_are_not_ruralsan_databases_are_refused_and_left_alone() {
+    let (_d, path) = temp_db();
+    std::fs::write(&path, "code,name\n这不是数据库\n".repeat(200)).unwrap();
+    let before = std::fs::read(&path).unwrap();
+    let e = Store::open(&path).err().expect("refused").to_string();
+    assert!(e.contains("is not a ruralsan database"), "{e}");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+
+    let (_d2, other) = temp_db();
+    rusqlite::Connection::open(&other).unwrap().execute_batch("CREATE TABLE photos (id INTEGER)").unwrap();
+    let e = Store::open(&other).err().expect("refused").to_string();
+    assert!(e.contains("is not a ruralsan database"), "{e}");
+    let tables: i64 = rusqlite::Connection::open(&other)
+        .unwrap()
+        .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(tables, 1);
+}
+
+#[test]
+fn roster_import_applies_the_village_rule_and_updates_names_without_duplicates() {
+    let (_d, path) = temp_db();
+    let mut s = Store::open(&path).unwrap();
+    let roster = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/zhuzhou_villages_2021.csv");
+    let r = s.import_roster(&roster).unwrap();
+    assert_eq!((r.rows, r.added, r.updated), (1396, 1396, 0));
+    assert_eq!(r.villages, 1014);
+    let villages: i64 = s.conn.query_row("SELECT count(*) FROM roster WHERE is_village", [], |r| r.get(0)).unwrap();
+    assert_eq!(villages, 1014);
+    let again = s.import_roster(&roster).unwrap();
+    assert_eq!((again.added, again.updated), (0, 0));
+    assert_eq!(count(&s, "roster"), 1396);
+
+    let dir = write_bundle(&[(
+        "r.csv",
+        "\u{feff}name,code,kind,county_name\n新名字,430202001001,village,荷塘\n新村,430202999201,,荷塘\n",
+    )]);
+    let r = s.import_roster(&dir.path().join("r.csv")).unwrap();
+    assert_eq!((r.added, r.updated), (1, 1));
+    let (name, village): (String, bool) = s
+        .conn
+        .query_row("SELECT name, is_village FROM roster WHERE code = '430202001001'", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!((name.as_str(), village), ("新名字", true));
+    let county: String = s.conn.query_row("SELECT name FROM area WHERE code = '430202'", [], |r| r.get(0)).unwrap();
+    assert_eq!(county, "荷塘");
+}
+
+#[test]
+fn a_bad_roster_is_refused_whole() {
+    let (_d, path) = temp_db();
+    let mut s = Store::open(&path).unwrap();
+    let before = dump(&s);
+    let dir = write_bundle(&[(
+        "r.csv",
+        "code,name,kind\n430202001201,甲村,\n43020200120,乙村,\n430202001202,,\n430202001203,丙,town\n",
+    )]);
+    let e = s.import_roster(&dir.path().join("r.csv")).expect_err("refused").to_string();
+    for expected in [":3: code: is not a 12-digit", ":4: name: is required", ":5: kind: must be one of"] {
+        assert!(e.contains(expected), "{expected} missing from {e}");
+    }
+    assert_eq!(dump(&s), before);
+}
+
+/// A roster of `n` villages in two townships of one county, plus one community.
+fn roster_csv(n: usize) -> String {
+    let mut s = String::from("code,name,township_name,county_name\n430202001001,某社区居委会,甲镇,某区\n");
+    for i in 0..n {
+        s.push_str(&format!("4302020{:02}{:03},村{i}村,镇{},某区\n", 1 + i % 2, 200 + i, i % 2));
+    }
+    s
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
+
+    /// Random valid visits, saved one by one (with edits and deletions),
+    /// export and import back to the same current tables.
+    #[test]
+    fn export_import_round_trip(seed in any::<u64>(), villages in 1usize..12, visits in 0usize..30) {
+        set_lang(Lang::En);
+        let mut a = Store::open_in_memory().unwrap();
+        let dir = write_bundle(&[("r.csv", &roster_csv(villages))]);
+        a.import_roster(&dir.path().join("r.csv")).unwrap();
+        let codes: Vec<String> = a.conn.prepare("SELECT code FROM roster WHERE is_village").unwrap()
+            .query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap();
+        let mut rng = Rng::new(seed);
+        let mut ids: Vec<String> = Vec::new();
+        for i in 0..visits {
+            let code = rng.pick(&codes).clone();
+            let date = format!("2024-{:02}-{:02}", rng.range(1, 12), rng.range(1, 28));
+            let v = random_visit(&mut rng, &code, &date);
+            let id = if !ids.is_empty() && rng.chance(0.2) { rng.pick(&ids).clone() } else { format!("visit-{i}") };
+            a.save_visit("测试员", &id, Some(&v)).unwrap();
+            ids.push(id);
+            if rng.chance(0.1) {
+                a.save_visit("测试员", &rng.pick(&ids).clone(), None).unwrap();
+            }
+        }
+        let out = tempfile::tempdir().unwrap();
+        a.export_bundle(out.path()).unwrap();
+        let mut b = Store::open_in_memory().unwrap();
+        b.import_bundle(out.path(), false).unwrap();
+        prop_assert_eq!(dump_current(&a), dump_current(&b));
+        // And importing the export into the source changes nothing.
+        let before = dump(&a);
+        let r = a.import_bundle(out.path(), false).unwrap();
+        prop_assert_eq!(r.new + r.changed, 0);
+        prop_assert_eq!(dump(&a), before);
+    }
+}
