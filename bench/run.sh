@@ -59,7 +59,7 @@ for level in county township; do
   len=$([ $level = county ] && echo 6 || echo 9)
   sed "s/substr(r.code, 1, 6)/substr(r.code, 1, $len)/" "$repo/bench/hand.sql" > hand_$level.sql
   measure "$bin" --db nat.db summary --as-of 2025-12-31 --level $level --format json; r=$secs; m=$kb
-  measure sqlite3 nat.db -cmd ".parameter set :as_of '2025-12-31'" ".read hand_$level.sql"
+  measure sqlite3 nat.db -cmd ".parameter set :as_of \"'2025-12-31'\"" ".read hand_$level.sql"
   row "summary --level $level" "$r" "$m" "$secs"
 done
 
@@ -104,7 +104,7 @@ cd "$repo" && cargo build --release --quiet --examples && cd "$work"
 read -r _ kb < time.txt
 crew_ms=$(grep -m1 'open to first frame' tui.txt | grep -oE '[0-9.]+ ms' | cut -d' ' -f1)
 crew_kb=$kb
-measure sqlite3 nat.db -cmd ".parameter set :as_of '2025-12-31'" ".read hand_county.sql"
+measure sqlite3 nat.db -cmd ".parameter set :as_of \"'2025-12-31'\"" ".read hand_county.sql"
 base=$secs
 row "crew UI first frame" "$(awk -v v="$crew_ms" 'BEGIN{print v/1000}')" "$crew_kb" "$base"
 if [ -x "$repo/target/release/examples/dashboard_figures" ]; then

@@ -1,5 +1,6 @@
 //! Prints SQLite's query plan of the summary aggregate on a database, and
 //! times one run per level: `cargo run --release --example summary_plan DB [AS_OF]`.
+//! `RS_PRAGMAS="PRAGMA cache_size=-16384"` runs pragmas first, to try settings.
 
 use ruralsan::domain::{Level, Settings};
 use ruralsan::store::Store;

@@ -1,5 +1,6 @@
 //! Argument parsing and wiring (SPEC §7).
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -319,7 +320,12 @@ fn run(cli: Cli) -> Result<()> {
             let s = store.summary(&as_of(d.clone())?, (*level).into(), None, &settings)?;
             let lang = strings::lang();
             match format {
-                Format::Json => println!("{}", serde_json::to_string_pretty(&report::summary::to_json(&s))?),
+                Format::Json => {
+                    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+                    report::summary::write_json(&s, &mut out)?;
+                    writeln!(out)?;
+                    out.flush()?;
+                }
                 Format::Csv => print!("{}", report::summary::to_csv(&s, lang)?),
                 Format::Table => print!("{}", report::summary::to_table(&s, lang)),
             }

@@ -38,11 +38,46 @@ fn settings_json(s: &Settings) -> Value {
     })
 }
 
+/// The summary as SPEC §5 JSON, serialised an area at a time: a national
+/// township summary as one `Value` tree takes hundreds of MB.
+struct JsonSummary<'a>(&'a Summary);
+
+struct JsonAreas<'a>(&'a Summary);
+
+impl serde::Serialize for JsonSummary<'_> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = ser.serialize_map(Some(4))?;
+        m.serialize_entry("as_of", &self.0.as_of)?;
+        m.serialize_entry("open_conflicts", &self.0.open_conflicts)?;
+        m.serialize_entry("settings", &settings_json(&self.0.settings))?;
+        m.serialize_entry("areas", &JsonAreas(self.0))?;
+        m.end()
+    }
+}
+
+impl serde::Serialize for JsonAreas<'_> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let s = self.0;
+        let mut seq = ser.serialize_seq(Some(s.areas.len() + 1))?;
+        seq.serialize_element(&area_json("total", "", TOTAL_NAME, &s.total))?;
+        for a in &s.areas {
+            seq.serialize_element(&area_json(a.level.code(), &a.code, &a.name, &a.figures))?;
+        }
+        seq.end()
+    }
+}
+
 /// The summary as SPEC §5 JSON.
 pub fn to_json(s: &Summary) -> Value {
-    let mut areas = vec![area_json("total", "", TOTAL_NAME, &s.total)];
-    areas.extend(s.areas.iter().map(|a| area_json(a.level.code(), &a.code, &a.name, &a.figures)));
-    json!({"as_of": s.as_of, "open_conflicts": s.open_conflicts, "settings": settings_json(&s.settings), "areas": areas})
+    serde_json::to_value(JsonSummary(s)).expect("a summary always serialises")
+}
+
+/// Writes the summary as pretty SPEC §5 JSON (the same text as
+/// `to_string_pretty(&to_json(s))`) without building it in memory first.
+pub fn write_json(s: &Summary, out: impl std::io::Write) -> serde_json::Result<()> {
+    serde_json::to_writer_pretty(out, &JsonSummary(s))
 }
 
 /// The name of the total row in JSON (part of the contract).
@@ -297,4 +332,34 @@ pub fn to_table(s: &Summary, lang: Lang) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Level;
+    use crate::store::summary::AreaRow;
+
+    #[test]
+    fn streamed_json_is_the_json() {
+        let f = Figures { villages: 3, surveyed: 2, produced_t: 1.5, utilized_t: 0.75, ..Default::default() };
+        let s = Summary {
+            as_of: "2025-12-31".into(),
+            settings: Settings::default(),
+            level: Level::County,
+            total: f,
+            areas: vec![AreaRow { level: Level::County, code: "430202".into(), name: "荷塘区".into(), figures: f }],
+            open_conflicts: 2,
+        };
+        let mut out = Vec::new();
+        write_json(&s, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text, serde_json::to_string_pretty(&to_json(&s)).unwrap());
+        let v = to_json(&s);
+        assert_eq!(v["areas"].as_array().unwrap().len(), 2);
+        assert_eq!(v["areas"][0]["name"], TOTAL_NAME);
+        assert_eq!(v["areas"][1]["manure"]["rate"], 0.5);
+        assert_eq!(v["settings"]["targets"]["garbage"], 0.9);
+        assert_eq!(v["open_conflicts"], 2);
+    }
 }

@@ -217,11 +217,11 @@ pub const VILLAGE_STATUS_COLUMNS: usize = 9;
 fn village_sheet(
     ws: &mut Worksheet,
     s: &Summary,
-    villages: &[VillageStatus],
+    store: &Store,
     names: &HashMap<String, String>,
     lang: Lang,
     st: &Styles,
-) -> Result<()> {
+) -> Result<usize> {
     let level = sm::level_name(Level::Village.code(), lang);
     ws.set_name(level)?;
     ws.write_string_with_format(TITLE_ROW, 0, title(s, level, lang), &st.title)?;
@@ -250,8 +250,10 @@ fn village_sheet(
         names.get(&code[..len]).map(String::as_str).unwrap_or(&code[..len])
     }
     let yes_no = |b: bool| if b { labels::YES.get(lang) } else { labels::NO.get(lang) };
-    for (n, v) in villages.iter().enumerate() {
+    let mut n = 0usize;
+    store.each_village_status(&s.as_of, None, &s.settings, |v: VillageStatus| {
         let row = HEADER_ROW + 1 + n as u32;
+        n += 1;
         let (code, f) = (v.row.code.as_str(), &v.row.figures);
         sh.text(row, 0, name_of(names, code, 6), &st.text)?;
         sh.text(row, 1, name_of(names, code, 9), &st.text)?;
@@ -259,7 +261,7 @@ fn village_sheet(
         sh.text(row, 3, &v.row.name, &st.text)?;
         let Some(date) = &v.counting_date else {
             sh.text(row, 4, labels::UNSURVEYED.get(lang), &st.grey_text)?;
-            continue;
+            return Ok(());
         };
         sh.text(row, 4, labels::SURVEYED.get(lang), &st.text)?;
         sh.text(row, 5, date, &st.text)?;
@@ -269,15 +271,16 @@ fn village_sheet(
         for (k, c) in figures.iter().enumerate() {
             sh.figure(row, first + k as u16, c, f, &s.settings, st)?;
         }
-    }
+        Ok(())
+    })?;
     let last_col = first + figures.len() as u16 - 1;
     sh.finish()?;
     ws.set_freeze_panes(HEADER_ROW + 1, 4)?;
-    ws.autofilter(HEADER_ROW, 0, HEADER_ROW + villages.len().max(1) as u32, last_col)?;
+    ws.autofilter(HEADER_ROW, 0, HEADER_ROW + n.max(1) as u32, last_col)?;
     ws.set_landscape();
     ws.set_repeat_rows(HEADER_ROW, HEADER_ROW)?;
     ws.set_repeat_columns(0, 3)?;
-    Ok(())
+    Ok(n)
 }
 
 /// What a report holds.
@@ -294,7 +297,6 @@ pub struct ReportCounts {
 pub fn write_report(store: &Store, path: &Path, as_of: &str, settings: &Settings, lang: Lang) -> Result<ReportCounts> {
     let county = store.summary(as_of, Level::County, None, settings)?;
     let township = store.summary(as_of, Level::Township, None, settings)?;
-    let villages = store.village_status(as_of, None, settings)?;
     let names: HashMap<String, String> =
         county.areas.iter().chain(&township.areas).map(|a| (a.code.clone(), a.name.clone())).collect();
 
@@ -309,7 +311,7 @@ pub fn write_report(store: &Store, path: &Path, as_of: &str, settings: &Settings
     area_sheet(wb.add_worksheet(), &township, lang, &st)?;
     // The village sheet can hold every village of a country: rows go to a
     // temporary file as they are written instead of staying in memory.
-    village_sheet(wb.add_worksheet_with_constant_memory()?, &county, &villages, &names, lang, &st)?;
+    let villages = village_sheet(wb.add_worksheet_with_constant_memory()?, &county, store, &names, lang, &st)?;
 
     let file_name = path.file_name().with_context(|| format!("{}: not a file name", path.display()))?;
     let tmp = dir.join(format!(".{}.{}.tmp", file_name.to_string_lossy(), std::process::id()));
@@ -324,5 +326,5 @@ pub fn write_report(store: &Store, path: &Path, as_of: &str, settings: &Settings
         let _ = std::fs::remove_file(&tmp);
         return Err(e.context(path.display().to_string()));
     }
-    Ok(ReportCounts { counties: county.areas.len(), townships: township.areas.len(), villages: villages.len() })
+    Ok(ReportCounts { counties: county.areas.len(), townships: township.areas.len(), villages })
 }

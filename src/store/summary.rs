@@ -58,16 +58,23 @@ where
     }
 }
 
-/// Part `i` of a [`Sums`] value; 0 for NULL (no child rows).
-fn part(ctx: &Context<'_>) -> rusqlite::Result<f64> {
-    let i: i64 = ctx.get(1)?;
-    let b = match ctx.get_raw(0) {
+/// The figures `rs_village` gives a village (`Figures` from `surveyed` on).
+const VILLAGE_FIGURES: usize = 17;
+
+/// Part `k` of a [`Sums`] value; 0 for NULL (no child rows).
+fn blob_part(v: ValueRef<'_>, k: usize) -> rusqlite::Result<f64> {
+    let b = match v {
         ValueRef::Blob(b) => b,
         _ => return Ok(0.0),
     };
-    let at = i as usize * 8;
-    let bytes = b.get(at..at + 8).ok_or_else(|| rusqlite::Error::UserFunctionError("rs_real: no such part".into()))?;
+    let bytes = b.get(k * 8..k * 8 + 8).ok_or_else(|| rusqlite::Error::UserFunctionError("no such part".into()))?;
     Ok(f64::from_le_bytes(bytes.try_into().expect("8 bytes")))
+}
+
+/// `rs_real(x, k)`: part `k` of a [`Sums`] value.
+fn part(ctx: &Context<'_>) -> rusqlite::Result<f64> {
+    let k: i64 = ctx.get(1)?;
+    blob_part(ctx.get_raw(0), k as usize)
 }
 
 /// Registers the domain formulas as SQL functions with these settings.
@@ -124,6 +131,48 @@ fn register_functions(conn: &Connection, settings: &Settings) -> Result<()> {
             })
         }),
     )?;
+    // One village's figures from its counting visit and the sums of its
+    // child rows, in the order of `Figures` from `surveyed` on (see
+    // `VILLAGE_FIGURES`); `rs_add` sums them per area.
+    let threshold = settings.village_threshold;
+    conn.create_scalar_function("rs_village", 10, flags, move |ctx| {
+        let int = |i: usize| -> rusqlite::Result<i64> { ctx.get(i) };
+        let (households, controlled) = (int(1)?, int(4)?);
+        let at = |i: usize, k: usize| -> rusqlite::Result<f64> { blob_part(ctx.get_raw(i), k) };
+        let treated = indicators::treated_households(int(2)?, int(3)?, at(7, 2)? as i64);
+        let f = [
+            1.0,
+            int(0)? as f64,
+            indicators::village_reaches(treated, households, threshold) as i64 as f64,
+            indicators::village_reaches(treated + controlled, households, threshold) as i64 as f64,
+            treated as f64,
+            households as f64,
+            at(7, 0)?,
+            at(7, 1)?,
+            int(6)? as f64,
+            int(5)? as f64,
+            at(8, 0)?,
+            at(8, 1)?,
+            at(8, 2)?,
+            at(8, 3)?,
+            at(9, 0)?,
+            at(9, 1)?,
+            at(9, 2)?,
+        ];
+        Ok(f.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>())
+    })?;
+    conn.create_aggregate_function(
+        "rs_add",
+        1,
+        flags,
+        Sums(|ctx: &Context<'_>| {
+            let mut f = [0.0; VILLAGE_FIGURES];
+            for (k, v) in f.iter_mut().enumerate() {
+                *v = blob_part(ctx.get_raw(0), k)?;
+            }
+            Ok(f)
+        }),
+    )?;
     conn.create_scalar_function("rs_real", 2, flags, |ctx| part(ctx))?;
     // An integer in the order of a text's first 8 bytes (ties are harmless:
     // it only orders look-ups).
@@ -135,13 +184,6 @@ fn register_functions(conn: &Connection, settings: &Settings) -> Result<()> {
         Ok((u64::from_be_bytes(b) >> 1) as i64)
     })?;
     conn.create_scalar_function("rs_int", 2, flags, |ctx| Ok(part(ctx)? as i64))?;
-    let threshold = settings.village_threshold;
-    conn.create_scalar_function("rs_reaches", 2, flags, move |ctx| {
-        Ok(indicators::village_reaches(ctx.get(0)?, ctx.get(1)?, threshold))
-    })?;
-    conn.create_scalar_function("rs_treated", 3, flags, |ctx| {
-        Ok(indicators::treated_households(ctx.get(0)?, ctx.get(1)?, ctx.get(2)?))
-    })?;
     Ok(())
 }
 
@@ -157,12 +199,19 @@ fn register_functions(conn: &Connection, settings: &Settings) -> Result<()> {
 ///   (an integer key, cheap to sort), so that the look-ups of child rows
 ///   below walk the child tables (keyed by visit_id) front to back; in code
 ///   order they jump around the files and take ten times as long.
-/// - one look-up per child table and counting visit: the `rs_*` aggregates
-///   return all figures of a visit's child rows at once.
+/// - `vill`: one look-up per child table and counting visit (the `rs_*`
+///   aggregates return all figures of a visit's child rows at once), and
+///   `rs_village` turns them and the visit into the village's figures, one
+///   value; materialised so the look-ups happen in that order, not after
+///   the sort by area.
+/// - `va`: `rs_add` sums the villages' figures per area.
 /// - the roster's villages are counted per area apart and joined to the
 ///   per-area sums, which keeps unsurveyed villages in the denominators.
+///
+/// This took the national county summary from 45 s to about 2 s of CPU on
+/// the development machine (bench/summary.sh).
 pub const SUMMARY_SQL: &str = "
-WITH cv AS MATERIALIZED (
+WITH cv AS (
   SELECT g.*,
          (SELECT count(*) FROM visit x WHERE x.village_code = g.village_code AND x.survey_date = g.survey_date) > 1
            AS dup
@@ -175,38 +224,25 @@ WITH cv AS MATERIALIZED (
   WHERE EXISTS (SELECT 1 FROM roster r WHERE r.code = g.village_code AND r.is_village = 1)
   ORDER BY rs_key(g.visit_id)),
 vill AS MATERIALIZED (
-  SELECT cv.*,
-         (SELECT rs_facilities(f.status, f.households_served) FROM facility f WHERE f.visit_id = cv.visit_id) AS fac,
-         (SELECT rs_farms(m.species, m.head_on_hand, m.annual_out, m.manure_t, m.utilized_pct, m.facility_equipped)
-            FROM farm m WHERE m.visit_id = cv.visit_id) AS fm,
-         (SELECT rs_waters(w.listed, w.status, w.depth_cm, w.transparency_cm, w.do_mg_l, w.nh3n_mg_l)
-            FROM water_body w WHERE w.visit_id = cv.visit_id) AS wb
+  SELECT substr(cv.village_code, 1, ?2) AS area, cv.survey_date,
+         rs_village(cv.dup, cv.households, cv.hh_sewer, cv.hh_reuse, cv.hh_controlled,
+           cv.natural_villages, cv.nv_garbage_covered,
+           (SELECT rs_facilities(f.status, f.households_served) FROM facility f WHERE f.visit_id = cv.visit_id),
+           (SELECT rs_farms(m.species, m.head_on_hand, m.annual_out, m.manure_t, m.utilized_pct, m.facility_equipped)
+              FROM farm m WHERE m.visit_id = cv.visit_id),
+           (SELECT rs_waters(w.listed, w.status, w.depth_cm, w.transparency_cm, w.do_mg_l, w.nh3n_mg_l)
+              FROM water_body w WHERE w.visit_id = cv.visit_id)) AS f
   FROM cv),
-va AS (
-  SELECT substr(village_code, 1, ?2) AS area, count(*) AS surveyed, sum(dup) AS dup,
-         sum(rs_reaches(treated, households)) AS treated_villages,
-         sum(rs_reaches(treated + hh_controlled, households)) AS controlled_villages,
-         sum(treated) AS treated, sum(households) AS households,
-         sum(rs_int(fac, 0)) AS fac_normal, sum(rs_int(fac, 1)) AS fac_total,
-         sum(nv_garbage_covered) AS nv_covered, sum(natural_villages) AS natural_villages,
-         total(rs_real(fm, 0)) AS produced, total(rs_real(fm, 1)) AS utilized,
-         sum(rs_int(fm, 2)) AS scale, sum(rs_int(fm, 3)) AS equipped,
-         sum(rs_int(wb, 0)) AS listed, sum(rs_int(wb, 1)) AS remediated, sum(rs_int(wb, 2)) AS relapsed,
-         max(survey_date) AS last_date
-  FROM (SELECT vill.*, rs_treated(hh_sewer, hh_reuse, rs_int(fac, 2)) AS treated FROM vill)
-  GROUP BY area),
+va AS MATERIALIZED (
+  SELECT area, rs_add(f) AS f, max(survey_date) AS last_date FROM vill GROUP BY area),
 rv AS (
   SELECT substr(code, 1, ?2) AS area, count(*) AS villages, min(name) AS name
   FROM roster WHERE is_village = 1 AND code >= ?3 AND code < ?4
   GROUP BY area)
-SELECT rv.area, rv.villages, coalesce(va.surveyed, 0), coalesce(va.dup, 0),
-       coalesce(va.treated_villages, 0), coalesce(va.controlled_villages, 0),
-       coalesce(va.treated, 0), coalesce(va.households, 0),
-       coalesce(va.fac_normal, 0), coalesce(va.fac_total, 0),
-       coalesce(va.nv_covered, 0), coalesce(va.natural_villages, 0),
-       coalesce(va.produced, 0.0), coalesce(va.utilized, 0.0),
-       coalesce(va.scale, 0), coalesce(va.equipped, 0),
-       coalesce(va.listed, 0), coalesce(va.remediated, 0), coalesce(va.relapsed, 0),
+SELECT rv.area, rv.villages,
+       rs_int(va.f, 0), rs_int(va.f, 1), rs_int(va.f, 2), rs_int(va.f, 3), rs_int(va.f, 4), rs_int(va.f, 5),
+       rs_int(va.f, 6), rs_int(va.f, 7), rs_int(va.f, 8), rs_int(va.f, 9), rs_real(va.f, 10), rs_real(va.f, 11),
+       rs_int(va.f, 12), rs_int(va.f, 13), rs_int(va.f, 14), rs_int(va.f, 15), rs_int(va.f, 16),
        CASE WHEN ?2 IN (6, 9) THEN (SELECT name FROM area a WHERE a.code = rv.area)
             WHEN ?2 = 12 THEN rv.name END AS name,
        va.last_date
@@ -232,7 +268,29 @@ impl Store {
         level: Level,
         within: Option<&str>,
         settings: &Settings,
-        mut each: impl FnMut(AreaRow, Option<String>),
+        each: impl FnMut(AreaRow, Option<String>) -> Result<()>,
+    ) -> Result<()> {
+        // The aggregate walks the files in order and its sorters spill as
+        // they go: it runs faster and in a fraction of the memory with
+        // SQLite's default 2 MB page cache than with the big cache the store
+        // keeps for imports (national county summary: 233 MB peak and more
+        // CPU with 64 + 32 MB; bench/summary.sh). The store's sizes come back after.
+        let get = |p: &str| self.conn.query_row(p, [], |r| r.get::<_, i64>(0));
+        let (main_cache, temp_cache) = (get("PRAGMA main.cache_size")?, get("PRAGMA temp.cache_size")?);
+        self.conn.execute_batch("PRAGMA main.cache_size = -2000; PRAGMA temp.cache_size = -2000;")?;
+        let result = self.aggregate_rows(as_of, level, within, settings, each);
+        self.conn
+            .execute_batch(&format!("PRAGMA main.cache_size = {main_cache}; PRAGMA temp.cache_size = {temp_cache};"))?;
+        result
+    }
+
+    fn aggregate_rows(
+        &self,
+        as_of: &str,
+        level: Level,
+        within: Option<&str>,
+        settings: &Settings,
+        mut each: impl FnMut(AreaRow, Option<String>) -> Result<()>,
     ) -> Result<()> {
         register_functions(&self.conn, settings)?;
         let lo = within.unwrap_or("").to_string();
@@ -263,7 +321,7 @@ impl Store {
             };
             let name: Option<String> = r.get(19)?;
             let date: Option<String> = r.get(20)?;
-            each(AreaRow { level, name: name.unwrap_or_else(|| code.clone()), code, figures }, date);
+            each(AreaRow { level, name: name.unwrap_or_else(|| code.clone()), code, figures }, date)?;
         }
         Ok(())
     }
@@ -276,6 +334,7 @@ impl Store {
         self.aggregate(as_of, level, within, settings, |row, _| {
             total.add(&row.figures);
             areas.push(row);
+            Ok(())
         })?;
         let open_conflicts = super::conflict::open_conflicts(&self.conn)?;
         Ok(Summary { as_of: as_of.to_string(), settings: settings.clone(), level, total, areas, open_conflicts })
@@ -286,9 +345,40 @@ impl Store {
     /// same aggregate as [`Store::summary`] at village level.
     pub fn village_status(&self, as_of: &str, within: Option<&str>, settings: &Settings) -> Result<Vec<VillageStatus>> {
         let mut out = Vec::new();
-        self.aggregate(as_of, Level::Village, within, settings, |row, counting_date| {
-            out.push(VillageStatus { row, counting_date })
+        self.each_village_status(as_of, within, settings, |v| {
+            out.push(v);
+            Ok(())
         })?;
         Ok(out)
+    }
+
+    /// [`Store::village_status`] a village at a time, for callers that write
+    /// them out (a national roster has 600k villages).
+    pub fn each_village_status(
+        &self,
+        as_of: &str,
+        within: Option<&str>,
+        settings: &Settings,
+        mut f: impl FnMut(VillageStatus) -> Result<()>,
+    ) -> Result<()> {
+        self.aggregate(as_of, Level::Village, within, settings, |row, counting_date| {
+            f(VillageStatus { row, counting_date })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_gives_the_page_cache_sizes_back() {
+        let store = Store::open_in_memory().unwrap();
+        store.conn.execute_batch("PRAGMA main.cache_size = -12345; PRAGMA temp.cache_size = -6789;").unwrap();
+        let s = store.summary("2025-12-31", Level::County, None, &Settings::default()).unwrap();
+        assert!(s.areas.is_empty());
+        let get = |p: &str| store.conn.query_row(p, [], |r| r.get::<_, i64>(0)).unwrap();
+        assert_eq!(get("PRAGMA main.cache_size"), -12345);
+        assert_eq!(get("PRAGMA temp.cache_size"), -6789);
     }
 }
