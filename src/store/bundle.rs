@@ -185,9 +185,11 @@ impl RowReader<'_> {
 const STAGING: &str = "
 CREATE TEMP TABLE IF NOT EXISTS s_visit (visit_id TEXT PRIMARY KEY, line INTEGER NOT NULL, village_code TEXT NOT NULL,
   bad TEXT NOT NULL, data TEXT NOT NULL) WITHOUT ROWID;
--- seq, not line, keys a child row: a lone CR ends a record without starting a new line.
+-- Appended in file order and sorted once when read (cheaper than keeping a
+-- tree in order on every insert). seq, not line, orders the rows: a lone CR
+-- ends a record without starting a new line.
 CREATE TEMP TABLE IF NOT EXISTS s_child (visit_id TEXT NOT NULL, kind INTEGER NOT NULL, seq INTEGER NOT NULL,
-  line INTEGER NOT NULL, bad TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (visit_id, kind, seq)) WITHOUT ROWID;
+  line INTEGER NOT NULL, bad TEXT NOT NULL, data TEXT NOT NULL);
 DELETE FROM s_visit; DELETE FROM s_child;
 ";
 
@@ -344,8 +346,20 @@ fn import_staged(conn: &Connection, device: &str, problems: &mut Problems, repor
     let today = chrono::Local::now().date_naive();
     let coefficients = crate::domain::settings::ManureCoefficients::default();
     let mut visits = conn.prepare("SELECT visit_id, line, data, bad FROM s_visit ORDER BY visit_id")?;
+    // Both cursors in visit_id order: each visit takes the run of child rows
+    // that carry its id (every child's visit was checked while staging).
     let mut children =
-        conn.prepare_cached("SELECT kind, line, data, bad FROM s_child WHERE visit_id = ?1 ORDER BY kind, seq")?;
+        conn.prepare("SELECT visit_id, kind, line, data, bad FROM s_child ORDER BY visit_id, kind, seq")?;
+    let mut kids = children.query([])?;
+    let next_kid = |kids: &mut rusqlite::Rows| -> Result<Option<(String, usize, u64, String, String)>> {
+        Ok(match kids.next()? {
+            Some(k) => {
+                Some((k.get(0)?, k.get::<_, i64>(1)? as usize, k.get::<_, i64>(2)? as u64, k.get(3)?, k.get(4)?))
+            }
+            None => None,
+        })
+    };
+    let mut kid = next_kid(&mut kids)?;
     let mut rows = visits.query([])?;
     while let Some(row) = rows.next()? {
         let visit_id: String = row.get(0)?;
@@ -356,17 +370,19 @@ fn import_staged(conn: &Connection, device: &str, problems: &mut Problems, repor
         let visit_bad: String = row.get(3)?;
         let mut bad: [Vec<String>; 3] = Default::default();
         let mut lines: [Vec<u64>; 3] = Default::default();
-        let mut kids = children.query([&visit_id])?;
-        while let Some(k) = kids.next()? {
-            let kind: i64 = k.get(0)?;
-            let data = k.get_ref(2)?.as_str()?;
-            lines[kind as usize].push(k.get::<_, i64>(1)? as u64);
-            bad[kind as usize].push(k.get(3)?);
-            match kind {
-                KIND_FACILITY => v.facilities.push(serde_json::from_str(data)?),
-                KIND_FARM => v.farms.push(serde_json::from_str(data)?),
-                _ => v.water_bodies.push(serde_json::from_str(data)?),
+        // (A child of no staged visit cannot occur; skipping keeps the runs aligned regardless.)
+        while kid.as_ref().is_some_and(|k| k.0 < visit_id) {
+            kid = next_kid(&mut kids)?;
+        }
+        while let Some((_, kind, child_line, data, child_bad)) = kid.take_if(|k| k.0 == visit_id) {
+            lines[kind].push(child_line);
+            bad[kind].push(child_bad);
+            match kind as i64 {
+                KIND_FACILITY => v.facilities.push(serde_json::from_str(&data)?),
+                KIND_FARM => v.farms.push(serde_json::from_str(&data)?),
+                _ => v.water_bodies.push(serde_json::from_str(&data)?),
             }
+            kid = next_kid(&mut kids)?;
         }
         report.visits += 1;
         report.facilities += v.facilities.len() as u64;

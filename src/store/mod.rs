@@ -85,7 +85,7 @@ impl Store {
         // the import loop never re-parses its SQL.
         conn.execute_batch(
             "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA trusted_schema = OFF;
-             PRAGMA cache_size = -65536; PRAGMA temp.cache_size = -32768;",
+             PRAGMA cache_size = -65536; PRAGMA temp.cache_size = -8192;",
         )?;
         conn.set_prepared_statement_cache_capacity(128);
         if version < SCHEMA_VERSION {
