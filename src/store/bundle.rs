@@ -341,6 +341,15 @@ fn check_villages(conn: &Connection, problems: &mut Problems) -> Result<()> {
     Ok(())
 }
 
+/// A staged child row as read back.
+struct StagedChild {
+    visit_id: String,
+    kind: usize,
+    line: u64,
+    data: String,
+    bad: String,
+}
+
 fn import_staged(conn: &Connection, device: &str, problems: &mut Problems, report: &mut ImportReport) -> Result<()> {
     check_villages(conn, problems)?;
     let today = chrono::Local::now().date_naive();
@@ -351,11 +360,15 @@ fn import_staged(conn: &Connection, device: &str, problems: &mut Problems, repor
     let mut children =
         conn.prepare("SELECT visit_id, kind, line, data, bad FROM s_child ORDER BY visit_id, kind, seq")?;
     let mut kids = children.query([])?;
-    let next_kid = |kids: &mut rusqlite::Rows| -> Result<Option<(String, usize, u64, String, String)>> {
+    let next_kid = |kids: &mut rusqlite::Rows| -> Result<Option<StagedChild>> {
         Ok(match kids.next()? {
-            Some(k) => {
-                Some((k.get(0)?, k.get::<_, i64>(1)? as usize, k.get::<_, i64>(2)? as u64, k.get(3)?, k.get(4)?))
-            }
+            Some(k) => Some(StagedChild {
+                visit_id: k.get(0)?,
+                kind: k.get::<_, i64>(1)? as usize,
+                line: k.get::<_, i64>(2)? as u64,
+                data: k.get(3)?,
+                bad: k.get(4)?,
+            }),
             None => None,
         })
     };
@@ -371,16 +384,16 @@ fn import_staged(conn: &Connection, device: &str, problems: &mut Problems, repor
         let mut bad: [Vec<String>; 3] = Default::default();
         let mut lines: [Vec<u64>; 3] = Default::default();
         // (A child of no staged visit cannot occur; skipping keeps the runs aligned regardless.)
-        while kid.as_ref().is_some_and(|k| k.0 < visit_id) {
+        while kid.as_ref().is_some_and(|k| k.visit_id < visit_id) {
             kid = next_kid(&mut kids)?;
         }
-        while let Some((_, kind, child_line, data, child_bad)) = kid.take_if(|k| k.0 == visit_id) {
-            lines[kind].push(child_line);
-            bad[kind].push(child_bad);
-            match kind as i64 {
-                KIND_FACILITY => v.facilities.push(serde_json::from_str(&data)?),
-                KIND_FARM => v.farms.push(serde_json::from_str(&data)?),
-                _ => v.water_bodies.push(serde_json::from_str(&data)?),
+        while let Some(k) = kid.take_if(|k| k.visit_id == visit_id) {
+            lines[k.kind].push(k.line);
+            bad[k.kind].push(k.bad);
+            match k.kind as i64 {
+                KIND_FACILITY => v.facilities.push(serde_json::from_str(&k.data)?),
+                KIND_FARM => v.farms.push(serde_json::from_str(&k.data)?),
+                _ => v.water_bodies.push(serde_json::from_str(&k.data)?),
             }
             kid = next_kid(&mut kids)?;
         }
