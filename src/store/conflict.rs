@@ -552,17 +552,7 @@ pub fn resolve(conn: &Connection, device: &str, author: &str, visit_id: &str, ho
     let payload = data.as_ref().map(VisitData::canonical_json).unwrap_or_default();
     let mut parents: Vec<String> = heads.iter().map(|h| h.rev_id.clone()).collect();
     parents.sort();
-    let deleted = data.is_none();
-    let rev = Revision {
-        rev_id: revision_id(visit_id, &parents, &payload, deleted),
-        visit_id: visit_id.to_string(),
-        parents,
-        payload,
-        deleted,
-        hlc: revisions::next_hlc(conn)?,
-        device: device.to_string(),
-        author: author.to_string(),
-    };
+    let rev = Revision::made_here(conn, visit_id, parents, payload, data.is_none(), device, author)?;
     insert_revision(conn, &rev)?;
     refresh(conn, visit_id)?;
     Ok(rev.rev_id)

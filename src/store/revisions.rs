@@ -21,6 +21,30 @@ pub struct Revision {
     pub author: String,
 }
 
+impl Revision {
+    /// A revision made on this device now: stamped by the clock, named by its content.
+    pub fn made_here(
+        conn: &Connection,
+        visit_id: &str,
+        parents: Vec<String>,
+        payload: String,
+        deleted: bool,
+        device: &str,
+        author: &str,
+    ) -> Result<Revision> {
+        Ok(Revision {
+            rev_id: revision_id(visit_id, &parents, &payload, deleted),
+            visit_id: visit_id.to_string(),
+            parents,
+            payload,
+            deleted,
+            hlc: next_hlc(conn)?,
+            device: device.to_string(),
+            author: author.to_string(),
+        })
+    }
+}
+
 /// The content hash that names a revision: identical edits made on two
 /// devices get the same id and converge.
 pub fn revision_id(visit_id: &str, parents: &[String], payload: &str, deleted: bool) -> String {
@@ -229,16 +253,7 @@ pub fn save(conn: &Connection, device: &str, author: &str, visit_id: &str, data:
         return Ok(Saved::Unchanged);
     }
     let parents: Vec<String> = heads.first().map(|w| vec![w.rev_id.clone()]).unwrap_or_default();
-    let rev = Revision {
-        rev_id: revision_id(visit_id, &parents, &payload, deleted),
-        visit_id: visit_id.to_string(),
-        parents,
-        payload,
-        deleted,
-        hlc: next_hlc(conn)?,
-        device: device.to_string(),
-        author: author.to_string(),
-    };
+    let rev = Revision::made_here(conn, visit_id, parents, payload, deleted, device, author)?;
     insert_revision(conn, &rev)?;
     if heads.len() <= 1 {
         // The new revision replaces the only head (or is the first): no need
