@@ -2,6 +2,7 @@
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
+pub mod county;
 pub mod sync;
 
 use crate::domain::validate::Reason;

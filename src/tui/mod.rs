@@ -2,6 +2,7 @@
 //! village, the visit form with live figures, inline validation and drafts.
 
 pub mod app;
+pub mod county;
 pub mod demo;
 pub mod form;
 pub mod view;
