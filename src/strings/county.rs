@@ -78,6 +78,7 @@ s! {
     k_run = "导出", "export";
     k_item = "选择项目", "choose item";
     k_help = "帮助", "help";
+    list_sep = "、", ", ";
 }
 
 /// The help lines of the county screens.

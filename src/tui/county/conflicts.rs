@@ -90,6 +90,21 @@ fn show(l: Lang, v: Option<&Value>) -> String {
     }
 }
 
+/// The label of an option (`normal` → 正常运行) of a child row's choice field.
+fn choice_label(l: Lang, key: &str, value: &str) -> Option<String> {
+    use crate::tui::form::{Kind, List};
+    let (list, field) = key.split_once('[').map(|(list, rest)| (list, rest.rsplit_once("].").map(|x| x.1)))?;
+    let list = match list {
+        "facilities" => List::Facilities,
+        "farms" => List::Farms,
+        _ => List::Water,
+    };
+    let f = list.fields().iter().find(|f| Some(f.key) == field)?;
+    let Kind::Choice(c) = f.kind else { return None };
+    let (_, zh, en) = c.options().into_iter().find(|o| o.0 == value)?;
+    Some(crate::strings::pick(l, zh, en).to_string())
+}
+
 /// A field name for people.
 pub fn field_label(l: Lang, key: &str) -> String {
     if key == DELETED_FIELD {
@@ -99,7 +114,9 @@ pub fn field_label(l: Lang, key: &str) -> String {
         if let Some(rest) = key.strip_prefix(list).and_then(|r| r.strip_prefix('['))
             && let Some((id, f)) = rest.rsplit_once("].")
         {
-            return s::child_field(l, list, id, f);
+            // Ids are long (UUIDs): their first characters tell rows apart.
+            let short: String = id.chars().take(6).collect();
+            return s::child_field(l, list, &short, f);
         }
     }
     match crate::strings::tui::field(l, key) {
@@ -141,7 +158,12 @@ impl Detail {
                 }
             }
         }
-        keys.sort_by_key(|k| (k != DELETED_FIELD, k.contains('[')));
+        // The deletion first, then the visit's fields in the form's order, then child rows.
+        let rank = |k: &String| {
+            let own = crate::tui::form::VISIT_FIELDS.iter().position(|f| f.key == k.as_str());
+            (k != DELETED_FIELD, k.contains('['), own.unwrap_or(usize::MAX))
+        };
+        keys.sort_by_key(rank);
         let rows = keys
             .into_iter()
             .map(|k| {
@@ -151,7 +173,10 @@ impl Detail {
                         (None, true) => s::deleted_value(l).to_string(),
                         (Some(_), true) => s::kept_value(l).to_string(),
                         (None, false) => "—".to_string(),
-                        (Some(f), false) => show(l, f.get(&k)),
+                        (Some(f), false) => {
+                            let v = show(l, f.get(&k));
+                            choice_label(l, &k, &v).unwrap_or(v)
+                        }
                     })
                     .collect();
                 let differs = values.iter().any(|v| *v != values[0]);
@@ -288,7 +313,7 @@ fn draw_list(c: &County, frame: &mut Frame, area: Rect) {
         frame.render_widget(Paragraph::new(Line::styled(s::conflicts_none(l), DIM)), area);
         return;
     }
-    let vw = 22.min(w / 3);
+    let vw = (w * 3 / 10).clamp(8, 32);
     let idw = 10;
     let fw = w.saturating_sub(vw + idw + 2);
     let mut lines = vec![
@@ -304,7 +329,7 @@ fn draw_list(c: &County, frame: &mut Frame, area: Rect) {
         let fields: Vec<String> = x.fields.iter().map(|f| field_label(l, &f.field)).collect();
         let village = format!("{} {}", x.village_name, x.village_code);
         lines.push(Line::styled(
-            format!("{} {} {}", pad(&village, vw), pad(&x.visit_id, idw), fit(&fields.join("、"), fw)),
+            format!("{} {} {}", pad(&village, vw), pad(&x.visit_id, idw), fit(&fields.join(s::list_sep(l)), fw)),
             sel_style(i == cs.selected),
         ));
     }

@@ -135,7 +135,10 @@ pub fn draw(c: &County, frame: &mut Frame, area: Rect) {
     let mut cursor = None;
     for (i, k) in Kind::ALL.into_iter().enumerate() {
         let sel = i == e.selected;
-        lines.push(Line::styled(format!("{} {}", if sel { "›" } else { " " }, fit(k.label(l), w - 2)), sel_style(sel)));
+        lines.push(Line::styled(
+            format!("{} {}", if sel { "›" } else { " " }, fit(k.label(l), w.saturating_sub(2))),
+            sel_style(sel),
+        ));
         let label = format!("    {}: ", s::path(l));
         let field_w = w.saturating_sub(label.width()).max(1);
         let input = &e.inputs[i];

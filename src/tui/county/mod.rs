@@ -190,8 +190,13 @@ impl County {
 
     /// Draws the screens into `area` and places the cursor of a path being typed.
     pub fn draw(&self, frame: &mut Frame, area: Rect) {
+        // A long message (what an export wrote) takes two lines.
+        let msg_h = match &self.message {
+            Some((text, _)) if text.width() > area.width as usize => 2,
+            _ => 1,
+        };
         let [tabs, body, msg] =
-            Layout::vertical([Constraint::Length(1), Constraint::Fill(1), Constraint::Length(1)]).areas(area);
+            Layout::vertical([Constraint::Length(1), Constraint::Fill(1), Constraint::Length(msg_h)]).areas(area);
         frame.render_widget(Paragraph::new(self.tab_line(tabs.width as usize)), tabs);
         match self.tab {
             Tab::Sync => sync::draw(self, frame, body),
@@ -201,7 +206,7 @@ impl County {
         if let Some((text, is_err)) = &self.message {
             let style = if *is_err { ERR } else { OK };
             frame.render_widget(
-                Paragraph::new(fit(text, msg.width as usize)).style(style.add_modifier(Modifier::BOLD)),
+                Paragraph::new(text.as_str()).wrap(Wrap { trim: false }).style(style.add_modifier(Modifier::BOLD)),
                 msg,
             );
         }

@@ -431,7 +431,8 @@ pub fn report_lines(l: Lang, r: &MergeReport, home: &Path, w: usize) -> Vec<Line
         }
     }
     out.push(Line::styled(s::outcome_counts(l, merged, already, refused, r.dry_run), HEAD));
-    if merged > 1 {
+    // A dry run judges each file against the database as it is: no sum.
+    if merged > 1 && !r.dry_run {
         out.push(Line::raw(fit(
             &format!("{}: {}", s::total(l), s::file_counts(l, total.0, total.1, total.2, total.3, total.4, total.5)),
             w,
@@ -514,7 +515,7 @@ fn draw_pick(c: &County, frame: &mut Frame, area: Rect) {
     // The files chosen.
     let mut m = vec![Line::from(vec![
         Span::styled(format!("{} ", s::marked_title(l)), HEAD),
-        Span::raw(if sy.marked.is_empty() { String::new() } else { format!("({})", s::n_marked(l, sy.marked.len())) }),
+        Span::raw(format!("({})", sy.marked.len())),
     ])];
     if sy.marked.is_empty() {
         m = vec![Line::styled(fit(s::none_marked(l), w), DIM)];
