@@ -80,7 +80,7 @@ fn fixture() -> Fx {
     }
     let base_snap = tmp.path().join("base-snap.db");
     base.snapshot(&base_snap).unwrap();
-    let mut crew = |name: &str, device: &str, file: &str, f: &dyn Fn(&mut Store)| {
+    let crew = |name: &str, device: &str, file: &str, f: &dyn Fn(&mut Store)| {
         let mut s = open_as(&tmp.path().join(name), device);
         s.merge_files(std::slice::from_ref(&base_snap), MergeOptions::default()).unwrap();
         f(&mut s);
@@ -339,7 +339,7 @@ fn nothing_chosen_or_a_wrong_path_is_said_not_done() {
     }
     typed(&mut c, &mut store, &fx.a.display().to_string());
     press(&mut c, &mut store, KeyCode::Enter);
-    assert_eq!(c.sync.marked, [fx.a.clone()]);
+    assert_eq!(c.sync.marked, std::slice::from_ref(&fx.a));
     // Key releases are not presses.
     let release = KeyEvent { kind: KeyEventKind::Release, ..KeyEvent::new(KeyCode::F(8), KeyModifiers::NONE) };
     assert_eq!(c.handle_key(release, &mut store).unwrap(), Outcome::Ignored);
