@@ -53,22 +53,13 @@ measure sqlite3 base.db -cmd ".mode csv" ".import bundle/visits.csv visit" ".imp
   ".import bundle/farms.csv farm" ".import bundle/water_bodies.csv water_body"
 row "bundle import ($visits visits)" "$r" "$m" "$secs"
 
-# 3. summary vs a hand-written aggregate of the same figures (counting visit
-#    per village, sewage, garbage, facilities) in the sqlite3 shell
+# 3. summary vs the hand-written aggregate of bench/hand.sql (counting visit
+#    per village; sewage, garbage and manure sums) in the sqlite3 shell
 for level in county township; do
   len=$([ $level = county ] && echo 6 || echo 9)
+  sed "s/substr(r.code, 1, 6)/substr(r.code, 1, $len)/" "$repo/bench/hand.sql" > hand_$level.sql
   measure "$bin" --db nat.db summary --as-of 2025-12-31 --level $level --format json; r=$secs; m=$kb
-  measure sqlite3 nat.db "
-    WITH cv AS (SELECT * FROM (SELECT v.*, row_number() OVER (PARTITION BY village_code ORDER BY survey_date DESC, visit_id DESC) rn
-                FROM visit v WHERE survey_date <= '2025-12-31') WHERE rn = 1),
-         f AS (SELECT f.visit_id, sum(status = 'normal') n, count(*) t,
-                      sum(CASE WHEN status = 'normal' THEN households_served ELSE 0 END) s
-               FROM cv JOIN facility f ON f.visit_id = cv.visit_id GROUP BY f.visit_id)
-    SELECT substr(r.code, 1, $len), count(*), count(cv.visit_id),
-           sum(cv.households > 0 AND (cv.hh_sewer + cv.hh_reuse + coalesce(f.s, 0)) * 1.0 / cv.households >= 0.5),
-           sum(cv.nv_garbage_covered), sum(cv.natural_villages), sum(f.n), sum(f.t)
-    FROM roster r LEFT JOIN cv ON cv.village_code = r.code LEFT JOIN f ON f.visit_id = cv.visit_id
-    WHERE r.is_village GROUP BY 1 ORDER BY 1;"
+  measure sqlite3 nat.db -cmd ".parameter set :as_of '2025-12-31'" ".read hand_$level.sql"
   row "summary --level $level" "$r" "$m" "$secs"
 done
 
@@ -79,10 +70,56 @@ measure sqlite3 nat.db -cmd ".mode csv" -cmd ".headers on" ".once b_visit.csv" "
   ".once b_water.csv" "SELECT * FROM water_body" ".once b_roster.csv" "SELECT * FROM roster"
 row "export" "$r" "$m" "$secs"
 
+# 5. merge of 10 crew databases (Hunan roster, ~110k visits in all) into an
+#    empty county database, then the same 10 files again; baseline: a plain
+#    set union of the revisions with INSERT OR IGNORE ... SELECT
+province="$repo/../shared/data/hunan_villages_2021.csv"
+[ -f "$province" ] || { head -30000 roster.csv > province.csv; province=province.csv; }
+crews=()
+for i in $(seq 1 10); do
+  "$bin" generate --roster "$province" --seed "$((100 + i))" --fraction 0.42 crew$i >/dev/null
+  "$bin" --db crew$i-live.db import crew$i >/dev/null
+  "$bin" --db crew$i-live.db snapshot crew$i.db >/dev/null
+  crews+=("crew$i.db")
+done
+revs=0
+for f in "${crews[@]}"; do revs=$((revs + $(sqlite3 "$f" 'SELECT count(*) FROM revision'))); done
+mkdir -p county
+measure "$bin" --db county/county.db merge "${crews[@]}"; r=$secs; m=$kb
+{ sqlite3 "${crews[0]}" ".schema revision"; } > union.sql
+for f in "${crews[@]}"; do
+  echo "ATTACH '$f' AS c; INSERT OR IGNORE INTO main.revision SELECT * FROM c.revision; DETACH c;" >> union.sql
+done
+measure sqlite3 union.db ".read union.sql"
+row "merge 10 crew files ($revs revisions)" "$r" "$m" "$secs"
+measure "$bin" --db county/county.db merge "${crews[@]}"; r=$secs; m=$kb
+measure sqlite3 union.db ".read union.sql"
+row "the same 10 files again" "$r" "$m" "$secs"
+
+# 6. first frames, from the programs' own clocks (examples drawing into a
+#    test terminal): crew UI and supervisor dashboard; baseline: the
+#    hand-written county aggregate above
+cd "$repo" && cargo build --release --quiet --examples && cd "$work"
+/usr/bin/time -f "%e %M" -o time.txt "$repo/target/release/examples/tui_bench" nat.db > tui.txt
+read -r _ kb < time.txt
+crew_ms=$(grep -m1 'open to first frame' tui.txt | grep -oE '[0-9.]+ ms' | cut -d' ' -f1)
+crew_kb=$kb
+measure sqlite3 nat.db -cmd ".parameter set :as_of '2025-12-31'" ".read hand_county.sql"
+base=$secs
+row "crew UI first frame" "$(awk -v v="$crew_ms" 'BEGIN{print v/1000}')" "$crew_kb" "$base"
+if [ -x "$repo/target/release/examples/dashboard_figures" ]; then
+  /usr/bin/time -f "%e %M" -o time.txt "$repo/target/release/examples/dashboard_figures" nat.db 2025-12-31 > dash.txt
+  read -r _ dkb < time.txt
+  dash_ms=$(grep -m1 -i 'first frame' dash.txt | grep -oE '[0-9.]+ ms' | head -1 | cut -d' ' -f1)
+  row "dashboard first frame" "$(awk -v v="$dash_ms" 'BEGIN{print v/1000}')" "$dkb" "$base"
+  drill_ms=$(grep -m1 -i 'drill' dash.txt | grep -oE '[0-9.]+ ms' | head -1 | cut -d' ' -f1)
+  [ -n "$drill_ms" ] && row "dashboard drill into a county" "$(awk -v v="$drill_ms" 'BEGIN{print v/1000}')" "$dkb" "$base"
+fi
+
 echo
 echo "ruralsan $(git -C "$repo" rev-parse --short HEAD), $roster_src, $(nproc) cores, $(uname -m), $(date -u +%F)"
-printf '%-36s %12s %12s %8s %12s\n' operation "ruralsan s" "baseline s" ratio "peak MB"
+printf '%-40s %12s %12s %8s %12s\n' operation "ruralsan s" "baseline s" ratio "peak MB"
 for line in "${rows[@]}"; do
   IFS=$'\t' read -r op r b kb <<<"$line"
-  awk -v op="$op" -v r="$r" -v b="$b" -v kb="$kb" 'BEGIN { printf "%-36s %12.2f %12.2f %8.2f %12.0f\n", op, r, b, (b > 0 ? r / b : 0), kb / 1024 }'
+  awk -v op="$op" -v r="$r" -v b="$b" -v kb="$kb" 'BEGIN { printf "%-40s %12.3f %12.3f %8.2f %12.0f\n", op, r, b, (b > 0 ? r / b : 0), kb / 1024 }'
 done

@@ -158,6 +158,9 @@ pub enum Command {
         #[arg(long, default_value_t = 1000)]
         count: u64,
     },
+    /// The supervisor dashboard alone, until the terminal UI hosts it
+    #[command(hide = true)]
+    Dashboard,
 }
 
 #[derive(Subcommand, Debug)]
@@ -378,6 +381,12 @@ fn run(cli: Cli) -> Result<()> {
             let how = crate::store::conflict::Resolution::parse(take.clone(), fields)?;
             let rev = store.resolve_conflict(author.as_deref(), visit_id, &how)?;
             println!("{visit_id}: {} {rev}", strings::sync::resolved());
+        }
+        Command::Dashboard => {
+            let settings = settings(&cli, None, &[])?;
+            let store = open(&cli)?;
+            let today = chrono::Local::now().date_naive();
+            crate::tui::supervisor::run_standalone(&store, settings, strings::lang(), today)?;
         }
     }
     Ok(())

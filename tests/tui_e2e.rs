@@ -156,3 +156,35 @@ fn a_draft_survives_kill_9_and_is_offered_back() {
     let s = t.wait_for("Treated share");
     assert!(s.contains("Households         77"), "{s}");
 }
+
+/// A panic inside the UI gives the terminal back: raw mode off (the line
+/// discipline echoes and reads lines again) and the main screen restored.
+#[test]
+fn a_panic_inside_the_ui_restores_the_terminal() {
+    if !tmux_available() {
+        eprintln!("tmux is not installed: the end-to-end test cannot drive a terminal here");
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_ruralsan");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crew.db");
+    let state = dir.path().join("stty.txt");
+    let t = Tmux { socket: format!("ruralsan-panic-{}", std::process::id()) };
+    let cmd = format!(
+        "echo BEFORE; RUST_BACKTRACE=0 RURALSAN_TEST_PANIC=1 {bin} --db '{}'; stty -a > '{}'; echo EXITED $?; sleep 60",
+        db.display(),
+        state.display()
+    );
+    t.run(&["new-session", "-d", "-s", "e2e", "-x", "80", "-y", "24", &cmd]);
+    let screen = t.wait_for("EXITED");
+    // The main screen is back: what the shell printed before the UI shows,
+    // then the panic message, then what the shell printed after, in order.
+    let at = |s: &str| screen.find(s).unwrap_or_else(|| panic!("{s} not on the screen:\n{screen}"));
+    assert!(at("BEFORE") < at("RURALSAN_TEST_PANIC") && at("RURALSAN_TEST_PANIC") < at("EXITED"), "{screen}");
+    assert_eq!(t.run(&["display-message", "-p", "-t", "e2e", "#{alternate_on}"]).trim(), "0");
+    let stty = std::fs::read_to_string(&state).unwrap();
+    let flags: Vec<&str> = stty.split([' ', ';', '\n']).collect();
+    for flag in ["icanon", "echo", "isig"] {
+        assert!(flags.contains(&flag), "{flag} still off after the panic:\n{stty}");
+    }
+}

@@ -1,5 +1,7 @@
 //! Every message a person reads, in Chinese (the default) and English.
 
+pub mod supervisor;
+
 use std::sync::atomic::{AtomicU8, Ordering};
 
 pub mod county;

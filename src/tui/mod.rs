@@ -5,6 +5,7 @@ pub mod app;
 pub mod county;
 pub mod demo;
 pub mod form;
+pub mod supervisor;
 pub mod view;
 
 #[cfg(test)]
@@ -26,7 +27,11 @@ struct Restore;
 
 impl Drop for Restore {
     fn drop(&mut self) {
-        ratatui::restore();
+        // After a panic ratatui's hook has restored already; leaving the
+        // alternate screen twice would put the cursor back over the message.
+        if !std::thread::panicking() {
+            ratatui::restore();
+        }
     }
 }
 
@@ -50,6 +55,10 @@ pub fn run(store: Store, lang: Lang, settings: Settings, started: Instant) -> Re
     loop {
         terminal.draw(|f| view::draw(&app, f))?;
         timing.frame(key_at.take());
+        // For the test that a panic inside the UI gives the terminal back.
+        if std::env::var_os("RURALSAN_TEST_PANIC").is_some() {
+            panic!("RURALSAN_TEST_PANIC");
+        }
         if app.quit {
             break;
         }

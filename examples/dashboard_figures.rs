@@ -1,0 +1,91 @@
+//! Prints how long the supervisor views take on a database (a program that
+//! prints figures, not a timed test):
+//!
+//!     cargo run --release --example dashboard_figures -- /tmp/nat.db [AS_OF]
+//!
+//! Times the first frame (dashboard state at the top level), each drill-down
+//! step along the biggest area, the visit list, an as-of change and a trend.
+
+use std::time::Instant;
+
+use chrono::NaiveDate;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ruralsan::domain::settings::Settings;
+use ruralsan::store::Store;
+use ruralsan::strings::Lang;
+use ruralsan::tui::supervisor::dashboard::open_conflicts_by_area;
+use ruralsan::tui::supervisor::{Supervisor, draw_standalone, top_level};
+
+fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let db = args.next().expect("usage: dashboard_figures DB [AS_OF]");
+    let as_of = args.next().unwrap_or_else(|| "2025-12-31".into());
+    let today = NaiveDate::parse_from_str(&as_of, "%Y-%m-%d")?;
+    let store = Store::open(std::path::Path::new(&db))?;
+    let villages: i64 = store.conn.query_row("SELECT count(*) FROM roster WHERE is_village = 1", [], |r| r.get(0))?;
+    let visits: i64 = store.conn.query_row("SELECT count(*) FROM visit", [], |r| r.get(0))?;
+    println!("{db}: {villages} villages, {visits} visits, as of {as_of}");
+    let mut term = Terminal::new(TestBackend::new(120, 40))?;
+    let key = |c| KeyEvent::new(c, KeyModifiers::NONE);
+
+    // The parts of the first frame, each on its own (warm cache after the first).
+    for round in 0..2 {
+        let t = Instant::now();
+        let top = top_level(&store)?;
+        let t_top = ms(t);
+        let t = Instant::now();
+        let sum = store.summary(&as_of, top, None, &Settings::default())?;
+        let t_sum = ms(t);
+        let t = Instant::now();
+        let conf = open_conflicts_by_area(&store, top.prefix_len(), "")?;
+        println!(
+            "round {round}: top level {top:?} {t_top:.0} ms, summary ({} areas) {t_sum:.0} ms, conflicts ({} areas) {:.0} ms",
+            sum.areas.len(),
+            conf.len(),
+            ms(t)
+        );
+    }
+
+    let t = Instant::now();
+    let mut s = Supervisor::new(&store, Settings::default(), Lang::Zh, today)?;
+    term.draw(|f| draw_standalone(&s, f))?;
+    println!("first frame ({:?}, {} areas): {:.0} ms", s.page().level, s.page().order.len(), ms(t));
+
+    // Drill down along the area with the most villages at each level.
+    while s.visits.is_none() {
+        let biggest = s.page().rows().enumerate().max_by_key(|(_, r)| r.figures.surveyed).map(|(i, _)| i);
+        let Some(i) = biggest else { break };
+        s.page_select(i);
+        let name = s.page().selected_row().map(|r| r.name.clone()).unwrap_or_default();
+        let t = Instant::now();
+        s.handle_key(key(KeyCode::Enter), &store)?;
+        term.draw(|f| draw_standalone(&s, f))?;
+        match &s.visits {
+            Some(v) => println!("  visits of {name}: {} rows in {:.0} ms", v.rows.len(), ms(t)),
+            None => println!("  into {name} ({:?}, {} areas): {:.0} ms", s.page().level, s.page().order.len(), ms(t)),
+        }
+    }
+    for _ in 0..4 {
+        s.handle_key(key(KeyCode::Esc), &store)?;
+    }
+    let t = Instant::now();
+    s.set_as_of("2024-06-30", &store)?;
+    term.draw(|f| draw_standalone(&s, f))?;
+    println!("as-of change with {} levels open: {:.0} ms", s.pages.len(), ms(t));
+    for _ in 0..3 {
+        let t = Instant::now();
+        s.handle_key(key(KeyCode::Char('t')), &store)?;
+        term.draw(|f| draw_standalone(&s, f))?;
+        let tr = s.trend.as_ref().expect("trend");
+        println!("trend of {} ({:?}, {} quarters): {:.0} ms", tr.name, tr.level, tr.points.len(), ms(t));
+        s.handle_key(key(KeyCode::Esc), &store)?;
+        s.handle_key(key(KeyCode::Esc), &store)?;
+    }
+    Ok(())
+}
+
+fn ms(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1000.0
+}

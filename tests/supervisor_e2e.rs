@@ -1,0 +1,107 @@
+//! End to end: `ruralsan dashboard` in a tmux pane (80×24, Chinese), driven
+//! by keys as a supervisor would; the figures on screen are the summary's.
+
+mod common;
+
+use std::process::Command;
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux").arg("-L").arg(&self.socket).args(args).output().expect("tmux runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "d"];
+        args.extend_from_slice(keys);
+        self.run(&args);
+    }
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "d"])
+    }
+    /// Waits until the screen shows `text`; panics with the screen if it never does.
+    fn wait_for(&self, text: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if s.contains(text) {
+                return s;
+            }
+            if start.elapsed() > Duration::from_secs(30) {
+                panic!("never saw {text:?}; the screen:\n{s}");
+            }
+            sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").arg("-L").arg(&self.socket).arg("kill-server").output();
+    }
+}
+
+#[test]
+fn a_supervisor_drills_down_changes_the_date_and_quits() {
+    if !Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success()) {
+        eprintln!("tmux is not installed: the end-to-end test cannot drive a terminal here");
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_ruralsan");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("county.db");
+    let import = Command::new(bin).arg("--db").arg(&db).arg("import").arg(common::sample("sample")).output().unwrap();
+    assert!(import.status.success(), "{import:?}");
+    let summary = Command::new(bin)
+        .arg("--db")
+        .arg(&db)
+        .args(["summary", "--as-of", "2024-06-30", "--format", "json"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&summary.stdout).unwrap();
+    let total = &json["areas"][0];
+    let surveyed = format!("{}/{}", total["surveyed"], total["villages"]);
+
+    let t = Tmux { socket: format!("ruralsan-dash-e2e-{}", std::process::id()) };
+    let cmd = format!("{bin} --db '{}' dashboard; echo EXITED $?; sleep 60", db.display());
+    t.run(&["new-session", "-d", "-s", "d", "-x", "80", "-y", "24", &cmd]);
+    let s = t.wait_for("督导看板");
+    assert!(s.contains("F2 村组调查") && s.contains("F3 县级汇总/合并"), "the roles show on the first screen:\n{s}");
+    t.wait_for("县(区) 9 个");
+    // Down to 攸县, its townships, a village, its visits; back up with Esc.
+    t.keys(&["Down", "Down", "Down", "Down", "Down", "Enter"]);
+    t.wait_for("全部 › 攸县 · 乡镇(街道) 17 个");
+    t.keys(&["Enter"]);
+    t.wait_for("行政村");
+    t.keys(&["Enter"]);
+    t.wait_for("调查记录（新→旧，只读）");
+    for expect in ["全部 › 攸县 › 联星街道 · 行政村", "全部 › 攸县 · 乡镇", "全部 · 县(区) 9 个"]
+    {
+        t.keys(&["Escape"]);
+        t.wait_for(expect);
+    }
+    // The as-of date: the total row shows the summary's figures for it.
+    t.keys(&["d"]);
+    t.wait_for("YYYY-MM-DD");
+    for _ in 0..10 {
+        t.keys(&["BSpace"]);
+    }
+    t.keys(&["-l", "2024-06-30"]);
+    t.keys(&["Enter"]);
+    let s = t.wait_for("截至 2024-06-30");
+    let total_line = s.lines().find(|l| l.contains("合计")).unwrap_or_default().to_string();
+    assert!(total_line.contains(&surveyed), "total {total_line:?} should show {surveyed}");
+    // The trend of 攸县 (still selected after coming back), then quit: the terminal is given back.
+    t.keys(&["t"]);
+    t.wait_for("趋势 · 攸县");
+    t.keys(&["Escape"]);
+    t.wait_for("对照目标");
+    t.keys(&["q"]);
+    let s = t.wait_for("EXITED 0");
+    assert!(!s.contains("督导看板"), "the alternate screen is left on quit:\n{s}");
+}
