@@ -93,7 +93,7 @@ pub fn help(l: Lang) -> &'static [&'static str] {
             "  数字键 1、2… 采用整个版本，Enter 解决，Esc 返回列表。",
             "导出：↑↓ 选择 CSV 数据包、U 盘快照或汇总报表，",
             "  修改路径（Tab 补全）后按 Enter 导出。",
-            "任何界面：F2 调查员　F3 县级　F4 督查　Ctrl-Q 退出",
+            "任何界面：F2 村组调查　F3 县级汇总/合并　F4 督导看板　Ctrl-Q 退出",
         ],
         Lang::En => &[
             "F5 merge files   F6 conflicts   F7 export",
@@ -104,7 +104,7 @@ pub fn help(l: Lang) -> &'static [&'static str] {
             "  1, 2… take a whole side, Enter settles, Esc back to the list.",
             "Export: ↑↓ choose CSV bundle, snapshot for the stick or report,",
             "  edit the path (Tab completes), Enter exports.",
-            "Anywhere: F2 crew   F3 county   F4 supervisor   Ctrl-Q quit",
+            "Anywhere: F2 crew survey   F3 county merge   F4 supervisor   Ctrl-Q quit",
         ],
     }
 }

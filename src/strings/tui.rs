@@ -93,7 +93,7 @@ pub fn help(l: Lang) -> &'static [&'static str] {
             "  列表分区：a 添加　d 删除　Enter 编辑一行",
             "  Ctrl-S 保存（有错误时拒绝保存）；Esc 返回（有修改时先询问）",
             "  输入过程自动保存草稿，断电后下次启动可恢复。",
-            "任何界面：F1 帮助　Ctrl-Q 退出",
+            "任何界面：F1 帮助　F2 村组调查　F3 县级汇总/合并　F4 督导看板　Ctrl-Q 退出",
         ],
         Lang::En => &[
             "Village browser: county → township → village; type a name or code to filter.",
@@ -105,7 +105,7 @@ pub fn help(l: Lang) -> &'static [&'static str] {
             "  List sections: a add   d delete   Enter edit a row",
             "  Ctrl-S save (refused while anything is invalid); Esc back (asks if unsaved)",
             "  A draft is kept as you type; after a power cut it is offered back.",
-            "Anywhere: F1 help   Ctrl-Q quit",
+            "Anywhere: F1 help   F2 crew survey   F3 county merge   F4 supervisor   Ctrl-Q quit",
         ],
     }
 }

@@ -275,6 +275,7 @@ pub fn handle_key(c: &mut County, key: KeyEvent, store: &mut Store) -> Result<Ou
             let author = store.meta(LAST_SURVEYOR)?.filter(|a| !a.trim().is_empty()).unwrap_or_else(|| "county".into());
             let visit_id = d.conflict.visit_id.clone();
             store.resolve_conflict(Some(&author), &visit_id, &how)?;
+            c.changes += 1;
             cs.detail = None;
             cs.reload(store)?;
             c.message = Some((format!("{} · {}", s::resolved(l), s::n_conflicts(l, cs.list.len())), false));

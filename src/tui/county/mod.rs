@@ -82,6 +82,8 @@ pub struct County {
     /// A line for the person: text and whether it is an error.
     pub message: Option<(String, bool)>,
     pub help: bool,
+    /// Merges and resolutions done here, so hosts know when their figures are stale.
+    pub changes: u64,
 }
 
 pub(crate) const DIM: Style = Style::new().fg(Color::DarkGray);
@@ -94,7 +96,7 @@ pub(crate) fn sel_style(selected: bool) -> Style {
 }
 
 /// The home folder, else the current one.
-fn home_dir() -> PathBuf {
+pub fn home_dir() -> PathBuf {
     directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf()).unwrap_or_else(|| PathBuf::from("."))
 }
 
@@ -109,7 +111,19 @@ impl County {
         let sync = sync::Sync::new(&home);
         let export = export::Export::new(&home, today);
         let conflicts = conflicts::Conflicts::load(store)?;
-        Ok(County { lang, settings, today, home, tab: Tab::Sync, sync, conflicts, export, message: None, help: false })
+        Ok(County {
+            lang,
+            settings,
+            today,
+            home,
+            tab: Tab::Sync,
+            sync,
+            conflicts,
+            export,
+            message: None,
+            help: false,
+            changes: 0,
+        })
     }
 
     /// Handles one key event (only presses count).

@@ -274,6 +274,7 @@ pub fn step(c: &mut County, store: &mut Store) -> Result<()> {
             return Err(e);
         }
     };
+    c.changes += 1;
     report.files.extend(r.files);
     report.backup = r.backup;
     report.open_conflicts = r.open_conflicts;
