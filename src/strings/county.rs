@@ -198,8 +198,8 @@ pub fn wrote_xlsx(l: Lang, path: &str, counties: usize, townships: usize, villag
 /// "Side A: device · author · time".
 pub fn side_title(l: Lang, n: usize, device: &str, author: &str, when: &str) -> String {
     match l {
-        Lang::Zh => format!("{n}: {author}（{device}）{when}"),
-        Lang::En => format!("{n}: {author} ({device}) {when}"),
+        Lang::Zh => format!("{n}: {author} {when} {device}"),
+        Lang::En => format!("{n}: {author} {when} {device}"),
     }
 }
 

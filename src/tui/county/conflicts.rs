@@ -342,7 +342,7 @@ fn draw_detail(l: Lang, d: &Detail, frame: &mut Frame, area: Rect) {
     let n = d.heads.len().max(1);
     let label_w = (w / 4).clamp(10, 26);
     // Each side: a mark column and the value.
-    let col_w = (w.saturating_sub(2 + label_w)) / n;
+    let col_w = (w.saturating_sub(3 + label_w)) / n;
     let mut lines = vec![
         Line::styled(
             fit(
@@ -375,10 +375,13 @@ fn draw_detail(l: Lang, d: &Detail, frame: &mut Frame, area: Rect) {
             DIM,
         ),
     ];
-    let mut head = format!("  {}", pad(s::field(l), label_w));
+    let mut head = format!("  {} ", pad(s::field(l), label_w));
     for (i, h) in d.heads.iter().enumerate() {
-        let title = s::side_title(l, i + 1, &h.device, &h.author, &when(&h.hlc));
-        head.push_str(&pad(&title, col_w));
+        // Device ids are UUIDs: their start tells laptops apart.
+        let device: String = h.device.chars().take(8).collect();
+        let title = s::side_title(l, i + 1, &device, &h.author, &when(&h.hlc));
+        head.push_str(&pad(&title, col_w.saturating_sub(1)));
+        head.push(' ');
     }
     lines.push(Line::styled(head, HEAD));
     let h = (area.height as usize).saturating_sub(lines.len() + 1);
@@ -392,11 +395,11 @@ fn draw_detail(l: Lang, d: &Detail, frame: &mut Frame, area: Rect) {
             " "
         };
         let chosen = if r.conflict || d.take.is_some() { d.chosen(r) } else { None };
-        let mut spans = vec![Span::raw(format!("{mark} {}", pad(&field_label(l, &r.field), label_w)))];
+        let mut spans = vec![Span::raw(format!("{mark} {} ", pad(&field_label(l, &r.field), label_w)))];
         for (j, v) in r.values.iter().enumerate() {
             let tick = if chosen == Some(j) { "▶" } else { " " };
             let style = if r.differs { HEAD } else { ratatui::style::Style::new() };
-            spans.push(Span::styled(pad(&format!("{tick}{v}"), col_w), style));
+            spans.push(Span::styled(pad(&format!("{tick}{v}"), col_w.saturating_sub(1)) + " ", style));
         }
         let line = Line::from(spans);
         lines.push(if i == d.selected { line.style(sel_style(true)) } else { line });

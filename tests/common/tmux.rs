@@ -1,0 +1,64 @@
+//! The real binary in a pseudo-terminal: a tmux pane on its own server,
+//! typed into as a person would, its screen read back.
+
+use std::process::Command;
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+pub struct Tmux {
+    pub socket: String,
+    pub session: String,
+}
+
+impl Tmux {
+    /// Starts `cmd` in a new pane of `w`×`h` on a server of its own.
+    pub fn start(name: &str, w: u16, h: u16, cmd: &str) -> Tmux {
+        let t = Tmux { socket: format!("ruralsan-{name}-{}", std::process::id()), session: name.to_string() };
+        t.run(&["new-session", "-d", "-s", name, "-x", &w.to_string(), "-y", &h.to_string(), cmd]);
+        t
+    }
+    pub fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux").arg("-L").arg(&self.socket).args(args).output().expect("tmux runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+    /// Sends keys by tmux name (`Enter`, `F3`, `C-q`, …).
+    pub fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", self.session.as_str()];
+        args.extend_from_slice(keys);
+        self.run(&args);
+    }
+    /// Types text literally (UTF-8, e.g. Chinese).
+    pub fn text(&self, text: &str) {
+        self.run(&["send-keys", "-t", &self.session, "-l", text]);
+    }
+    pub fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", &self.session])
+    }
+    /// Waits until the screen shows `text`; panics with the screen if it never does.
+    pub fn wait_for(&self, text: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if s.contains(text) {
+                return s;
+            }
+            if start.elapsed() > Duration::from_secs(30) {
+                panic!("never saw {text:?}; the screen:\n{s}");
+            }
+            sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").arg("-L").arg(&self.socket).arg("kill-server").output();
+    }
+}
+
+/// Whether tmux is here; under CI (which installs it) its absence is a failure.
+pub fn tmux_available() -> bool {
+    let here = Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success());
+    assert!(here || std::env::var_os("CI").is_none(), "CI must install tmux for the end-to-end tests");
+    here
+}
