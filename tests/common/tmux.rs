@@ -2,6 +2,7 @@
 //! typed into as a person would, its screen read back.
 
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
@@ -13,7 +14,11 @@ pub struct Tmux {
 impl Tmux {
     /// Starts `cmd` in a new pane of `w`×`h` on a server of its own.
     pub fn start(name: &str, w: u16, h: u16, cmd: &str) -> Tmux {
-        let t = Tmux { socket: format!("ruralsan-{name}-{}", std::process::id()), session: name.to_string() };
+        // A server per pane: tests of one binary run side by side.
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let socket = format!("ruralsan-{name}-{}-{n}", std::process::id());
+        let t = Tmux { socket, session: name.to_string() };
         t.run(&["new-session", "-d", "-s", name, "-x", &w.to_string(), "-y", &h.to_string(), cmd]);
         t
     }
