@@ -33,6 +33,7 @@ s! {
     backup = "合并前已备份本地数据库到", "Backup of the local database taken first:";
     already = "此前已合并过，未作改动", "merged before; nothing changed";
     refused = "已拒绝，本地数据未改动", "refused; the local database is unchanged";
+    refused_dry = "将被拒绝", "would be refused";
     open_conflicts = "未解决冲突", "Open conflicts";
     total = "合计", "Total";
     conflicts_none = "没有未解决的冲突", "No open conflicts";

@@ -31,7 +31,7 @@ s! {
     children = "设施/养殖场/水体", "Facilities/farms/water";
     no_visits = "尚无调查记录，按 n 新建", "No visits yet; press n to add one";
     new_visit = "新调查", "New visit";
-    conflict = "有冲突，待县级用 ruralsan resolve 处理", "conflict: to be settled with ruralsan resolve";
+    conflict = "有冲突，待县级处理（F3 冲突）", "conflict: to be settled by the county (F3, conflicts)";
     edit_visit = "编辑调查", "Edit visit";
     sec_village = "村庄情况", "Village";
     sec_facilities = "污水设施", "Sewage facilities";

@@ -108,7 +108,8 @@ impl County {
 
     /// With the settings (for the spreadsheet), the date and the home folder given.
     pub fn with(store: &Store, lang: Lang, settings: Settings, today: NaiveDate, home: PathBuf) -> Result<County> {
-        let sync = sync::Sync::new(&home);
+        let own = store.conn.path().filter(|p| !p.is_empty()).and_then(|p| std::fs::canonicalize(p).ok());
+        let sync = sync::Sync::new(&home, own);
         let export = export::Export::new(&home, today);
         let conflicts = conflicts::Conflicts::load(store)?;
         Ok(County {

@@ -55,10 +55,12 @@ pub struct Sync {
     pub stage: Stage,
     /// First line of a long report shown.
     pub scroll: usize,
+    /// The database the app has open, left out of the listings.
+    pub own: Option<PathBuf>,
 }
 
 impl Sync {
-    pub fn new(home: &Path) -> Sync {
+    pub fn new(home: &Path, own: Option<PathBuf>) -> Sync {
         let mut s = Sync {
             input: PathInput::new(&format!("{}/", tilde(home, home).trim_end_matches('/'))),
             dir: home.to_path_buf(),
@@ -69,6 +71,7 @@ impl Sync {
             marked: Vec::new(),
             stage: Stage::Pick,
             scroll: 0,
+            own,
         };
         s.open_dir(home.to_path_buf());
         s
@@ -78,10 +81,13 @@ impl Sync {
         matches!(self.stage, Stage::Merging { .. })
     }
 
-    /// Lists a folder.
+    /// Lists a folder (without the database the app has open).
     pub fn open_dir(&mut self, dir: PathBuf) {
         match list_dir(&dir) {
-            Ok(e) => {
+            Ok(mut e) => {
+                if let Some(own) = &self.own {
+                    e.retain(|x| x.path.canonicalize().ok().as_ref() != Some(own));
+                }
                 self.entries = e;
                 self.list_error = false;
             }
@@ -90,8 +96,12 @@ impl Sync {
                 self.list_error = true;
             }
         }
-        // The listing starts on the first entry after `..`.
-        self.selected = usize::from(self.entries.len() > 1 && self.entries[0].name == "..");
+        // The listing starts on the first .db file, else on the first entry after `..`.
+        self.selected = self
+            .entries
+            .iter()
+            .position(|e| !e.is_dir)
+            .unwrap_or(usize::from(self.entries.len() > 1 && self.entries[0].name == ".."));
         self.dir = dir;
     }
 
@@ -112,14 +122,10 @@ pub fn handle_key(c: &mut County, key: KeyEvent, store: &mut Store) -> Result<Ou
         Stage::Preview(report) => {
             match key.code {
                 KeyCode::Enter | KeyCode::Char('y' | 'Y') => {
-                    let files: Vec<PathBuf> = report
-                        .files
-                        .iter()
-                        .zip(&c.sync.marked)
-                        .filter(|(f, _)| matches!(f, FileOutcome::Merged(_)))
-                        .map(|(_, p)| p.clone())
-                        .collect();
-                    if files.is_empty() {
+                    // Every file chosen: a refused one is refused again and
+                    // named in the result, and changes nothing.
+                    let files = c.sync.marked.clone();
+                    if !report.files.iter().any(|f| matches!(f, FileOutcome::Merged(_))) {
                         c.message = Some((s::nothing_to_merge(l).into(), true));
                     } else {
                         c.message = None;
@@ -420,7 +426,7 @@ pub fn report_lines(l: Lang, r: &MergeReport, home: &Path, w: usize) -> Vec<Line
                 out.push(Line::from(vec![
                     Span::styled("✗ ", ERR),
                     Span::styled(fit(&tilde(Path::new(&x.file), home), w.saturating_sub(2)), HEAD),
-                    Span::styled(format!("  {}", s::refused(l)), ERR),
+                    Span::styled(format!("  {}", if r.dry_run { s::refused_dry(l) } else { s::refused(l) }), ERR),
                 ]));
                 for reason in x.reasons.iter().take(5) {
                     out.push(Line::styled(format!("  {}", fit(reason, w.saturating_sub(2))), ERR));

@@ -167,8 +167,9 @@ fn mark_both(c: &mut County, store: &mut Store) {
     assert_eq!(c.sync.dir, c.home.join("U盘"));
     let names: Vec<&str> = c.sync.entries.iter().map(|e| e.name.as_str()).collect();
     assert_eq!(names, ["..", "旧数据", "crew-仙庾.db", "crew-荷塘.db"], "folders first, .db files only");
-    // The cursor starts on 旧数据; Space on the two files marks them.
-    keys(c, store, &[KeyCode::Down, KeyCode::Char(' '), KeyCode::Char(' ')]);
+    // The cursor starts on the first file; Space marks it and moves on.
+    assert_eq!(c.sync.entries[c.sync.selected].name, "crew-仙庾.db");
+    keys(c, store, &[KeyCode::Char(' '), KeyCode::Char(' ')]);
     assert_eq!(c.sync.marked.len(), 2);
 }
 
@@ -186,11 +187,24 @@ fn two_crew_files_merge_through_the_sync_screen() {
     let mut fx = fixture();
     let mut store = Store::open(&fx.home.join("county.db")).unwrap();
     let mut c = county(&fx, Lang::Zh);
+    assert!(c.sync.entries.iter().all(|e| e.name != "county.db"), "the open database is not offered");
     mark_both(&mut c, &mut store);
+    // A broken file typed by its path is marked too, and refused by name.
+    let bad = fx.stick.join("旧数据").join("坏.db");
+    std::fs::write(&bad, "not a database").unwrap();
+    press(&mut c, &mut store, KeyCode::Tab);
+    assert_eq!(c.sync.focus, Focus::Input);
+    for _ in 0..c.sync.input.text.chars().count() {
+        press(&mut c, &mut store, KeyCode::Backspace);
+    }
+    typed(&mut c, &mut store, "~/U盘/旧数据/坏.db");
+    press(&mut c, &mut store, KeyCode::Enter);
+    assert_eq!(c.sync.marked.len(), 3);
     press(&mut c, &mut store, KeyCode::F(8));
     let Stage::Preview(r) = &c.sync.stage else { panic!("no dry run: {:?}", c.sync.stage) };
     assert!(r.dry_run);
-    assert_eq!(r.files.len(), 2);
+    assert_eq!(r.files.len(), 3);
+    assert_eq!(r.refused(), 1);
     assert_eq!(visit_count(&store), 0, "a dry run writes nothing");
     // Enter starts the merge; the first frame shows it before any file is merged.
     press(&mut c, &mut store, KeyCode::Enter);
@@ -201,8 +215,12 @@ fn two_crew_files_merge_through_the_sync_screen() {
     assert!(matches!(c.sync.stage, Stage::Merging { next: 1, .. }), "one file per step");
     assert!(visit_count(&store) > 0);
     c.step(&mut store);
+    c.step(&mut store);
     let Stage::Done(r) = &c.sync.stage else { panic!("not done: {:?}", c.sync.stage) };
     assert!(!r.dry_run);
+    assert_eq!(r.refused(), 1, "the refused file is named in the result");
+    let shown = render(&c, 80, 24).backend().to_string();
+    assert!(shown.contains("坏.db") && shown.contains("已拒绝"), "{shown}");
     assert_eq!(r.open_conflicts, 1);
     assert!(r.backup.is_some(), "a backup is taken before the merge");
     assert_eq!(visit_count(&store), 3);
