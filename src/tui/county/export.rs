@@ -38,15 +38,15 @@ impl Kind {
         }
     }
 
-    /// The path offered first: in the home folder, dated.
-    fn default_path(self, home: &Path, today: NaiveDate) -> String {
+    /// The path offered first: in `dir` (the home folder), dated.
+    fn default_path(self, dir: &Path, home: &Path, today: NaiveDate) -> String {
         let d = today.format("%Y%m%d");
         let name = match self {
             Kind::Csv => format!("ruralsan-export-{d}/"),
             Kind::Snapshot => format!("ruralsan-snapshot-{d}.db"),
             Kind::Xlsx => format!("ruralsan-report-{d}.xlsx"),
         };
-        format!("{}/{name}", tilde(home, home).trim_end_matches('/'))
+        format!("{}/{name}", tilde(dir, home).trim_end_matches('/'))
     }
 }
 
@@ -54,16 +54,33 @@ impl Kind {
 pub struct Export {
     pub selected: usize,
     pub inputs: [PathInput; 3],
+    /// Paths typed by the person, which defaults no longer replace.
+    pub edited: [bool; 3],
 }
 
 impl Export {
     pub fn new(home: &Path, today: NaiveDate) -> Export {
-        Export { selected: 0, inputs: Kind::ALL.map(|k| PathInput::new(&k.default_path(home, today))) }
+        Export {
+            selected: 0,
+            inputs: Kind::ALL.map(|k| PathInput::new(&k.default_path(home, home, today))),
+            edited: [false; 3],
+        }
+    }
+
+    /// Offers the snapshot in the folder the crews' files came from (the
+    /// stick), unless a path was typed.
+    pub fn snapshot_into(&mut self, dir: &Path, home: &Path, today: NaiveDate) {
+        if !self.edited[1] {
+            self.inputs[1] = PathInput::new(&Kind::Snapshot.default_path(dir, home, today));
+        }
     }
 }
 
 pub fn handle_key(c: &mut County, key: KeyEvent, store: &mut Store) -> Result<Outcome> {
     let sel = c.export.selected;
+    if matches!(key.code, KeyCode::Char(_) | KeyCode::Backspace | KeyCode::Delete | KeyCode::Tab) {
+        c.export.edited[sel] = true;
+    }
     let input = &mut c.export.inputs[sel];
     match key.code {
         KeyCode::Up => c.export.selected = sel.saturating_sub(1),

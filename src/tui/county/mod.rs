@@ -150,8 +150,10 @@ impl County {
         if let Some(t) = Tab::ALL.into_iter().find(|t| t.key() == key.code) {
             self.message = None;
             self.tab = t;
-            if t == Tab::Conflicts {
-                self.conflicts.reload(store)?;
+            match t {
+                Tab::Conflicts => self.conflicts.reload(store)?,
+                Tab::Export => self.export.snapshot_into(&self.sync.dir, &self.home, self.today),
+                Tab::Sync => {}
             }
             return Ok(Outcome::Handled);
         }

@@ -137,13 +137,16 @@ pub fn handle_key(c: &mut County, key: KeyEvent, store: &mut Store) -> Result<Ou
                     c.message = None;
                 }
                 KeyCode::Up => c.sync.scroll = c.sync.scroll.saturating_sub(1),
-                KeyCode::Down => c.sync.scroll += 1,
+                KeyCode::Down => {
+                    let n = report_lines(l, report, &c.home, 80).len();
+                    c.sync.scroll = (c.sync.scroll + 1).min(n);
+                }
                 _ => return Ok(Outcome::Ignored),
             }
             return Ok(Outcome::Handled);
         }
         Stage::Merging { .. } => return Ok(Outcome::Handled),
-        Stage::Done(_) => {
+        Stage::Done(report) => {
             match key.code {
                 KeyCode::Enter | KeyCode::Esc => {
                     c.sync.stage = Stage::Pick;
@@ -153,7 +156,10 @@ pub fn handle_key(c: &mut County, key: KeyEvent, store: &mut Store) -> Result<Ou
                     c.sync.open_dir(dir);
                 }
                 KeyCode::Up => c.sync.scroll = c.sync.scroll.saturating_sub(1),
-                KeyCode::Down => c.sync.scroll += 1,
+                KeyCode::Down => {
+                    let n = report_lines(l, report, &c.home, 80).len();
+                    c.sync.scroll = (c.sync.scroll + 1).min(n);
+                }
                 _ => return Ok(Outcome::Ignored),
             }
             return Ok(Outcome::Handled);
@@ -370,7 +376,8 @@ pub fn draw(c: &County, frame: &mut Frame, area: Rect) {
 }
 
 fn draw_lines(frame: &mut Frame, area: Rect, lines: Vec<Line<'static>>, scroll: usize) {
-    let max = lines.len().saturating_sub(area.height as usize);
+    // Lines wrap, so the last can always be scrolled to the top.
+    let max = lines.len().saturating_sub(1);
     let lines: Vec<Line> = lines.into_iter().skip(scroll.min(max)).collect();
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
 }
@@ -394,19 +401,17 @@ pub fn report_lines(l: Lang, r: &MergeReport, home: &Path, w: usize) -> Vec<Line
                     Span::styled("✓ ", OK),
                     Span::styled(fit(&tilde(Path::new(&x.file), home), w.saturating_sub(2)), HEAD),
                 ]));
+                // Wrapped, not cut: every count matters.
                 out.push(Line::raw(format!(
                     "  {}",
-                    fit(
-                        &s::file_counts(
-                            l,
-                            x.revisions,
-                            x.new_revisions,
-                            x.new_visits,
-                            x.auto_merged,
-                            x.conflicts,
-                            x.roster_added
-                        ),
-                        w.saturating_sub(2)
+                    s::file_counts(
+                        l,
+                        x.revisions,
+                        x.new_revisions,
+                        x.new_visits,
+                        x.auto_merged,
+                        x.conflicts,
+                        x.roster_added
                     )
                 )));
             }
@@ -440,9 +445,10 @@ pub fn report_lines(l: Lang, r: &MergeReport, home: &Path, w: usize) -> Vec<Line
     out.push(Line::styled(s::outcome_counts(l, merged, already, refused, r.dry_run), HEAD));
     // A dry run judges each file against the database as it is: no sum.
     if merged > 1 && !r.dry_run {
-        out.push(Line::raw(fit(
-            &format!("{}: {}", s::total(l), s::file_counts(l, total.0, total.1, total.2, total.3, total.4, total.5)),
-            w,
+        out.push(Line::raw(format!(
+            "{}: {}",
+            s::total(l),
+            s::file_counts(l, total.0, total.1, total.2, total.3, total.4, total.5)
         )));
     }
     out.push(Line::raw(format!("{}: {}", s::open_conflicts(l), r.open_conflicts)));

@@ -310,6 +310,13 @@ fn exports_write_files_and_say_what() {
     let mut c = county(&fx, Lang::En);
     press(&mut c, &mut store, KeyCode::F(7));
     assert_eq!(c.export.inputs[0].text, "~/ruralsan-export-20250601/");
+    assert_eq!(c.export.inputs[1].text, "~/ruralsan-snapshot-20250601.db");
+    // After browsing the stick, the snapshot is offered there.
+    press(&mut c, &mut store, KeyCode::F(5));
+    keys(&mut c, &mut store, &[KeyCode::Down, KeyCode::Enter]);
+    assert_eq!(c.sync.dir, fx.stick);
+    press(&mut c, &mut store, KeyCode::F(7));
+    assert_eq!(c.export.inputs[1].text, "~/U盘/ruralsan-snapshot-20250601.db");
     // CSV bundle at the default path.
     press(&mut c, &mut store, KeyCode::Enter);
     let (text, err) = c.message.clone().unwrap();
