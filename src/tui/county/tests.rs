@@ -93,6 +93,8 @@ fn fixture() -> Fx {
         edit(s, "visit-1", |v| {
             v.notes = "新建污水站".into();
             v.natural_villages += 1;
+            // Changed on this side only: merged without asking.
+            v.surveyor = "李娜".into();
         });
         let mut rng = crate::generate::Rng::new(9);
         let v = crate::generate::random_visit(&mut rng, &third, "2025-05-20");
@@ -251,6 +253,11 @@ fn a_conflict_is_settled_by_taking_a_whole_side() {
     let d = c.conflicts.detail.as_ref().expect("the detail opens");
     let fields: Vec<&str> = d.rows.iter().filter(|r| r.conflict).map(|r| r.field.as_str()).collect();
     assert_eq!(fields, ["natural_villages", "notes"]);
+    // The surveyor differs but only one side changed it: marked, not asked.
+    let surveyor = d.rows.iter().find(|r| r.field == "surveyor").unwrap();
+    assert!(surveyor.differs && !surveyor.conflict);
+    let screen = render(&c, 80, 24).backend().to_string();
+    assert!(screen.contains("≠ Surveyor") && screen.contains("! Notes"), "{screen}");
     // Which side is crew B's.
     let b = d.heads.iter().position(|h| h.device == "crew-xianyu").unwrap();
     // Enter without a choice is refused with a message.
@@ -264,6 +271,7 @@ fn a_conflict_is_settled_by_taking_a_whole_side() {
     assert!(c.conflicts.detail.is_none());
     let v = current(&store, "visit-1");
     assert_eq!(v.notes, "管网未通");
+    assert_ne!(v.surveyor, "李娜", "a whole side is taken whole");
     let heads = crate::store::revisions::heads(&store.conn, "visit-1").unwrap();
     assert_eq!(heads.len(), 1);
     assert_eq!(heads[0].author, "县农业农村局", "the author is the last surveyor of this database");
@@ -299,6 +307,7 @@ fn a_conflict_is_settled_field_by_field() {
     let v = current(&store, "visit-1");
     assert_eq!(v.natural_villages, a_nv, "natural villages from crew A");
     assert_eq!(v.notes, "管网未通", "notes from crew B");
+    assert_eq!(v.surveyor, "李娜", "a field changed on one side only keeps its change");
     assert!(c.conflicts.list.is_empty());
 }
 
