@@ -425,3 +425,38 @@ fn screens_as_snapshots() {
         fx.county = store;
     }
 }
+
+#[test]
+fn a_deletion_against_an_edit_is_settled_by_choosing_the_deleting_side() {
+    let fx = fixture();
+    // Crew A deletes visit-2, which crew B edited.
+    let mut a = Store::open(&fx._tmp.path().join("a.db")).unwrap();
+    a.save_visit("陈静", "visit-2", None).unwrap();
+    let a2 = fx.stick.join("crew-荷塘-2.db");
+    a.snapshot(&a2).unwrap();
+    let mut store = Store::open(&fx.home.join("county.db")).unwrap();
+    store.merge_files(&[fx.a.clone(), fx.b.clone(), a2], MergeOptions::default()).unwrap();
+    assert_eq!(conflict::open_conflicts(&store.conn).unwrap(), 2);
+    let mut c = county(&fx, Lang::Zh);
+    press(&mut c, &mut store, KeyCode::F(6));
+    let i = c.conflicts.list.iter().position(|x| x.visit_id == "visit-2").unwrap();
+    for _ in 0..i {
+        press(&mut c, &mut store, KeyCode::Down);
+    }
+    press(&mut c, &mut store, KeyCode::Enter);
+    let d = c.conflicts.detail.as_ref().unwrap();
+    assert_eq!(d.rows[0].field, conflict::DELETED_FIELD, "the deletion comes first");
+    assert!(d.rows[0].conflict);
+    let deleting = d.heads.iter().position(|h| h.fields.is_none()).unwrap();
+    let screen = render(&c, 80, 24).backend().to_string();
+    assert!(screen.contains("! 删除调查") && screen.contains("已删除"), "{screen}");
+    for _ in 0..=deleting {
+        press(&mut c, &mut store, KeyCode::Right);
+    }
+    press(&mut c, &mut store, KeyCode::Enter);
+    assert_eq!(conflict::open_conflicts(&store.conn).unwrap(), 1);
+    assert_eq!(c.conflicts.list.len(), 1);
+    let gone: i64 =
+        store.conn.query_row("SELECT count(*) FROM visit WHERE visit_id = 'visit-2'", [], |r| r.get(0)).unwrap();
+    assert_eq!(gone, 0, "the deleting side was chosen");
+}
