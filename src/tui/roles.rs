@@ -35,7 +35,7 @@ impl App {
         }
         let result = match self.role {
             Role::County => match &mut self.county {
-                Some(c) => c.handle_key(key, &mut self.store).map(|o| o == county::Outcome::Quit),
+                Some(c) => c.handle_key(key, &mut self.store).map(|o| o == Outcome::Quit),
                 None => Ok(false),
             },
             Role::Supervisor => match &mut self.supervisor {

@@ -33,14 +33,8 @@ use crate::strings::Lang;
 use crate::strings::county as s;
 use crate::tui::view::fit;
 
-/// What became of a key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Handled,
-    /// Not a key of these screens: the host may use it.
-    Ignored,
-    Quit,
-}
+/// What became of a key: the same answer as the supervisor views give the host.
+pub use crate::tui::supervisor::Outcome;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
