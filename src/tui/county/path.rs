@@ -70,6 +70,10 @@ impl PathInput {
     /// `/`), several are completed to their common start and listed.
     pub fn complete(&mut self, home: &Path) {
         self.end();
+        if self.text == "~" {
+            self.set("~/");
+            return;
+        }
         let (dir_part, prefix) = match self.text.rfind('/') {
             Some(i) => (self.text[..=i].to_string(), self.text[i + 1..].to_string()),
             None => (String::new(), self.text.clone()),
@@ -192,6 +196,14 @@ mod tests {
         let mut p = PathInput::new("~/crew-荷");
         p.complete(dir.path());
         assert_eq!(p.text, "~/crew-荷塘.db");
+        let mut p = PathInput::new("~");
+        p.complete(dir.path());
+        assert_eq!(p.text, "~/");
+        // Nothing matches: nothing changes.
+        let mut p = PathInput::new(&format!("{base}zz"));
+        p.complete(Path::new("/nowhere"));
+        assert_eq!(p.text, format!("{base}zz"));
+        assert!(p.choices.is_empty());
     }
 
     #[test]
