@@ -460,3 +460,44 @@ fn a_deletion_against_an_edit_is_settled_by_choosing_the_deleting_side() {
         store.conn.query_row("SELECT count(*) FROM visit WHERE visit_id = 'visit-2'", [], |r| r.get(0)).unwrap();
     assert_eq!(gone, 0, "the deleting side was chosen");
 }
+
+#[test]
+fn the_app_hosts_a_merge_with_its_gauge_and_the_supervisor_sees_the_result() {
+    use crate::tui::app::App;
+    use crate::tui::supervisor::Role;
+    let fx = fixture();
+    let store = Store::open(&fx.home.join("county.db")).unwrap();
+    let mut app = App::new(store, Lang::Zh, Settings::default(), today()).unwrap();
+    let key = |app: &mut App, code: KeyCode| app.key(KeyEvent::new(code, KeyModifiers::NONE));
+    // The supervisor before any merge: nothing surveyed.
+    key(&mut app, KeyCode::F(4));
+    assert_eq!(app.supervisor.as_ref().unwrap().page().summary.total.surveyed, 0);
+    key(&mut app, KeyCode::F(3));
+    app.county = Some(county(&fx, Lang::Zh));
+    for ch in "U".chars() {
+        key(&mut app, KeyCode::Char(ch));
+    }
+    for k in [KeyCode::Tab, KeyCode::Enter, KeyCode::Char(' '), KeyCode::Char(' '), KeyCode::F(8), KeyCode::Enter] {
+        key(&mut app, k);
+    }
+    assert!(app.busy());
+    let draw = |app: &App| {
+        let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
+        t.draw(|f| crate::tui::view::draw(app, f)).unwrap();
+        t.backend().to_string()
+    };
+    let first = draw(&app);
+    assert!(first.contains("正在合并") && first.contains("0/2"), "{first}");
+    // The event loop steps one file per frame.
+    app.step();
+    assert!(draw(&app).contains("1/2"));
+    app.step();
+    assert!(!app.busy());
+    assert!(draw(&app).contains("合并完成"));
+    // The supervisor views are made again: the merged visits count.
+    key(&mut app, KeyCode::F(4));
+    assert_eq!(app.role, Role::Supervisor);
+    let sup = app.supervisor.as_ref().unwrap();
+    assert!(sup.page().summary.total.surveyed > 0);
+    assert_eq!(sup.page().summary.open_conflicts, 1);
+}
