@@ -1,60 +1,14 @@
 //! End to end: the real binary in a pseudo-terminal (a tmux pane, 80×24),
 //! typed into as a person would; then the database is queried.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn run(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux").arg("-L").arg(&self.socket).args(args).output().expect("tmux runs");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", "e2e"];
-        args.extend_from_slice(keys);
-        self.run(&args);
-    }
-    /// Types text literally (UTF-8, e.g. Chinese).
-    fn text(&self, text: &str) {
-        self.run(&["send-keys", "-t", "e2e", "-l", text]);
-    }
-    fn screen(&self) -> String {
-        self.run(&["capture-pane", "-p", "-t", "e2e"])
-    }
-    /// Waits until the screen shows `text`; panics with the screen if it never does.
-    fn wait_for(&self, text: &str) -> String {
-        let start = Instant::now();
-        loop {
-            let s = self.screen();
-            if s.contains(text) {
-                return s;
-            }
-            if start.elapsed() > Duration::from_secs(30) {
-                panic!("never saw {text:?}; the screen:\n{s}");
-            }
-            sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux").arg("-L").arg(&self.socket).arg("kill-server").output();
-    }
-}
-
-/// Whether tmux is here; under CI (which installs it) its absence is a failure.
-fn tmux_available() -> bool {
-    let here = Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success());
-    assert!(here || std::env::var_os("CI").is_none(), "CI must install tmux for the end-to-end tests");
-    here
-}
+use common::tmux::{Tmux, tmux_available};
 
 #[test]
 fn a_crew_types_a_new_visit_and_saves_it() {
@@ -69,9 +23,8 @@ fn a_crew_types_a_new_visit_and_saves_it() {
     let status = Command::new(bin).arg("--db").arg(&db).args(["roster", "import"]).arg(&roster).status().unwrap();
     assert!(status.success());
 
-    let t = Tmux { socket: format!("ruralsan-e2e-{}", std::process::id()) };
     let cmd = format!("{bin} --db '{}'; echo EXITED $?; sleep 60", db.display());
-    t.run(&["new-session", "-d", "-s", "e2e", "-x", "80", "-y", "24", &cmd]);
+    let t = Tmux::start("e2e", 80, 24, &cmd);
     t.wait_for("农村人居环境调查");
     t.text("荷塘铺");
     t.wait_for("430202001201 荷塘铺村委会");
@@ -120,9 +73,8 @@ fn a_draft_survives_kill_9_and_is_offered_back() {
     let roster = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/zhuzhou_villages_2021.csv");
     assert!(Command::new(bin).arg("--db").arg(&db).args(["roster", "import"]).arg(&roster).status().unwrap().success());
 
-    let t = Tmux { socket: format!("ruralsan-e2e-kill-{}", std::process::id()) };
     let cmd = format!("{bin} --db '{}' --lang en; {bin} --db '{}' --lang en; sleep 60", db.display(), db.display());
-    t.run(&["new-session", "-d", "-s", "e2e", "-x", "80", "-y", "24", &cmd]);
+    let t = Tmux::start("e2e", 80, 24, &cmd);
     t.wait_for("Rural sanitation survey");
     t.text("仙庾岭");
     t.wait_for("430202100220");
@@ -169,13 +121,12 @@ fn a_panic_inside_the_ui_restores_the_terminal() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("crew.db");
     let state = dir.path().join("stty.txt");
-    let t = Tmux { socket: format!("ruralsan-panic-{}", std::process::id()) };
     let cmd = format!(
         "echo BEFORE; RUST_BACKTRACE=0 RURALSAN_TEST_PANIC=1 {bin} --db '{}'; stty -a > '{}'; echo EXITED $?; sleep 60",
         db.display(),
         state.display()
     );
-    t.run(&["new-session", "-d", "-s", "e2e", "-x", "80", "-y", "24", &cmd]);
+    let t = Tmux::start("e2e", 80, 24, &cmd);
     let screen = t.wait_for("EXITED");
     // The main screen is back: what the shell printed before the UI shows,
     // then the panic message, then what the shell printed after, in order.

@@ -735,7 +735,19 @@ impl Store {
     /// Merges other ruralsan databases into this one, each file in one
     /// transaction; a refused file changes nothing.
     pub fn merge_files(&mut self, files: &[PathBuf], opts: MergeOptions) -> Result<MergeReport> {
-        let mut report = MergeReport { dry_run: opts.dry_run, ..Default::default() };
+        self.merge_files_after(files, opts, None)
+    }
+
+    /// As [`Store::merge_files`], continuing a merge whose backup was already
+    /// taken (`backup`): the terminal UI merges file by file to show its
+    /// progress, and one backup before the first file is enough.
+    pub fn merge_files_after(
+        &mut self,
+        files: &[PathBuf],
+        opts: MergeOptions,
+        backup: Option<PathBuf>,
+    ) -> Result<MergeReport> {
+        let mut report = MergeReport { dry_run: opts.dry_run, backup, ..Default::default() };
         let staging = self.staging_dir();
         // Each file's transaction rewrites pages all over the database
         // (visit ids are random); copying them back after every file doubled

@@ -4,6 +4,7 @@ pub mod supervisor;
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
+pub mod county;
 pub mod sync;
 
 use crate::domain::validate::Reason;

@@ -31,7 +31,7 @@ s! {
     children = "设施/养殖场/水体", "Facilities/farms/water";
     no_visits = "尚无调查记录，按 n 新建", "No visits yet; press n to add one";
     new_visit = "新调查", "New visit";
-    conflict = "有冲突，待县级用 ruralsan resolve 处理", "conflict: to be settled with ruralsan resolve";
+    conflict = "有冲突，待县级处理（F3 冲突）", "conflict: to be settled by the county (F3, conflicts)";
     edit_visit = "编辑调查", "Edit visit";
     sec_village = "村庄情况", "Village";
     sec_facilities = "污水设施", "Sewage facilities";
@@ -93,7 +93,7 @@ pub fn help(l: Lang) -> &'static [&'static str] {
             "  列表分区：a 添加　d 删除　Enter 编辑一行",
             "  Ctrl-S 保存（有错误时拒绝保存）；Esc 返回（有修改时先询问）",
             "  输入过程自动保存草稿，断电后下次启动可恢复。",
-            "任何界面：F1 帮助　Ctrl-Q 退出",
+            "任何界面：F1 帮助　F2 村组调查　F3 县级汇总/合并　F4 督导看板　Ctrl-Q 退出",
         ],
         Lang::En => &[
             "Village browser: county → township → village; type a name or code to filter.",
@@ -105,7 +105,7 @@ pub fn help(l: Lang) -> &'static [&'static str] {
             "  List sections: a add   d delete   Enter edit a row",
             "  Ctrl-S save (refused while anything is invalid); Esc back (asks if unsaved)",
             "  A draft is kept as you type; after a power cut it is offered back.",
-            "Anywhere: F1 help   Ctrl-Q quit",
+            "Anywhere: F1 help   F2 crew survey   F3 county merge   F4 supervisor   Ctrl-Q quit",
         ],
     }
 }

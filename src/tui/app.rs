@@ -5,7 +5,9 @@ use anyhow::Result;
 use chrono::NaiveDate;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
+use super::county::County;
 use super::form::{Form, Kind, List, VISIT_FIELDS, new_id};
+use super::supervisor::{Role, Supervisor};
 use crate::domain::VisitData;
 use crate::domain::settings::Settings;
 use crate::domain::validate::{Place, Problem};
@@ -188,6 +190,13 @@ pub struct App {
     pub quit: bool,
     /// Drafts still to be offered back.
     pending_drafts: Vec<Draft>,
+    /// The role in front (F2 crew, F3 county, F4 supervisor), and the
+    /// county and supervisor screens, made on first use.
+    pub role: Role,
+    pub county: Option<County>,
+    pub supervisor: Option<Supervisor>,
+    /// The county's count of changes when the supervisor views were made.
+    pub supervisor_seen: u64,
 }
 
 fn insert_at(s: &mut String, cursor: usize, c: char) {
@@ -222,6 +231,10 @@ impl App {
             message: None,
             quit: false,
             pending_drafts,
+            role: Role::Crew,
+            county: None,
+            supervisor: None,
+            supervisor_seen: 0,
         };
         app.reload_browser()?;
         app.offer_next_draft();
@@ -348,9 +361,18 @@ impl App {
     /// Handles a key without running the queries it makes due; the event
     /// loop calls [`App::settle`] once the keys waiting have been handled.
     pub fn key_unsettled(&mut self, key: KeyEvent) {
+        if self.role_key(key) {
+            return;
+        }
         if let Some(m) = self.key_to_msg(key) {
             self.update(m);
         }
+    }
+
+    /// Reads the village list and the visits again (after a county merge).
+    pub fn reload_lists(&mut self) -> Result<()> {
+        self.reload_browser()?;
+        self.reload_visits()
     }
 
     /// Runs the queries that keys have made due (the village search).

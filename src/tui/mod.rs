@@ -2,8 +2,10 @@
 //! village, the visit form with live figures, inline validation and drafts.
 
 pub mod app;
+pub mod county;
 pub mod demo;
 pub mod form;
+pub mod roles;
 pub mod supervisor;
 pub mod view;
 
@@ -60,6 +62,11 @@ pub fn run(store: Store, lang: Lang, settings: Settings, started: Instant) -> Re
         }
         if app.quit {
             break;
+        }
+        if app.busy() {
+            // A county merge: one file per frame, so its gauge moves.
+            app.step();
+            continue;
         }
         if event::poll(Duration::from_millis(250))? {
             // Handle every key already waiting, then run the queries they

@@ -489,17 +489,17 @@ fn the_cursor_sits_after_wide_characters_by_display_width() {
     press(&mut a, KeyCode::Enter);
     press(&mut a, KeyCode::Down);
     // "陈静" is two characters, four columns wide; the labels column is
-    // "资源化利用户数" (14 columns) + 3.
+    // "资源化利用户数" (14 columns) + 3; the role bar and the title above.
     let mut t = render(&a, 80, 24);
-    assert_eq!(t.get_cursor_position().unwrap(), ratatui::layout::Position::new(17 + 4, 4));
+    assert_eq!(t.get_cursor_position().unwrap(), ratatui::layout::Position::new(17 + 4, 5));
     press(&mut a, KeyCode::Left);
     let mut t2 = render(&a, 80, 24);
-    assert_eq!(t2.get_cursor_position().unwrap(), ratatui::layout::Position::new(17 + 2, 4));
+    assert_eq!(t2.get_cursor_position().unwrap(), ratatui::layout::Position::new(17 + 2, 5));
     // The search box too.
     let mut b = app(Lang::Zh);
     typ(&mut b, "仙庾");
     let mut t3 = render(&b, 80, 24);
-    assert_eq!(t3.get_cursor_position().unwrap(), ratatui::layout::Position::new(6 + 4, 1));
+    assert_eq!(t3.get_cursor_position().unwrap(), ratatui::layout::Position::new(6 + 4, 2));
 }
 
 #[test]
@@ -638,4 +638,42 @@ fn a_visit_in_conflict_is_marked() {
     assert_eq!(rows.iter().map(|r| r.conflict).collect::<Vec<_>>(), [false, true]);
     let screen = render(&a, 120, 40).backend().to_string();
     assert!(screen.contains("⚠ conflict"), "{screen}");
+}
+
+#[test]
+fn the_three_roles_switch_with_f2_f3_f4() {
+    use super::supervisor::Role;
+    for lang in [Lang::Zh, Lang::En] {
+        let mut a = app(lang);
+        // The role bar is on the first screen.
+        let first = render(&a, 80, 24).backend().to_string();
+        assert!(first.contains("F3") && first.contains("F4"), "{first}");
+        to_village(&mut a, 0);
+        press(&mut a, KeyCode::F(3));
+        assert_eq!(a.role, Role::County);
+        // The county screens of a fixed home folder, for a stable picture.
+        let home = tempfile::tempdir().unwrap();
+        std::fs::write(home.path().join("crew.db"), b"").unwrap();
+        a.county = Some(
+            super::county::County::with(&a.store, lang, Settings::default(), today(), home.path().to_path_buf())
+                .unwrap(),
+        );
+        snap(&a, "role_county");
+        // Keys go to the county screens: typing edits the path, not the crew's search.
+        press(&mut a, KeyCode::Char('x'));
+        assert_eq!(a.county.as_ref().unwrap().sync.input.text, "~/x");
+        assert!(a.browser.query.is_empty());
+        press(&mut a, KeyCode::F(4));
+        assert_eq!(a.role, Role::Supervisor);
+        assert!(a.supervisor.is_some(), "made on first switch");
+        snap(&a, "role_supervisor");
+        // Back to the crew: where it was.
+        press(&mut a, KeyCode::F(2));
+        assert_eq!(a.role, Role::Crew);
+        assert_eq!(a.screen, Screen::Visits);
+        // Ctrl-Q quits from any role.
+        press(&mut a, KeyCode::F(3));
+        ctrl(&mut a, 'q');
+        assert!(a.quit);
+    }
 }

@@ -90,7 +90,10 @@ const HEAD: Style = Style::new().add_modifier(Modifier::BOLD);
 
 /// Draws the whole screen.
 pub fn draw(app: &App, frame: &mut Frame) {
-    let area = frame.area();
+    let area = super::roles::split(app, frame);
+    if super::roles::draw_role(app, frame, area) {
+        return;
+    }
     let [top, body, msg, keys] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1), Constraint::Length(1)])
             .areas(area);
