@@ -4,51 +4,12 @@
 mod common;
 
 use std::process::Command;
-use std::thread::sleep;
-use std::time::{Duration, Instant};
 
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn run(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux").arg("-L").arg(&self.socket).args(args).output().expect("tmux runs");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", "d"];
-        args.extend_from_slice(keys);
-        self.run(&args);
-    }
-    fn screen(&self) -> String {
-        self.run(&["capture-pane", "-p", "-t", "d"])
-    }
-    /// Waits until the screen shows `text`; panics with the screen if it never does.
-    fn wait_for(&self, text: &str) -> String {
-        let start = Instant::now();
-        loop {
-            let s = self.screen();
-            if s.contains(text) {
-                return s;
-            }
-            if start.elapsed() > Duration::from_secs(30) {
-                panic!("never saw {text:?}; the screen:\n{s}");
-            }
-            sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux").arg("-L").arg(&self.socket).arg("kill-server").output();
-    }
-}
+use common::tmux::{Tmux, tmux_available};
 
 #[test]
 fn a_supervisor_drills_down_changes_the_date_and_quits() {
-    if !Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success()) {
+    if !tmux_available() {
         eprintln!("tmux is not installed: the end-to-end test cannot drive a terminal here");
         return;
     }
@@ -67,9 +28,8 @@ fn a_supervisor_drills_down_changes_the_date_and_quits() {
     let total = &json["areas"][0];
     let surveyed = format!("{}/{}", total["surveyed"], total["villages"]);
 
-    let t = Tmux { socket: format!("ruralsan-dash-e2e-{}", std::process::id()) };
     let cmd = format!("{bin} --db '{}' dashboard; echo EXITED $?; sleep 60", db.display());
-    t.run(&["new-session", "-d", "-s", "d", "-x", "80", "-y", "24", &cmd]);
+    let t = Tmux::start("d", 80, 24, &cmd);
     let s = t.wait_for("督导看板");
     assert!(s.contains("F2 村组调查") && s.contains("F3 县级汇总/合并"), "the roles show on the first screen:\n{s}");
     t.wait_for("县(区) 9 个");
