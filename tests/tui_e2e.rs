@@ -10,6 +10,15 @@ use std::time::{Duration, Instant};
 
 use common::tmux::{Tmux, tmux_available};
 
+/// A crew database with the Zhuzhou roster, in a folder that lives as long as the returned guard.
+fn crew_db(bin: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crew.db");
+    let roster = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/zhuzhou_villages_2021.csv");
+    assert!(Command::new(bin).arg("--db").arg(&db).args(["roster", "import"]).arg(&roster).status().unwrap().success());
+    (dir, db)
+}
+
 #[test]
 fn a_crew_types_a_new_visit_and_saves_it() {
     if !tmux_available() {
@@ -17,11 +26,7 @@ fn a_crew_types_a_new_visit_and_saves_it() {
         return;
     }
     let bin = env!("CARGO_BIN_EXE_ruralsan");
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("crew.db");
-    let roster = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/zhuzhou_villages_2021.csv");
-    let status = Command::new(bin).arg("--db").arg(&db).args(["roster", "import"]).arg(&roster).status().unwrap();
-    assert!(status.success());
+    let (_dir, db) = crew_db(bin);
 
     let cmd = format!("{bin} --db '{}'; echo EXITED $?; sleep 60", db.display());
     let t = Tmux::start("e2e", 80, 24, &cmd);
@@ -68,10 +73,7 @@ fn a_draft_survives_kill_9_and_is_offered_back() {
         return;
     }
     let bin = env!("CARGO_BIN_EXE_ruralsan");
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("crew.db");
-    let roster = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/zhuzhou_villages_2021.csv");
-    assert!(Command::new(bin).arg("--db").arg(&db).args(["roster", "import"]).arg(&roster).status().unwrap().success());
+    let (_dir, db) = crew_db(bin);
 
     let cmd = format!("{bin} --db '{}' --lang en; {bin} --db '{}' --lang en; sleep 60", db.display(), db.display());
     let t = Tmux::start("e2e", 80, 24, &cmd);

@@ -373,9 +373,13 @@ pub fn list_conflicts(conn: &Connection) -> Result<Vec<Conflict>> {
     Ok(out)
 }
 
-/// The conflict of one visit (its fields may be empty when the visit has a single head).
-pub fn conflict_of(conn: &Connection, visit_id: &str) -> Result<Conflict> {
-    let heads = revisions::heads(conn, visit_id)?;
+/// The fields of the heads' common ancestor (if any) and of each head: the
+/// three inputs of a three-way merge.
+fn base_and_sides(
+    conn: &Connection,
+    visit_id: &str,
+    heads: &[Revision],
+) -> Result<(Option<Fields>, Vec<Option<Fields>>)> {
     let graph = Graph::load(conn, visit_id)?;
     let refs: Vec<&Revision> = heads.iter().collect();
     let base = match graph.base(&refs) {
@@ -383,6 +387,13 @@ pub fn conflict_of(conn: &Connection, visit_id: &str) -> Result<Conflict> {
         None => None,
     };
     let sides = heads.iter().map(fields_of).collect::<Result<Vec<_>>>()?;
+    Ok((base, sides))
+}
+
+/// The conflict of one visit (its fields may be empty when the visit has a single head).
+pub fn conflict_of(conn: &Connection, visit_id: &str) -> Result<Conflict> {
+    let heads = revisions::heads(conn, visit_id)?;
+    let (base, sides) = base_and_sides(conn, visit_id, &heads)?;
     let names = match three_way(base.as_ref(), &sides) {
         Outcome::Conflict(f) => f,
         // Merges field by field but breaks a rule: every field the heads disagree on.
@@ -472,13 +483,7 @@ pub fn resolve(conn: &Connection, device: &str, author: &str, visit_id: &str, ho
             if open.contains(DELETED_FIELD) {
                 bail!("{visit_id}: {}", s::deletion_needs_take());
             }
-            let graph = Graph::load(conn, visit_id)?;
-            let refs: Vec<&Revision> = heads.iter().collect();
-            let base = match graph.base(&refs) {
-                Some(b) => fields_of(b)?,
-                None => None,
-            };
-            let sides = heads.iter().map(fields_of).collect::<Result<Vec<_>>>()?;
+            let (base, sides) = base_and_sides(conn, visit_id, &heads)?;
             let mut merged = base.clone().unwrap_or_default();
             let keys: BTreeSet<String> = sides.iter().flatten().flat_map(|f| f.keys().cloned()).collect();
             for k in keys.iter().chain(base.iter().flat_map(|b| b.keys())) {

@@ -60,6 +60,11 @@ pub struct Sync {
 }
 
 impl Sync {
+    /// Scrolls a report of `lines` lines by one, down or up.
+    fn scroll_report(&mut self, down: bool, lines: usize) {
+        self.scroll = if down { (self.scroll + 1).min(lines) } else { self.scroll.saturating_sub(1) };
+    }
+
     pub fn new(home: &Path, own: Option<PathBuf>) -> Sync {
         let mut s = Sync {
             input: PathInput::new(&format!("{}/", tilde(home, home).trim_end_matches('/'))),
@@ -136,10 +141,9 @@ pub fn handle_key(c: &mut County, key: KeyEvent, store: &mut Store) -> Result<Ou
                     c.sync.stage = Stage::Pick;
                     c.message = None;
                 }
-                KeyCode::Up => c.sync.scroll = c.sync.scroll.saturating_sub(1),
-                KeyCode::Down => {
+                KeyCode::Up | KeyCode::Down => {
                     let n = report_lines(l, report, &c.home, 80).len();
-                    c.sync.scroll = (c.sync.scroll + 1).min(n);
+                    c.sync.scroll_report(key.code == KeyCode::Down, n);
                 }
                 _ => return Ok(Outcome::Ignored),
             }
@@ -155,10 +159,9 @@ pub fn handle_key(c: &mut County, key: KeyEvent, store: &mut Store) -> Result<Ou
                     let dir = c.sync.dir.clone();
                     c.sync.open_dir(dir);
                 }
-                KeyCode::Up => c.sync.scroll = c.sync.scroll.saturating_sub(1),
-                KeyCode::Down => {
+                KeyCode::Up | KeyCode::Down => {
                     let n = report_lines(l, report, &c.home, 80).len();
-                    c.sync.scroll = (c.sync.scroll + 1).min(n);
+                    c.sync.scroll_report(key.code == KeyCode::Down, n);
                 }
                 _ => return Ok(Outcome::Ignored),
             }
