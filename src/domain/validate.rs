@@ -16,7 +16,8 @@ pub const SURVEYOR_MAX_CHARS: usize = 100;
 /// Longest free text (notes, names, ids), in characters: a bound for files from elsewhere.
 pub const TEXT_MAX_CHARS: usize = 10_000;
 
-/// Why a value is refused. Its message, in either language, is in `strings`.
+/// Why a value is refused. Its message, in either language, is rendered by
+/// the edge (`strings`), never here.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reason {
     Required,
@@ -58,6 +59,15 @@ pub enum Place {
 pub struct Problem {
     pub place: Place,
     pub field: &'static str,
+    pub reason: Reason,
+}
+
+/// One refused cell of an input file: file, line (1 = the header), column, why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineProblem {
+    pub file: String,
+    pub line: u64,
+    pub column: String,
     pub reason: Reason,
 }
 

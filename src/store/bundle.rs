@@ -2,7 +2,6 @@
 //! and export. Rows are staged in temporary tables so that memory stays
 //! bounded however large the bundle.
 
-use std::fmt;
 use std::io::Write;
 use std::path::Path;
 
@@ -70,27 +69,7 @@ const OPTIONAL: &[&str] = &[
     "nh3n_mg_l",
 ];
 
-/// A bundle or file refused whole, with every problem found.
-#[derive(Debug)]
-pub struct Refused {
-    pub problems: Vec<String>,
-    pub total: usize,
-}
-
-impl fmt::Display for Refused {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for p in &self.problems {
-            writeln!(f, "{p}")?;
-        }
-        if self.total > self.problems.len() {
-            writeln!(f, "… {}", self.total - self.problems.len())?;
-        }
-        let (zh, en) = (crate::strings::t("个问题，未写入任何数据", "problem(s); nothing was written"), "");
-        write!(f, "{} {zh}{en}", self.total)
-    }
-}
-
-impl std::error::Error for Refused {}
+pub use super::error::Refused;
 
 impl From<Problems> for Refused {
     fn from(p: Problems) -> Self {
@@ -436,7 +415,7 @@ impl Store {
     /// [`Refused`] error listing every problem and leaves the database as it was.
     pub fn import_bundle(&mut self, dir: &Path, dry_run: bool) -> Result<ImportReport> {
         if !dir.is_dir() {
-            anyhow::bail!("{}: {}", dir.display(), crate::strings::t("不是文件夹", "is not a folder"));
+            return Err(super::StoreError::NotAFolder { path: dir.to_path_buf() }.into());
         }
         let device = self.device().to_string();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;

@@ -4,6 +4,8 @@ pub mod browse;
 pub mod bundle;
 pub mod conflict;
 pub mod csvio;
+pub mod error;
+pub mod fsutil;
 pub mod revisions;
 pub mod roster;
 pub mod summary;
@@ -11,10 +13,10 @@ pub mod sync;
 
 use std::path::Path;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::Result;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
-use crate::strings::t;
+pub use error::StoreError;
 
 /// The one schema, embedded.
 pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
@@ -25,7 +27,7 @@ pub const APPLICATION_ID: i64 = 0x5253_4E41;
 
 /// An open ruralsan database.
 pub struct Store {
-    pub conn: Connection,
+    conn: Connection,
     device: String,
 }
 
@@ -35,13 +37,13 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
-                .with_context(|| format!("{}: {}", t("无法创建目录", "cannot create folder"), dir.display()))?;
+                .map_err(|source| StoreError::CannotCreateFolder { path: dir.to_path_buf(), source })?;
         }
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
-        .with_context(|| format!("{}: {}", t("无法打开数据库", "cannot open the database"), path.display()))?;
+        .map_err(|source| StoreError::CannotOpen { path: path.to_path_buf(), source })?;
         Store::setup(conn, &path.display().to_string(), true)
     }
 
@@ -51,33 +53,25 @@ impl Store {
     }
 
     fn setup(conn: Connection, name: &str, wal: bool) -> Result<Store> {
-        let not_ours = || {
-            anyhow!(
-                "{name}: {}",
-                t("不是 ruralsan 数据库，拒绝打开", "is not a ruralsan database; refusing to open it")
-            )
-        };
+        let not_ours = || StoreError::NotRuralsan { name: name.to_string() };
         // Reading the header is the first access: a file that is not SQLite fails here.
         let app_id: i64 = conn.query_row("PRAGMA application_id", [], |r| r.get(0)).map_err(|_| not_ours())?;
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|_| not_ours())?;
         let objects: i64 =
             conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0)).map_err(|_| not_ours())?;
         if app_id != APPLICATION_ID && (app_id != 0 || objects > 0) {
-            return Err(not_ours());
+            return Err(not_ours().into());
         }
         if version > SCHEMA_VERSION {
-            bail!(
-                "{name}: {} {version}{} {SCHEMA_VERSION}{}",
-                t("由更新版本的 ruralsan 写入（数据库版本", "was written by a newer ruralsan (schema version"),
-                t("，本程序支持", ", this program supports"),
-                t("），请升级 ruralsan", "); please upgrade ruralsan"),
+            return Err(
+                StoreError::NewerSchema { name: name.to_string(), version, supported: SCHEMA_VERSION }.into()
             );
         }
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         if wal {
             let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
             if !mode.eq_ignore_ascii_case("wal") {
-                bail!("{name}: {}", t("无法启用 WAL 日志模式", "cannot switch to WAL journal mode"));
+                return Err(StoreError::NoWal { name: name.to_string() }.into());
             }
         }
         // A 64 MB page cache: big imports and aggregates stay in memory, and
@@ -95,6 +89,13 @@ impl Store {
         Ok(Store { conn, device })
     }
 
+    // TEMPORARY until views.rs lands: the terminal UI still runs its own
+    // queries; it moves to read models in `store::views`, then this goes.
+    #[doc(hidden)]
+    pub fn conn_for_tui(&self) -> &Connection {
+        &self.conn
+    }
+
     /// This database's device id, made on first open.
     pub fn device(&self) -> &str {
         &self.device
@@ -103,6 +104,22 @@ impl Store {
     /// A value from the meta table.
     pub fn meta(&self, key: &str) -> Result<Option<String>> {
         Ok(self.conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    }
+
+    /// Codes of the roster's administrative villages, in code order (at most `limit`).
+    pub fn village_codes(&self, limit: Option<usize>) -> Result<Vec<String>> {
+        // SQLite reads a negative LIMIT as no limit.
+        let limit = limit.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
+        let mut st = self.conn.prepare("SELECT code FROM roster WHERE is_village ORDER BY code LIMIT ?1")?;
+        Ok(st.query_map([limit], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The revision a visit's current rows come from (`None`: no such visit, or deleted).
+    pub fn current_revision(&self, visit_id: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT rev_id FROM visit WHERE visit_id = ?1", [visit_id], |r| r.get(0))
+            .optional()?)
     }
 
     pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
@@ -118,9 +135,11 @@ impl Store {
 /// statements are idempotent, so running this twice is harmless.
 fn migrate(conn: &Connection) -> Result<()> {
     conn.execute_batch(&format!("BEGIN IMMEDIATE;\n{SCHEMA_SQL}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"))
-        .map_err(|e| {
-            let _ = conn.execute_batch("ROLLBACK");
-            anyhow!("{}: {e}", t("无法建立数据库结构", "cannot set up the database schema"))
+        .map_err(|source| {
+            // The schema error is the one to report; a failed rollback leaves
+            // nothing behind either, as the connection is then dropped.
+            let _rollback = conn.execute_batch("ROLLBACK");
+            StoreError::Schema { detail: source.to_string() }.into()
         })
 }
 

@@ -282,6 +282,22 @@ impl Store {
         Ok(saved)
     }
 
+    /// Saves new visits, each by its surveyor, and sets a meta key, all in
+    /// one transaction (the demo's seeding: all or nothing).
+    pub fn save_new_visits(&mut self, visits: &[(String, VisitData)], meta: (&str, &str)) -> Result<()> {
+        let device = self.device().to_string();
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        for (id, data) in visits {
+            save(&tx, &device, &data.surveyor, id, Some(data))?;
+        }
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![meta.0, meta.1],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Throws away the current tables and heads and builds them again from
     /// the revisions.
     pub fn rebuild_current(&mut self) -> Result<()> {

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use chrono::NaiveDate;
 
 use crate::generate::{Rng, random_visit};
-use crate::store::{Store, revisions};
+use crate::store::Store;
 
 /// The Zhuzhou roster of 2021 (see data/NOTICE.md).
 pub const ROSTER_CSV: &str = include_str!("../../data/zhuzhou_villages_2021.csv");
@@ -35,12 +35,8 @@ pub fn ensure(store: &mut Store, today: NaiveDate) -> Result<()> {
     let imported = store.import_roster(&tmp);
     let _ = std::fs::remove_file(&tmp);
     imported?;
-    let device = store.device().to_string();
-    let tx = store.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let codes: Vec<String> = {
-        let mut st = tx.prepare("SELECT code FROM roster WHERE is_village = 1 ORDER BY code")?;
-        st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
-    };
+    let codes = store.village_codes(None)?;
+    let mut visits = Vec::new();
     let mut rng = Rng::new(SEED);
     for code in codes {
         if !rng.chance(FRACTION) {
@@ -50,12 +46,10 @@ pub fn ensure(store: &mut Store, today: NaiveDate) -> Result<()> {
             let date = (today - chrono::Days::new(rng.range(1, 1000) as u64)).format("%Y-%m-%d").to_string();
             let data = random_visit(&mut rng, &code, &date);
             let id = rng.uuid();
-            revisions::save(&tx, &device, &data.surveyor, &id, Some(&data))?;
+            visits.push((id, data));
         }
     }
-    tx.execute("INSERT INTO meta (key, value) VALUES (?1, '1')", [SEEDED])?;
-    tx.commit()?;
-    Ok(())
+    store.save_new_visits(&visits, (SEEDED, "1"))
 }
 
 #[cfg(test)]
@@ -68,7 +62,7 @@ mod tests {
         let today = NaiveDate::from_ymd_opt(2025, 6, 1).unwrap();
         ensure(&mut s, today).unwrap();
         ensure(&mut s, today).unwrap();
-        let q = |sql: &str| -> i64 { s.conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+        let q = |sql: &str| -> i64 { s.conn_for_tui().query_row(sql, [], |r| r.get(0)).unwrap() };
         let villages = q("SELECT count(*) FROM roster WHERE is_village = 1");
         let surveyed = q("SELECT count(DISTINCT village_code) FROM visit");
         assert_eq!(q("SELECT count(*) FROM roster"), 1396);

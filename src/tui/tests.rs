@@ -32,12 +32,12 @@ fn fixture(store: &mut Store) {
         ("430203100245", "石湾村", 1),
     ] {
         store
-            .conn
+            .conn_for_tui()
             .execute("INSERT INTO roster (code, name, is_village) VALUES (?1, ?2, ?3)", params![code, name, v])
             .unwrap();
     }
     store
-        .conn
+        .conn_for_tui()
         .execute_batch(
             "INSERT INTO area VALUES ('430202', '荷塘区'), ('430202001', '月塘街道'), ('430202002', '仙庾镇'), ('430203', '芦淞区');",
         )
@@ -152,7 +152,7 @@ fn snap(app: &App, name: &str) {
 }
 
 fn count(app: &App, sql: &str) -> i64 {
-    app.store.conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    app.store.conn_for_tui().query_row(sql, [], |r| r.get(0)).unwrap()
 }
 
 #[test]
@@ -260,7 +260,7 @@ fn filling_and_saving_a_new_visit_writes_it_and_drops_the_draft() {
     assert_eq!(count(&a, "SELECT count(*) FROM draft"), 0);
     let row: (String, String, i64, i64, i64, String) = a
         .store
-        .conn
+        .conn_for_tui()
         .query_row(
             "SELECT survey_date, surveyor, households, hh_sewer, nv_garbage_covered, notes FROM visit
              WHERE village_code = ?1",
@@ -278,12 +278,12 @@ fn filling_and_saving_a_new_visit_writes_it_and_drops_the_draft() {
     );
     let farm: (String, f64, f64) = a
         .store
-        .conn
+        .conn_for_tui()
         .query_row("SELECT species, manure_t, utilized_pct FROM farm", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .unwrap_or_default();
     assert_eq!(farm, ("other".into(), 12.5, 80.0));
     let author: String =
-        a.store.conn.query_row("SELECT author FROM revision ORDER BY hlc DESC LIMIT 1", [], |r| r.get(0)).unwrap();
+        a.store.conn_for_tui().query_row("SELECT author FROM revision ORDER BY hlc DESC LIMIT 1", [], |r| r.get(0)).unwrap();
     assert_eq!(author, "李娜");
     assert_eq!(a.store.meta(browse::LAST_SURVEYOR).unwrap().as_deref(), Some("李娜"));
 }
@@ -385,7 +385,7 @@ fn a_draft_left_by_a_crash_is_offered_back() {
         a.flush_draft().unwrap();
         // Dropped without saving: the crash.
         let stamp = "2025-06-01T16:30:00.000+08:00";
-        assert_eq!(a.store.conn.execute("UPDATE draft SET updated_at = ?1", [stamp]).unwrap(), 1);
+        assert_eq!(a.store.conn_for_tui().execute("UPDATE draft SET updated_at = ?1", [stamp]).unwrap(), 1);
     }
     let mut a = app_on(Store::open(&db).unwrap(), Lang::Zh);
     assert!(matches!(a.overlay, Some(Overlay::Confirm(Confirm::RestoreDraft(..)))));
@@ -520,11 +520,11 @@ fn more_screens() {
         // A draft in the database when the program starts.
         let mut store = Store::open_in_memory().unwrap();
         fixture(&mut store);
-        let (_, data) = browse::load_visit(&store.conn, "visit-new").unwrap().unwrap();
+        let (_, data) = browse::load_visit(&store.conn_for_tui(), "visit-new").unwrap().unwrap();
         let mut form = super::form::Form::from_data("visit-new", Some("rev".into()), &data);
         form.visit[2] = "410".into();
         browse::put_draft(
-            &store.conn,
+            &store.conn_for_tui(),
             &browse::Draft {
                 draft_id: "d1".into(),
                 visit_id: "visit-new".into(),
@@ -548,7 +548,7 @@ fn long_lists_are_fetched_a_page_at_a_time() {
     let store = Store::open_in_memory().unwrap();
     for i in 0..250 {
         store
-            .conn
+            .conn_for_tui()
             .execute(
                 "INSERT INTO roster (code, name, is_village) VALUES (?1, ?2, 1)",
                 params![format!("430202001{:03}", 200 + i), format!("第{i}村")],
@@ -582,7 +582,7 @@ fn several_drafts_are_offered_one_after_another() {
     let mut store = Store::open_in_memory().unwrap();
     fixture(&mut store);
     for (id, visit) in [("d1", "visit-new"), ("d2", "visit-old")] {
-        let (rev, data) = browse::load_visit(&store.conn, visit).unwrap().unwrap();
+        let (rev, data) = browse::load_visit(&store.conn_for_tui(), visit).unwrap().unwrap();
         let mut form = super::form::Form::from_data(visit, Some(rev.clone()), &data);
         form.visit[2] = "401".into();
         let draft = browse::Draft {
@@ -592,7 +592,7 @@ fn several_drafts_are_offered_one_after_another() {
             form: serde_json::to_string(&form).unwrap(),
             updated_at: "2025-06-01T16:30:00.000+08:00".into(),
         };
-        browse::put_draft(&store.conn, &draft).unwrap();
+        browse::put_draft(&store.conn_for_tui(), &draft).unwrap();
     }
     let mut a = app_on(store, Lang::Zh);
     press(&mut a, KeyCode::Char('y'));
@@ -612,7 +612,7 @@ fn a_complete_search_typed_longer_is_narrowed_without_a_query() {
     typ(&mut a, "照");
     assert_eq!(a.browser.items.len(), 1);
     // Were the roster read again, the renamed village would drop out.
-    a.store.conn.execute("UPDATE roster SET name = '改名村' WHERE code = ?1", [MINGZHAO]).unwrap();
+    a.store.conn_for_tui().execute("UPDATE roster SET name = '改名村' WHERE code = ?1", [MINGZHAO]).unwrap();
     typ(&mut a, "村");
     assert!(matches!(&a.browser.items[..], [super::app::Item::Village(v)] if v.code == MINGZHAO));
     // Shorter again, or a different text: read from the roster.
@@ -631,7 +631,7 @@ fn a_visit_in_conflict_is_marked() {
     let screen = render(&a, 120, 40).backend().to_string();
     assert!(!screen.contains("⚠"), "{screen}");
     // A second head, as a merge of two crews' edits leaves it.
-    a.store.conn.execute("INSERT INTO head (visit_id, rev_id) VALUES ('visit-old', 'other-side')", []).unwrap();
+    a.store.conn_for_tui().execute("INSERT INTO head (visit_id, rev_id) VALUES ('visit-old', 'other-side')", []).unwrap();
     press(&mut a, KeyCode::Esc);
     press(&mut a, KeyCode::Enter);
     let rows = &a.visits.as_ref().unwrap().rows;

@@ -102,7 +102,7 @@ impl County {
 
     /// With the settings (for the spreadsheet), the date and the home folder given.
     pub fn with(store: &Store, lang: Lang, settings: Settings, today: NaiveDate, home: PathBuf) -> Result<County> {
-        let own = store.conn.path().filter(|p| !p.is_empty()).and_then(|p| std::fs::canonicalize(p).ok());
+        let own = store.conn_for_tui().path().filter(|p| !p.is_empty()).and_then(|p| std::fs::canonicalize(p).ok());
         let sync = sync::Sync::new(&home, own);
         let export = export::Export::new(&home, today);
         let conflicts = conflicts::Conflicts::load(store)?;
@@ -159,7 +159,7 @@ impl County {
         match r {
             Ok(o) => Ok(o),
             Err(e) => {
-                self.message = Some((format!("{}: {e:#}", s::error(self.lang)), true));
+                self.message = Some((format!("{}: {}", s::error(self.lang), crate::strings::errors::render(&e, self.lang)), true));
                 Ok(Outcome::Handled)
             }
         }
@@ -173,7 +173,7 @@ impl County {
     /// Merges the next file of a merge under way.
     pub fn step(&mut self, store: &mut Store) {
         if let Err(e) = sync::step(self, store) {
-            self.message = Some((format!("{}: {e:#}", s::error(self.lang)), true));
+            self.message = Some((format!("{}: {}", s::error(self.lang), crate::strings::errors::render(&e, self.lang)), true));
         }
     }
 

@@ -36,7 +36,7 @@ pub type ConflictCounter = Box<dyn Fn(&Store, usize, &str) -> Result<HashMap<Str
 /// the current row is gone (an edit against a deletion).
 pub fn open_conflicts_by_area(store: &Store, prefix_len: usize, within: &str) -> Result<HashMap<String, i64>> {
     let hi = format!("{within}~");
-    let mut st = store.conn.prepare_cached(
+    let mut st = store.conn_for_tui().prepare_cached(
         "WITH c AS (SELECT visit_id FROM head GROUP BY visit_id HAVING count(*) > 1),
          cv AS (SELECT coalesce(
                   (SELECT v.village_code FROM visit v WHERE v.visit_id = c.visit_id),

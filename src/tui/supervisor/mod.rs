@@ -93,7 +93,7 @@ pub struct Supervisor {
 /// The coarsest level with more than one area, else county (the roster's
 /// first and last village codes are enough to tell).
 pub fn top_level(store: &Store) -> Result<Level> {
-    let (lo, hi): (Option<String>, Option<String>) = store.conn.query_row(
+    let (lo, hi): (Option<String>, Option<String>) = store.conn_for_tui().query_row(
         "SELECT (SELECT code FROM roster WHERE is_village = 1 ORDER BY code LIMIT 1),
                 (SELECT code FROM roster WHERE is_village = 1 ORDER BY code DESC LIMIT 1)",
         [],

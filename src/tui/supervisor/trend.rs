@@ -74,7 +74,7 @@ impl Trend {
         settings: &Settings,
     ) -> Result<Trend> {
         let hi = format!("{code}~");
-        let first: Option<String> = store.conn.query_row(
+        let first: Option<String> = store.conn_for_tui().query_row(
             "SELECT min(survey_date) FROM visit WHERE village_code >= ?1 AND village_code < ?2",
             [code, hi.as_str()],
             |r| r.get(0),

@@ -55,7 +55,7 @@ impl Visits {
     /// The visits of one village (a handful), newest first; the same order
     /// that picks the counting visit.
     pub fn load(store: &Store, code: &str, name: &str, as_of: &str) -> Result<Visits> {
-        let mut st = store.conn.prepare_cached(
+        let mut st = store.conn_for_tui().prepare_cached(
             "SELECT visit_id, survey_date, surveyor, households, hh_sewer + hh_reuse, hh_controlled,
                     nv_garbage_covered, natural_villages, notes,
                     (SELECT count(*) FROM facility f WHERE f.visit_id = v.visit_id AND f.status = 'normal'),
