@@ -24,8 +24,10 @@ fn main() -> anyhow::Result<()> {
     let as_of = args.next().unwrap_or_else(|| "2025-12-31".into());
     let today = NaiveDate::parse_from_str(&as_of, "%Y-%m-%d")?;
     let store = Store::open(std::path::Path::new(&db))?;
-    let villages: i64 = store.conn.query_row("SELECT count(*) FROM roster WHERE is_village = 1", [], |r| r.get(0))?;
-    let visits: i64 = store.conn.query_row("SELECT count(*) FROM visit", [], |r| r.get(0))?;
+    // The example's own connection: the store keeps its connection private.
+    let conn = rusqlite::Connection::open(&db)?;
+    let villages: i64 = conn.query_row("SELECT count(*) FROM roster WHERE is_village = 1", [], |r| r.get(0))?;
+    let visits: i64 = conn.query_row("SELECT count(*) FROM visit", [], |r| r.get(0))?;
     println!("{db}: {villages} villages, {visits} visits, as of {as_of}");
     let mut term = Terminal::new(TestBackend::new(120, 40))?;
     let key = |c| KeyEvent::new(c, KeyModifiers::NONE);

@@ -13,15 +13,12 @@ fn main() -> anyhow::Result<()> {
     let store = Store::open(std::path::Path::new(&db))?;
     let settings = Settings::default();
     if let Ok(p) = std::env::var("RS_PRAGMAS") {
-        store.conn.execute_batch(&p)?;
+        store.try_pragmas(&p)?;
     }
     // Registers the SQL functions.
     store.summary(&as_of, Level::County, Some("none"), &settings)?;
     println!("sqlite {}", rusqlite::version());
-    let mut st = store.conn.prepare(&format!("EXPLAIN QUERY PLAN {SUMMARY_SQL}"))?;
-    let mut rows = st.query(rusqlite::params![as_of, 6, "", "~"])?;
-    while let Some(r) = rows.next()? {
-        let (id, parent, detail): (i64, i64, String) = (r.get(0)?, r.get(1)?, r.get(3)?);
+    for (id, parent, detail) in store.query_plan(SUMMARY_SQL, rusqlite::params![as_of, 6, "", "~"])? {
         println!("{id:>4} {parent:>4} {detail}");
     }
     for level in [Level::County, Level::Township] {

@@ -23,9 +23,11 @@ fn main() -> anyhow::Result<()> {
     let path = std::env::args().nth(1).expect("usage: tui_bench DB");
     let mut term = Terminal::new(TestBackend::new(80, 24))?;
     {
-        let store = Store::open(std::path::Path::new(&path))?;
-        let roster: i64 = store.conn.query_row("SELECT count(*) FROM roster", [], |r| r.get(0))?;
-        let visits: i64 = store.conn.query_row("SELECT count(*) FROM visit", [], |r| r.get(0))?;
+        // The example's own connection: the store keeps its connection private.
+        Store::open(std::path::Path::new(&path))?;
+        let conn = rusqlite::Connection::open(&path)?;
+        let roster: i64 = conn.query_row("SELECT count(*) FROM roster", [], |r| r.get(0))?;
+        let visits: i64 = conn.query_row("SELECT count(*) FROM visit", [], |r| r.get(0))?;
         println!("database: {path} ({roster} roster units, {visits} visits)");
     }
     let t = Instant::now();

@@ -207,10 +207,15 @@ fn settings(cli: &Cli, l: Lang, threshold: Option<f64>, targets: &[String]) -> R
     }
     for item in targets {
         let Some((name, value)) = item.split_once('=') else {
-            bail!("--target {item}: {}", pick(l, "应写成 名称=数值，如 sewage=0.4", "must be NAME=VALUE, e.g. sewage=0.4"));
+            bail!(
+                "--target {item}: {}",
+                pick(l, "应写成 名称=数值，如 sewage=0.4", "must be NAME=VALUE, e.g. sewage=0.4")
+            );
         };
-        let v: f64 =
-            value.trim().parse().with_context(|| format!("--target {item}: {}", pick(l, "数值无效", "not a number")))?;
+        let v: f64 = value
+            .trim()
+            .parse()
+            .with_context(|| format!("--target {item}: {}", pick(l, "数值无效", "not a number")))?;
         if !s.targets.set(name.trim(), v) {
             bail!(
                 "--target {item}: {} sewage, garbage, manure, black_odor, equipping",
@@ -352,7 +357,10 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
         }
         Command::Snapshot { file } => {
             let r = open(&cli)?.snapshot(file)?;
-            println!("{}", strings::sync::snapshot_line(l, &file.display().to_string(), r.bytes, r.revisions, r.visits));
+            println!(
+                "{}",
+                strings::sync::snapshot_line(l, &file.display().to_string(), r.bytes, r.revisions, r.visits)
+            );
         }
         Command::Merge { files, dry_run } => {
             use std::io::IsTerminal;

@@ -126,7 +126,7 @@ fn summary_json_echoes_settings_and_flags_override_the_file() {
     let store = Store::open(&f.db()).unwrap();
 
     let from_file = json(&[]);
-    let file_settings = ruralsan::config::load(Some(&config)).unwrap();
+    let file_settings = ruralsan::config::load(Some(&config), ruralsan::strings::Lang::Zh).unwrap();
     assert_eq!(file_settings.village_threshold, 0.6);
     assert!(same_json(&from_file, &to_json(&store.summary(AS_OF, Level::County, None, &file_settings).unwrap())));
     assert_eq!(from_file["settings"]["village_threshold"], 0.6);

@@ -135,8 +135,7 @@ fn drill_down_to_a_villages_visits_and_back() {
     press(&mut s, &store, KeyCode::Enter);
     let v = s.visits.as_ref().expect("the visit list is open");
     assert_eq!(v.code, village.code);
-    let n: i64 = store
-        .conn
+    let n: i64 = common::sql(&store)
         .query_row("SELECT count(*) FROM visit WHERE village_code = ?1", [&village.code], |r| r.get(0))
         .unwrap();
     assert_eq!(v.rows.len() as i64, n);
@@ -147,8 +146,7 @@ fn drill_down_to_a_villages_visits_and_back() {
         ("farm", v.rows.iter().map(|r| r.farms).sum()),
         ("water_body", v.rows.iter().map(|r| r.water_bodies).sum()),
     ] {
-        let want: i64 = store
-            .conn
+        let want: i64 = common::sql(&store)
             .query_row(
                 &format!("SELECT count(*) FROM {table} JOIN visit USING (visit_id) WHERE village_code = ?1"),
                 [&village.code],
@@ -277,8 +275,7 @@ fn the_trend_has_a_point_per_quarter_end_matching_summary() {
     let county = s.page().selected_row().unwrap().clone();
     press(&mut s, &store, KeyCode::Char('t'));
     let t = s.trend.as_ref().expect("trend open");
-    let first: String = store
-        .conn
+    let first: String = common::sql(&store)
         .query_row("SELECT min(survey_date) FROM visit WHERE village_code LIKE ?1 || '%'", [&county.code], |r| r.get(0))
         .unwrap();
     assert!(t.points[0].date.format("%Y-%m-%d").to_string() >= first);
@@ -396,13 +393,12 @@ fn open_conflicts_are_counted_per_area() {
     assert_eq!(Role::from_key(KeyCode::F(1)), None);
     assert!(s.page().rows().all(|r| s.page().conflicts_of(&r.code) == Some(0)));
     // A second head for one visit in 攸县 (430223) is an open conflict there.
-    let visit: String = store
-        .conn
+    let visit: String = common::sql(&store)
         .query_row("SELECT visit_id FROM visit WHERE village_code LIKE '430223%' ORDER BY visit_id LIMIT 1", [], |r| {
             r.get(0)
         })
         .unwrap();
-    store.conn.execute("INSERT INTO head (visit_id, rev_id) VALUES (?1, 'other-head')", [&visit]).unwrap();
+    common::sql(&store).execute("INSERT INTO head (visit_id, rev_id) VALUES (?1, 'other-head')", [&visit]).unwrap();
     let mut s = sup(&store, Lang::Zh);
     assert_eq!(s.page().conflicts_of("430223"), Some(1));
     assert_eq!(s.page().conflicts_of("430224"), Some(0));
@@ -414,16 +410,17 @@ fn open_conflicts_are_counted_per_area() {
     // Inside the county, the township of that village carries it.
     press(&mut s, &store, KeyCode::Home);
     press(&mut s, &store, KeyCode::Enter);
-    let village: String =
-        store.conn.query_row("SELECT village_code FROM visit WHERE visit_id = ?1", [&visit], |r| r.get(0)).unwrap();
+    let village: String = common::sql(&store)
+        .query_row("SELECT village_code FROM visit WHERE visit_id = ?1", [&visit], |r| r.get(0))
+        .unwrap();
     assert_eq!(s.page().conflicts_of(&village[..9]), Some(1));
     // The per-area counts add up to the store's own count of open conflicts.
     let per_area: i64 = s.pages[0].conflicts.as_ref().unwrap().values().sum();
-    assert_eq!(per_area, ruralsan::store::conflict::open_conflicts(&store.conn).unwrap());
+    assert_eq!(per_area, ruralsan::store::conflict::open_conflicts(&common::sql(&store)).unwrap());
     assert_eq!(per_area, s.pages[0].summary.open_conflicts);
     // An edit against a deletion that the deletion wins has no current row:
     // the conflict is still placed, by its heads' payload.
-    store.conn.execute("DELETE FROM visit WHERE visit_id = ?1", [&visit]).unwrap();
+    common::sql(&store).execute("DELETE FROM visit WHERE visit_id = ?1", [&visit]).unwrap();
     let s = sup(&store, Lang::Zh);
     assert_eq!(s.page().conflicts_of("430223"), Some(1));
     // Without a counter the column says it does not know.
@@ -435,7 +432,9 @@ fn open_conflicts_are_counted_per_area() {
 fn the_top_level_is_the_coarsest_with_more_than_one_area() {
     let (_d, store) = fixture();
     let add = |code: &str| {
-        store.conn.execute("INSERT INTO roster (code, name, is_village) VALUES (?1, '某村', 1)", [code]).unwrap();
+        common::sql(&store)
+            .execute("INSERT INTO roster (code, name, is_village) VALUES (?1, '某村', 1)", [code])
+            .unwrap();
     };
     // Another city of Hunan: the dashboard opens on cities.
     add("430381001201");

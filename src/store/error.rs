@@ -8,7 +8,6 @@ use std::path::PathBuf;
 use crate::domain::merge::ApplyError;
 use crate::domain::validate::{LineProblem, Problem, Reason};
 
-
 /// A failure of the store that a person must read.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -109,7 +108,10 @@ pub enum RowReason {
     /// A rule of the visit.
     Rule(Reason),
     /// The village code, refused by the local roster.
-    Roster { code: String, reason: Reason },
+    Roster {
+        code: String,
+        reason: Reason,
+    },
     RevIdMismatch,
 }
 
@@ -120,22 +122,53 @@ pub enum Refusal {
     LiveDatabase,
     NotSqlite,
     Truncated,
-    ValueTooBig { max_bytes: usize },
-    Corrupt { detail: String },
-    Unreadable { detail: String },
+    ValueTooBig {
+        max_bytes: usize,
+    },
+    Corrupt {
+        detail: String,
+    },
+    Unreadable {
+        detail: String,
+    },
     WrongApplicationId(i64),
-    NewerSchema { version: i64, supported: i64 },
-    OlderSchema { version: i64, supported: i64 },
-    IntegrityFailed { detail: String },
-    SchemaDiffers { extra: Vec<String>, missing_or_changed: Vec<String> },
+    NewerSchema {
+        version: i64,
+        supported: i64,
+    },
+    OlderSchema {
+        version: i64,
+        supported: i64,
+    },
+    IntegrityFailed {
+        detail: String,
+    },
+    SchemaDiffers {
+        extra: Vec<String>,
+        missing_or_changed: Vec<String>,
+    },
     BadDeviceId,
     /// A field of a revision (ids shortened for display).
-    Revision { rev: String, visit: String, field: &'static str, why: RowReason },
+    Revision {
+        rev: String,
+        visit: String,
+        field: &'static str,
+        why: RowReason,
+    },
     /// The parents or deleted column of a revision does not read.
-    RevisionColumns { rev: String, detail: String },
-    RosterCode { code: String },
-    RosterRow { code: String },
-    AreaRow { code: String },
+    RevisionColumns {
+        rev: String,
+        detail: String,
+    },
+    RosterCode {
+        code: String,
+    },
+    RosterRow {
+        code: String,
+    },
+    AreaRow {
+        code: String,
+    },
 }
 
 /// A file to merge, refused whole, with the reasons.

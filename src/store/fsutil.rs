@@ -81,7 +81,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("a.txt");
         std::fs::write(&p, "old").unwrap();
-        let failed = write_atomic(&p, |f| {
+        let failed = write_atomic(&p, |f| -> Result<()> {
             use std::io::Write;
             f.write_all(b"half")?;
             anyhow::bail!("stop")

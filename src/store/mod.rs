@@ -4,6 +4,7 @@ pub mod browse;
 pub mod bundle;
 pub mod conflict;
 pub mod csvio;
+mod diagnostics;
 pub mod error;
 pub mod fsutil;
 pub mod revisions;
@@ -63,9 +64,7 @@ impl Store {
             return Err(not_ours().into());
         }
         if version > SCHEMA_VERSION {
-            return Err(
-                StoreError::NewerSchema { name: name.to_string(), version, supported: SCHEMA_VERSION }.into()
-            );
+            return Err(StoreError::NewerSchema { name: name.to_string(), version, supported: SCHEMA_VERSION }.into());
         }
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         if wal {
@@ -96,6 +95,11 @@ impl Store {
         &self.conn
     }
 
+    /// The database file (`None` for an in-memory database).
+    pub fn path(&self) -> Option<&Path> {
+        self.conn.path().filter(|p| !p.is_empty()).map(Path::new)
+    }
+
     /// This database's device id, made on first open.
     pub fn device(&self) -> &str {
         &self.device
@@ -116,10 +120,7 @@ impl Store {
 
     /// The revision a visit's current rows come from (`None`: no such visit, or deleted).
     pub fn current_revision(&self, visit_id: &str) -> Result<Option<String>> {
-        Ok(self
-            .conn
-            .query_row("SELECT rev_id FROM visit WHERE visit_id = ?1", [visit_id], |r| r.get(0))
-            .optional()?)
+        Ok(self.conn.query_row("SELECT rev_id FROM visit WHERE visit_id = ?1", [visit_id], |r| r.get(0)).optional()?)
     }
 
     pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {

@@ -37,13 +37,20 @@ pub fn store_error(e: &StoreError, l: Lang) -> String {
         CannotCreateFolder { path, .. } => {
             format!("{}: {}", pick(l, "无法创建目录", "cannot create folder"), path.display())
         }
-        CannotOpen { path, .. } => format!("{}: {}", pick(l, "无法打开数据库", "cannot open the database"), path.display()),
+        CannotOpen { path, .. } => {
+            format!("{}: {}", pick(l, "无法打开数据库", "cannot open the database"), path.display())
+        }
         NotRuralsan { name } => {
-            format!("{name}: {}", pick(l, "不是 ruralsan 数据库，拒绝打开", "is not a ruralsan database; refusing to open it"))
+            format!(
+                "{name}: {}",
+                pick(l, "不是 ruralsan 数据库，拒绝打开", "is not a ruralsan database; refusing to open it")
+            )
         }
         NewerSchema { name, version, supported } => format!("{name}: {}", s::newer_version(l, *version, *supported)),
         NoWal { name } => format!("{name}: {}", pick(l, "无法启用 WAL 日志模式", "cannot switch to WAL journal mode")),
-        Schema { detail } => format!("{}: {detail}", pick(l, "无法建立数据库结构", "cannot set up the database schema")),
+        Schema { detail } => {
+            format!("{}: {detail}", pick(l, "无法建立数据库结构", "cannot set up the database schema"))
+        }
         NotAFolder { path } => format!("{}: {}", path.display(), pick(l, "不是文件夹", "is not a folder")),
         SnapshotExists { path } => format!("{}: {}", path.display(), s::snapshot_exists(l)),
         BadPath { path } => format!("{}: {}", path.display(), s::bad_path(l)),
@@ -76,12 +83,9 @@ pub fn resolve_error(e: &ResolveError, l: Lang) -> String {
             ApplyError::Unresolved(fields) => format!("{visit_id}: {} {}", s::fields_unresolved(l), fields.join(", ")),
             ApplyError::NotAVisit(detail) => format!("{visit_id}: {} ({detail})", s::result_unreadable(l)),
         },
-        BreaksRule { visit_id, problem } => format!(
-            "{visit_id}: {} {}: {}",
-            s::result_breaks_rule(l),
-            problem.field,
-            problem.reason.message(l)
-        ),
+        BreaksRule { visit_id, problem } => {
+            format!("{visit_id}: {} {}: {}", s::result_breaks_rule(l), problem.field, problem.reason.message(l))
+        }
         FieldSyntax { item } => format!("--field {item}: {}", s::field_syntax(l)),
     }
 }

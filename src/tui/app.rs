@@ -217,7 +217,7 @@ fn remove_at(s: &mut String, cursor: usize) -> bool {
 impl App {
     /// Opens the UI state on a store; drafts left from a crash are offered back.
     pub fn new(store: Store, lang: Lang, settings: Settings, today: NaiveDate) -> Result<App> {
-        let pending_drafts = browse::drafts(&store.conn_for_tui())?;
+        let pending_drafts = browse::drafts(store.conn_for_tui())?;
         let mut app = App {
             store,
             lang,
@@ -253,7 +253,7 @@ impl App {
         let l = self.lang;
         let form: Option<Form> = serde_json::from_str(&d.form).ok();
         let Some(form) = form else { return d.updated_at.clone() };
-        let name = browse::roster_unit(&self.store.conn_for_tui(), &form.village_code).ok().flatten().map(|u| u.0);
+        let name = browse::roster_unit(self.store.conn_for_tui(), &form.village_code).ok().flatten().map(|u| u.0);
         let when = chrono::DateTime::parse_from_rfc3339(&d.updated_at)
             .map(|t| t.naive_local().format("%Y-%m-%d %H:%M").to_string())
             .unwrap_or_else(|_| d.updated_at.clone());
@@ -380,14 +380,16 @@ impl App {
         if self.browser.stale
             && let Err(e) = self.search()
         {
-            self.message = Some((format!("{}: {}", s::error(self.lang), crate::strings::errors::render(&e, self.lang)), true));
+            self.message =
+                Some((format!("{}: {}", s::error(self.lang), crate::strings::errors::render(&e, self.lang)), true));
         }
     }
 
     /// Changes state in answer to one message; a failure becomes the message line.
     pub fn update(&mut self, msg: Msg) {
         if let Err(e) = self.try_update(msg) {
-            self.message = Some((format!("{}: {}", s::error(self.lang), crate::strings::errors::render(&e, self.lang)), true));
+            self.message =
+                Some((format!("{}: {}", s::error(self.lang), crate::strings::errors::render(&e, self.lang)), true));
         }
     }
 
@@ -435,7 +437,9 @@ impl App {
             Confirm::DeleteVisit(id) if yes => {
                 let author = match self.store.meta(LAST_SURVEYOR)? {
                     Some(a) => a,
-                    None => browse::load_visit(&self.store.conn_for_tui(), &id)?.map(|(_, d)| d.surveyor).unwrap_or_default(),
+                    None => {
+                        browse::load_visit(self.store.conn_for_tui(), &id)?.map(|(_, d)| d.surveyor).unwrap_or_default()
+                    }
                 };
                 self.store.save_from_form(&author, &id, None, None)?;
                 self.reload_visits()?;
@@ -456,7 +460,7 @@ impl App {
             }
             Confirm::Discard { then_quit } if yes => {
                 if let Some(f) = self.form.take() {
-                    browse::delete_draft(&self.store.conn_for_tui(), &f.draft_id)?;
+                    browse::delete_draft(self.store.conn_for_tui(), &f.draft_id)?;
                 }
                 if then_quit {
                     self.quit = true;
@@ -470,7 +474,7 @@ impl App {
                 if yes {
                     self.restore_draft(&d)?;
                 } else if msg == Msg::No {
-                    browse::delete_draft(&self.store.conn_for_tui(), &d.draft_id)?;
+                    browse::delete_draft(self.store.conn_for_tui(), &d.draft_id)?;
                     self.message = Some((s::draft_discarded(self.lang).into(), false));
                     self.offer_next_draft();
                 } else {
@@ -496,10 +500,10 @@ impl App {
         let q = b.query.trim().to_string();
         b.complete_for = None;
         if q.is_empty() && b.path.len() < 2 {
-            b.items = browse::areas(&self.store.conn_for_tui(), &prefix)?.into_iter().map(Item::Area).collect();
+            b.items = browse::areas(self.store.conn_for_tui(), &prefix)?.into_iter().map(Item::Area).collect();
             b.more = false;
         } else {
-            let v = browse::villages(&self.store.conn_for_tui(), &prefix, &q, PAGE, 0)?;
+            let v = browse::villages(self.store.conn_for_tui(), &prefix, &q, PAGE, 0)?;
             b.more = v.len() == PAGE;
             b.items = v.into_iter().map(Item::Village).collect();
             if !b.more && !q.is_empty() && !q.bytes().all(|c| c.is_ascii_digit()) {
@@ -537,7 +541,7 @@ impl App {
     fn more_villages(&mut self) -> Result<()> {
         let prefix = self.prefix();
         let b = &mut self.browser;
-        let v = browse::villages(&self.store.conn_for_tui(), &prefix, &b.query, PAGE, b.items.len())?;
+        let v = browse::villages(self.store.conn_for_tui(), &prefix, &b.query, PAGE, b.items.len())?;
         b.more = v.len() == PAGE;
         b.items.extend(v.into_iter().map(Item::Village));
         Ok(())
@@ -628,7 +632,7 @@ impl App {
 
     fn reload_visits(&mut self) -> Result<()> {
         if let Some(v) = &mut self.visits {
-            v.rows = browse::visits_of(&self.store.conn_for_tui(), &v.code)?;
+            v.rows = browse::visits_of(self.store.conn_for_tui(), &v.code)?;
             v.selected = v.selected.min(v.rows.len().saturating_sub(1));
         }
         Ok(())
@@ -650,7 +654,7 @@ impl App {
             }
             Msg::Enter => {
                 if let Some(r) = v.rows.get(v.selected)
-                    && let Some((rev, data)) = browse::load_visit(&self.store.conn_for_tui(), &r.visit_id)?
+                    && let Some((rev, data)) = browse::load_visit(self.store.conn_for_tui(), &r.visit_id)?
                 {
                     let form = Form::from_data(&r.visit_id, Some(rev), &data);
                     let name = v.name.clone();
@@ -658,7 +662,7 @@ impl App {
                 }
             }
             Msg::New | Msg::Add => {
-                let previous = browse::previous_visit(&self.store.conn_for_tui(), &v.code)?;
+                let previous = browse::previous_visit(self.store.conn_for_tui(), &v.code)?;
                 let surveyor = self.store.meta(LAST_SURVEYOR)?.unwrap_or_default();
                 let form = Form::new_visit(&v.code, previous.as_ref(), self.today, &surveyor);
                 let name = v.name.clone();
@@ -681,7 +685,7 @@ impl App {
     ) -> Result<()> {
         let focus = if is_new { 2 } else { 0 };
         let cursor = form.visit[focus].chars().count();
-        let roster = roster_problem(&self.store.conn_for_tui(), &form.village_code)?;
+        let roster = roster_problem(self.store.conn_for_tui(), &form.village_code)?;
         let (data, problems) = form.check(self.today, &self.settings.manure, roster);
         self.form = Some(FormScreen {
             form,
@@ -705,7 +709,7 @@ impl App {
     fn restore_draft(&mut self, d: &Draft) -> Result<()> {
         let mut form: Form = serde_json::from_str(&d.form)?;
         form.normalize();
-        let (name, _) = browse::roster_unit(&self.store.conn_for_tui(), &form.village_code)?.unwrap_or_default();
+        let (name, _) = browse::roster_unit(self.store.conn_for_tui(), &form.village_code)?.unwrap_or_default();
         self.visits =
             Some(Visits { code: form.village_code.clone(), name: name.clone(), rows: Vec::new(), selected: 0 });
         self.reload_visits()?;
@@ -716,7 +720,7 @@ impl App {
     /// Re-parses and re-judges the form.
     fn recheck(&mut self) -> Result<()> {
         let Some(f) = &mut self.form else { return Ok(()) };
-        let roster = roster_problem(&self.store.conn_for_tui(), &f.form.village_code)?;
+        let roster = roster_problem(self.store.conn_for_tui(), &f.form.village_code)?;
         let (data, problems) = f.form.check(self.today, &self.settings.manure, roster);
         f.data = data;
         f.problems = problems;
@@ -744,7 +748,7 @@ impl App {
             return Ok(());
         }
         browse::put_draft(
-            &self.store.conn_for_tui(),
+            self.store.conn_for_tui(),
             &Draft {
                 draft_id: f.draft_id.clone(),
                 visit_id: f.form.visit_id.clone(),
@@ -834,7 +838,7 @@ impl App {
                 } else {
                     let id = f.draft_id.clone();
                     self.form = None;
-                    browse::delete_draft(&self.store.conn_for_tui(), &id)?;
+                    browse::delete_draft(self.store.conn_for_tui(), &id)?;
                     self.screen = Screen::Visits;
                     self.reload_visits()?;
                 }

@@ -89,7 +89,14 @@ pub fn run(store: Store, lang: Lang, settings: Settings, started: Instant) -> Re
             if !event::poll(Duration::ZERO)? || since.elapsed() >= DRAFT_DEBOUNCE {
                 if let Err(e) = app.flush_draft() {
                     // Keep typing: the form is still in memory, and saving may yet work.
-                    app.message = Some((format!("{}: {}", crate::strings::tui::error(app.lang), crate::strings::errors::render(&e, app.lang)), true));
+                    app.message = Some((
+                        format!(
+                            "{}: {}",
+                            crate::strings::tui::error(app.lang),
+                            crate::strings::errors::render(&e, app.lang)
+                        ),
+                        true,
+                    ));
                     if let Some(f) = &mut app.form {
                         f.draft_dirty = false;
                     }

@@ -50,7 +50,10 @@ impl App {
                 self.update(Msg::Quit);
             }
             Ok(false) => {}
-            Err(e) => self.message = Some((format!("{}: {}", s::error(self.lang), crate::strings::errors::render(&e, self.lang)), true)),
+            Err(e) => {
+                self.message =
+                    Some((format!("{}: {}", s::error(self.lang), crate::strings::errors::render(&e, self.lang)), true))
+            }
         }
         true
     }
@@ -84,7 +87,10 @@ impl App {
                 self.role = role;
                 self.message = None;
             }
-            Err(e) => self.message = Some((format!("{}: {}", s::error(self.lang), crate::strings::errors::render(&e, self.lang)), true)),
+            Err(e) => {
+                self.message =
+                    Some((format!("{}: {}", s::error(self.lang), crate::strings::errors::render(&e, self.lang)), true))
+            }
         }
     }
 

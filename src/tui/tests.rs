@@ -282,8 +282,11 @@ fn filling_and_saving_a_new_visit_writes_it_and_drops_the_draft() {
         .query_row("SELECT species, manure_t, utilized_pct FROM farm", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .unwrap_or_default();
     assert_eq!(farm, ("other".into(), 12.5, 80.0));
-    let author: String =
-        a.store.conn_for_tui().query_row("SELECT author FROM revision ORDER BY hlc DESC LIMIT 1", [], |r| r.get(0)).unwrap();
+    let author: String = a
+        .store
+        .conn_for_tui()
+        .query_row("SELECT author FROM revision ORDER BY hlc DESC LIMIT 1", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(author, "李娜");
     assert_eq!(a.store.meta(browse::LAST_SURVEYOR).unwrap().as_deref(), Some("李娜"));
 }
@@ -520,11 +523,11 @@ fn more_screens() {
         // A draft in the database when the program starts.
         let mut store = Store::open_in_memory().unwrap();
         fixture(&mut store);
-        let (_, data) = browse::load_visit(&store.conn_for_tui(), "visit-new").unwrap().unwrap();
+        let (_, data) = browse::load_visit(store.conn_for_tui(), "visit-new").unwrap().unwrap();
         let mut form = super::form::Form::from_data("visit-new", Some("rev".into()), &data);
         form.visit[2] = "410".into();
         browse::put_draft(
-            &store.conn_for_tui(),
+            store.conn_for_tui(),
             &browse::Draft {
                 draft_id: "d1".into(),
                 visit_id: "visit-new".into(),
@@ -582,7 +585,7 @@ fn several_drafts_are_offered_one_after_another() {
     let mut store = Store::open_in_memory().unwrap();
     fixture(&mut store);
     for (id, visit) in [("d1", "visit-new"), ("d2", "visit-old")] {
-        let (rev, data) = browse::load_visit(&store.conn_for_tui(), visit).unwrap().unwrap();
+        let (rev, data) = browse::load_visit(store.conn_for_tui(), visit).unwrap().unwrap();
         let mut form = super::form::Form::from_data(visit, Some(rev.clone()), &data);
         form.visit[2] = "401".into();
         let draft = browse::Draft {
@@ -592,7 +595,7 @@ fn several_drafts_are_offered_one_after_another() {
             form: serde_json::to_string(&form).unwrap(),
             updated_at: "2025-06-01T16:30:00.000+08:00".into(),
         };
-        browse::put_draft(&store.conn_for_tui(), &draft).unwrap();
+        browse::put_draft(store.conn_for_tui(), &draft).unwrap();
     }
     let mut a = app_on(store, Lang::Zh);
     press(&mut a, KeyCode::Char('y'));
@@ -631,7 +634,10 @@ fn a_visit_in_conflict_is_marked() {
     let screen = render(&a, 120, 40).backend().to_string();
     assert!(!screen.contains("⚠"), "{screen}");
     // A second head, as a merge of two crews' edits leaves it.
-    a.store.conn_for_tui().execute("INSERT INTO head (visit_id, rev_id) VALUES ('visit-old', 'other-side')", []).unwrap();
+    a.store
+        .conn_for_tui()
+        .execute("INSERT INTO head (visit_id, rev_id) VALUES ('visit-old', 'other-side')", [])
+        .unwrap();
     press(&mut a, KeyCode::Esc);
     press(&mut a, KeyCode::Enter);
     let rows = &a.visits.as_ref().unwrap().rows;

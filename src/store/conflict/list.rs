@@ -38,7 +38,6 @@ pub struct Conflict {
     pub fields: Vec<ConflictField>,
 }
 
-
 /// Every open conflict, by village then visit.
 pub fn list_conflicts(conn: &Connection) -> Result<Vec<Conflict>> {
     let ids: Vec<String> = {
@@ -145,4 +144,3 @@ pub fn conflicts_json(list: &[Conflict]) -> Value {
             .collect(),
     )
 }
-

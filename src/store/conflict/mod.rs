@@ -25,7 +25,9 @@ use crate::domain::merge::{Outcome, three_way, unflatten};
 use crate::domain::settings::ManureCoefficients;
 use crate::domain::validate::validate_visit;
 use graph::{Graph, fields_of};
-pub use list::{Conflict, ConflictField, HeadFields, Side, conflict_of, conflicts_json, heads_with_fields, list_conflicts};
+pub use list::{
+    Conflict, ConflictField, HeadFields, Side, conflict_of, conflicts_json, heads_with_fields, list_conflicts,
+};
 pub use resolve::{Resolution, resolve};
 
 // The merge itself is pure and lives in the domain; re-exported for callers of the store.
@@ -122,7 +124,6 @@ pub fn refresh(conn: &Connection, visit_id: &str) -> Result<Refreshed> {
     materialise(conn, visit_id, winner.as_ref())?;
     Ok(out)
 }
-
 
 /// How many visits have an open conflict (several heads).
 pub fn open_conflicts(conn: &Connection) -> Result<i64> {

@@ -26,8 +26,6 @@ pub struct Resolution {
 }
 
 /// Settles the conflict of a visit with a new revision whose parents are all
-
-/// Settles the conflict of a visit with a new revision whose parents are all
 /// its heads, inside the caller's transaction. Returns the new revision id.
 pub fn resolve(conn: &Connection, device: &str, author: &str, visit_id: &str, how: &Resolution) -> Result<String> {
     let heads = revisions::heads(conn, visit_id)?;
@@ -117,4 +115,3 @@ impl crate::store::Store {
         Ok(rev)
     }
 }
-

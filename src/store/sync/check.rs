@@ -156,7 +156,6 @@ pub(super) fn read_revision(row: &rusqlite::Row) -> rusqlite::Result<(Revision, 
     ))
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

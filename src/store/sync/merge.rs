@@ -15,7 +15,12 @@ use crate::store::error::Refusal;
 use crate::store::revisions::{self, Revision};
 
 /// Merges the roster and areas of a checked file into the transaction.
-pub(super) fn merge_roster(tx: &Connection, file: &Connection, report: &mut FileReport, problems: &mut Problems) -> Result<()> {
+pub(super) fn merge_roster(
+    tx: &Connection,
+    file: &Connection,
+    report: &mut FileReport,
+    problems: &mut Problems,
+) -> Result<()> {
     let mut st =
         file.prepare("SELECT code, name, is_village, urban_rural_code FROM roster ORDER BY code").map_err(bad_file)?;
     let mut rows = st.query([]).map_err(bad_file)?;
@@ -170,4 +175,3 @@ pub(super) fn merge_revisions(
     report.revisions = n;
     Ok((touched, max_hlc))
 }
-

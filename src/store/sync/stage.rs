@@ -162,8 +162,8 @@ pub(super) fn stage_and_check(src: &Path, staging: &Path, n: usize, local: &Conn
     }
     std::fs::create_dir_all(staging).with_context(|| staging.display().to_string())?;
     let staged = Staged { path: staging.join(format!("staged-{}-{n}.db", std::process::id())) };
-    let hash = copy_hashing(src, &staged.path)
-        .map_err(|source| StoreError::CannotCopy { path: src.to_path_buf(), source })?;
+    let hash =
+        copy_hashing(src, &staged.path).map_err(|source| StoreError::CannotCopy { path: src.to_path_buf(), source })?;
     let done: Option<(String, String)> = local
         .query_row("SELECT merged_at, file_name FROM merge_log WHERE file_hash = ?1", [&hash], |r| {
             Ok((r.get(0)?, r.get(1)?))

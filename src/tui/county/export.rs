@@ -97,7 +97,9 @@ pub fn handle_key(c: &mut County, key: KeyEvent, store: &mut Store) -> Result<Ou
             let text = input.text.trim().to_string();
             c.message = Some(match run(c, Kind::ALL[sel], &text, store) {
                 Ok(done) => (done, false),
-                Err(err) => (format!("{}: {}", s::export_failed(c.lang), crate::strings::errors::render(&err, c.lang)), true),
+                Err(err) => {
+                    (format!("{}: {}", s::export_failed(c.lang), crate::strings::errors::render(&err, c.lang)), true)
+                }
             });
         }
         _ => return Ok(Outcome::Ignored),

@@ -159,7 +159,8 @@ impl County {
         match r {
             Ok(o) => Ok(o),
             Err(e) => {
-                self.message = Some((format!("{}: {}", s::error(self.lang), crate::strings::errors::render(&e, self.lang)), true));
+                self.message =
+                    Some((format!("{}: {}", s::error(self.lang), crate::strings::errors::render(&e, self.lang)), true));
                 Ok(Outcome::Handled)
             }
         }
@@ -173,7 +174,8 @@ impl County {
     /// Merges the next file of a merge under way.
     pub fn step(&mut self, store: &mut Store) {
         if let Err(e) = sync::step(self, store) {
-            self.message = Some((format!("{}: {}", s::error(self.lang), crate::strings::errors::render(&e, self.lang)), true));
+            self.message =
+                Some((format!("{}: {}", s::error(self.lang), crate::strings::errors::render(&e, self.lang)), true));
         }
     }
 

@@ -437,7 +437,10 @@ pub fn report_lines(l: Lang, r: &MergeReport, home: &Path, w: usize) -> Vec<Line
                     Span::styled(format!("  {}", if r.dry_run { s::refused_dry(l) } else { s::refused(l) }), ERR),
                 ]));
                 for reason in x.reasons.iter().take(5) {
-                    out.push(Line::styled(format!("  {}", fit(&crate::strings::errors::refusal(reason, l), w.saturating_sub(2))), ERR));
+                    out.push(Line::styled(
+                        format!("  {}", fit(&crate::strings::errors::refusal(reason, l), w.saturating_sub(2))),
+                        ERR,
+                    ));
                 }
                 if x.total > 5 {
                     out.push(Line::styled(format!("  … {}", x.total - 5), ERR));
