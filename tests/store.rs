@@ -167,3 +167,21 @@ proptest! {
         prop_assert_eq!(dump(&a), before);
     }
 }
+
+#[test]
+fn a_corrupt_parent_list_is_an_error_not_an_empty_list() {
+    let (_d, path) = temp_db();
+    let mut s = Store::open(&path).unwrap();
+    s.import_roster(&common::sample("sample").join("villages.csv")).unwrap();
+    let code = s.village_codes(Some(1)).unwrap().remove(0);
+    let mut rng = Rng::new(3);
+    let v = random_visit(&mut rng, &code, "2024-05-01");
+    s.save_visit("陈静", "v1", Some(&v)).unwrap();
+    let mut w = v.clone();
+    w.notes = "second".into();
+    s.save_visit("陈静", "v1", Some(&w)).unwrap();
+    common::sql(&s).execute("UPDATE revision SET parents = 'not json' WHERE parents != '[]'", []).unwrap();
+    let e = s.rebuild_current().expect_err("corrupt parents must fail");
+    let corrupt = e.chain().find_map(|c| c.downcast_ref::<StoreError>());
+    assert!(matches!(corrupt, Some(StoreError::CorruptParents { .. })), "{e:#}");
+}

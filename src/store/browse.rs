@@ -60,19 +60,13 @@ pub struct Draft {
     pub updated_at: String,
 }
 
-/// The half-open code range `[lo, hi)` of the units whose code starts with
-/// `prefix` (codes are digits, and ':' sorts right after '9').
-fn range(prefix: &str) -> (String, String) {
-    (prefix.to_string(), format!("{prefix}:"))
-}
-
 /// The areas one level below `prefix` ("" → counties, a county → its
 /// townships), found by skipping through the primary key: one index seek
 /// per area, whatever the size of the roster.
 pub fn areas(conn: &Connection, prefix: &str) -> Result<Vec<AreaItem>> {
     let len = if prefix.len() < 6 { 6 } else { 9 };
     let pad = "9".repeat(12 - len);
-    let (lo, hi) = range(prefix);
+    let (lo, hi) = super::code_range(prefix);
     let mut st = conn.prepare_cached(
         "WITH RECURSIVE a(p) AS (
            SELECT (SELECT substr(min(code), 1, ?3) FROM roster WHERE code >= ?1 AND code < ?2)
@@ -98,10 +92,10 @@ pub fn area_name(conn: &Connection, code: &str) -> Result<Option<String>> {
 /// administrative villages only: communities are never surveyed.
 pub fn villages(conn: &Connection, prefix: &str, query: &str, limit: usize, offset: usize) -> Result<Vec<VillageItem>> {
     let q = query.trim();
-    let (mut lo, mut hi) = range(prefix);
+    let (mut lo, mut hi) = super::code_range(prefix);
     let digits = !q.is_empty() && q.bytes().all(|b| b.is_ascii_digit());
     if digits {
-        let (qlo, qhi) = range(q);
+        let (qlo, qhi) = super::code_range(q);
         lo = lo.max(qlo);
         hi = hi.min(qhi);
     }
@@ -165,9 +159,10 @@ pub fn visits_of(conn: &Connection, code: &str) -> Result<Vec<VisitItem>> {
            (SELECT count(*) FROM facility WHERE visit_id = v.visit_id),
            (SELECT count(*) FROM farm WHERE visit_id = v.visit_id),
            (SELECT count(*) FROM water_body WHERE visit_id = v.visit_id),
-           (SELECT count(*) FROM head WHERE visit_id = v.visit_id) > 1
+           {}
          FROM visit v WHERE v.village_code = ?1 ORDER BY v.survey_date DESC, v.visit_id DESC",
-        sewage_sql("v")
+        sewage_sql("v"),
+        super::conflict::is_open_conflict_sql("v.visit_id")
     );
     let mut st = conn.prepare_cached(&sql)?;
     let rows = st.query_map([code], |r| {

@@ -518,35 +518,35 @@ pub struct ExportReport {
     pub water_bodies: u64,
 }
 
-/// Streams a query into `dir/file`, through a temporary file renamed at the end.
+/// Streams a query into `dir/file`, written whole or not at all.
 fn export_query(conn: &Connection, dir: &Path, file: &str, header: &[&str], sql: &str) -> Result<u64> {
     let path = dir.join(file);
-    let tmp = dir.join(format!(".{file}.tmp"));
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp).with_context(|| tmp.display().to_string())?);
-    out.write_all("\u{feff}".as_bytes())?;
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record(header)?;
-    let mut st = conn.prepare(sql)?;
-    let n = st.column_count();
-    let mut rows = st.query([])?;
-    let mut count = 0;
-    let mut rec: Vec<String> = Vec::with_capacity(n);
-    while let Some(row) = rows.next()? {
-        rec.clear();
-        for i in 0..n {
-            rec.push(match row.get_ref(i)? {
-                rusqlite::types::ValueRef::Null => String::new(),
-                rusqlite::types::ValueRef::Integer(v) => v.to_string(),
-                rusqlite::types::ValueRef::Real(v) => v.to_string(),
-                rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
-                rusqlite::types::ValueRef::Blob(_) => String::new(),
-            });
+    super::fsutil::write_atomic(&path, |f| {
+        let mut out = std::io::BufWriter::new(f);
+        out.write_all("\u{feff}".as_bytes())?;
+        let mut w = csv::Writer::from_writer(out);
+        w.write_record(header)?;
+        let mut st = conn.prepare(sql)?;
+        let n = st.column_count();
+        let mut rows = st.query([])?;
+        let mut count = 0;
+        let mut rec: Vec<String> = Vec::with_capacity(n);
+        while let Some(row) = rows.next()? {
+            rec.clear();
+            for i in 0..n {
+                rec.push(match row.get_ref(i)? {
+                    rusqlite::types::ValueRef::Null => String::new(),
+                    rusqlite::types::ValueRef::Integer(v) => v.to_string(),
+                    rusqlite::types::ValueRef::Real(v) => v.to_string(),
+                    rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                    rusqlite::types::ValueRef::Blob(_) => String::new(),
+                });
+            }
+            w.write_record(&rec)?;
+            count += 1;
         }
-        w.write_record(&rec)?;
-        count += 1;
-    }
-    let out = w.into_inner().map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    out.into_inner().map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?.sync_all()?;
-    std::fs::rename(&tmp, &path).with_context(|| path.display().to_string())?;
-    Ok(count)
+        let out = w.into_inner().map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        out.into_inner().map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        Ok(count)
+    })
 }

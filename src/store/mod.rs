@@ -26,6 +26,13 @@ pub const SCHEMA_VERSION: i64 = 2;
 /// `PRAGMA application_id` of a ruralsan database ('RSNA'); also set in schema.sql.
 pub const APPLICATION_ID: i64 = 0x5253_4E41;
 
+/// All division codes under a prefix ("" → every code) as the half-open
+/// range `[lo, hi)`: codes are digits, and `:` follows `9`. The one
+/// convention of the store for "all codes under this prefix".
+pub fn code_range(prefix: &str) -> (String, String) {
+    (prefix.to_string(), format!("{prefix}:"))
+}
+
 /// An open ruralsan database.
 pub struct Store {
     conn: Connection,

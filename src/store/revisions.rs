@@ -56,7 +56,7 @@ pub fn revision_id(visit_id: &str, parents: &[String], payload: &str, deleted: b
         h.update(part.as_bytes());
     }
     let digest = h.finalize();
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    super::fsutil::hex(&digest[..16])
 }
 
 /// Formats a hybrid logical clock stamp so that text order is time order.
@@ -122,12 +122,20 @@ pub fn heads(conn: &Connection, visit_id: &str) -> Result<Vec<Revision>> {
     Ok(heads)
 }
 
+/// A stored revision from a row of `rev_id, visit_id, parents, payload,
+/// deleted, hlc, device, author`. A parent list that does not read is an
+/// error: read as empty, it would change the heads.
 pub fn row_to_revision(r: &rusqlite::Row) -> rusqlite::Result<Revision> {
     let parents: String = r.get(2)?;
+    let rev_id: String = r.get(0)?;
+    let parents = serde_json::from_str(&parents).map_err(|e| {
+        let corrupt = super::StoreError::CorruptParents { rev_id: rev_id.clone(), detail: e.to_string() };
+        rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, Box::new(corrupt))
+    })?;
     Ok(Revision {
-        rev_id: r.get(0)?,
+        rev_id,
         visit_id: r.get(1)?,
-        parents: serde_json::from_str(&parents).unwrap_or_default(),
+        parents,
         payload: r.get(3)?,
         deleted: r.get(4)?,
         hlc: r.get(5)?,

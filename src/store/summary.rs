@@ -293,8 +293,7 @@ impl Store {
         mut each: impl FnMut(AreaRow, Option<String>) -> Result<()>,
     ) -> Result<()> {
         register_functions(&self.conn, settings)?;
-        let lo = within.unwrap_or("").to_string();
-        let hi = format!("{lo}~");
+        let (lo, hi) = super::code_range(within.unwrap_or(""));
         let mut st = self.conn.prepare_cached(SUMMARY_SQL)?;
         let mut rows = st.query(params![as_of, level.prefix_len() as i64, lo, hi])?;
         while let Some(r) = rows.next()? {

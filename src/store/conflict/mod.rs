@@ -39,9 +39,15 @@ pub const MERGE_DEVICE: &str = "merge";
 /// More heads than this are left for a person (a bound on the work a hostile file can cause).
 const MAX_AUTO_MERGE_HEADS: usize = 32;
 
-/// The rule of "an open conflict", once: the visits with several heads. A
-/// query to use as a subquery (`visit_id IN (…)`) wherever open conflicts count.
+/// The rule of "an open conflict", once: a visit with several heads. As a
+/// query of all such visits, to use as a subquery (`visit_id IN (…)`)…
 pub const OPEN_CONFLICT_VISITS: &str = "SELECT visit_id FROM head GROUP BY visit_id HAVING count(*) > 1";
+
+/// … and as a condition on one visit (`visit_id_expr` names it), for a query
+/// over a few visits where scanning every head would cost more.
+pub fn is_open_conflict_sql(visit_id_expr: &str) -> String {
+    format!("((SELECT count(*) FROM head WHERE head.visit_id = {visit_id_expr}) > 1)")
+}
 
 /// Whether a revision was written by the automatic merge.
 pub fn is_auto_merge(r: &Revision) -> bool {
