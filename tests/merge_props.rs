@@ -8,6 +8,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use common::strategies::visit_data;
 use proptest::prelude::*;
 use ruralsan::domain::VisitData;
 use ruralsan::generate::{Rng, random_visit};
@@ -26,7 +27,7 @@ enum Op {
     /// A crew deletes a visit.
     Delete { crew: usize, visit: usize },
     /// A crew records a new visit.
-    Create { crew: usize, village: usize },
+    Create { crew: usize, data: Box<VisitData> },
     /// A crew merges another crew's snapshot (files going through laptops).
     Exchange { from: usize, to: usize },
     /// A crew settles its first open conflict by taking one side whole.
@@ -37,7 +38,10 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         6 => (0..CREWS, 0..4usize, 0..6u8, any::<u16>()).prop_map(|(crew, visit, field, value)| Op::Edit { crew, visit, field, value }),
         1 => (0..CREWS, 0..6usize).prop_map(|(crew, visit)| Op::Delete { crew, visit }),
-        1 => (0..CREWS, 0..VILLAGES.len()).prop_map(|(crew, village)| Op::Create { crew, village }),
+        1 => (0..CREWS, 0..VILLAGES.len(), visit_data(VILLAGES[0], "2024-06-01")).prop_map(|(crew, village, mut data)| {
+            data.village_code = VILLAGES[village].to_string();
+            Op::Create { crew, data: Box::new(data) }
+        }),
         2 => (0..CREWS, 0..CREWS).prop_map(|(from, to)| Op::Exchange { from, to }),
         1 => (0..CREWS, 0..2usize).prop_map(|(crew, side)| Op::Resolve { crew, side }),
     ]
@@ -113,17 +117,32 @@ fn edit(v: &mut VisitData, field: u8, value: u16) {
 }
 
 /// Runs the crews' work; returns their snapshots.
-fn run_crews(dir: &Path, seed: u64, ops: &[Op]) -> Vec<PathBuf> {
+/// Three base visits of the first villages, from a seed (fixtures of the
+/// example tests; the property tests draw them from strategies).
+fn seeded_base(seed: u64) -> Vec<VisitData> {
+    let mut rng = Rng::new(seed);
+    VILLAGES.iter().take(3).map(|code| random_visit(&mut rng, code, "2024-05-01")).collect()
+}
+
+/// The base visits of the property tests, one per first village.
+fn base_visits() -> impl Strategy<Value = Vec<VisitData>> {
+    (
+        visit_data(VILLAGES[0], "2024-05-01"),
+        visit_data(VILLAGES[1], "2024-05-01"),
+        visit_data(VILLAGES[2], "2024-05-01"),
+    )
+        .prop_map(|(a, b, c)| vec![a, b, c])
+}
+
+fn run_crews(dir: &Path, base_visits: &[VisitData], ops: &[Op]) -> Vec<PathBuf> {
     let mut base = open(dir, "base.db");
     for code in VILLAGES {
         common::sql(&base)
             .execute("INSERT INTO roster (code, name, is_village) VALUES (?1, ?1 || '村', 1)", [code])
             .unwrap();
     }
-    let mut rng = Rng::new(seed);
-    for (i, code) in VILLAGES.iter().take(3).enumerate() {
-        let v = random_visit(&mut rng, code, "2024-05-01");
-        base.save_visit("陈静", &format!("base-{i}"), Some(&v)).unwrap();
+    for (i, v) in base_visits.iter().enumerate() {
+        base.save_visit("陈静", &format!("base-{i}"), Some(v)).unwrap();
     }
     let base_file = snapshot(&base, dir, "base-snap.db");
     let mut crews: Vec<Store> = (0..CREWS).map(|i| open(dir, &format!("crew{i}.db"))).collect();
@@ -131,7 +150,7 @@ fn run_crews(dir: &Path, seed: u64, ops: &[Op]) -> Vec<PathBuf> {
         merge(c, std::slice::from_ref(&base_file));
     }
     for (k, op) in ops.iter().enumerate() {
-        match *op {
+        match op.clone() {
             Op::Edit { crew, visit, field, value } => {
                 let ids = visit_ids(&crews[crew]);
                 let id = &ids[visit % ids.len()];
@@ -144,9 +163,8 @@ fn run_crews(dir: &Path, seed: u64, ops: &[Op]) -> Vec<PathBuf> {
                 let ids = visit_ids(&crews[crew]);
                 crews[crew].save_visit("crew", &ids[visit % ids.len()], None).unwrap();
             }
-            Op::Create { crew, village } => {
-                let v = random_visit(&mut rng, VILLAGES[village], "2024-06-01");
-                crews[crew].save_visit("crew", &format!("new-{crew}-{k}"), Some(&v)).unwrap();
+            Op::Create { crew, data } => {
+                crews[crew].save_visit("crew", &format!("new-{crew}-{k}"), Some(&data)).unwrap();
             }
             Op::Exchange { from, to } if from != to => {
                 let f = snapshot(&crews[from], dir, &format!("x{k}.db"));
@@ -206,14 +224,14 @@ proptest! {
 
     #[test]
     fn merges_converge_whatever_the_order(
-        seed in any::<u64>(),
+        base in base_visits(),
         ops in prop::collection::vec(op(), 4..24),
         first in order(),
         second in order(),
     ) {
         let tmp = scratch();
         let dir = tmp.path();
-        let files = run_crews(dir, seed, &ops);
+        let files = run_crews(dir, &base, &ops);
 
         let mut a = open(dir, "county-a.db");
         merge(&mut a, &first.iter().map(|&i| files[i].clone()).collect::<Vec<_>>());
@@ -266,7 +284,7 @@ fn concurrent_edits_of_different_fields_merge_and_of_the_same_field_conflict() {
         Op::Edit { crew: 0, visit: 1, field: 0, value: 1 },
         Op::Edit { crew: 1, visit: 1, field: 0, value: 2 },
     ];
-    let files = run_crews(dir, 5, &ops);
+    let files = run_crews(dir, &seeded_base(5), &ops);
     let mut county = open(dir, "county.db");
     merge(&mut county, &files);
     // visit 0: notes on one side, households on the other: one merged head.
@@ -309,7 +327,7 @@ fn an_edit_against_a_deletion_is_a_conflict_settled_by_taking_a_side() {
     let tmp = scratch();
     let dir = tmp.path();
     let ops = [Op::Delete { crew: 0, visit: 2 }, Op::Edit { crew: 1, visit: 2, field: 1, value: 4 }];
-    let files = run_crews(dir, 9, &ops);
+    let files = run_crews(dir, &seeded_base(9), &ops);
     let mut county = open(dir, "county.db");
     merge(&mut county, &files);
     let list = conflict::list_conflicts(&common::sql(&county)).unwrap();
@@ -341,7 +359,7 @@ fn three_crews_editing_one_visit_converge_in_every_order() {
         Op::Edit { crew: 1, visit: 1, field: 1, value: 1 },
         Op::Edit { crew: 2, visit: 1, field: 0, value: 2 },
     ];
-    let files = run_crews(dir, 11, &ops);
+    let files = run_crews(dir, &seeded_base(11), &ops);
     let mut states = Vec::new();
     for (n, order) in [[0, 1, 2], [0, 2, 1], [1, 2, 0], [2, 1, 0], [1, 0, 2], [2, 0, 1]].iter().enumerate() {
         let mut county = open(dir, &format!("county{n}.db"));
@@ -365,7 +383,7 @@ fn a_row_removed_on_one_side_and_edited_on_the_other_is_settled_row_by_row() {
     for take_removal in [true, false] {
         let tmp = scratch();
         let dir = tmp.path();
-        let files = run_crews(dir, seed, &ops);
+        let files = run_crews(dir, &seeded_base(seed), &ops);
         let mut county = open(dir, "county.db");
         merge(&mut county, &files);
         let list = conflict::list_conflicts(&common::sql(&county)).unwrap();
