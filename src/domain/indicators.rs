@@ -5,11 +5,18 @@
 use serde::Serialize;
 
 use super::settings::ManureCoefficients;
-use super::{Listed, Species, WaterStatus};
+use super::{FacilityStatus, Listed, Species, WaterStatus};
 
 /// A rate, or `None` when the denominator is 0.
 pub fn rate(numerator: f64, denominator: f64) -> Option<f64> {
     if denominator == 0.0 { None } else { Some(numerator / denominator) }
+}
+
+/// The households a facility counts for in the treated households: those it
+/// serves when it is in normal operation, else none. The one statement of
+/// the rule; SQL reaches it as `rs_normal_served(status, households_served)`.
+pub fn normal_served(status: Option<FacilityStatus>, households_served: i64) -> i64 {
+    if status == Some(FacilityStatus::Normal) { households_served } else { 0 }
 }
 
 /// Treated households of a village: sewer + reuse + households served by
@@ -205,6 +212,14 @@ pub fn misses_target(rate: Option<f64>, target: f64) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn only_facilities_in_normal_operation_count_their_households() {
+        assert_eq!(normal_served(Some(FacilityStatus::Normal), 20), 20);
+        assert_eq!(normal_served(Some(FacilityStatus::Idle), 20), 0);
+        assert_eq!(normal_served(None, 20), 0);
+    }
+
     use super::*;
     use crate::domain::settings::ManureCoefficients;
 

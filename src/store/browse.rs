@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::Store;
 use super::revisions::{self, Saved};
-use crate::domain::{FacilityStatus, VisitData};
+use crate::domain::VisitData;
 
 /// A county (6-digit code) or township (9-digit code); `name` is `None` when
 /// the roster names it not.
@@ -119,9 +119,8 @@ pub fn villages(conn: &Connection, prefix: &str, query: &str, limit: usize, offs
 fn sewage_sql(alias: &str) -> String {
     format!(
         "{alias}.households, {alias}.hh_sewer, {alias}.hh_reuse,
-         (SELECT coalesce(sum(households_served), 0) FROM facility f
-          WHERE f.visit_id = {alias}.visit_id AND f.status = '{}')",
-        FacilityStatus::Normal.code()
+         (SELECT coalesce(sum(rs_normal_served(f.status, f.households_served)), 0) FROM facility f
+          WHERE f.visit_id = {alias}.visit_id)"
     )
 }
 

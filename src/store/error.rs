@@ -60,6 +60,9 @@ pub enum StoreError {
     /// A stored revision whose parent list does not read: its heads would be wrong.
     #[error("revision {rev_id}: unreadable parent list ({detail})")]
     CorruptParents { rev_id: String, detail: String },
+    /// The stored clock (`meta.hlc`) does not read.
+    #[error("the stored clock stamp {value:?} is not a clock stamp")]
+    CorruptClock { value: String },
     /// A stored revision whose content does not read.
     #[error("revision {rev_id} of visit {visit_id} has an unreadable payload ({detail})")]
     CorruptPayload { rev_id: String, visit_id: String, detail: String },

@@ -88,6 +88,7 @@ impl Store {
              PRAGMA cache_size = -65536; PRAGMA temp.cache_size = -8192;",
         )?;
         conn.set_prepared_statement_cache_capacity(128);
+        register_rules(&conn)?;
         if version < SCHEMA_VERSION {
             migrate(&conn)?;
         }
@@ -149,6 +150,18 @@ fn migrate(conn: &Connection) -> Result<()> {
             let _rollback = conn.execute_batch("ROLLBACK");
             StoreError::Schema { detail: source.to_string() }.into()
         })
+}
+
+/// Domain rules that SQL statements use as functions, so that each is
+/// written once, in the domain.
+fn register_rules(conn: &Connection) -> Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    conn.create_scalar_function("rs_normal_served", 2, flags, |ctx| {
+        let status = ctx.get_raw(0).as_str().ok().and_then(crate::domain::FacilityStatus::parse);
+        Ok(crate::domain::indicators::normal_served(status, ctx.get(1)?))
+    })?;
+    Ok(())
 }
 
 fn device_id(conn: &Connection) -> Result<String> {

@@ -64,9 +64,14 @@ pub fn format_hlc(wall_ms: i64, counter: i64) -> String {
     format!("{wall_ms:013}.{counter:05}")
 }
 
-fn parse_hlc(s: &str) -> (i64, i64) {
+/// A stored clock stamp; one that does not read is an error (read as zero,
+/// the clock would run behind stamps already issued).
+fn parse_hlc(s: &str) -> Result<(i64, i64)> {
     let (w, c) = s.split_once('.').unwrap_or((s, "0"));
-    (w.parse().unwrap_or(0), c.parse().unwrap_or(0))
+    match (w.parse(), c.parse()) {
+        (Ok(w), Ok(c)) => Ok((w, c)),
+        _ => Err(super::StoreError::CorruptClock { value: s.to_string() }.into()),
+    }
 }
 
 /// Issues the next clock stamp: never behind the wall clock, never behind
@@ -74,7 +79,7 @@ fn parse_hlc(s: &str) -> (i64, i64) {
 pub fn next_hlc(conn: &Connection) -> Result<String> {
     let last: Option<String> =
         conn.query_row("SELECT value FROM meta WHERE key = 'hlc'", [], |r| r.get(0)).optional()?;
-    let (lw, lc) = last.as_deref().map(parse_hlc).unwrap_or((0, 0));
+    let (lw, lc) = last.as_deref().map(parse_hlc).transpose()?.unwrap_or((0, 0));
     let now = chrono::Utc::now().timestamp_millis();
     let stamp = if now > lw { format_hlc(now, 0) } else { format_hlc(lw, lc + 1) };
     observe_hlc(conn, &stamp)?;

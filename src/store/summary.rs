@@ -89,9 +89,9 @@ fn register_functions(conn: &Connection, settings: &Settings) -> Result<()> {
         2,
         flags,
         Sums(|ctx: &Context<'_>| {
-            let normal = FacilityStatus::parse(text(ctx, 0)?) == Some(FacilityStatus::Normal);
-            let served: i64 = ctx.get(1)?;
-            Ok([normal as i64 as f64, 1.0, if normal { served as f64 } else { 0.0 }])
+            let status = FacilityStatus::parse(text(ctx, 0)?);
+            let normal = status == Some(FacilityStatus::Normal);
+            Ok([normal as i64 as f64, 1.0, indicators::normal_served(status, ctx.get(1)?) as f64])
         }),
     )?;
     // Farms of a visit: (produced t, utilized t, scale farms, scale farms equipped).

@@ -64,6 +64,10 @@ pub fn store_error(e: &StoreError, l: Lang) -> String {
             Lang::Zh => format!("版本 {rev_id} 的父版本列表无法读取：{detail}"),
             Lang::En => format!("revision {rev_id} has an unreadable parent list: {detail}"),
         },
+        CorruptClock { value } => match l {
+            Lang::Zh => format!("数据库中的时钟值 {value:?} 无效"),
+            Lang::En => format!("the stored clock stamp {value:?} is not a clock stamp"),
+        },
         CorruptPayload { rev_id, visit_id, detail } => {
             format!("revision {rev_id} of visit {visit_id} has an unreadable payload: {detail}")
         }
