@@ -133,14 +133,21 @@ fn sewage_at(r: &rusqlite::Row, i: usize) -> rusqlite::Result<SewageFigures> {
     })
 }
 
+/// The counting visit of village `?1` as of date `?2`: the latest visit on
+/// or before that date, ties broken by the greatest visit id. (The summary
+/// aggregate applies the same rule to every village at once, see
+/// `summary::SUMMARY_SQL`.)
+pub const COUNTING_VISIT_SQL: &str = "SELECT visit_id FROM visit WHERE village_code = ?1 AND survey_date <= ?2
+     ORDER BY survey_date DESC, visit_id DESC LIMIT 1";
+
+/// A date after every survey: "as of now" for the counting visit.
+const ANY_DATE: &str = "9999-12-31";
+
 /// Date and sewage figures of the latest visit of a village.
 pub fn last_visit(conn: &Connection, code: &str) -> Result<Option<(String, SewageFigures)>> {
-    let sql = format!(
-        "SELECT v.survey_date, {} FROM visit v WHERE v.village_code = ?1
-         ORDER BY v.survey_date DESC, v.visit_id DESC LIMIT 1",
-        sewage_sql("v")
-    );
-    Ok(conn.prepare_cached(&sql)?.query_row([code], |r| Ok((r.get(0)?, sewage_at(r, 1)?))).optional()?)
+    let sql =
+        format!("SELECT v.survey_date, {} FROM visit v WHERE v.visit_id = ({COUNTING_VISIT_SQL})", sewage_sql("v"));
+    Ok(conn.prepare_cached(&sql)?.query_row([code, ANY_DATE], |r| Ok((r.get(0)?, sewage_at(r, 1)?))).optional()?)
 }
 
 /// A roster unit: name and whether it is an administrative village.
@@ -197,12 +204,8 @@ pub fn load_visit(conn: &Connection, visit_id: &str) -> Result<Option<(String, V
 
 /// The data of the latest visit of a village, for copying forward.
 pub fn previous_visit(conn: &Connection, code: &str) -> Result<Option<VisitData>> {
-    let id: Option<String> = conn
-        .prepare_cached(
-            "SELECT visit_id FROM visit WHERE village_code = ?1 ORDER BY survey_date DESC, visit_id DESC LIMIT 1",
-        )?
-        .query_row([code], |r| r.get(0))
-        .optional()?;
+    let id: Option<String> =
+        conn.prepare_cached(COUNTING_VISIT_SQL)?.query_row([code, ANY_DATE], |r| r.get(0)).optional()?;
     Ok(match id {
         Some(id) => load_visit(conn, &id)?.map(|(_, d)| d),
         None => None,
