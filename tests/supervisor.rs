@@ -426,9 +426,6 @@ fn open_conflicts_are_counted_per_area() {
     store.conn.execute("DELETE FROM visit WHERE visit_id = ?1", [&visit]).unwrap();
     let s = sup(&store, Lang::Zh);
     assert_eq!(s.page().conflicts_of("430223"), Some(1));
-    // Without a counter the column says it does not know.
-    let s = Supervisor::with_conflicts(&store, Settings::default(), Lang::Zh, today(), None).unwrap();
-    assert_eq!(s.page().conflicts_of("430223"), None);
 }
 
 #[test]

@@ -8,6 +8,7 @@ pub mod revisions;
 pub mod roster;
 pub mod summary;
 pub mod sync;
+pub mod views;
 
 use std::path::Path;
 

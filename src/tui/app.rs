@@ -12,8 +12,7 @@ use crate::domain::VisitData;
 use crate::domain::settings::Settings;
 use crate::domain::validate::{Place, Problem};
 use crate::store::Store;
-use crate::store::browse::{self, AreaItem, Draft, LAST_SURVEYOR, VillageItem, VisitItem};
-use crate::store::bundle::roster_problem;
+use crate::store::browse::{AreaItem, Draft, LAST_SURVEYOR, VillageItem, VisitItem};
 use crate::store::revisions::Saved;
 use crate::strings::Lang;
 use crate::strings::tui as s;
@@ -217,7 +216,7 @@ fn remove_at(s: &mut String, cursor: usize) -> bool {
 impl App {
     /// Opens the UI state on a store; drafts left from a crash are offered back.
     pub fn new(store: Store, lang: Lang, settings: Settings, today: NaiveDate) -> Result<App> {
-        let pending_drafts = browse::drafts(&store.conn)?;
+        let pending_drafts = store.drafts()?;
         let mut app = App {
             store,
             lang,
@@ -253,7 +252,7 @@ impl App {
         let l = self.lang;
         let form: Option<Form> = serde_json::from_str(&d.form).ok();
         let Some(form) = form else { return d.updated_at.clone() };
-        let name = browse::roster_unit(&self.store.conn, &form.village_code).ok().flatten().map(|u| u.0);
+        let name = self.store.roster_unit(&form.village_code).ok().flatten().map(|u| u.0);
         let when = chrono::DateTime::parse_from_rfc3339(&d.updated_at)
             .map(|t| t.naive_local().format("%Y-%m-%d %H:%M").to_string())
             .unwrap_or_else(|_| d.updated_at.clone());
@@ -435,7 +434,7 @@ impl App {
             Confirm::DeleteVisit(id) if yes => {
                 let author = match self.store.meta(LAST_SURVEYOR)? {
                     Some(a) => a,
-                    None => browse::load_visit(&self.store.conn, &id)?.map(|(_, d)| d.surveyor).unwrap_or_default(),
+                    None => self.store.load_visit(&id)?.map(|(_, d)| d.surveyor).unwrap_or_default(),
                 };
                 self.store.save_from_form(&author, &id, None, None)?;
                 self.reload_visits()?;
@@ -456,7 +455,7 @@ impl App {
             }
             Confirm::Discard { then_quit } if yes => {
                 if let Some(f) = self.form.take() {
-                    browse::delete_draft(&self.store.conn, &f.draft_id)?;
+                    self.store.delete_draft(&f.draft_id)?;
                 }
                 if then_quit {
                     self.quit = true;
@@ -470,7 +469,7 @@ impl App {
                 if yes {
                     self.restore_draft(&d)?;
                 } else if msg == Msg::No {
-                    browse::delete_draft(&self.store.conn, &d.draft_id)?;
+                    self.store.delete_draft(&d.draft_id)?;
                     self.message = Some((s::draft_discarded(self.lang).into(), false));
                     self.offer_next_draft();
                 } else {
@@ -496,10 +495,10 @@ impl App {
         let q = b.query.trim().to_string();
         b.complete_for = None;
         if q.is_empty() && b.path.len() < 2 {
-            b.items = browse::areas(&self.store.conn, &prefix)?.into_iter().map(Item::Area).collect();
+            b.items = self.store.areas(&prefix)?.into_iter().map(Item::Area).collect();
             b.more = false;
         } else {
-            let v = browse::villages(&self.store.conn, &prefix, &q, PAGE, 0)?;
+            let v = self.store.villages(&prefix, &q, PAGE, 0)?;
             b.more = v.len() == PAGE;
             b.items = v.into_iter().map(Item::Village).collect();
             if !b.more && !q.is_empty() && !q.bytes().all(|c| c.is_ascii_digit()) {
@@ -537,7 +536,7 @@ impl App {
     fn more_villages(&mut self) -> Result<()> {
         let prefix = self.prefix();
         let b = &mut self.browser;
-        let v = browse::villages(&self.store.conn, &prefix, &b.query, PAGE, b.items.len())?;
+        let v = self.store.villages(&prefix, &b.query, PAGE, b.items.len())?;
         b.more = v.len() == PAGE;
         b.items.extend(v.into_iter().map(Item::Village));
         Ok(())
@@ -628,7 +627,7 @@ impl App {
 
     fn reload_visits(&mut self) -> Result<()> {
         if let Some(v) = &mut self.visits {
-            v.rows = browse::visits_of(&self.store.conn, &v.code)?;
+            v.rows = self.store.visits_of(&v.code)?;
             v.selected = v.selected.min(v.rows.len().saturating_sub(1));
         }
         Ok(())
@@ -650,7 +649,7 @@ impl App {
             }
             Msg::Enter => {
                 if let Some(r) = v.rows.get(v.selected)
-                    && let Some((rev, data)) = browse::load_visit(&self.store.conn, &r.visit_id)?
+                    && let Some((rev, data)) = self.store.load_visit(&r.visit_id)?
                 {
                     let form = Form::from_data(&r.visit_id, Some(rev), &data);
                     let name = v.name.clone();
@@ -658,7 +657,7 @@ impl App {
                 }
             }
             Msg::New | Msg::Add => {
-                let previous = browse::previous_visit(&self.store.conn, &v.code)?;
+                let previous = self.store.previous_visit(&v.code)?;
                 let surveyor = self.store.meta(LAST_SURVEYOR)?.unwrap_or_default();
                 let form = Form::new_visit(&v.code, previous.as_ref(), self.today, &surveyor);
                 let name = v.name.clone();
@@ -681,7 +680,7 @@ impl App {
     ) -> Result<()> {
         let focus = if is_new { 2 } else { 0 };
         let cursor = form.visit[focus].chars().count();
-        let roster = roster_problem(&self.store.conn, &form.village_code)?;
+        let roster = self.store.roster_problem(&form.village_code)?;
         let (data, problems) = form.check(self.today, &self.settings.manure, roster);
         self.form = Some(FormScreen {
             form,
@@ -705,7 +704,7 @@ impl App {
     fn restore_draft(&mut self, d: &Draft) -> Result<()> {
         let mut form: Form = serde_json::from_str(&d.form)?;
         form.normalize();
-        let (name, _) = browse::roster_unit(&self.store.conn, &form.village_code)?.unwrap_or_default();
+        let (name, _) = self.store.roster_unit(&form.village_code)?.unwrap_or_default();
         self.visits =
             Some(Visits { code: form.village_code.clone(), name: name.clone(), rows: Vec::new(), selected: 0 });
         self.reload_visits()?;
@@ -716,7 +715,7 @@ impl App {
     /// Re-parses and re-judges the form.
     fn recheck(&mut self) -> Result<()> {
         let Some(f) = &mut self.form else { return Ok(()) };
-        let roster = roster_problem(&self.store.conn, &f.form.village_code)?;
+        let roster = self.store.roster_problem(&f.form.village_code)?;
         let (data, problems) = f.form.check(self.today, &self.settings.manure, roster);
         f.data = data;
         f.problems = problems;
@@ -743,8 +742,7 @@ impl App {
         if !f.draft_dirty {
             return Ok(());
         }
-        browse::put_draft(
-            &self.store.conn,
+        self.store.put_draft(
             &Draft {
                 draft_id: f.draft_id.clone(),
                 visit_id: f.form.visit_id.clone(),
@@ -834,7 +832,7 @@ impl App {
                 } else {
                     let id = f.draft_id.clone();
                     self.form = None;
-                    browse::delete_draft(&self.store.conn, &id)?;
+                    self.store.delete_draft(&id)?;
                     self.screen = Screen::Visits;
                     self.reload_visits()?;
                 }

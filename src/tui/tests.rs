@@ -21,8 +21,49 @@ fn today() -> NaiveDate {
 const HETANGPU: &str = "430202001201";
 const MINGZHAO: &str = "430202001203";
 
+/// A database on a temporary file, with a connection of the test's own for
+/// setting up and checking what the screens never ask the store for.
+struct Db(tempfile::TempDir);
+
+impl Db {
+    fn new() -> Db {
+        let d = Db(tempfile::tempdir().unwrap());
+        d.store();
+        d
+    }
+    fn path(&self) -> std::path::PathBuf {
+        self.0.path().join("crew.db")
+    }
+    fn store(&self) -> Store {
+        Store::open(&self.path()).unwrap()
+    }
+    fn sql(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.path()).unwrap()
+    }
+}
+
+/// The app on a test database, which lives as long as it.
+struct Running {
+    app: App,
+    db: Db,
+}
+
+impl std::ops::Deref for Running {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.app
+    }
+}
+
+impl std::ops::DerefMut for Running {
+    fn deref_mut(&mut self) -> &mut App {
+        &mut self.app
+    }
+}
+
 /// A small roster around Zhuzhou with one village visited twice.
-fn fixture(store: &mut Store) {
+fn fixture(db: &Db) {
+    let sql = db.sql();
     for (code, name, v) in [
         ("430202001001", "文化路社区居委会", 0),
         (HETANGPU, "荷塘铺村委会", 1),
@@ -31,14 +72,9 @@ fn fixture(store: &mut Store) {
         ("430202002201", "宋家桥村", 1),
         ("430203100245", "石湾村", 1),
     ] {
-        store
-            .conn
-            .execute("INSERT INTO roster (code, name, is_village) VALUES (?1, ?2, ?3)", params![code, name, v])
-            .unwrap();
+        sql.execute("INSERT INTO roster (code, name, is_village) VALUES (?1, ?2, ?3)", params![code, name, v]).unwrap();
     }
-    store
-        .conn
-        .execute_batch(
+    sql.execute_batch(
             "INSERT INTO area VALUES ('430202', '荷塘区'), ('430202001', '月塘街道'), ('430202002', '仙庾镇'), ('430203', '芦淞区');",
         )
         .unwrap();
@@ -84,18 +120,19 @@ fn fixture(store: &mut Store) {
             status: WaterStatus::Remediated,
         }],
     };
+    let mut store = db.store();
     store.save_visit("陈静", "visit-old", Some(&visit("2024-05-10", 10))).unwrap();
     store.save_visit("陈静", "visit-new", Some(&visit("2025-04-20", 100))).unwrap();
 }
 
-fn app_on(store: Store, lang: Lang) -> App {
-    App::new(store, lang, Settings::default(), today()).unwrap()
+fn app_on(db: Db, lang: Lang) -> Running {
+    Running { app: App::new(db.store(), lang, Settings::default(), today()).unwrap(), db }
 }
 
-fn app(lang: Lang) -> App {
-    let mut store = Store::open_in_memory().unwrap();
-    fixture(&mut store);
-    app_on(store, lang)
+fn app(lang: Lang) -> Running {
+    let db = Db::new();
+    fixture(&db);
+    app_on(db, lang)
 }
 
 fn press(app: &mut App, code: KeyCode) {
@@ -151,8 +188,8 @@ fn snap(app: &App, name: &str) {
     }
 }
 
-fn count(app: &App, sql: &str) -> i64 {
-    app.store.conn.query_row(sql, [], |r| r.get(0)).unwrap()
+fn count(app: &Running, sql: &str) -> i64 {
+    app.db.sql().query_row(sql, [], |r| r.get(0)).unwrap()
 }
 
 #[test]
@@ -259,8 +296,8 @@ fn filling_and_saving_a_new_visit_writes_it_and_drops_the_draft() {
     assert_eq!(a.screen, Screen::Visits, "{:?}", a.message);
     assert_eq!(count(&a, "SELECT count(*) FROM draft"), 0);
     let row: (String, String, i64, i64, i64, String) = a
-        .store
-        .conn
+        .db
+        .sql()
         .query_row(
             "SELECT survey_date, surveyor, households, hh_sewer, nv_garbage_covered, notes FROM visit
              WHERE village_code = ?1",
@@ -277,13 +314,13 @@ fn filling_and_saving_a_new_visit_writes_it_and_drops_the_draft() {
         60
     );
     let farm: (String, f64, f64) = a
-        .store
-        .conn
+        .db
+        .sql()
         .query_row("SELECT species, manure_t, utilized_pct FROM farm", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .unwrap_or_default();
     assert_eq!(farm, ("other".into(), 12.5, 80.0));
     let author: String =
-        a.store.conn.query_row("SELECT author FROM revision ORDER BY hlc DESC LIMIT 1", [], |r| r.get(0)).unwrap();
+        a.db.sql().query_row("SELECT author FROM revision ORDER BY hlc DESC LIMIT 1", [], |r| r.get(0)).unwrap();
     assert_eq!(author, "李娜");
     assert_eq!(a.store.meta(browse::LAST_SURVEYOR).unwrap().as_deref(), Some("李娜"));
 }
@@ -373,21 +410,21 @@ fn leaving_with_unsaved_changes_asks_and_discarding_drops_the_draft() {
 
 #[test]
 fn a_draft_left_by_a_crash_is_offered_back() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("crew.db");
-    {
-        let mut store = Store::open(&db).unwrap();
-        fixture(&mut store);
-        let mut a = app_on(store, Lang::Zh);
+    let db = Db::new();
+    fixture(&db);
+    let reopen = |db: Db| app_on(db, Lang::Zh);
+    let db = {
+        let mut a = reopen(db);
         to_village(&mut a, 1);
         press(&mut a, KeyCode::Char('n'));
         typ(&mut a, "321");
         a.flush_draft().unwrap();
         // Dropped without saving: the crash.
         let stamp = "2025-06-01T16:30:00.000+08:00";
-        assert_eq!(a.store.conn.execute("UPDATE draft SET updated_at = ?1", [stamp]).unwrap(), 1);
-    }
-    let mut a = app_on(Store::open(&db).unwrap(), Lang::Zh);
+        assert_eq!(a.db.sql().execute("UPDATE draft SET updated_at = ?1", [stamp]).unwrap(), 1);
+        a.db
+    };
+    let mut a = reopen(db);
     assert!(matches!(a.overlay, Some(Overlay::Confirm(Confirm::RestoreDraft(..)))));
     snap(&a, "confirm_draft");
     press(&mut a, KeyCode::Char('y'));
@@ -408,14 +445,13 @@ fn a_draft_left_by_a_crash_is_offered_back() {
     assert_eq!(count(&a, "SELECT count(*) FROM draft"), 0);
     assert_eq!(count(&a, "SELECT households FROM visit WHERE village_code = '430202001202'"), 321);
     // Refusing a draft deletes it.
-    let mut a = app_on(Store::open(&db).unwrap(), Lang::Zh);
+    let mut a = reopen(a.db);
     assert_eq!(a.overlay, None);
     to_village(&mut a, 0);
     press(&mut a, KeyCode::Enter);
     typ(&mut a, "9");
     a.flush_draft().unwrap();
-    drop(a);
-    let mut a = app_on(Store::open(&db).unwrap(), Lang::Zh);
+    let mut a = reopen(a.db);
     press(&mut a, KeyCode::Char('n'));
     assert_eq!(a.overlay, None);
     assert_eq!(count(&a, "SELECT count(*) FROM draft"), 0);
@@ -518,14 +554,14 @@ fn more_screens() {
         press(&mut a, KeyCode::Char('d'));
         snap(&a, "confirm_delete_row");
         // A draft in the database when the program starts.
-        let mut store = Store::open_in_memory().unwrap();
-        fixture(&mut store);
-        let (_, data) = browse::load_visit(&store.conn, "visit-new").unwrap().unwrap();
+        let db = Db::new();
+        fixture(&db);
+        let store = db.store();
+        let (_, data) = store.load_visit("visit-new").unwrap().unwrap();
         let mut form = super::form::Form::from_data("visit-new", Some("rev".into()), &data);
         form.visit[2] = "410".into();
-        browse::put_draft(
-            &store.conn,
-            &browse::Draft {
+        store
+            .put_draft(&browse::Draft {
                 draft_id: "d1".into(),
                 visit_id: "visit-new".into(),
                 base_rev: Some("rev".into()),
@@ -534,7 +570,7 @@ fn more_screens() {
             },
         )
         .unwrap();
-        let mut a = app_on(store, lang);
+        let mut a = app_on(db, lang);
         snap(&a, "draft_offered");
         press(&mut a, KeyCode::Char('y'));
         assert_eq!(a.form.as_ref().unwrap().form.visit[2], "410");
@@ -545,17 +581,16 @@ fn more_screens() {
 
 #[test]
 fn long_lists_are_fetched_a_page_at_a_time() {
-    let store = Store::open_in_memory().unwrap();
+    let db = Db::new();
     for i in 0..250 {
-        store
-            .conn
+        db.sql()
             .execute(
                 "INSERT INTO roster (code, name, is_village) VALUES (?1, ?2, 1)",
                 params![format!("430202001{:03}", 200 + i), format!("第{i}村")],
             )
             .unwrap();
     }
-    let mut a = app_on(store, Lang::Zh);
+    let mut a = app_on(db, Lang::Zh);
     press(&mut a, KeyCode::Enter);
     press(&mut a, KeyCode::Enter);
     assert_eq!(a.browser.items.len(), super::app::PAGE);
@@ -579,10 +614,11 @@ fn long_lists_are_fetched_a_page_at_a_time() {
 
 #[test]
 fn several_drafts_are_offered_one_after_another() {
-    let mut store = Store::open_in_memory().unwrap();
-    fixture(&mut store);
+    let db = Db::new();
+    fixture(&db);
+    let store = db.store();
     for (id, visit) in [("d1", "visit-new"), ("d2", "visit-old")] {
-        let (rev, data) = browse::load_visit(&store.conn, visit).unwrap().unwrap();
+        let (rev, data) = store.load_visit(visit).unwrap().unwrap();
         let mut form = super::form::Form::from_data(visit, Some(rev.clone()), &data);
         form.visit[2] = "401".into();
         let draft = browse::Draft {
@@ -592,9 +628,9 @@ fn several_drafts_are_offered_one_after_another() {
             form: serde_json::to_string(&form).unwrap(),
             updated_at: "2025-06-01T16:30:00.000+08:00".into(),
         };
-        browse::put_draft(&store.conn, &draft).unwrap();
+        store.put_draft(&draft).unwrap();
     }
-    let mut a = app_on(store, Lang::Zh);
+    let mut a = app_on(db, Lang::Zh);
     press(&mut a, KeyCode::Char('y'));
     ctrl(&mut a, 's');
     assert_eq!(a.screen, Screen::Visits, "{:?}", a.message);
@@ -612,7 +648,7 @@ fn a_complete_search_typed_longer_is_narrowed_without_a_query() {
     typ(&mut a, "照");
     assert_eq!(a.browser.items.len(), 1);
     // Were the roster read again, the renamed village would drop out.
-    a.store.conn.execute("UPDATE roster SET name = '改名村' WHERE code = ?1", [MINGZHAO]).unwrap();
+    a.db.sql().execute("UPDATE roster SET name = '改名村' WHERE code = ?1", [MINGZHAO]).unwrap();
     typ(&mut a, "村");
     assert!(matches!(&a.browser.items[..], [super::app::Item::Village(v)] if v.code == MINGZHAO));
     // Shorter again, or a different text: read from the roster.
@@ -631,7 +667,7 @@ fn a_visit_in_conflict_is_marked() {
     let screen = render(&a, 120, 40).backend().to_string();
     assert!(!screen.contains("⚠"), "{screen}");
     // A second head, as a merge of two crews' edits leaves it.
-    a.store.conn.execute("INSERT INTO head (visit_id, rev_id) VALUES ('visit-old', 'other-side')", []).unwrap();
+    a.db.sql().execute("INSERT INTO head (visit_id, rev_id) VALUES ('visit-old', 'other-side')", []).unwrap();
     press(&mut a, KeyCode::Esc);
     press(&mut a, KeyCode::Enter);
     let rows = &a.visits.as_ref().unwrap().rows;

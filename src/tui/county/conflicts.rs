@@ -15,8 +15,7 @@ use super::{County, DIM, HEAD, Outcome, sel_style};
 use crate::domain::VisitData;
 use crate::store::Store;
 use crate::store::browse::LAST_SURVEYOR;
-use crate::store::conflict::{self, Conflict, DELETED_FIELD, Fields, Resolution, flatten};
-use crate::store::revisions;
+use crate::store::conflict::{Conflict, DELETED_FIELD, Fields, Resolution, flatten};
 use crate::strings::Lang;
 use crate::strings::county as s;
 use crate::tui::view::{fit, pad};
@@ -73,7 +72,7 @@ impl Conflicts {
 
     /// Reads the open conflicts again (after a merge or a resolution).
     pub fn reload(&mut self, store: &Store) -> Result<()> {
-        self.list = conflict::list_conflicts(&store.conn)?;
+        self.list = store.conflicts()?;
         self.selected = self.selected.min(self.list.len().saturating_sub(1));
         Ok(())
     }
@@ -133,7 +132,7 @@ fn when(hlc: &str) -> String {
 
 impl Detail {
     pub fn load(store: &Store, c: &Conflict, l: Lang) -> Result<Detail> {
-        let heads: Vec<Head> = revisions::heads(&store.conn, &c.visit_id)?
+        let heads: Vec<Head> = store.heads(&c.visit_id)?
             .into_iter()
             .map(|r| {
                 let fields = if r.deleted {

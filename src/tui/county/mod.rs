@@ -95,14 +95,9 @@ pub fn home_dir() -> PathBuf {
 }
 
 impl County {
-    /// The county screens on `store`, today, with the home folder of the user.
-    pub fn new(store: &Store, lang: Lang) -> Result<County> {
-        County::with(store, lang, Settings::default(), chrono::Local::now().date_naive(), home_dir())
-    }
-
     /// With the settings (for the spreadsheet), the date and the home folder given.
     pub fn with(store: &Store, lang: Lang, settings: Settings, today: NaiveDate, home: PathBuf) -> Result<County> {
-        let own = store.conn.path().filter(|p| !p.is_empty()).and_then(|p| std::fs::canonicalize(p).ok());
+        let own = store.file_path();
         let sync = sync::Sync::new(&home, own);
         let export = export::Export::new(&home, today);
         let conflicts = conflicts::Conflicts::load(store)?;

@@ -23,32 +23,6 @@ use crate::store::summary::{AreaRow, Summary};
 use crate::strings::Lang;
 use crate::strings::supervisor as s;
 
-/// Open conflicts per area. Given the store, the prefix length of the level
-/// shown and the code prefix looked inside ("" for everything), the number of
-/// open conflicts of each area code. The merge engineer's `open_conflicts`
-/// can plug in here (`Supervisor::with_conflicts`); [`open_conflicts_by_area`]
-/// is the default, and with `None` the column shows "—".
-pub type ConflictCounter = Box<dyn Fn(&Store, usize, &str) -> Result<HashMap<String, i64>>>;
-
-/// The default [`ConflictCounter`]: visits with more than one head (the
-/// schema's definition of an open conflict, as `open_conflicts` counts them),
-/// placed by the village of their current row, or of a head's payload when
-/// the current row is gone (an edit against a deletion).
-pub fn open_conflicts_by_area(store: &Store, prefix_len: usize, within: &str) -> Result<HashMap<String, i64>> {
-    let hi = format!("{within}~");
-    let mut st = store.conn.prepare_cached(
-        "WITH c AS (SELECT visit_id FROM head GROUP BY visit_id HAVING count(*) > 1),
-         cv AS (SELECT coalesce(
-                  (SELECT v.village_code FROM visit v WHERE v.visit_id = c.visit_id),
-                  (SELECT max(json_extract(r.payload, '$.village_code')) FROM head h JOIN revision r ON r.rev_id = h.rev_id
-                   WHERE h.visit_id = c.visit_id AND json_valid(r.payload))) AS code
-                FROM c)
-         SELECT substr(code, 1, ?1), count(*) FROM cv WHERE code >= ?2 AND code < ?3 GROUP BY 1",
-    )?;
-    let rows = st.query_map(rusqlite::params![prefix_len as i64, within, hi], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
 /// The columns the table can be sorted by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortColumn {
@@ -142,13 +116,9 @@ impl Page {
         within: Option<String>,
         parent_name: Option<String>,
         settings: &Settings,
-        counter: Option<&ConflictCounter>,
     ) -> Result<Page> {
         let summary = store.summary(as_of, level, within.as_deref(), settings)?;
-        let conflicts = match counter {
-            Some(c) => Some(c(store, level.prefix_len(), within.as_deref().unwrap_or(""))?),
-            None => None,
-        };
+        let conflicts = Some(store.conflicts_by_area(level.prefix_len(), within.as_deref().unwrap_or(""))?);
         let order = (0..summary.areas.len()).collect();
         Ok(Page { level, within, parent_name, summary, conflicts, order, selected: 0 })
     }

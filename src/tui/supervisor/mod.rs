@@ -27,7 +27,7 @@ use crate::domain::settings::Settings;
 use crate::store::Store;
 use crate::strings::Lang;
 use crate::strings::supervisor as s;
-pub use dashboard::{ConflictCounter, Page, Sort, SortColumn};
+pub use dashboard::{Page, Sort, SortColumn};
 pub use rolebar::{Role, RoleBar};
 use text::{fit, width};
 pub use trend::Trend;
@@ -87,45 +87,13 @@ pub struct Supervisor {
     pub sort: Sort,
     pub date_input: Option<DateInput>,
     pub help: bool,
-    conflicts: Option<ConflictCounter>,
-}
-
-/// The coarsest level with more than one area, else county (the roster's
-/// first and last village codes are enough to tell).
-pub fn top_level(store: &Store) -> Result<Level> {
-    let (lo, hi): (Option<String>, Option<String>) = store.conn.query_row(
-        "SELECT (SELECT code FROM roster WHERE is_village = 1 ORDER BY code LIMIT 1),
-                (SELECT code FROM roster WHERE is_village = 1 ORDER BY code DESC LIMIT 1)",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
-    let (lo, hi) = (lo.unwrap_or_default(), hi.unwrap_or_default());
-    for level in [Level::Province, Level::City] {
-        let n = level.prefix_len();
-        if lo.get(..n) != hi.get(..n) {
-            return Ok(level);
-        }
-    }
-    Ok(Level::County)
 }
 
 impl Supervisor {
     /// The dashboard at the top level, as of `today`.
     pub fn new(store: &Store, settings: Settings, lang: Lang, today: NaiveDate) -> Result<Self> {
-        Self::with_conflicts(store, settings, lang, today, Some(Box::new(dashboard::open_conflicts_by_area)))
-    }
-
-    /// As [`Supervisor::new`], with another counter of open conflicts per
-    /// area (None: the column shows "—").
-    pub fn with_conflicts(
-        store: &Store,
-        settings: Settings,
-        lang: Lang,
-        today: NaiveDate,
-        conflicts: Option<ConflictCounter>,
-    ) -> Result<Self> {
         let as_of = today.format("%Y-%m-%d").to_string();
-        let top = Page::load(store, &as_of, top_level(store)?, None, None, &settings, conflicts.as_ref())?;
+        let top = Page::load(store, &as_of, store.village_span()?.top_level(), None, None, &settings)?;
         Ok(Supervisor {
             settings,
             lang,
@@ -137,7 +105,6 @@ impl Supervisor {
             sort: Sort::default(),
             date_input: None,
             help: false,
-            conflicts,
         })
     }
 
@@ -302,12 +269,11 @@ impl Supervisor {
                     Some(code),
                     Some(name),
                     &self.settings,
-                    self.conflicts.as_ref(),
                 )?;
                 p.sort(&self.sort);
                 self.pages.push(p);
             }
-            None => self.visits = Some(Visits::load(store, &code, &name, &self.as_of)?),
+            None => self.visits = Some(Visits::load(store, &code, &name, &self.as_of, &self.settings)?),
         }
         Ok(())
     }
@@ -344,7 +310,7 @@ impl Supervisor {
             }
         } else if let Some(v) = &self.visits {
             if v.as_of != date {
-                let mut nv = Visits::load(store, &v.code, &v.name, &date)?;
+                let mut nv = Visits::load(store, &v.code, &v.name, &date, &self.settings)?;
                 nv.selected = v.selected.min(nv.rows.len().saturating_sub(1));
                 self.visits = Some(nv);
             }
@@ -357,7 +323,6 @@ impl Supervisor {
                 old.within.clone(),
                 old.parent_name.clone(),
                 &self.settings,
-                self.conflicts.as_ref(),
             )?;
             p.sort(&self.sort);
             if let Some(r) = old.selected_row() {
