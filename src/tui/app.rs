@@ -253,9 +253,7 @@ impl App {
         let form: Option<Form> = serde_json::from_str(&d.form).ok();
         let Some(form) = form else { return d.updated_at.clone() };
         let name = self.store.roster_unit(&form.village_code).ok().flatten().map(|u| u.0);
-        let when = chrono::DateTime::parse_from_rfc3339(&d.updated_at)
-            .map(|t| t.naive_local().format("%Y-%m-%d %H:%M").to_string())
-            .unwrap_or_else(|_| d.updated_at.clone());
+        let when = crate::text::local_minute(&d.updated_at);
         format!(
             "{} {} · {} · {} · {} {when}",
             name.unwrap_or_default(),

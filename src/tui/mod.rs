@@ -7,6 +7,7 @@ pub mod demo;
 pub mod form;
 pub mod roles;
 pub mod supervisor;
+pub mod theme;
 pub mod view;
 
 #[cfg(test)]

@@ -126,7 +126,7 @@ pub fn draw_role(app: &App, frame: &mut Frame, area: Rect) -> bool {
     if let Some((text, true)) = &app.message {
         // An error of the role switch itself.
         frame.render_widget(
-            ratatui::widgets::Paragraph::new(super::view::fit(text, body.width as usize))
+            ratatui::widgets::Paragraph::new(crate::text::fit(text, body.width as usize))
                 .style(ratatui::style::Style::new().fg(ratatui::style::Color::Red)),
             Rect { y: body.y + body.height.saturating_sub(1), height: 1.min(body.height), ..body },
         );

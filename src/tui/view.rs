@@ -10,6 +10,7 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::app::{App, Confirm, FormScreen, Item, Overlay, Screen};
 use super::form::{Field, Kind, List};
+use super::theme::{DIM, ERR, HEAD, KEY_BAR, OK, TITLE, WARN, sel_style};
 use crate::domain::indicators::{
     WaterOutcome, is_scale_farm, manure_produced_t, meets_black_odor, rate, treated_households, village_reaches,
     water_outcome,
@@ -19,39 +20,7 @@ use crate::domain::{FacilityStatus, VisitData};
 use crate::store::browse::SewageFigures;
 use crate::strings::tui as s;
 use crate::strings::{Lang, pick};
-
-/// Cuts `text` to at most `w` columns, marking a cut with '…'.
-pub fn fit(text: &str, w: usize) -> String {
-    let text = one_line(text);
-    if text.width() <= w {
-        return text;
-    }
-    let mut out = String::new();
-    let mut used = 0;
-    for c in text.chars() {
-        let cw = c.width().unwrap_or(0);
-        if used + cw + 1 > w {
-            break;
-        }
-        out.push(c);
-        used += cw;
-    }
-    if w > 0 {
-        out.push('…');
-    }
-    out
-}
-
-/// `fit`, then padded with spaces to exactly `w` columns.
-pub fn pad(text: &str, w: usize) -> String {
-    let t = fit(text, w);
-    let n = w.saturating_sub(t.width());
-    t + &" ".repeat(n)
-}
-
-fn one_line(s: &str) -> String {
-    s.replace('\n', "⏎").replace('\r', "")
-}
+use crate::text::{fit, one_line, pad, percent};
 
 /// The part of `text` shown in a field `w` columns wide so that the cursor
 /// (in chars) stays visible, and the cursor's column within it.
@@ -76,17 +45,6 @@ pub fn scroll(text: &str, cursor: usize, w: usize) -> (String, u16) {
     (shown, width_of(start, cursor) as u16)
 }
 
-fn pct(x: Option<f64>) -> String {
-    x.map(|v| format!("{:.1}%", v * 100.0)).unwrap_or_else(|| "—".into())
-}
-
-fn sel_style(selected: bool) -> Style {
-    if selected { Style::new().add_modifier(Modifier::REVERSED) } else { Style::new() }
-}
-
-const ERR: Style = Style::new().fg(Color::Red);
-const DIM: Style = Style::new().fg(Color::DarkGray);
-const HEAD: Style = Style::new().add_modifier(Modifier::BOLD);
 
 /// Draws the whole screen.
 pub fn draw(app: &App, frame: &mut Frame) {
@@ -101,7 +59,7 @@ pub fn draw(app: &App, frame: &mut Frame) {
     let crumb = breadcrumb(app);
     let title = format!(" {} · {crumb}", s::title(l));
     frame.render_widget(
-        Paragraph::new(fit(&title, top.width as usize)).style(Style::new().bg(Color::Blue).fg(Color::White)),
+        Paragraph::new(fit(&title, top.width as usize)).style(TITLE),
         top,
     );
     let cursor = match app.screen {
@@ -113,11 +71,11 @@ pub fn draw(app: &App, frame: &mut Frame) {
         Screen::Form => app.form.as_ref().and_then(|f| draw_form(app, f, frame, body)),
     };
     if let Some((text, is_err)) = &app.message {
-        let style = if *is_err { ERR } else { Style::new().fg(Color::Green) };
+        let style = if *is_err { ERR } else { OK };
         frame.render_widget(Paragraph::new(fit(text, msg.width as usize)).style(style), msg);
     }
     frame.render_widget(
-        Paragraph::new(fit(key_bar(app), keys.width as usize)).style(Style::new().bg(Color::DarkGray).fg(Color::White)),
+        Paragraph::new(fit(key_bar(app), keys.width as usize)).style(KEY_BAR),
         keys,
     );
     match &app.overlay {
@@ -239,7 +197,7 @@ fn draw_browser(app: &App, frame: &mut Frame, area: Rect) -> Option<Position> {
                     Span::raw(format!("{} {} {} ", pad(&v.code, 12), pad(&v.name, name_w), pad(&date, 10))),
                     Span::styled(
                         pad(&verdict, 12),
-                        if ok { Style::new().fg(Color::Green) } else { Style::new().fg(Color::Yellow) },
+                        if ok { OK } else { WARN },
                     ),
                 ])
                 .style(sel_style(sel))
@@ -295,7 +253,7 @@ fn draw_visits(app: &App, frame: &mut Frame, area: Rect) {
                     pad(&r.survey_date, 10),
                     pad(&r.surveyor, 10),
                     pad(&f.households.to_string(), 6),
-                    pad(&pct(rate(treated as f64, f.households as f64)), 8),
+                    pad(&percent(rate(treated as f64, f.households as f64)), 8),
                     pad(&verdict, 10),
                     r.facilities,
                     r.farms,
@@ -400,7 +358,7 @@ fn draw_form(app: &App, f: &FormScreen, frame: &mut Frame, area: Rect) -> Option
                     cursor = Some(Position::new(area.x + label_w as u16 + cx, area.y + lines.len() as u16));
                 }
                 let vstyle = if focused {
-                    Style::new().bg(Color::Blue).fg(Color::White)
+                    TITLE
                 } else {
                     Style::new().add_modifier(Modifier::UNDERLINED)
                 };
@@ -468,19 +426,19 @@ fn village_figures(app: &App, d: &VisitData, w: usize) -> Vec<Line<'static>> {
         "{}: {treated}/{} = {} ({} {}) → {verdict}",
         s::treated_share(l),
         d.households,
-        pct(share),
+        percent(share),
         pick(l, "标准", "threshold"),
-        pct(Some(threshold))
+        percent(Some(threshold))
     );
     let garbage = format!(
         "{}: {}/{} = {}",
         s::garbage_coverage(l),
         d.nv_garbage_covered,
         d.natural_villages,
-        pct(rate(d.nv_garbage_covered as f64, d.natural_villages as f64))
+        percent(rate(d.nv_garbage_covered as f64, d.natural_villages as f64))
     );
     vec![
-        Line::styled(fit(&sewage, w), if ok { Style::new().fg(Color::Green) } else { Style::new().fg(Color::Yellow) }),
+        Line::styled(fit(&sewage, w), if ok { OK } else { WARN }),
         Line::raw(fit(&garbage, w)),
     ]
 }

@@ -18,7 +18,7 @@ use crate::store::browse::LAST_SURVEYOR;
 use crate::store::conflict::{Conflict, DELETED_FIELD, Fields, Resolution, flatten};
 use crate::strings::Lang;
 use crate::strings::county as s;
-use crate::tui::view::{fit, pad};
+use crate::text::{fit, pad};
 
 /// One head of a conflicting visit.
 #[derive(Debug, Clone)]
@@ -122,12 +122,6 @@ pub fn field_label(l: Lang, key: &str) -> String {
         "?" => key.to_string(),
         x => x.to_string(),
     }
-}
-
-/// A clock stamp as a local-looking UTC time.
-fn when(hlc: &str) -> String {
-    let ms: i64 = hlc.split('.').next().and_then(|w| w.parse().ok()).unwrap_or(0);
-    chrono::DateTime::from_timestamp_millis(ms).map(|t| t.format("%m-%d %H:%M").to_string()).unwrap_or_default()
 }
 
 impl Detail {
@@ -378,7 +372,7 @@ fn draw_detail(l: Lang, d: &Detail, frame: &mut Frame, area: Rect) {
     for (i, h) in d.heads.iter().enumerate() {
         // Device ids are UUIDs: their start tells laptops apart.
         let device: String = h.device.chars().take(8).collect();
-        let title = s::side_title(l, i + 1, &device, &h.author, &when(&h.hlc));
+        let title = s::side_title(l, i + 1, &device, &h.author, &crate::text::stamp_short(&h.hlc));
         head.push_str(&pad(&title, col_w.saturating_sub(1)));
         head.push(' ');
     }

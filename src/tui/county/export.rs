@@ -18,7 +18,8 @@ use super::{County, DIM, HEAD, Outcome, sel_style};
 use crate::store::Store;
 use crate::strings::Lang;
 use crate::strings::county as s;
-use crate::tui::view::{fit, pad, scroll};
+use crate::text::{fit, pad};
+use crate::tui::view::scroll;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {

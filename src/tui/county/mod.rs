@@ -22,7 +22,7 @@ use chrono::NaiveDate;
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
@@ -31,7 +31,7 @@ use crate::domain::settings::Settings;
 use crate::store::Store;
 use crate::strings::Lang;
 use crate::strings::county as s;
-use crate::tui::view::fit;
+use crate::text::fit;
 
 /// What became of a key: the same answer as the supervisor views give the host.
 pub use crate::tui::supervisor::Outcome;
@@ -80,14 +80,7 @@ pub struct County {
     pub changes: u64,
 }
 
-pub(crate) const DIM: Style = Style::new().fg(Color::DarkGray);
-pub(crate) const HEAD: Style = Style::new().add_modifier(Modifier::BOLD);
-pub(crate) const ERR: Style = Style::new().fg(Color::Red);
-pub(crate) const OK: Style = Style::new().fg(Color::Green);
-
-pub(crate) fn sel_style(selected: bool) -> Style {
-    if selected { Style::new().add_modifier(Modifier::REVERSED) } else { Style::new() }
-}
+pub(crate) use crate::tui::theme::{DIM, ERR, HEAD, OK, sel_style};
 
 /// The home folder, else the current one.
 pub fn home_dir() -> PathBuf {

@@ -19,7 +19,8 @@ use crate::store::Store;
 use crate::store::sync::{FileOutcome, MergeOptions, MergeReport};
 use crate::strings::Lang;
 use crate::strings::county as s;
-use crate::tui::view::{fit, pad, scroll};
+use crate::text::{fit, pad};
+use crate::tui::view::scroll;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {

@@ -13,11 +13,12 @@ use ratatui::widgets::{
     Block, Borders, Cell, HighlightSpacing, LineGauge, Paragraph, Row, StatefulWidget, Table, TableState, Widget,
 };
 
-use super::text::{bar, fit, gauge_ratio, width};
+use super::bars::{bar, gauge_ratio};
+use crate::text::{fit, width};
 use crate::domain::Level;
 use crate::domain::indicators::{Figures, Indicator, misses_target};
 use crate::domain::settings::{Settings, Targets};
-use crate::report::summary::percent;
+use crate::text::percent;
 use crate::store::Store;
 use crate::store::summary::{AreaRow, Summary};
 use crate::strings::Lang;
@@ -288,12 +289,12 @@ pub fn draw_table(page: &Page, sort: &Sort, lang: Lang, area: Rect, buf: &mut Bu
             cells.push(Cell::from(code.to_string()));
         }
         cells.push(Cell::from(name.to_string()));
-        cells.push(Cell::from(super::text::right(&surveyed(f), w_surveyed as usize)));
+        cells.push(Cell::from(crate::text::right(&surveyed(f), w_surveyed as usize)));
         for i in Indicator::ALL {
             cells.push(indicator_cell(i.rate(&r), i.target(targets), bar_cells));
         }
-        cells.push(Cell::from(super::text::right(&f.duplicate_visits.to_string(), w_dup as usize)));
-        cells.push(Cell::from(super::text::right(&conf, w_conf as usize)));
+        cells.push(Cell::from(crate::text::right(&f.duplicate_visits.to_string(), w_dup as usize)));
+        cells.push(Cell::from(crate::text::right(&conf, w_conf as usize)));
         Row::new(cells)
     };
     let total_conf = page.conflicts.as_ref().map_or("—".to_string(), |m| m.values().sum::<i64>().to_string());

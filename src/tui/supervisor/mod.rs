@@ -7,8 +7,8 @@
 //! the whole roster.
 
 pub mod dashboard;
+pub mod bars;
 pub mod rolebar;
-pub mod text;
 pub mod trend;
 pub mod visits;
 
@@ -29,7 +29,7 @@ use crate::strings::Lang;
 use crate::strings::supervisor as s;
 pub use dashboard::{Page, Sort, SortColumn};
 pub use rolebar::{Role, RoleBar};
-use text::{fit, width};
+use crate::text::{fit, width};
 pub use trend::Trend;
 pub use visits::Visits;
 

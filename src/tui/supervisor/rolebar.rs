@@ -3,11 +3,12 @@
 use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::KeyCode;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::text::width;
+use crate::text::width;
+use crate::tui::theme::{ROLE_ACTIVE, ROLE_BAR};
 use crate::strings::Lang;
 use crate::strings::supervisor as s;
 
@@ -62,7 +63,7 @@ pub struct RoleBar {
 
 impl Widget for &RoleBar {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let base = Style::default().bg(Color::Blue).fg(Color::White);
+        let base = ROLE_BAR;
         let mut spans = Vec::new();
         for r in Role::ALL {
             let active = r == self.active;
@@ -71,11 +72,7 @@ impl Widget for &RoleBar {
             } else {
                 format!("  {} {} ", r.key(), r.name(self.lang))
             };
-            let style = if active {
-                Style::default().bg(Color::White).fg(Color::Black).add_modifier(Modifier::BOLD)
-            } else {
-                base
-            };
+            let style = if active { ROLE_ACTIVE } else { base };
             spans.push(Span::styled(text, style));
             spans.push(Span::styled(" ", base));
         }

@@ -11,11 +11,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, LegendPosition, Paragraph, Widget};
 
 use super::dashboard::mark;
-use super::text::{fit, width};
+use crate::text::{fit, width};
 use crate::domain::Level;
 use crate::domain::indicators::{Indicator, Rates};
 use crate::domain::settings::Settings;
-use crate::report::summary::percent;
+use crate::text::percent;
 use crate::store::Store;
 use crate::strings::Lang;
 use crate::strings::supervisor as s;

@@ -6,7 +6,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::widgets::{Cell, Paragraph, Row, StatefulWidget, Table, TableState, Widget};
 
-use super::text::{fit, right};
+use crate::text::{fit, right};
 use crate::domain::settings::Settings;
 use crate::store::Store;
 use crate::strings::Lang;
@@ -62,8 +62,8 @@ impl Visits {
             heads.extend([s::v_facilities(lang), s::v_farms(lang), s::v_water(lang)]);
         }
         heads.push(s::v_notes(lang));
-        let w = |i: usize, min: usize| super::text::width(heads[i]).max(min) as u16;
-        let standing_w = super::text::width(s::v_after(lang)).max(super::text::width(s::v_duplicate(lang)));
+        let w = |i: usize, min: usize| crate::text::width(heads[i]).max(min) as u16;
+        let standing_w = crate::text::width(s::v_after(lang)).max(crate::text::width(s::v_duplicate(lang)));
         let mut widths = vec![
             Constraint::Length(10),
             Constraint::Length(w(1, standing_w)),
