@@ -391,8 +391,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Dashboard => {
             let settings = settings(&cli, None, &[])?;
             let store = open(&cli)?;
-            let today = chrono::Local::now().date_naive();
-            crate::tui::supervisor::run_standalone(&store, settings, strings::lang(), today)?;
+            crate::tui::run_as(store, strings::lang(), settings, started, crate::tui::roles::Role::Supervisor)?;
         }
     }
     Ok(())

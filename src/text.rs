@@ -50,6 +50,29 @@ pub fn right(s: &str, w: usize) -> String {
     format!("{}{t}", " ".repeat(w.saturating_sub(width(&t))))
 }
 
+/// The part of `text` shown in a field `w` columns wide so that the cursor
+/// (in chars) stays visible, and the cursor's column within it.
+pub fn scroll(text: &str, cursor: usize, w: usize) -> (String, u16) {
+    let chars: Vec<char> = one_line(text).chars().collect();
+    let cursor = cursor.min(chars.len());
+    let width_of = |a: usize, b: usize| chars[a..b].iter().map(|c| c.width().unwrap_or(0)).sum::<usize>();
+    let mut start = 0;
+    while start < cursor && width_of(start, cursor) >= w.max(1) {
+        start += 1;
+    }
+    let mut shown = String::new();
+    let mut used = 0;
+    for &c in &chars[start..] {
+        let cw = c.width().unwrap_or(0);
+        if used + cw > w {
+            break;
+        }
+        shown.push(c);
+        used += cw;
+    }
+    (shown, width_of(start, cursor) as u16)
+}
+
 /// Percent with one decimal, or "—" for a rate that cannot be computed.
 pub fn percent(rate: Option<f64>) -> String {
     match rate {
@@ -98,6 +121,10 @@ mod tests {
         assert_eq!(right("株", 4), "  株");
         assert_eq!(pad("株", 4), "株  ");
         assert_eq!(pad("株洲市", 5), "株洲…");
+        let (shown, x) = scroll("一二三四五", 5, 6);
+        assert_eq!((shown.as_str(), x), ("四五", 4));
+        let (shown, x) = scroll("一二三", 1, 10);
+        assert_eq!((shown.as_str(), x), ("一二三", 2));
     }
 
     #[test]

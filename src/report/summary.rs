@@ -302,16 +302,18 @@ pub fn to_table(s: &Summary, lang: Lang) -> String {
         table.push(row);
     }
     let cols = table[0].len();
-    let widths: Vec<usize> = (0..cols)
-        .map(|c| table.iter().map(|r| text::width(&r[c])).max().unwrap_or(0))
-        .collect();
+    let widths: Vec<usize> = (0..cols).map(|c| table.iter().map(|r| text::width(&r[c])).max().unwrap_or(0)).collect();
     let mut out = format!("{} {}    {}\n", labels::AS_OF.get(lang), s.as_of, labels::MISSED.get(lang));
     if s.open_conflicts > 0 {
         out.push_str(&crate::strings::sync::summary_conflicts(lang, s.open_conflicts));
         out.push('\n');
     }
     for (i, row) in table.iter().enumerate() {
-        let line: Vec<String> = row.iter().enumerate().map(|(c, cell)| if c >= 2 { text::right(cell, widths[c]) } else { text::pad(cell, widths[c]) }).collect();
+        let line: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(c, cell)| if c >= 2 { text::right(cell, widths[c]) } else { text::pad(cell, widths[c]) })
+            .collect();
         out.push_str(line.join("  ").trim_end());
         out.push('\n');
         if i == 1 {

@@ -13,9 +13,9 @@ use super::Store;
 use super::browse::{self, AreaItem, Draft, VillageItem, VisitItem};
 use super::conflict::{self, Conflict};
 use super::revisions::{self, Revision};
+use crate::domain::settings::Settings;
 use crate::domain::validate::Reason;
 use crate::domain::{Level, VisitData};
-use crate::domain::settings::Settings;
 
 /// How a visit stands as of a date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,7 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use serde_json::Value;
 
-use super::{County, DIM, HEAD, Outcome, sel_style};
+use super::{Action, County, DIM, HEAD, sel_style};
 use crate::domain::VisitData;
 use crate::store::Store;
 use crate::store::browse::LAST_SURVEYOR;
@@ -19,6 +19,7 @@ use crate::store::conflict::{Conflict, DELETED_FIELD, Fields, Resolution, flatte
 use crate::strings::Lang;
 use crate::strings::county as s;
 use crate::text::{fit, pad};
+use crate::tui::component::Hint;
 
 /// One head of a conflicting visit.
 #[derive(Debug, Clone)]
@@ -126,7 +127,8 @@ pub fn field_label(l: Lang, key: &str) -> String {
 
 impl Detail {
     pub fn load(store: &Store, c: &Conflict, l: Lang) -> Result<Detail> {
-        let heads: Vec<Head> = store.heads(&c.visit_id)?
+        let heads: Vec<Head> = store
+            .heads(&c.visit_id)?
             .into_iter()
             .map(|r| {
                 let fields = if r.deleted {
@@ -208,7 +210,7 @@ impl Detail {
     }
 }
 
-pub fn handle_key(c: &mut County, key: KeyEvent, store: &mut Store) -> Result<Outcome> {
+pub fn handle_key(c: &mut County, key: KeyEvent, store: &mut Store) -> Result<Action> {
     let l = c.lang;
     let cs = &mut c.conflicts;
     let Some(d) = &mut cs.detail else {
@@ -221,9 +223,9 @@ pub fn handle_key(c: &mut County, key: KeyEvent, store: &mut Store) -> Result<Ou
                     c.message = None;
                 }
             }
-            _ => return Ok(Outcome::Ignored),
+            _ => return Ok(Action::Ignored),
         }
-        return Ok(Outcome::Handled);
+        return Ok(Action::Handled);
     };
     let n = d.heads.len();
     match key.code {
@@ -263,7 +265,7 @@ pub fn handle_key(c: &mut County, key: KeyEvent, store: &mut Store) -> Result<Ou
         KeyCode::Enter => {
             let Some(how) = d.resolution() else {
                 c.message = Some((s::choose_all(l).into(), true));
-                return Ok(Outcome::Handled);
+                return Ok(Action::Handled);
             };
             let author = store.meta(LAST_SURVEYOR)?.filter(|a| !a.trim().is_empty()).unwrap_or_else(|| "county".into());
             let visit_id = d.conflict.visit_id.clone();
@@ -273,12 +275,12 @@ pub fn handle_key(c: &mut County, key: KeyEvent, store: &mut Store) -> Result<Ou
             cs.reload(store)?;
             c.message = Some((format!("{} · {}", s::resolved(l), s::n_conflicts(l, cs.list.len())), false));
         }
-        _ => return Ok(Outcome::Ignored),
+        _ => return Ok(Action::Ignored),
     }
-    Ok(Outcome::Handled)
+    Ok(Action::Handled)
 }
 
-pub fn key_hints(c: &County) -> Vec<(&'static str, &'static str)> {
+pub fn key_hints(c: &County) -> Vec<Hint> {
     let l = c.lang;
     match &c.conflicts.detail {
         None => vec![("↑↓", s::k_move(l)), ("Enter", s::k_view(l)), ("F5", s::tab_sync(l)), ("F7", s::tab_export(l))],

@@ -14,13 +14,14 @@ use ratatui::widgets::{Gauge, Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
 
 use super::path::{Entry, PathInput, expand, list_dir, tilde};
-use super::{County, DIM, ERR, HEAD, OK, Outcome, sel_style};
+use super::{Action, County, DIM, ERR, HEAD, OK, sel_style};
 use crate::store::Store;
 use crate::store::sync::{FileOutcome, MergeOptions, MergeReport};
 use crate::strings::Lang;
 use crate::strings::county as s;
+use crate::text::scroll;
 use crate::text::{fit, pad};
-use crate::tui::view::scroll;
+use crate::tui::component::Hint;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
@@ -121,7 +122,7 @@ impl Sync {
     }
 }
 
-pub fn handle_key(c: &mut County, key: KeyEvent, store: &mut Store) -> Result<Outcome> {
+pub fn handle_key(c: &mut County, key: KeyEvent, store: &mut Store) -> Result<Action> {
     let l = c.lang;
     match &c.sync.stage {
         Stage::Pick => {}
@@ -146,11 +147,11 @@ pub fn handle_key(c: &mut County, key: KeyEvent, store: &mut Store) -> Result<Ou
                     let n = report_lines(l, report, &c.home, 80).len();
                     c.sync.scroll_report(key.code == KeyCode::Down, n);
                 }
-                _ => return Ok(Outcome::Ignored),
+                _ => return Ok(Action::Ignored),
             }
-            return Ok(Outcome::Handled);
+            return Ok(Action::Handled);
         }
-        Stage::Merging { .. } => return Ok(Outcome::Handled),
+        Stage::Merging { .. } => return Ok(Action::Handled),
         Stage::Done(report) => {
             match key.code {
                 KeyCode::Enter | KeyCode::Esc => {
@@ -164,13 +165,13 @@ pub fn handle_key(c: &mut County, key: KeyEvent, store: &mut Store) -> Result<Ou
                     let n = report_lines(l, report, &c.home, 80).len();
                     c.sync.scroll_report(key.code == KeyCode::Down, n);
                 }
-                _ => return Ok(Outcome::Ignored),
+                _ => return Ok(Action::Ignored),
             }
-            return Ok(Outcome::Handled);
+            return Ok(Action::Handled);
         }
     }
     if key.code == KeyCode::F(8) {
-        return dry_run(c, store).map(|_| Outcome::Handled);
+        return dry_run(c, store).map(|_| Action::Handled);
     }
     let sy = &mut c.sync;
     match sy.focus {
@@ -206,7 +207,7 @@ pub fn handle_key(c: &mut County, key: KeyEvent, store: &mut Store) -> Result<Ou
                     c.message = Some((format!("{}: {}", sy.input.text, s::no_such_path(l)), true));
                 }
             }
-            _ => return Ok(Outcome::Ignored),
+            _ => return Ok(Action::Ignored),
         },
         Focus::List => match key.code {
             KeyCode::Up if sy.selected == 0 => sy.focus = Focus::Input,
@@ -228,7 +229,7 @@ pub fn handle_key(c: &mut County, key: KeyEvent, store: &mut Store) -> Result<Ou
                 }
             }
             KeyCode::Enter | KeyCode::Right | KeyCode::Char(' ') => {
-                let Some(e) = sy.entries.get(sy.selected).cloned() else { return Ok(Outcome::Handled) };
+                let Some(e) = sy.entries.get(sy.selected).cloned() else { return Ok(Action::Handled) };
                 if e.is_dir {
                     if key.code != KeyCode::Char(' ') {
                         let from = sy.dir.clone();
@@ -247,10 +248,10 @@ pub fn handle_key(c: &mut County, key: KeyEvent, store: &mut Store) -> Result<Ou
                     }
                 }
             }
-            _ => return Ok(Outcome::Ignored),
+            _ => return Ok(Action::Ignored),
         },
     }
-    Ok(Outcome::Handled)
+    Ok(Action::Handled)
 }
 
 /// A folder as shown in the path field: with `~` and a final `/`.
@@ -304,7 +305,7 @@ pub fn step(c: &mut County, store: &mut Store) -> Result<()> {
     Ok(())
 }
 
-pub fn key_hints(c: &County) -> Vec<(&'static str, &'static str)> {
+pub fn key_hints(c: &County) -> Vec<Hint> {
     let l = c.lang;
     match &c.sync.stage {
         Stage::Pick => match c.sync.focus {

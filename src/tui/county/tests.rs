@@ -8,18 +8,18 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::layout::{Constraint, Layout};
-use ratatui::widgets::Paragraph;
 
 use super::sync::{Focus, Stage};
-use super::{County, Outcome, Tab, hint_line};
+use super::{Action, County, Tab};
 use crate::domain::VisitData;
 use crate::domain::settings::Settings;
 use crate::store::Store;
 use crate::store::browse;
 use crate::store::sync::MergeOptions;
 use crate::strings::Lang;
+use crate::tui::component::{Component, Ctx, key_bar};
 
 fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2025, 6, 1).unwrap()
@@ -128,8 +128,8 @@ fn county(fx: &Fx, lang: Lang) -> County {
     County::with(&fx.county, lang, Settings::default(), today(), fx.home.clone()).unwrap()
 }
 
-fn press(c: &mut County, store: &mut Store, code: KeyCode) -> Outcome {
-    c.handle_key(KeyEvent::new(code, KeyModifiers::NONE), store).unwrap()
+fn press(c: &mut County, store: &mut Store, code: KeyCode) -> Action {
+    c.handle(&Event::Key(KeyEvent::new(code, KeyModifiers::NONE)), &mut Ctx { store }).unwrap()
 }
 
 fn keys(c: &mut County, store: &mut Store, codes: &[KeyCode]) {
@@ -149,7 +149,7 @@ fn render(c: &County, w: u16, h: u16) -> Terminal<TestBackend> {
     t.draw(|f| {
         let [body, bar] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(f.area());
         c.draw(f, body);
-        f.render_widget(Paragraph::new(hint_line(&c.key_hints(), bar.width as usize)), bar);
+        key_bar(&c.hints(), bar, f.buffer_mut());
     })
     .unwrap();
     t
@@ -386,7 +386,7 @@ fn nothing_chosen_or_a_wrong_path_is_said_not_done() {
     assert_eq!(c.sync.marked, std::slice::from_ref(&fx.a));
     // Key releases are not presses.
     let release = KeyEvent { kind: KeyEventKind::Release, ..KeyEvent::new(KeyCode::F(8), KeyModifiers::NONE) };
-    assert_eq!(c.handle_key(release, &mut store).unwrap(), Outcome::Ignored);
+    assert_eq!(c.handle(&Event::Key(release), &mut Ctx { store: &mut store }).unwrap(), Action::Ignored);
     assert!(matches!(c.sync.stage, Stage::Pick));
 }
 
@@ -474,7 +474,7 @@ fn a_deletion_against_an_edit_is_settled_by_choosing_the_deleting_side() {
 #[test]
 fn the_app_hosts_a_merge_with_its_gauge_and_the_supervisor_sees_the_result() {
     use crate::tui::app::App;
-    use crate::tui::supervisor::Role;
+    use crate::tui::roles::Role;
     let fx = fixture();
     let store = Store::open(&fx.home.join("county.db")).unwrap();
     let mut app = App::new(store, Lang::Zh, Settings::default(), today()).unwrap();
@@ -493,7 +493,7 @@ fn the_app_hosts_a_merge_with_its_gauge_and_the_supervisor_sees_the_result() {
     assert!(app.busy());
     let draw = |app: &App| {
         let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
-        t.draw(|f| crate::tui::view::draw(app, f)).unwrap();
+        t.draw(|f| app.draw(f)).unwrap();
         t.backend().to_string()
     };
     let first = draw(&app);

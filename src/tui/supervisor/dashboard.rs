@@ -14,15 +14,15 @@ use ratatui::widgets::{
 };
 
 use super::bars::{bar, gauge_ratio};
-use crate::text::{fit, width};
 use crate::domain::Level;
 use crate::domain::indicators::{Figures, Indicator, misses_target};
 use crate::domain::settings::{Settings, Targets};
-use crate::text::percent;
 use crate::store::Store;
 use crate::store::summary::{AreaRow, Summary};
 use crate::strings::Lang;
 use crate::strings::supervisor as s;
+use crate::text::percent;
+use crate::text::{fit, width};
 
 /// The columns the table can be sorted by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

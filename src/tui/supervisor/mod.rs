@@ -1,14 +1,13 @@
 //! The supervisor views: coverage dashboard with drill-down (area levels →
 //! villages → a village's visits), the as-of date, and the trend of an area.
 //!
-//! A self-contained component for the app to host: key events become
-//! [`Msg`]s, [`Supervisor::update`] changes the state, drawing only reads it.
+//! A [`Component`] for the app to host: inside, key events become [`Msg`]s,
+//! [`Supervisor::update`] changes the state, drawing only reads it.
 //! Every figure comes from [`Store::summary`] with `within`, so nothing loads
 //! the whole roster.
 
-pub mod dashboard;
 pub mod bars;
-pub mod rolebar;
+pub mod dashboard;
 pub mod trend;
 pub mod visits;
 
@@ -16,33 +15,25 @@ use anyhow::Result;
 use chrono::NaiveDate;
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
 
+use super::component::{Action, Component, Ctx, Hint};
+use super::roles::Role;
 use crate::domain::Level;
 use crate::domain::settings::Settings;
 use crate::store::Store;
 use crate::strings::Lang;
 use crate::strings::supervisor as s;
-pub use dashboard::{Page, Sort, SortColumn};
-pub use rolebar::{Role, RoleBar};
 use crate::text::{fit, width};
+pub use dashboard::{Page, Sort, SortColumn};
 pub use trend::Trend;
 pub use visits::Visits;
 
-/// What became of a key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Handled,
-    /// Not a key of these views (e.g. Esc at the top): the app may use it.
-    Ignored,
-    Quit,
-}
-
-/// Everything the supervisor views can be asked to do.
+/// Everything the supervisor views can be asked to do (what a key means here).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Msg {
     Move(isize),
@@ -169,16 +160,16 @@ impl Supervisor {
     }
 
     /// Handles one key event (only presses count).
-    pub fn handle_key(&mut self, key: KeyEvent, store: &Store) -> Result<Outcome> {
+    fn handle_key(&mut self, key: KeyEvent, store: &Store) -> Result<Action> {
         match self.message(key) {
             Some(msg) => self.update(msg, store),
-            None if self.date_input.is_some() || self.help => Ok(Outcome::Handled),
-            None => Ok(Outcome::Ignored),
+            None if self.date_input.is_some() || self.help => Ok(Action::Handled),
+            None => Ok(Action::Ignored),
         }
     }
 
     /// Changes the state for one message.
-    pub fn update(&mut self, msg: Msg, store: &Store) -> Result<Outcome> {
+    pub fn update(&mut self, msg: Msg, store: &Store) -> Result<Action> {
         match msg {
             Msg::Move(d) => match &mut self.visits {
                 Some(v) => v.move_by(d),
@@ -195,7 +186,7 @@ impl Supervisor {
                 } else if self.pages.len() > 1 {
                     self.pages.pop();
                 } else {
-                    return Ok(Outcome::Ignored);
+                    return Ok(Action::Ignored);
                 }
                 self.refresh(store)?;
             }
@@ -229,7 +220,7 @@ impl Supervisor {
             }
             Msg::DateCancel => self.date_input = None,
             Msg::DateApply => {
-                let Some(input) = &mut self.date_input else { return Ok(Outcome::Handled) };
+                let Some(input) = &mut self.date_input else { return Ok(Action::Handled) };
                 match crate::domain::validate::parse_date(&input.text) {
                     Ok(Some(date)) => {
                         self.date_input = None;
@@ -246,9 +237,9 @@ impl Supervisor {
             }
             Msg::Help => self.help = true,
             Msg::CloseHelp => self.help = false,
-            Msg::Quit => return Ok(Outcome::Quit),
+            Msg::Quit => return Ok(Action::Quit),
         }
-        Ok(Outcome::Handled)
+        Ok(Action::Handled)
     }
 
     fn resort(&mut self) {
@@ -262,14 +253,7 @@ impl Supervisor {
         let (code, name) = (row.code.clone(), dashboard::area_name(row, self.lang));
         match page.level.child() {
             Some(child) => {
-                let mut p = Page::load(
-                    store,
-                    &self.as_of,
-                    child,
-                    Some(code),
-                    Some(name),
-                    &self.settings,
-                )?;
+                let mut p = Page::load(store, &self.as_of, child, Some(code), Some(name), &self.settings)?;
                 p.sort(&self.sort);
                 self.pages.push(p);
             }
@@ -316,14 +300,8 @@ impl Supervisor {
             }
         } else if self.page().summary.as_of != date {
             let old = self.page();
-            let mut p = Page::load(
-                store,
-                &date,
-                old.level,
-                old.within.clone(),
-                old.parent_name.clone(),
-                &self.settings,
-            )?;
+            let mut p =
+                Page::load(store, &date, old.level, old.within.clone(), old.parent_name.clone(), &self.settings)?;
             p.sort(&self.sort);
             if let Some(r) = old.selected_row() {
                 p.select_code(&r.code);
@@ -334,7 +312,7 @@ impl Supervisor {
     }
 
     /// The keys of the view shown, for the app's key bar.
-    pub fn key_hints(&self) -> Vec<(&'static str, &'static str)> {
+    fn key_hints(&self) -> Vec<Hint> {
         let l = self.lang;
         if self.help {
             return vec![("", s::help_close(l))];
@@ -377,7 +355,7 @@ impl Supervisor {
     }
 
     /// Draws the views into `area` and places the cursor of the date input.
-    pub fn draw(&self, frame: &mut Frame, area: Rect) {
+    fn draw_into(&self, frame: &mut Frame, area: Rect) {
         frame.render_widget(self, area);
         if let Some(pos) = self.cursor(area) {
             frame.set_cursor_position(pos);
@@ -542,49 +520,19 @@ impl Supervisor {
     }
 }
 
-/// The key bar: "key description" pairs, cut to the width.
-pub fn key_bar(hints: &[(&str, &str)], area: Rect, buf: &mut Buffer) {
-    let mut spans = Vec::new();
-    let mut used = 0usize;
-    for (k, d) in hints {
-        let w = width(k) + width(d) + 3;
-        if used + w > area.width as usize {
-            break;
+impl Component for Supervisor {
+    fn handle(&mut self, ev: &Event, ctx: &mut Ctx) -> Result<Action> {
+        match ev {
+            Event::Key(key) => self.handle_key(*key, ctx.store),
+            _ => Ok(Action::Ignored),
         }
-        used += w;
-        if !k.is_empty() {
-            spans.push(Span::styled(format!(" {k}"), Style::default().add_modifier(Modifier::REVERSED)));
-        }
-        spans.push(Span::raw(format!(" {d} ")));
     }
-    Paragraph::new(Line::from(spans)).render(area, buf);
-}
 
-/// The whole screen of the standalone `ruralsan dashboard`: role bar, the
-/// views, key bar.
-pub fn draw_standalone(sup: &Supervisor, frame: &mut Frame) {
-    let [top, mid, bottom] =
-        Layout::vertical([Constraint::Length(1), Constraint::Fill(1), Constraint::Length(1)]).areas(frame.area());
-    frame.render_widget(&RoleBar { lang: sup.lang, active: Role::Supervisor }, top);
-    sup.draw(frame, mid);
-    key_bar(&sup.key_hints(), bottom, frame.buffer_mut());
-}
+    fn draw(&self, frame: &mut Frame, area: Rect) {
+        self.draw_into(frame, area);
+    }
 
-/// Runs the supervisor views alone in the terminal until q (restores the
-/// terminal on every exit path, panics included).
-pub fn run_standalone(store: &Store, settings: Settings, lang: Lang, today: NaiveDate) -> Result<()> {
-    let mut sup = Supervisor::new(store, settings, lang, today)?;
-    let mut terminal = ratatui::init();
-    let result = (|| -> Result<()> {
-        loop {
-            terminal.draw(|f| draw_standalone(&sup, f))?;
-            if let ratatui::crossterm::event::Event::Key(key) = ratatui::crossterm::event::read()?
-                && sup.handle_key(key, store)? == Outcome::Quit
-            {
-                return Ok(());
-            }
-        }
-    })();
-    ratatui::restore();
-    result
+    fn hints(&self) -> Vec<Hint> {
+        self.key_hints()
+    }
 }

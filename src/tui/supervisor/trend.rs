@@ -11,14 +11,14 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, LegendPosition, Paragraph, Widget};
 
 use super::dashboard::mark;
-use crate::text::{fit, width};
 use crate::domain::Level;
 use crate::domain::indicators::{Indicator, Rates};
 use crate::domain::settings::Settings;
-use crate::text::percent;
 use crate::store::Store;
 use crate::strings::Lang;
 use crate::strings::supervisor as s;
+use crate::text::percent;
+use crate::text::{fit, width};
 
 /// The last day of the quarter holding `d`.
 pub fn quarter_end(d: NaiveDate) -> NaiveDate {

@@ -6,11 +6,11 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::widgets::{Cell, Paragraph, Row, StatefulWidget, Table, TableState, Widget};
 
-use crate::text::{fit, right};
 use crate::domain::settings::Settings;
 use crate::store::Store;
 use crate::strings::Lang;
 use crate::strings::supervisor as s;
+use crate::text::{fit, right};
 
 pub use crate::store::views::{Standing, VisitFigures as VisitRow};
 
