@@ -41,6 +41,7 @@ pub fn ensure(store: &mut Store, today: NaiveDate) -> Result<()> {
     let dir = tempfile_dir("visits");
     let written = write_visits(&tmp, &dir, today);
     let imported = written.and_then(|()| store.import_bundle(&dir, false).map(drop));
+    // Removing the temporary files is tidying up: the import's result is what counts.
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_file(&tmp);
     imported?;

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
@@ -131,14 +131,17 @@ impl Detail {
             .heads(&c.visit_id)?
             .into_iter()
             .map(|r| {
+                // An unreadable payload is an error to show, not a deletion.
                 let fields = if r.deleted {
                     None
                 } else {
-                    serde_json::from_str::<VisitData>(&r.payload).ok().map(|v| flatten(&v))
+                    let v: VisitData = serde_json::from_str(&r.payload)
+                        .with_context(|| format!("revision {}: unreadable payload", r.rev_id))?;
+                    Some(flatten(&v))
                 };
-                Head { rev_id: r.rev_id, device: r.device, author: r.author, hlc: r.hlc, fields }
+                Ok(Head { rev_id: r.rev_id, device: r.device, author: r.author, hlc: r.hlc, fields })
             })
-            .collect();
+            .collect::<Result<_>>()?;
         let open: BTreeSet<&str> = c.fields.iter().map(|f| f.field.as_str()).collect();
         let mut keys: Vec<String> = Vec::new();
         if heads.iter().any(|h| h.fields.is_none()) {

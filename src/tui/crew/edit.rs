@@ -122,7 +122,7 @@ impl Crew {
         let text = if saved == Saved::Unchanged { s::unchanged(lang) } else { s::saved(lang) };
         self.message = Some((text.into(), false));
         // Another draft left by a crash comes next.
-        self.offer_next_draft(store);
+        self.offer_next_draft(store)?;
         Ok(())
     }
 

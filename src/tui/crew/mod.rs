@@ -206,32 +206,35 @@ impl Crew {
             pending_drafts,
         };
         crew.reload_browser(store)?;
-        crew.offer_next_draft(store);
+        crew.offer_next_draft(store)?;
         Ok(crew)
     }
 
-    pub(super) fn offer_next_draft(&mut self, store: &mut Store) {
+    pub(super) fn offer_next_draft(&mut self, store: &mut Store) -> Result<()> {
         if let Some(d) = self.pending_drafts.pop() {
-            let about = self.draft_about(store, &d);
+            let about = self.draft_about(store, &d)?;
             self.overlay = Some(Overlay::Confirm(Confirm::RestoreDraft(d, about)));
         }
+        Ok(())
     }
 
     /// "village code · new/edit visit · survey date · saved at" of a draft.
-    pub(super) fn draft_about(&self, store: &Store, d: &Draft) -> String {
+    /// A draft that cannot be read is still offered, by its time alone:
+    /// restoring it then says what is wrong with it.
+    pub(super) fn draft_about(&self, store: &Store, d: &Draft) -> Result<String> {
         let l = self.lang;
         let form: Option<Form> = serde_json::from_str(&d.form).ok();
-        let Some(form) = form else { return d.updated_at.clone() };
-        let name = store.roster_unit(&form.village_code).ok().flatten().map(|u| u.0);
+        let Some(form) = form else { return Ok(d.updated_at.clone()) };
+        let name = store.roster_unit(&form.village_code)?.map(|u| u.0);
         let when = crate::text::local_minute(&d.updated_at);
-        format!(
+        Ok(format!(
             "{} {} · {} · {} · {} {when}",
             name.unwrap_or_default(),
             form.village_code,
             if form.base_rev.is_none() { s::new_visit(l) } else { s::edit_visit(l) },
             form.visit.first().map(String::as_str).unwrap_or(""),
             s::draft_saved_at(l),
-        )
+        ))
     }
 
     /// Reads the village list and the visits again (after a county merge).
@@ -328,7 +331,7 @@ impl Crew {
                 } else {
                     self.screen = Screen::Visits;
                     self.reload_visits(store)?;
-                    self.offer_next_draft(store);
+                    self.offer_next_draft(store)?;
                 }
             }
             Confirm::RestoreDraft(d, _) => {
@@ -337,10 +340,10 @@ impl Crew {
                 } else if msg == Msg::No {
                     store.delete_draft(&d.draft_id)?;
                     self.message = Some((s::draft_discarded(self.lang).into(), false));
-                    self.offer_next_draft(store);
+                    self.offer_next_draft(store)?;
                 } else {
                     // Esc: keep the draft for another time.
-                    self.offer_next_draft(store);
+                    self.offer_next_draft(store)?;
                 }
             }
             _ => {}
