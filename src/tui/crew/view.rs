@@ -5,7 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Cell, Clear, HighlightSpacing, Paragraph, Row, Table, TableState, Wrap};
 use unicode_width::UnicodeWidthStr;
 
 use super::{Confirm, Crew, Item, Overlay, Screen};
@@ -84,7 +84,7 @@ fn draw_browser(app: &Crew, frame: &mut Frame, area: Rect) -> Option<Position> {
     let label = format!("{}: ", s::search(l));
     let field_w = w.saturating_sub(label.width()).min(40);
     let (shown, cx) = scroll(&b.query, b.cursor, field_w.saturating_sub(1));
-    let mut lines = vec![Line::from(vec![
+    let search = Line::from(vec![
         Span::styled(label.clone(), HEAD),
         Span::styled(pad(&shown, field_w), Style::new().add_modifier(Modifier::UNDERLINED)),
         Span::styled(
@@ -95,114 +95,131 @@ fn draw_browser(app: &Crew, frame: &mut Frame, area: Rect) -> Option<Position> {
             },
             DIM,
         ),
-    ])];
+    ]);
+    frame.render_widget(Paragraph::new(search), Rect { height: 1.min(area.height), ..area });
     let villages = b.items.iter().any(|i| matches!(i, Item::Village(_)));
     let name_w = if villages { w.saturating_sub(12 + 10 + 12 + 3) } else { w.saturating_sub(13) };
-    lines.push(Line::styled(
-        if villages {
-            format!(
-                "{} {} {} {}",
-                pad(s::code(l), 12),
-                pad(s::name(l), name_w),
-                pad(s::last_visit(l), 10),
-                s::sewage(l)
-            )
-        } else {
-            format!("{} {}", pad(s::code(l), 12), s::name(l))
-        },
-        HEAD,
-    ));
-    let h = (area.height as usize).saturating_sub(lines.len() + usize::from(b.more));
+    let (header, widths) = if villages {
+        (
+            Row::new([s::code(l), s::name(l), s::last_visit(l), s::sewage(l)]),
+            vec![
+                Constraint::Length(12),
+                Constraint::Length(name_w as u16),
+                Constraint::Length(10),
+                Constraint::Length(12),
+            ],
+        )
+    } else {
+        (Row::new([s::code(l), s::name(l)]), vec![Constraint::Length(12), Constraint::Length(name_w as u16)])
+    };
+    // Only the rows in the window are made: a list may hold many pages.
+    let h = (area.height as usize).saturating_sub(2 + usize::from(b.more));
     let start = window_start(b.selected, h);
-    for (i, item) in b.items.iter().enumerate().skip(start).take(h) {
-        let sel = i == b.selected;
-        let line = match item {
-            Item::Area(a) => Line::styled(
-                format!("{} {}", pad(&a.code, 12), fit(a.name.as_deref().unwrap_or(&a.code), name_w)),
-                sel_style(sel),
-            ),
-            Item::Village(v) if !v.is_village => Line::styled(
-                format!("{} {} {} {}", pad(&v.code, 12), pad(&v.name, name_w), pad("", 10), s::community(l)),
-                sel_style(sel).patch(DIM),
-            ),
-            Item::Village(v) => {
-                let (date, verdict, ok) = match &v.last {
-                    Some((d, f)) => {
-                        let (t, ok) = sewage_verdict(l, f, app.settings.village_threshold);
-                        (d.clone(), t, ok)
-                    }
-                    None => (String::new(), s::not_surveyed(l).to_string(), false),
-                };
-                Line::from(vec![
-                    Span::raw(format!("{} {} {} ", pad(&v.code, 12), pad(&v.name, name_w), pad(&date, 10))),
-                    Span::styled(pad(&verdict, 12), if ok { OK } else { WARN }),
-                ])
-                .style(sel_style(sel))
-            }
-        };
-        lines.push(line);
+    let rows = b.items.iter().skip(start).take(h).map(|item| match item {
+        Item::Area(a) => Row::new([a.code.clone(), fit(a.name.as_deref().unwrap_or(&a.code), name_w)]),
+        Item::Village(v) if !v.is_village => {
+            Row::new([v.code.clone(), fit(&v.name, name_w), String::new(), s::community(l).to_string()]).style(DIM)
+        }
+        Item::Village(v) => {
+            let (date, verdict, ok) = match &v.last {
+                Some((d, f)) => {
+                    let (t, ok) = sewage_verdict(l, f, app.settings.village_threshold);
+                    (d.clone(), t, ok)
+                }
+                None => (String::new(), s::not_surveyed(l).to_string(), false),
+            };
+            Row::new([
+                Cell::from(v.code.clone()),
+                Cell::from(fit(&v.name, name_w)),
+                Cell::from(date),
+                Cell::from(verdict).style(if ok { OK } else { WARN }),
+            ])
+        }
+    });
+    let shown = b.items.len().saturating_sub(start).min(h);
+    let table_area = Rect { y: area.y + 1, height: ((1 + shown) as u16).min(area.height.saturating_sub(1)), ..area };
+    list_table(frame, table_area, header, rows, widths, b.selected.checked_sub(start).filter(|_| shown > 0));
+    let below = Rect { y: table_area.y + table_area.height, height: 1, ..area };
+    if below.y < area.y + area.height {
+        if b.items.is_empty() {
+            frame.render_widget(Paragraph::new(Line::styled(s::nothing(l), DIM)), below);
+        } else if b.more && start + h >= b.items.len() {
+            frame.render_widget(Paragraph::new(Line::styled(fit(s::more(l), w), DIM)), below);
+        }
     }
-    if b.items.is_empty() {
-        lines.push(Line::styled(s::nothing(l), DIM));
-    }
-    if b.more && start + h >= b.items.len() {
-        lines.push(Line::styled(fit(s::more(l), w), DIM));
-    }
-    frame.render_widget(Paragraph::new(lines), area);
     Some(Position::new(area.x + label.width() as u16 + cx, area.y))
+}
+
+/// A list as a table: the header in bold, the selected row marked.
+fn list_table<'a>(
+    frame: &mut Frame,
+    area: Rect,
+    header: Row<'a>,
+    rows: impl IntoIterator<Item = Row<'a>>,
+    widths: Vec<Constraint>,
+    selected: Option<usize>,
+) {
+    let table = Table::new(rows, widths)
+        .header(header.style(HEAD))
+        .column_spacing(1)
+        .row_highlight_style(sel_style(true))
+        .highlight_spacing(HighlightSpacing::Never);
+    frame.render_stateful_widget(table, area, &mut TableState::default().with_selected(selected));
 }
 
 fn draw_visits(app: &Crew, frame: &mut Frame, area: Rect) {
     let l = app.lang;
     let Some(v) = &app.visits else { return };
     let w = area.width as usize;
-    let mut lines = vec![
-        Line::styled(fit(&format!("{} {} · {} ({})", v.name, v.code, s::visits(l), v.rows.len()), w), HEAD),
-        Line::styled(
-            fit(
-                &format!(
-                    "{} {} {} {} {} {}",
-                    pad(s::date(l), 10),
-                    pad(s::surveyor(l), 10),
-                    pad(s::households(l), 6),
-                    pad(s::share_short(l), 8),
-                    pad(s::sewage(l), 10),
-                    s::children(l)
-                ),
-                w,
-            ),
-            HEAD,
-        ),
+    let title = fit(&format!("{} {} · {} ({})", v.name, v.code, s::visits(l), v.rows.len()), w);
+    frame.render_widget(Paragraph::new(Line::styled(title, HEAD)), Rect { height: 1.min(area.height), ..area });
+    let header = Row::new([
+        fit(s::date(l), 10),
+        fit(s::surveyor(l), 10),
+        fit(s::households(l), 6),
+        fit(s::share_short(l), 8),
+        fit(s::sewage(l), 10),
+        s::children(l).to_string(),
+    ]);
+    let widths = vec![
+        Constraint::Length(10),
+        Constraint::Length(10),
+        Constraint::Length(6),
+        Constraint::Length(8),
+        Constraint::Length(10),
+        Constraint::Fill(1),
     ];
-    if v.rows.is_empty() {
-        lines.push(Line::styled(s::no_visits(l), DIM));
-    }
     let h = (area.height as usize).saturating_sub(2);
     let start = window_start(v.selected, h);
-    for (i, r) in v.rows.iter().enumerate().skip(start).take(h) {
+    let rows = v.rows.iter().skip(start).take(h).map(|r| {
         let f = &r.sewage;
         let treated = treated_households(f.hh_sewer, f.hh_reuse, f.normal_served);
         let (verdict, _) = sewage_verdict(l, f, app.settings.village_threshold);
-        lines.push(Line::styled(
-            fit(
-                &format!(
-                    "{} {} {} {} {} {}/{}/{}{}",
-                    pad(&r.survey_date, 10),
-                    pad(&r.surveyor, 10),
-                    pad(&f.households.to_string(), 6),
-                    pad(&percent(rate(treated as f64, f.households as f64)), 8),
-                    pad(&verdict, 10),
-                    r.facilities,
-                    r.farms,
-                    r.water_bodies,
-                    if r.conflict { format!("  ⚠ {}", s::conflict(l)) } else { String::new() }
-                ),
-                w,
-            ),
-            sel_style(i == v.selected),
-        ));
+        let children = format!(
+            "{}/{}/{}{}",
+            r.facilities,
+            r.farms,
+            r.water_bodies,
+            if r.conflict { format!("  ⚠ {}", s::conflict(l)) } else { String::new() }
+        );
+        Row::new([
+            fit(&r.survey_date, 10),
+            fit(&r.surveyor, 10),
+            f.households.to_string(),
+            percent(rate(treated as f64, f.households as f64)),
+            fit(&verdict, 10),
+            children,
+        ])
+    });
+    let shown = v.rows.len().saturating_sub(start).min(h);
+    let table_area = Rect { y: area.y + 1, height: ((1 + shown) as u16).min(area.height.saturating_sub(1)), ..area };
+    list_table(frame, table_area, header, rows, widths, v.selected.checked_sub(start).filter(|_| shown > 0));
+    if v.rows.is_empty() && area.height > 2 {
+        frame.render_widget(
+            Paragraph::new(Line::styled(s::no_visits(l), DIM)),
+            Rect { y: area.y + 2, height: 1, ..area },
+        );
     }
-    frame.render_widget(Paragraph::new(lines), area);
 }
 
 fn draw_overlay(app: &Crew, o: &Overlay, frame: &mut Frame, area: Rect) {
