@@ -10,6 +10,7 @@ pub mod form;
 pub mod roles;
 pub mod supervisor;
 pub mod theme;
+pub mod widgets;
 
 #[cfg(test)]
 mod tests;

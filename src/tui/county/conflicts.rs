@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use anyhow::{Context, Result};
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Row as TableRow};
 use serde_json::Value;
 
 use super::{Action, County, DIM, HEAD, sel_style};
@@ -20,6 +20,7 @@ use crate::strings::Lang;
 use crate::strings::county as s;
 use crate::text::{fit, pad};
 use crate::tui::component::Hint;
+use crate::tui::widgets::{list_table, window_start};
 
 /// One head of a conflicting visit.
 #[derive(Debug, Clone)]
@@ -315,24 +316,21 @@ fn draw_list(c: &County, frame: &mut Frame, area: Rect) {
     let vw = (w * 3 / 10).clamp(8, 32);
     let idw = 10;
     let fw = w.saturating_sub(vw + idw + 2);
-    let mut lines = vec![
-        Line::styled(s::n_conflicts(l, cs.list.len()), HEAD),
-        Line::styled(
-            format!("{} {} {}", pad(s::village(l), vw), pad(s::visit(l), idw), fit(s::fields_in_conflict(l), fw)),
-            HEAD,
-        ),
-    ];
-    let h = (area.height as usize).saturating_sub(lines.len());
-    let start = if h == 0 || cs.selected < h { 0 } else { cs.selected + 1 - h };
-    for (i, x) in cs.list.iter().enumerate().skip(start).take(h) {
+    frame.render_widget(
+        Paragraph::new(Line::styled(s::n_conflicts(l, cs.list.len()), HEAD)),
+        Rect { height: 1.min(area.height), ..area },
+    );
+    let header = TableRow::new([fit(s::village(l), vw), fit(s::visit(l), idw), fit(s::fields_in_conflict(l), fw)]);
+    let widths = vec![Constraint::Length(vw as u16), Constraint::Length(idw as u16), Constraint::Length(fw as u16)];
+    let h = (area.height as usize).saturating_sub(2);
+    let start = window_start(cs.selected, h);
+    let rows = cs.list.iter().skip(start).take(h).map(|x| {
         let fields: Vec<String> = x.fields.iter().map(|f| field_label(l, &f.field)).collect();
         let village = format!("{} {}", x.village_name, x.village_code);
-        lines.push(Line::styled(
-            format!("{} {} {}", pad(&village, vw), pad(&x.visit_id, idw), fit(&fields.join(s::list_sep(l)), fw)),
-            sel_style(i == cs.selected),
-        ));
-    }
-    frame.render_widget(Paragraph::new(lines), area);
+        TableRow::new([fit(&village, vw), fit(&x.visit_id, idw), fit(&fields.join(s::list_sep(l)), fw)])
+    });
+    let table_area = Rect { y: area.y + 1, height: area.height.saturating_sub(1), ..area };
+    list_table(frame, table_area, header, rows, widths, cs.selected.checked_sub(start));
 }
 
 fn draw_detail(l: Lang, d: &Detail, frame: &mut Frame, area: Rect) {

@@ -5,7 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Clear, HighlightSpacing, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Wrap};
 use unicode_width::UnicodeWidthStr;
 
 use super::{Confirm, Crew, Item, Overlay, Screen};
@@ -14,7 +14,8 @@ use crate::store::browse::SewageFigures;
 use crate::strings::Lang;
 use crate::strings::tui as s;
 use crate::text::{fit, pad, percent, scroll};
-use crate::tui::theme::{DIM, ERR, HEAD, OK, TITLE, WARN, sel_style};
+use crate::tui::theme::{DIM, ERR, HEAD, OK, TITLE, WARN};
+use crate::tui::widgets::{list_table, window_start};
 
 /// Draws the crew's screen into `area` (the app draws the key bar below it).
 pub fn draw(app: &Crew, frame: &mut Frame, area: Rect) {
@@ -70,11 +71,6 @@ pub(super) fn sewage_verdict(l: Lang, f: &SewageFigures, threshold: f64) -> (Str
     let treated = treated_households(f.hh_sewer, f.hh_reuse, f.normal_served);
     let ok = village_reaches(treated, f.households, threshold);
     (if ok { s::treated(l) } else { s::not_treated(l) }.to_string(), ok)
-}
-
-/// The first row of a list that keeps `selected` in a window of `h` rows.
-pub(super) fn window_start(selected: usize, h: usize) -> usize {
-    if h == 0 || selected < h { 0 } else { selected + 1 - h }
 }
 
 fn draw_browser(app: &Crew, frame: &mut Frame, area: Rect) -> Option<Position> {
@@ -148,23 +144,6 @@ fn draw_browser(app: &Crew, frame: &mut Frame, area: Rect) -> Option<Position> {
         }
     }
     Some(Position::new(area.x + label.width() as u16 + cx, area.y))
-}
-
-/// A list as a table: the header in bold, the selected row marked.
-fn list_table<'a>(
-    frame: &mut Frame,
-    area: Rect,
-    header: Row<'a>,
-    rows: impl IntoIterator<Item = Row<'a>>,
-    widths: Vec<Constraint>,
-    selected: Option<usize>,
-) {
-    let table = Table::new(rows, widths)
-        .header(header.style(HEAD))
-        .column_spacing(1)
-        .row_highlight_style(sel_style(true))
-        .highlight_spacing(HighlightSpacing::Never);
-    frame.render_stateful_widget(table, area, &mut TableState::default().with_selected(selected));
 }
 
 fn draw_visits(app: &Crew, frame: &mut Frame, area: Rect) {

@@ -8,7 +8,6 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
-use super::view::window_start;
 use super::{Crew, FormScreen};
 use crate::domain::indicators::{
     WaterOutcome, is_scale_farm, manure_produced_t, meets_black_odor, rate, treated_households, village_reaches,
@@ -21,6 +20,7 @@ use crate::strings::{Lang, pick};
 use crate::text::{fit, pad, percent, scroll};
 use crate::tui::form::{Field, Kind, List};
 use crate::tui::theme::{DIM, ERR, HEAD, OK, TITLE, WARN, sel_style};
+use crate::tui::widgets::window_start;
 
 fn section_name(l: Lang, i: usize) -> &'static str {
     match i {
