@@ -8,4 +8,5 @@ pub mod generate;
 pub mod report;
 pub mod store;
 pub mod strings;
+pub mod text;
 pub mod tui;

@@ -11,6 +11,7 @@ pub mod revisions;
 pub mod roster;
 pub mod summary;
 pub mod sync;
+pub mod views;
 
 use std::path::Path;
 
@@ -94,13 +95,6 @@ impl Store {
         }
         let device = device_id(&conn)?;
         Ok(Store { conn, device })
-    }
-
-    // TEMPORARY until views.rs lands: the terminal UI still runs its own
-    // queries; it moves to read models in `store::views`, then this goes.
-    #[doc(hidden)]
-    pub fn conn_for_tui(&self) -> &Connection {
-        &self.conn
     }
 
     /// The database file (`None` for an in-memory database).

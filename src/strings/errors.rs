@@ -16,6 +16,11 @@ pub fn render(e: &anyhow::Error, l: Lang) -> String {
     e.chain().map(|c| cause(c, l)).collect::<Vec<_>>().join(": ")
 }
 
+/// An error as the message line of a screen shows it: `错误: …`.
+pub fn error_line(e: &anyhow::Error, l: Lang) -> String {
+    format!("{}: {}", super::tui::error(l), render(e, l))
+}
+
 /// One link of an error chain.
 pub fn cause(c: &(dyn std::error::Error + 'static), l: Lang) -> String {
     if let Some(x) = c.downcast_ref::<StoreError>() {
