@@ -24,6 +24,10 @@ pub struct Cli {
     /// Settings file (else config.toml in the platform config folder)
     #[arg(long, global = true)]
     pub config: Option<PathBuf>,
+    /// Who is typing, recorded as the editor of each revision made (else
+    /// $RURALSAN_EDITOR, else the computer's user name, else the crew name)
+    #[arg(long, global = true)]
+    pub editor: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -130,7 +134,28 @@ pub enum Command {
         /// Only check and report; write nothing
         #[arg(long)]
         dry_run: bool,
+        /// Enrol every unknown signer of the files (their names and
+        /// fingerprints are printed; check them with the crews first)
+        #[arg(long)]
+        enrol_new: bool,
     },
+    /// This installation's identity: crew name, device id (key), fingerprint
+    Identity {
+        /// Set the crew name (once, e.g. "攸县 3 组")
+        #[arg(long)]
+        name: Option<String>,
+        /// Write this installation's crew card (name and public key) for the county to enrol
+        #[arg(long, value_name = "FILE")]
+        export: Option<PathBuf>,
+    },
+    /// The crews (keys) this database trusts; enrol or revoke one
+    Crews {
+        #[command(subcommand)]
+        command: Option<CrewsCommand>,
+    },
+    /// After fixing a wrong clock: give this installation's revisions stamped
+    /// more than a day ahead a stamp from the corrected clock, signed again
+    Restamp,
     /// List open conflicts between crews' edits
     Conflicts {
         #[arg(long, value_enum, default_value = "table")]
@@ -159,6 +184,14 @@ pub enum Command {
         #[arg(long, default_value_t = 1000)]
         count: u64,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CrewsCommand {
+    /// Enrol a crew from the card file it exported (`ruralsan identity --export`)
+    Enrol { file: PathBuf },
+    /// Revoke a crew: its future revisions are refused, those merged stay
+    Revoke { fingerprint: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -196,7 +229,11 @@ fn today() -> String {
 
 fn open(cli: &Cli) -> Result<Store> {
     let path = cli.db.clone().unwrap_or_else(crate::config::default_db);
-    Store::open(&path)
+    let mut store = Store::open(&path)?;
+    if let Some(e) = &cli.editor {
+        store.set_editor(e);
+    }
+    Ok(store)
 }
 
 /// Settings from the config file with the command line's overrides.
@@ -362,14 +399,17 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
                 strings::sync::snapshot_line(l, &file.display().to_string(), r.bytes, r.revisions, r.visits)
             );
         }
-        Command::Merge { files, dry_run } => {
+        Command::Merge { files, dry_run, enrol_new } => {
             use std::io::IsTerminal;
-            let opts =
-                crate::store::sync::MergeOptions { dry_run: *dry_run, progress: std::io::stderr().is_terminal() };
+            let opts = crate::store::sync::MergeOptions {
+                dry_run: *dry_run,
+                progress: std::io::stderr().is_terminal(),
+                enrol_new: *enrol_new,
+            };
             let mut show = |name: &str, p| eprint!("{}", strings::sync::progress_line(l, name, p));
             let r = open(&cli)?.merge_files_reporting(files, opts, None, &mut show)?;
             let (out, err) = strings::sync::render_merge(&r, l);
-            print!("{out}");
+            print!("{out}{}", strings::trust::render_enrolled(&r, l));
             if r.refused() > 0 {
                 bail!("{}{} {}", err, r.refused(), strings::sync::some_refused(l));
             }
@@ -387,6 +427,35 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
                 Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
                 _ => {}
             }
+        }
+        Command::Identity { name, export } => {
+            let home = crate::identity::home()?;
+            let id = match name {
+                Some(n) => crate::identity::Identity::set_name(&home, n)?,
+                None => crate::identity::Identity::load_or_create(&home)?,
+            };
+            if let Some(f) = export {
+                crate::store::fsutil::write_atomic(f, |w| Ok(w.write_all(id.card().as_bytes())?))?;
+            }
+            print!("{}", strings::trust::render_identity(&id, &home, export.as_deref(), l));
+        }
+        Command::Crews { command } => {
+            let mut store = open(&cli)?;
+            match command {
+                None => print!("{}", strings::trust::render_crews(&store.crews()?, store.device(), l)),
+                Some(CrewsCommand::Enrol { file }) => {
+                    let e = store.enrol_card(file)?;
+                    println!("{}", strings::trust::enrolled_line(l, &e.name, &e.key));
+                }
+                Some(CrewsCommand::Revoke { fingerprint }) => {
+                    let k = store.revoke(fingerprint)?;
+                    println!("{}", strings::trust::revoked_line(l, &k.name, &k.key, k.revisions));
+                }
+            }
+        }
+        Command::Restamp => {
+            let r = open(&cli)?.restamp()?;
+            println!("{}", strings::trust::restamp_line(l, &r));
         }
         Command::Resolve { visit_id, take, fields, author } => {
             let mut store = open(&cli)?;

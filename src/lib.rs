@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod generate;
+pub mod identity;
 pub mod report;
 pub mod store;
 pub mod strings;

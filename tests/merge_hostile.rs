@@ -229,7 +229,8 @@ fn good_file_merges_once_and_a_dry_run_writes_nothing() {
     let good = good_snapshot(dir);
     let mut local = county(dir);
     let before = common::dump(&local);
-    let dry = local.merge_files(std::slice::from_ref(&good), MergeOptions { dry_run: true, progress: false }).unwrap();
+    let dry =
+        local.merge_files(std::slice::from_ref(&good), MergeOptions { dry_run: true, ..Default::default() }).unwrap();
     let FileOutcome::Merged(d) = &dry.files[0] else { panic!("{:?}", dry.files[0]) };
     assert_eq!(d.new_visits, 12);
     assert!(dry.backup.is_none());

@@ -251,6 +251,8 @@ pub const LAST_SURVEYOR: &str = "last_surveyor";
 impl Store {
     /// Saves a visit from the form (or deletes it, `data = None`) in one
     /// transaction that also drops the form's draft and remembers the surveyor.
+    /// The revision's editor is this installation's editor (who typed it),
+    /// not the visit's surveyor.
     pub fn save_from_form(
         &mut self,
         author: &str,
@@ -258,9 +260,9 @@ impl Store {
         data: Option<&VisitData>,
         draft_id: Option<&str>,
     ) -> Result<Saved> {
-        let device = self.device().to_string();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let saved = revisions::save(&tx, &device, author, visit_id, data)?;
+        let maker = revisions::Maker { identity: &self.identity, editor: &self.editor };
+        let saved = revisions::save(&tx, maker, visit_id, data)?;
         if let Some(d) = draft_id {
             delete_draft(&tx, d)?;
         }

@@ -329,7 +329,12 @@ struct StagedChild {
     bad: String,
 }
 
-fn import_staged(conn: &Connection, device: &str, problems: &mut Problems, report: &mut ImportReport) -> Result<()> {
+fn import_staged(
+    conn: &Connection,
+    maker: revisions::Maker,
+    problems: &mut Problems,
+    report: &mut ImportReport,
+) -> Result<()> {
     check_villages(conn, problems)?;
     let today = chrono::Local::now().date_naive();
     let coefficients = crate::domain::settings::ManureCoefficients::default();
@@ -400,8 +405,7 @@ fn import_staged(conn: &Connection, device: &str, problems: &mut Problems, repor
         if !ok || !problems.is_empty() {
             continue;
         }
-        let author = v.surveyor.clone();
-        match revisions::save(conn, device, &author, &visit_id, Some(&v))? {
+        match revisions::save(conn, maker, &visit_id, Some(&v))? {
             Saved::New => report.new += 1,
             Saved::Changed => report.changed += 1,
             Saved::Unchanged => report.unchanged += 1,
@@ -417,8 +421,8 @@ impl Store {
         if !dir.is_dir() {
             return Err(super::StoreError::NotAFolder { path: dir.to_path_buf() }.into());
         }
-        let device = self.device().to_string();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let maker = revisions::Maker { identity: &self.identity, editor: &self.editor };
         let mut problems = Problems::default();
         let mut report = ImportReport::default();
         let roster_file = dir.join("villages.csv");
@@ -430,7 +434,7 @@ impl Store {
         for kind in [KIND_FACILITY, KIND_FARM, KIND_WATER] {
             stage_children(&tx, dir, kind, &mut problems)?;
         }
-        import_staged(&tx, &device, &mut problems, &mut report)?;
+        import_staged(&tx, maker, &mut problems, &mut report)?;
         tx.execute_batch("DELETE FROM s_visit; DELETE FROM s_child;")?;
         if !problems.is_empty() {
             return Err(Refused::from(problems).into());

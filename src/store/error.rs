@@ -172,6 +172,42 @@ pub enum Refusal {
     AreaRow {
         code: String,
     },
+    /// A revision held here whose metadata the file states differently (a
+    /// re-labelled revision): which of stamp, device, crew, editor, signature differ.
+    Relabelled {
+        rev: String,
+        fields: Vec<&'static str>,
+    },
+    /// A revision new here without a signature (README "Identity and enrolment").
+    Unsigned {
+        rev: String,
+        crew: String,
+    },
+    /// A revision whose signature is not its device key's signature of its metadata.
+    BadSignature {
+        rev: String,
+        crew: String,
+        fingerprint: String,
+    },
+    /// Revisions signed by a key this database has not enrolled (once per key).
+    NotEnrolled {
+        crew: String,
+        fingerprint: String,
+        revisions: u64,
+    },
+    /// Revisions signed by a key revoked here (once per key).
+    Revoked {
+        crew: String,
+        fingerprint: String,
+        revisions: u64,
+    },
+    /// Revisions stamped more than a day ahead of this computer's clock
+    /// (once per key, the furthest ahead).
+    FutureStamp {
+        crew: String,
+        fingerprint: String,
+        ahead_ms: i64,
+    },
 }
 
 /// A file to merge, refused whole, with the reasons.

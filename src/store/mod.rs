@@ -11,6 +11,7 @@ pub mod revisions;
 pub mod roster;
 pub mod summary;
 pub mod sync;
+pub mod trust;
 pub mod views;
 
 use std::path::Path;
@@ -23,7 +24,7 @@ pub use error::StoreError;
 /// The one schema, embedded.
 pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
 /// The schema version this program writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 4;
 /// `PRAGMA application_id` of a ruralsan database ('RSNA'); also set in schema.sql.
 pub const APPLICATION_ID: i64 = 0x5253_4E41;
 
@@ -38,12 +39,22 @@ pub fn code_range(prefix: &str) -> (String, String) {
 pub struct Store {
     conn: Connection,
     device: String,
+    identity: crate::identity::Identity,
+    editor: String,
 }
 
 impl Store {
     /// Opens (creating if missing) the database at `path`, refusing files that
     /// are not ruralsan databases or were written by a newer ruralsan.
+    ///
+    /// The installation's identity comes from its folder (`$RURALSAN_HOME`
+    /// or the platform data folder), made there on first use.
     pub fn open(path: &Path) -> Result<Store> {
+        Store::open_with(path, &crate::identity::Identity::load_default()?)
+    }
+
+    /// As [`Store::open`], signing as `identity`.
+    pub fn open_with(path: &Path, identity: &crate::identity::Identity) -> Result<Store> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .map_err(|source| StoreError::CannotCreateFolder { path: dir.to_path_buf(), source })?;
@@ -53,15 +64,16 @@ impl Store {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|source| StoreError::CannotOpen { path: path.to_path_buf(), source })?;
-        Store::setup(conn, &path.display().to_string(), true)
+        Store::setup(conn, &path.display().to_string(), true, identity)
     }
 
-    /// A fresh in-memory database, for tests.
+    /// A fresh in-memory database with a fresh identity, for tests.
     pub fn open_in_memory() -> Result<Store> {
-        Store::setup(Connection::open_in_memory()?, ":memory:", false)
+        let id = crate::identity::Identity::generate("test");
+        Store::setup(Connection::open_in_memory()?, ":memory:", false, &id)
     }
 
-    fn setup(conn: Connection, name: &str, wal: bool) -> Result<Store> {
+    fn setup(conn: Connection, name: &str, wal: bool, identity: &crate::identity::Identity) -> Result<Store> {
         let not_ours = || StoreError::NotRuralsan { name: name.to_string() };
         // Reading the header is the first access: a file that is not SQLite fails here.
         let app_id: i64 = conn.query_row("PRAGMA application_id", [], |r| r.get(0)).map_err(|_| not_ours())?;
@@ -93,8 +105,33 @@ impl Store {
         if version < SCHEMA_VERSION {
             migrate(&conn)?;
         }
-        let device = device_id(&conn)?;
-        Ok(Store { conn, device })
+        let device = identity.key_id();
+        // The file says which installation last opened it (merge_log's source
+        // device); the device of a revision is its signer, recorded with it.
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('device_id', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE value <> excluded.value",
+            [&device],
+        )?;
+        let editor = default_editor(identity);
+        Ok(Store { conn, device, identity: identity.clone(), editor })
+    }
+
+    /// This installation's identity.
+    pub fn identity(&self) -> &crate::identity::Identity {
+        &self.identity
+    }
+
+    /// Who is typing: recorded as the editor of each revision made here.
+    pub fn editor(&self) -> &str {
+        &self.editor
+    }
+
+    /// Sets the editor (`--editor`); blank leaves it as it was.
+    pub fn set_editor(&mut self, editor: &str) {
+        if !editor.trim().is_empty() {
+            self.editor = editor.trim().to_string();
+        }
     }
 
     /// The database file (`None` for an in-memory database).
@@ -102,7 +139,7 @@ impl Store {
         self.conn.path().filter(|p| !p.is_empty()).map(Path::new)
     }
 
-    /// This database's device id, made on first open.
+    /// This installation's device id: its public key (64 hex digits).
     pub fn device(&self) -> &str {
         &self.device
     }
@@ -136,14 +173,38 @@ impl Store {
 
 /// Applies the schema in one transaction and stamps the version. The schema
 /// statements are idempotent, so running this twice is harmless.
+///
+/// Version 4 added the revision's crew and signature: a revision table
+/// without them is set aside, made anew from schema.sql (so that its SQL
+/// text is the schema's, as the merge's schema check expects) and copied
+/// back with crew and signature empty (legacy revisions). Runs on a v1, v2
+/// or v3 database alike.
 fn migrate(conn: &Connection) -> Result<()> {
-    conn.execute_batch(&format!("BEGIN IMMEDIATE;\n{SCHEMA_SQL}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"))
-        .map_err(|source| {
-            // The schema error is the one to report; a failed rollback leaves
-            // nothing behind either, as the connection is then dropped.
-            let _rollback = conn.execute_batch("ROLLBACK");
-            StoreError::Schema { detail: source.to_string() }.into()
-        })
+    let old_revisions: bool = conn.query_row(
+        "SELECT count(*) = 1 AND NOT EXISTS (SELECT 1 FROM pragma_table_info('revision') WHERE name = 'signature')
+         FROM sqlite_schema WHERE type = 'table' AND name = 'revision'",
+        [],
+        |r| r.get(0),
+    )?;
+    let (set_aside, copy_back) = if old_revisions {
+        (
+            "ALTER TABLE revision RENAME TO revision_v3; DROP INDEX IF EXISTS revision_visit;",
+            "INSERT INTO revision (rev_id, visit_id, parents, payload, deleted, hlc, device, author, crew, signature)
+               SELECT rev_id, visit_id, parents, payload, deleted, hlc, device, author, '', '' FROM revision_v3;
+             DROP TABLE revision_v3;",
+        )
+    } else {
+        ("", "")
+    };
+    conn.execute_batch(&format!(
+        "BEGIN IMMEDIATE;\n{set_aside}\n{SCHEMA_SQL}\n{copy_back}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"
+    ))
+    .map_err(|source| {
+        // The schema error is the one to report; a failed rollback leaves
+        // nothing behind either, as the connection is then dropped.
+        let _rollback = conn.execute_batch("ROLLBACK");
+        StoreError::Schema { detail: source.to_string() }.into()
+    })
 }
 
 /// Domain rules that SQL statements use as functions, so that each is
@@ -158,17 +219,15 @@ fn register_rules(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-fn device_id(conn: &Connection) -> Result<String> {
-    let existing: Option<String> =
-        conn.query_row("SELECT value FROM meta WHERE key = 'device_id'", [], |r| r.get(0)).optional()?;
-    match existing {
-        Some(d) => Ok(d),
-        None => {
-            let d = uuid::Uuid::new_v4().to_string();
-            conn.execute("INSERT INTO meta (key, value) VALUES ('device_id', ?1)", [&d])?;
-            Ok(d)
-        }
-    }
+/// The editor when none is given: `$RURALSAN_EDITOR`, else the computer's
+/// user name, else the crew name.
+fn default_editor(identity: &crate::identity::Identity) -> String {
+    ["RURALSAN_EDITOR", "USER", "USERNAME"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .map(|v| v.trim().to_string())
+        .find(|v| !v.is_empty() && v.chars().count() <= 60 && !v.chars().any(char::is_control))
+        .unwrap_or_else(|| identity.crew())
 }
 
 #[cfg(test)]

@@ -17,31 +17,73 @@ pub struct Revision {
     pub payload: String,
     pub deleted: bool,
     pub hlc: String,
+    /// The signer's key id (legacy revisions: the old device id; automatic merges: `merge`).
     pub device: String,
+    /// The editor: who typed it.
     pub author: String,
+    /// The signer's installation name.
+    pub crew: String,
+    /// ed25519 signature of [`signed_message`] by `device` ('' unsigned).
+    pub signature: String,
+}
+
+/// Who makes a revision here: the installation's identity and the editor.
+#[derive(Clone, Copy)]
+pub struct Maker<'a> {
+    pub identity: &'a crate::identity::Identity,
+    pub editor: &'a str,
+}
+
+/// The domain tag of a revision signature.
+const REVISION_TAG: &str = "ruralsan revision v1";
+
+/// What a revision's signature covers: its id (so its content) and all its metadata.
+pub fn signed_message(rev_id: &str, hlc: &str, device: &str, crew: &str, author: &str) -> Vec<u8> {
+    crate::identity::message(REVISION_TAG, &[rev_id, hlc, device, crew, author])
 }
 
 impl Revision {
-    /// A revision made on this device now: stamped by the clock, named by its content.
+    /// A revision made on this device now: stamped by the clock, named by its
+    /// content, signed by this installation.
     pub fn made_here(
         conn: &Connection,
         visit_id: &str,
         parents: Vec<String>,
         payload: String,
         deleted: bool,
-        device: &str,
-        author: &str,
+        maker: Maker,
     ) -> Result<Revision> {
-        Ok(Revision {
+        let mut r = Revision {
             rev_id: revision_id(visit_id, &parents, &payload, deleted),
             visit_id: visit_id.to_string(),
             parents,
             payload,
             deleted,
             hlc: next_hlc(conn)?,
-            device: device.to_string(),
-            author: author.to_string(),
-        })
+            device: maker.identity.key_id(),
+            author: maker.editor.to_string(),
+            crew: maker.identity.crew(),
+            signature: String::new(),
+        };
+        r.sign(maker.identity);
+        Ok(r)
+    }
+
+    /// Signs the revision's id and metadata as `identity` (who becomes its device and crew).
+    pub fn sign(&mut self, identity: &crate::identity::Identity) {
+        self.device = identity.key_id();
+        self.crew = identity.crew();
+        self.signature =
+            identity.sign(&signed_message(&self.rev_id, &self.hlc, &self.device, &self.crew, &self.author));
+    }
+
+    /// Whether the signature is the device key's signature of the revision's metadata.
+    pub fn signature_valid(&self) -> bool {
+        crate::identity::verify(
+            &self.device,
+            &signed_message(&self.rev_id, &self.hlc, &self.device, &self.crew, &self.author),
+            &self.signature,
+        )
     }
 }
 
@@ -74,20 +116,53 @@ fn parse_hlc(s: &str) -> Result<(i64, i64)> {
     }
 }
 
+/// How far ahead of the local wall clock a stamp may be (README "The clock
+/// rule"): a merge refuses a file with a stamp further ahead, and the local
+/// clock never moves past it.
+pub const MAX_AHEAD_MS: i64 = 24 * 60 * 60 * 1000;
+/// The largest counter of a stamp (five digits).
+const MAX_COUNTER: i64 = 99_999;
+
+/// The stamp that follows `(last wall, last counter)` at wall clock `now`:
+/// the wall clock when it is ahead, else the counter plus one, carried into
+/// the milliseconds when it would outgrow its five digits.
+pub fn following(last: (i64, i64), now: i64) -> (i64, i64) {
+    let (lw, lc) = last;
+    if now > lw {
+        (now, 0)
+    } else if lc >= MAX_COUNTER {
+        (lw + 1, 0)
+    } else {
+        (lw, lc + 1)
+    }
+}
+
+/// The wall-clock milliseconds of a stamp (`None`: not a stamp).
+pub fn stamp_ms(s: &str) -> Option<i64> {
+    parse_hlc(s).ok().map(|(w, _)| w)
+}
+
 /// Issues the next clock stamp: never behind the wall clock, never behind
 /// any stamp this database has seen.
 pub fn next_hlc(conn: &Connection) -> Result<String> {
     let last: Option<String> =
         conn.query_row("SELECT value FROM meta WHERE key = 'hlc'", [], |r| r.get(0)).optional()?;
-    let (lw, lc) = last.as_deref().map(parse_hlc).transpose()?.unwrap_or((0, 0));
+    let last = last.as_deref().map(parse_hlc).transpose()?.unwrap_or((0, 0));
     let now = chrono::Utc::now().timestamp_millis();
-    let stamp = if now > lw { format_hlc(now, 0) } else { format_hlc(lw, lc + 1) };
-    observe_hlc(conn, &stamp)?;
+    let (w, c) = following(last, now);
+    let stamp = format_hlc(w, c);
+    set_hlc(conn, &stamp)?;
     Ok(stamp)
 }
 
-/// Moves the clock forward to a stamp seen elsewhere (on merge).
+/// Moves the clock forward to a stamp seen elsewhere (on merge), never past
+/// the local wall clock plus [`MAX_AHEAD_MS`].
 pub fn observe_hlc(conn: &Connection, stamp: &str) -> Result<()> {
+    let bound = format_hlc(chrono::Utc::now().timestamp_millis() + MAX_AHEAD_MS, 0);
+    set_hlc(conn, stamp.min(bound.as_str()))
+}
+
+fn set_hlc(conn: &Connection, stamp: &str) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO meta (key, value) VALUES ('hlc', ?1)
          ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)",
@@ -101,10 +176,22 @@ pub fn insert_revision(conn: &Connection, r: &Revision) -> Result<bool> {
     let parents = serde_json::to_string(&r.parents)?;
     let n = conn
         .prepare_cached(
-            "INSERT OR IGNORE INTO revision (rev_id, visit_id, parents, payload, deleted, hlc, device, author)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT OR IGNORE INTO revision (rev_id, visit_id, parents, payload, deleted, hlc, device, author, crew,
+                                             signature)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         )?
-        .execute(params![r.rev_id, r.visit_id, parents, r.payload, r.deleted, r.hlc, r.device, r.author])?;
+        .execute(params![
+            r.rev_id,
+            r.visit_id,
+            parents,
+            r.payload,
+            r.deleted,
+            r.hlc,
+            r.device,
+            r.author,
+            r.crew,
+            r.signature
+        ])?;
     if n == 0 {
         return Ok(false);
     }
@@ -118,7 +205,7 @@ pub fn insert_revision(conn: &Connection, r: &Revision) -> Result<bool> {
 /// The heads of a visit, winner first (highest clock stamp, then revision id).
 pub fn heads(conn: &Connection, visit_id: &str) -> Result<Vec<Revision>> {
     let mut st = conn.prepare_cached(
-        "SELECT r.rev_id, r.visit_id, r.parents, r.payload, r.deleted, r.hlc, r.device, r.author
+        "SELECT r.rev_id, r.visit_id, r.parents, r.payload, r.deleted, r.hlc, r.device, r.author, r.crew, r.signature
          FROM revision r WHERE r.rev_id IN (SELECT h.rev_id FROM head h WHERE h.visit_id = ?1)",
     )?;
     let mut heads = st.query_map([visit_id], row_to_revision)?.collect::<rusqlite::Result<Vec<_>>>()?;
@@ -127,8 +214,10 @@ pub fn heads(conn: &Connection, visit_id: &str) -> Result<Vec<Revision>> {
     Ok(heads)
 }
 
-/// A stored revision from a row of `rev_id, visit_id, parents, payload,
-/// deleted, hlc, device, author`. A parent list that does not read is an
+/// The columns [`row_to_revision`] reads, in its order.
+pub const REVISION_COLUMNS: &str = "rev_id, visit_id, parents, payload, deleted, hlc, device, author, crew, signature";
+
+/// A stored revision from a row of [`REVISION_COLUMNS`]. A parent list that does not read is an
 /// error: read as empty, it would change the heads.
 pub fn row_to_revision(r: &rusqlite::Row) -> rusqlite::Result<Revision> {
     let parents: String = r.get(2)?;
@@ -146,6 +235,8 @@ pub fn row_to_revision(r: &rusqlite::Row) -> rusqlite::Result<Revision> {
         hlc: r.get(5)?,
         device: r.get(6)?,
         author: r.get(7)?,
+        crew: r.get(8)?,
+        signature: r.get(9)?,
     })
 }
 
@@ -251,7 +342,7 @@ pub enum Saved {
 /// Saves a visit (or its deletion, `data = None`) as a new revision on top of
 /// the current winner, inside the caller's transaction. Writing the same
 /// content again writes nothing.
-pub fn save(conn: &Connection, device: &str, author: &str, visit_id: &str, data: Option<&VisitData>) -> Result<Saved> {
+pub fn save(conn: &Connection, maker: Maker, visit_id: &str, data: Option<&VisitData>) -> Result<Saved> {
     let known = conn.prepare_cached("SELECT 1 FROM head WHERE visit_id = ?1")?.exists([visit_id])?;
     let heads = if known { heads(conn, visit_id)? } else { Vec::new() };
     let payload = data.map(VisitData::canonical_json).unwrap_or_default();
@@ -266,7 +357,7 @@ pub fn save(conn: &Connection, device: &str, author: &str, visit_id: &str, data:
         return Ok(Saved::Unchanged);
     }
     let parents: Vec<String> = heads.first().map(|w| vec![w.rev_id.clone()]).unwrap_or_default();
-    let rev = Revision::made_here(conn, visit_id, parents, payload, deleted, device, author)?;
+    let rev = Revision::made_here(conn, visit_id, parents, payload, deleted, maker)?;
     insert_revision(conn, &rev)?;
     if heads.len() <= 1 {
         // The new revision replaces the only head (or is the first): no need
@@ -286,11 +377,10 @@ pub fn save(conn: &Connection, device: &str, author: &str, visit_id: &str, data:
 }
 
 impl Store {
-    /// Saves one visit in its own transaction (the form's Ctrl-S).
-    pub fn save_visit(&mut self, author: &str, visit_id: &str, data: Option<&VisitData>) -> Result<Saved> {
-        let device = self.device().to_string();
+    /// Saves one visit in its own transaction, `editor` typing it.
+    pub fn save_visit(&mut self, editor: &str, visit_id: &str, data: Option<&VisitData>) -> Result<Saved> {
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let saved = save(&tx, &device, author, visit_id, data)?;
+        let saved = save(&tx, Maker { identity: &self.identity, editor }, visit_id, data)?;
         tx.commit()?;
         Ok(saved)
     }
@@ -298,10 +388,9 @@ impl Store {
     /// Saves new visits, each by its surveyor, and sets a meta key, all in
     /// one transaction (the demo's seeding: all or nothing).
     pub fn save_new_visits(&mut self, visits: &[(String, VisitData)], meta: (&str, &str)) -> Result<()> {
-        let device = self.device().to_string();
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         for (id, data) in visits {
-            save(&tx, &device, &data.surveyor, id, Some(data))?;
+            save(&tx, Maker { identity: &self.identity, editor: &data.surveyor }, id, Some(data))?;
         }
         tx.execute(
             "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",

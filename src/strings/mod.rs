@@ -6,6 +6,7 @@ pub mod county;
 pub mod errors;
 pub mod supervisor;
 pub mod sync;
+pub mod trust;
 
 use crate::domain::validate::Reason;
 

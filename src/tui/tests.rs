@@ -318,9 +318,15 @@ fn filling_and_saving_a_new_visit_writes_it_and_drops_the_draft() {
         .query_row("SELECT species, manure_t, utilized_pct FROM farm", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .unwrap_or_default();
     assert_eq!(farm, ("other".into(), 12.5, 80.0));
-    let author: String =
-        a.db.sql().query_row("SELECT author FROM revision ORDER BY hlc DESC LIMIT 1", [], |r| r.get(0)).unwrap();
-    assert_eq!(author, "李娜");
+    // The revision records who typed it (this installation's editor) and its
+    // crew, apart from the visit's surveyor.
+    let (author, crew): (String, String) = a
+        .db
+        .sql()
+        .query_row("SELECT author, crew FROM revision ORDER BY hlc DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap();
+    assert_eq!(author, a.store.editor());
+    assert_eq!(crew, a.store.identity().crew());
     assert_eq!(a.store.meta(browse::LAST_SURVEYOR).unwrap().as_deref(), Some("李娜"));
 }
 

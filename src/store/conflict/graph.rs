@@ -27,9 +27,8 @@ pub(super) struct Graph {
 
 impl Graph {
     pub fn load(conn: &Connection, visit_id: &str) -> Result<Graph> {
-        let mut st = conn.prepare_cached(
-            "SELECT rev_id, visit_id, parents, payload, deleted, hlc, device, author FROM revision WHERE visit_id = ?1",
-        )?;
+        let mut st =
+            conn.prepare_cached(&format!("SELECT {} FROM revision WHERE visit_id = ?1", revisions::REVISION_COLUMNS))?;
         let revs = st
             .query_map([visit_id], revisions::row_to_revision)?
             .map(|r| r.map(|r| (r.rev_id.clone(), r)))

@@ -27,6 +27,7 @@ use crate::domain::validate::validate_visit;
 use graph::{Graph, fields_of};
 pub use list::{
     Conflict, ConflictField, HeadFields, Side, conflict_of, conflicts_json, heads_with_fields, list_conflicts,
+    origin_file,
 };
 pub use resolve::{Resolution, resolve};
 
@@ -98,6 +99,8 @@ fn auto_merge(graph: &Graph, heads: &[&Revision]) -> Result<Option<Revision>> {
         hlc: heads.iter().map(|h| h.hlc.clone()).max().unwrap_or_default(),
         device: MERGE_DEVICE.to_string(),
         author: MERGE_DEVICE.to_string(),
+        crew: String::new(),
+        signature: String::new(),
     }))
 }
 

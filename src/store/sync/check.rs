@@ -85,6 +85,13 @@ pub(super) fn check_revision(
     if !name_ok(&r.author) {
         bad("author", RowReason::BadText);
     }
+    // Empty for legacy revisions and automatic merges; the signature is checked by the gate.
+    if !r.crew.is_empty() && !name_ok(&r.crew) {
+        bad("crew", RowReason::BadText);
+    }
+    if r.signature.len() > 128 {
+        bad("signature", RowReason::BadText);
+    }
     if !r.parents.windows(2).all(|w| w[0] < w[1]) {
         bad("parents", RowReason::ParentsUnsorted);
     }
@@ -151,6 +158,8 @@ pub(super) fn read_revision(row: &rusqlite::Row) -> rusqlite::Result<(Revision, 
             hlc: row.get(5)?,
             device: row.get(6)?,
             author: row.get(7)?,
+            crew: row.get(8)?,
+            signature: row.get(9)?,
         },
         bad.or_else(|| (!(0..=1).contains(&deleted)).then(|| "deleted".to_string())),
     ))

@@ -13,6 +13,7 @@ use super::{FileReport, MergeOptions, Progress};
 use crate::domain::validate::is_division_code;
 use crate::store::error::Refusal;
 use crate::store::revisions::{self, Revision};
+use crate::store::trust::Gate;
 
 /// Merges the roster and areas of a checked file into the transaction.
 pub(super) fn merge_roster(
@@ -70,6 +71,7 @@ pub(super) fn merge_revisions(
     file: &Connection,
     name: &str,
     opts: MergeOptions,
+    gate: &mut Gate,
     report: &mut FileReport,
     problems: &mut Problems,
     on_progress: &mut dyn FnMut(&str, Progress),
@@ -77,14 +79,12 @@ pub(super) fn merge_revisions(
     let today = chrono::Local::now().date_naive();
     let total: i64 = file.query_row("SELECT count(*) FROM revision", [], |r| r.get(0)).map_err(bad_file)?;
     let mut st = file
-        .prepare(
-            "SELECT rev_id, visit_id, parents, payload, deleted, hlc, device, author FROM revision ORDER BY visit_id, rev_id",
-        )
+        .prepare(&format!("SELECT {} FROM revision ORDER BY visit_id, rev_id", revisions::REVISION_COLUMNS))
         .map_err(bad_file)?;
     let mut rows = st.query([]).map_err(bad_file)?;
-    let mut existing = tx.prepare_cached("SELECT hlc, device, author FROM revision WHERE rev_id = ?1")?;
+    let mut existing =
+        tx.prepare_cached("SELECT hlc, device, crew, author, signature FROM revision WHERE rev_id = ?1")?;
     let mut known_visit = tx.prepare_cached("SELECT 1 FROM revision WHERE visit_id = ?1 LIMIT 1")?;
-    let mut restamp = tx.prepare_cached("UPDATE revision SET hlc = ?2, device = ?3, author = ?4 WHERE rev_id = ?1")?;
     let mut roster_cache = HashMap::new();
     let mut touched = Vec::new();
     let mut max_hlc = String::new();
@@ -104,6 +104,43 @@ pub(super) fn merge_revisions(
         }
         let visit_id = group[0].visit_id.clone();
         let is_new = !known_visit.exists([&visit_id])?;
+        // Held revisions must say what they say here (a re-labelled one
+        // refuses the file); the others pass the gate (signature, trust, clock).
+        let mut held = Vec::with_capacity(group.len());
+        for r in group.iter() {
+            // A revision id hashes its visit id: a visit new here has none of them.
+            let here: Option<[String; 5]> = if is_new {
+                None
+            } else {
+                existing
+                    .query_row([&r.rev_id], |x| Ok([x.get(0)?, x.get(1)?, x.get(2)?, x.get(3)?, x.get(4)?]))
+                    .optional()?
+            };
+            match &here {
+                Some(h) => {
+                    let theirs = [&r.hlc, &r.device, &r.crew, &r.author, &r.signature];
+                    let fields: Vec<&'static str> = ["hlc", "device", "crew", "author", "signature"]
+                        .into_iter()
+                        .zip(h.iter().zip(theirs))
+                        .filter(|(_, (a, b))| a != b)
+                        .map(|(f, _)| f)
+                        .collect();
+                    if !fields.is_empty() {
+                        problems.push(Refusal::Relabelled { rev: short(&r.rev_id), fields });
+                    }
+                }
+                None => {
+                    if let Some(why) = gate.admit(r, short) {
+                        problems.push(why);
+                    }
+                }
+            }
+            held.push(here.is_some());
+        }
+        if problems.total > 0 {
+            group.clear();
+            return Ok(());
+        }
         if is_new && group.len() == 1 && !group[0].deleted {
             // The common case: a visit new here with a single revision. It is
             // its own head; write it without searching the graph again.
@@ -120,30 +157,14 @@ pub(super) fn merge_revisions(
             return Ok(());
         }
         let mut changed = false;
-        for r in group.drain(..) {
+        for (r, held) in group.drain(..).zip(held) {
             if r.hlc > max_hlc {
                 max_hlc = r.hlc.clone();
             }
-            // A revision id hashes its visit id: a visit new here has none of them.
-            let here: Option<(String, String, String)> = if is_new {
-                None
-            } else {
-                existing.query_row([&r.rev_id], |x| Ok((x.get(0)?, x.get(1)?, x.get(2)?))).optional()?
-            };
-            match here {
-                None => {
-                    revisions::insert_revision(tx, &r)?;
-                    report.new_revisions += 1;
-                    changed = true;
-                }
-                // The same revision stamped differently on two devices (the
-                // same bundle imported twice): keep the least stamp, so every
-                // merge order agrees.
-                Some(h) if (&r.hlc, &r.device, &r.author) < (&h.0, &h.1, &h.2) => {
-                    restamp.execute(params![r.rev_id, r.hlc, r.device, r.author])?;
-                    changed = true;
-                }
-                Some(_) => {}
+            if !held {
+                revisions::insert_revision(tx, &r)?;
+                report.new_revisions += 1;
+                changed = true;
             }
         }
         if changed {

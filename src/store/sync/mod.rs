@@ -23,6 +23,7 @@ use super::Store;
 use super::conflict;
 pub use super::error::{FileRefused, Refusal};
 use super::revisions;
+use super::trust::Gate;
 use check::Problems;
 use merge::{merge_revisions, merge_roster};
 pub use snapshot::SnapshotReport;
@@ -53,6 +54,9 @@ pub struct FileReport {
     pub roster_added: u64,
     /// Roster units whose name differs here and there: (code, here, there).
     pub roster_names_differ: Vec<(String, String, String)>,
+    /// Keys enrolled by this merge (`--enrol-new`, or certified by an
+    /// installation trusted here): name and key.
+    pub enrolled: Vec<super::trust::Enrolled>,
 }
 
 /// The fate of one file.
@@ -91,6 +95,9 @@ pub struct MergeOptions {
     pub dry_run: bool,
     /// Report progress (see [`Store::merge_files_reporting`]).
     pub progress: bool,
+    /// Enrol every unknown signer of the files (after showing their names
+    /// and fingerprints; `merge --enrol-new`).
+    pub enrol_new: bool,
 }
 
 /// Progress of a long merge, for a terminal to show (the store says what,
@@ -208,9 +215,10 @@ impl Store {
         };
         let mut problems = Problems::default();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut gate = Gate::load(&tx, &checked.conn, &self.device, opts.enrol_new)?;
         let read = (|| -> Result<(Vec<String>, String)> {
             merge_roster(&tx, &checked.conn, &mut report, &mut problems)?;
-            merge_revisions(&tx, &checked.conn, &name, opts, &mut report, &mut problems, on_progress)
+            merge_revisions(&tx, &checked.conn, &name, opts, &mut gate, &mut report, &mut problems, on_progress)
         })();
         let (touched, max_hlc) = match read {
             Ok(x) => x,
@@ -219,9 +227,13 @@ impl Store {
                 Err(e) => return Err(e),
             },
         };
+        for why in gate.finish() {
+            problems.push(why);
+        }
         if problems.total > 0 {
             return refuse(problems.list, problems.total);
         }
+        report.enrolled = gate.record(&tx, &self.identity, &checked.hash)?;
         for (i, visit_id) in touched.iter().enumerate() {
             let r = conflict::refresh(&tx, visit_id)?;
             report.auto_merged += r.auto_merged as u64;

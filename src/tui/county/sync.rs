@@ -267,7 +267,7 @@ fn dry_run(c: &mut County, store: &mut Store) -> Result<()> {
         c.message = Some((s::mark_first(c.lang).into(), true));
         return Ok(());
     }
-    let report = store.merge_files(&c.sync.marked, MergeOptions { dry_run: true, progress: false })?;
+    let report = store.merge_files(&c.sync.marked, MergeOptions { dry_run: true, ..Default::default() })?;
     c.message = None;
     c.sync.scroll = 0;
     c.sync.stage = Stage::Preview(report);
@@ -278,11 +278,7 @@ fn dry_run(c: &mut County, store: &mut Store) -> Result<()> {
 pub fn step(c: &mut County, store: &mut Store) -> Result<()> {
     let Stage::Merging { files, next, report } = &mut c.sync.stage else { return Ok(()) };
     let Some(file) = files.get(*next).cloned() else { return Ok(()) };
-    let r = match store.merge_files_after(
-        std::slice::from_ref(&file),
-        MergeOptions { dry_run: false, progress: false },
-        report.backup.clone(),
-    ) {
+    let r = match store.merge_files_after(std::slice::from_ref(&file), MergeOptions::default(), report.backup.clone()) {
         Ok(r) => r,
         Err(e) => {
             // What was merged stays merged; show it, with the error.

@@ -30,9 +30,11 @@ fn roster() -> PathBuf {
 }
 
 /// A store with a fixed device id.
-fn open_as(path: &Path, device: &str) -> Store {
-    Store::open(path).unwrap().set_meta("device_id", device).unwrap();
-    Store::open(path).unwrap()
+/// A store signing as crew `crew` (this test process's key under that name:
+/// the crews trust one another, and their sides show apart by crew).
+fn open_as(path: &Path, crew: &str) -> Store {
+    let id = crate::identity::Identity::load_default().unwrap().with_name(crew);
+    Store::open_with(path, &id).unwrap()
 }
 
 /// A connection of the test's own on the store's file, for what the
@@ -246,7 +248,7 @@ fn two_crew_files_merge_through_the_sync_screen() {
     press(&mut c, &mut store, KeyCode::Enter);
     assert!(c.sync.marked.is_empty());
     let files = [fx.a.clone(), fx.b.clone()];
-    let again = fx.county.merge_files(&files, MergeOptions { dry_run: true, progress: false }).unwrap();
+    let again = fx.county.merge_files(&files, MergeOptions { dry_run: true, ..Default::default() }).unwrap();
     assert!(again.files.iter().all(|f| matches!(f, crate::store::sync::FileOutcome::AlreadyMerged { .. })));
 }
 
@@ -269,7 +271,7 @@ fn a_conflict_is_settled_by_taking_a_whole_side() {
     let screen = render(&c, 80, 24).backend().to_string();
     assert!(screen.contains("≠ Surveyor") && screen.contains("! Notes"), "{screen}");
     // Which side is crew B's.
-    let b = d.heads.iter().position(|h| h.device == "crew-xianyu").unwrap();
+    let b = d.heads.iter().position(|h| h.crew == "crew-xianyu").unwrap();
     // Enter without a choice is refused with a message.
     press(&mut c, &mut store, KeyCode::Enter);
     assert!(c.message.as_ref().is_some_and(|m| m.1));
@@ -296,7 +298,7 @@ fn a_conflict_is_settled_field_by_field() {
     press(&mut c, &mut store, KeyCode::F(6));
     press(&mut c, &mut store, KeyCode::Enter);
     let d = c.conflicts.detail.as_ref().unwrap();
-    let a = d.heads.iter().position(|h| h.device == "crew-hetang").unwrap();
+    let a = d.heads.iter().position(|h| h.crew == "crew-hetang").unwrap();
     let b = 1 - a;
     let a_nv = d.heads[a].fields.as_ref().unwrap()["natural_villages"].as_i64().unwrap();
     // The cursor starts on the first conflicting field (natural villages):
