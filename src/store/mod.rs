@@ -243,4 +243,46 @@ mod tests {
         let a: i64 = s.conn.query_row("PRAGMA application_id", [], |r| r.get(0)).unwrap();
         assert_eq!(a, APPLICATION_ID);
     }
+
+    /// A version 2 database (revisions without crew and signature) opens as
+    /// version 4: its revisions kept as legacy ones, its revision table the
+    /// schema's own, so a snapshot of it passes the merge's schema check.
+    #[test]
+    fn a_version_2_database_is_upgraded_keeping_its_revisions() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "PRAGMA application_id = 1381191233;
+             CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+             CREATE TABLE revision (
+               rev_id   TEXT PRIMARY KEY,
+               visit_id TEXT NOT NULL,
+               parents  TEXT NOT NULL,
+               payload  TEXT NOT NULL,
+               deleted  INTEGER NOT NULL CHECK (deleted IN (0, 1)),
+               hlc      TEXT NOT NULL,
+               device   TEXT NOT NULL,
+               author   TEXT NOT NULL
+             ) STRICT;
+             CREATE INDEX revision_visit ON revision (visit_id);
+             INSERT INTO revision VALUES ('r1', 'v1', '[]', '', 1, '1700000000000.00000', 'old-device', '陈静');
+             PRAGMA user_version = 2;",
+        )
+        .unwrap();
+        let id = crate::identity::Identity::generate("t");
+        let s = Store::setup(conn, "old", false, &id).unwrap();
+        let row: (String, String, String, String) = s
+            .conn
+            .query_row("SELECT device, author, crew, signature FROM revision WHERE rev_id = 'r1'", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .unwrap();
+        assert_eq!(row, ("old-device".into(), "陈静".into(), String::new(), String::new()));
+        let schema = |c: &Connection| -> Vec<(String, Option<String>)> {
+            let mut st =
+                c.prepare("SELECT name, sql FROM sqlite_schema WHERE tbl_name = 'revision' ORDER BY name").unwrap();
+            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().collect::<rusqlite::Result<_>>().unwrap()
+        };
+        let fresh = Store::open_in_memory().unwrap();
+        assert_eq!(schema(&s.conn), schema(&fresh.conn));
+    }
 }

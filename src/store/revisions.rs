@@ -418,3 +418,26 @@ impl Store {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_counter_carries_into_the_milliseconds() {
+        assert_eq!(following((1_000, 7), 2_000), (2_000, 0), "the wall clock ahead wins");
+        assert_eq!(following((1_000, 7), 900), (1_000, 8), "a clock behind counts on");
+        assert_eq!(following((1_000, 99_999), 1_000), (1_001, 0), "never six digits");
+        let (w, c) = following((1_000, 99_999), 1_000);
+        assert_eq!(format_hlc(w, c).len(), 19);
+    }
+
+    #[test]
+    fn a_merge_never_pulls_the_clock_past_a_day_ahead() {
+        let s = Store::open_in_memory().unwrap();
+        observe_hlc(&s.conn, "4102444800000.00000").unwrap();
+        let held = s.meta("hlc").unwrap().unwrap();
+        let ms = stamp_ms(&held).unwrap();
+        assert!(ms <= chrono::Utc::now().timestamp_millis() + MAX_AHEAD_MS, "{held}");
+    }
+}
