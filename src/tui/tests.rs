@@ -717,3 +717,16 @@ fn the_three_roles_switch_with_f2_f3_f4() {
         assert!(a.quit);
     }
 }
+
+#[test]
+fn the_crew_app_warns_at_start_when_the_clock_is_before_the_newest_revision() {
+    let db = Db::new();
+    fixture(&db);
+    assert!(app_on(db, Lang::En).crew.message.is_none(), "a right clock: no warning");
+    let db = Db::new();
+    fixture(&db);
+    db.sql().execute("UPDATE revision SET hlc = '4102444800000.00000' WHERE rowid = 1", []).unwrap();
+    let a = app_on(db, Lang::En);
+    let (text, is_error) = a.crew.message.clone().expect("a warning");
+    assert!(is_error && text.contains("2100-01-01"), "{text}");
+}
