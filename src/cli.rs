@@ -138,6 +138,10 @@ pub enum Command {
         /// fingerprints are printed; check them with the crews first)
         #[arg(long)]
         enrol_new: bool,
+        /// Accept unsigned revisions made before this version (the
+        /// changeover only: they are taken on your word)
+        #[arg(long)]
+        adopt_legacy: bool,
     },
     /// This installation's identity: crew name, device id (key), fingerprint
     Identity {
@@ -399,12 +403,13 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
                 strings::sync::snapshot_line(l, &file.display().to_string(), r.bytes, r.revisions, r.visits)
             );
         }
-        Command::Merge { files, dry_run, enrol_new } => {
+        Command::Merge { files, dry_run, enrol_new, adopt_legacy } => {
             use std::io::IsTerminal;
             let opts = crate::store::sync::MergeOptions {
                 dry_run: *dry_run,
                 progress: std::io::stderr().is_terminal(),
                 enrol_new: *enrol_new,
+                adopt_legacy: *adopt_legacy,
             };
             let mut show = |name: &str, p| eprint!("{}", strings::sync::progress_line(l, name, p));
             let r = open(&cli)?.merge_files_reporting(files, opts, None, &mut show)?;

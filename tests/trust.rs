@@ -133,8 +133,9 @@ fn an_unenrolled_crew_is_refused_then_enrolled_by_card_or_on_merge() {
     let why = fx.refused(&stick, MergeOptions::default());
     assert_eq!(why, vec![Refusal::NotEnrolled { crew: "攸县 3 组".into(), fingerprint: fp.clone(), revisions: 1 }]);
     // A dry run with --enrol-new enrols nobody.
-    let dry =
-        fx.county().merge_files(&[stick.clone()], MergeOptions { dry_run: true, enrol_new: true, progress: false });
+    let dry = fx
+        .county()
+        .merge_files(&[stick.clone()], MergeOptions { dry_run: true, enrol_new: true, ..Default::default() });
     assert_eq!(merged(&dry.unwrap()).enrolled.len(), 1);
     assert!(fx.county().crews().unwrap().is_empty());
     // --enrol-new: enrolled, named, merged.
@@ -368,4 +369,28 @@ fn conflicts_show_crew_editor_and_file() {
     assert_eq!((here.author.as_str(), here.file.as_deref()), ("王芳", None));
     let json = ruralsan::store::conflict::conflicts_json(&list).to_string();
     assert!(json.contains("\"crew\":\"攸县 3 组\"") && json.contains("\"editor\":\"李娜\""), "{json}");
+}
+
+#[test]
+fn legacy_revisions_new_here_need_adopt_legacy() {
+    let fx = fixture();
+    fx.county().merge_files(&[fx.stick("crew.db")], enrol_new()).unwrap();
+    {
+        let mut k = Store::open_with(&fx.crew, &fx.crew_id).unwrap();
+        let (_, mut v) = k.load_visit("visit-1").unwrap().unwrap();
+        v.notes = "升级前".into();
+        k.save_visit("李娜", "visit-1", Some(&v)).unwrap();
+    }
+    let stick = fx.stick("crew2.db");
+    // As a revision made before version 4 reads after the upgrade.
+    let legacy = tampered(
+        &stick,
+        &fx.dir.join("legacy.db"),
+        "UPDATE revision SET crew = '', signature = '', device = 'old-uuid' WHERE hlc = (SELECT max(hlc) FROM revision)",
+    );
+    let why = fx.refused(&legacy, MergeOptions::default());
+    assert!(matches!(&why[..], [Refusal::Unsigned { crew, .. }] if crew.is_empty()), "{why:?}");
+    let adopt = MergeOptions { adopt_legacy: true, ..Default::default() };
+    let r = fx.county().merge_files(&[legacy], adopt).unwrap();
+    assert_eq!((merged(&r).new_revisions, merged(&r).adopted_legacy), (1, 1));
 }

@@ -154,6 +154,9 @@ pub(crate) struct Gate {
     bound_ms: i64,
     now_ms: i64,
     enrol_new: bool,
+    adopt_legacy: bool,
+    /// Unsigned legacy revisions admitted (`adopt_legacy`).
+    pub adopted_legacy: u64,
     /// Key → revoked here.
     known: HashMap<String, bool>,
     /// Keys certified in the file by a key trusted here: (name, enrolled_at, by, certificate).
@@ -166,7 +169,7 @@ pub(crate) struct Gate {
 impl Gate {
     /// Reads the keys trusted here, and the certificates in `file` that a key
     /// trusted here signed.
-    pub fn load(local: &Connection, file: &Connection, own: &str, enrol_new: bool) -> Result<Gate> {
+    pub fn load(local: &Connection, file: &Connection, own: &str, enrol_new: bool, adopt_legacy: bool) -> Result<Gate> {
         let mut known = HashMap::new();
         {
             let mut st = local.prepare("SELECT key, revoked_at IS NOT NULL FROM crew_key")?;
@@ -203,6 +206,8 @@ impl Gate {
             bound_ms: now_ms + MAX_AHEAD_MS,
             now_ms,
             enrol_new,
+            adopt_legacy,
+            adopted_legacy: 0,
             known,
             certified,
             tally: HashMap::new(),
@@ -215,6 +220,13 @@ impl Gate {
     pub fn admit(&mut self, r: &Revision, short: impl Fn(&str) -> String) -> Option<Refusal> {
         if super::conflict::is_auto_merge(r) && r.crew.is_empty() && r.signature.is_empty() {
             // Automatic merges are made alike on every database, by none of them.
+            self.admitted.push(r.rev_id.clone());
+            return None;
+        }
+        // A legacy revision (before version 4: no crew, no signature), taken
+        // on the word of the person merging during the changeover.
+        if self.adopt_legacy && r.signature.is_empty() && r.crew.is_empty() {
+            self.adopted_legacy += 1;
             self.admitted.push(r.rev_id.clone());
             return None;
         }

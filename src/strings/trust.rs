@@ -110,6 +110,16 @@ pub fn render_enrolled(r: &crate::store::sync::MergeReport, l: Lang) -> String {
             for e in &x.enrolled {
                 out.push_str(&format!("{}: {}\n", x.file, enrolled_line(l, &e.name, &e.key)));
             }
+            if x.adopted_legacy > 0 {
+                let n = x.adopted_legacy;
+                out.push_str(&match l {
+                    Lang::Zh => format!("{}: 接受了 {n} 个升级前的无签名版本（--adopt-legacy）\n", x.file),
+                    Lang::En => format!(
+                        "{}: adopted {n} unsigned revision(s) from before the upgrade (--adopt-legacy)\n",
+                        x.file
+                    ),
+                });
+            }
         }
     }
     out

@@ -57,6 +57,8 @@ pub struct FileReport {
     /// Keys enrolled by this merge (`--enrol-new`, or certified by an
     /// installation trusted here): name and key.
     pub enrolled: Vec<super::trust::Enrolled>,
+    /// Unsigned revisions from before schema version 4 accepted (`--adopt-legacy`).
+    pub adopted_legacy: u64,
 }
 
 /// The fate of one file.
@@ -98,6 +100,9 @@ pub struct MergeOptions {
     /// Enrol every unknown signer of the files (after showing their names
     /// and fingerprints; `merge --enrol-new`).
     pub enrol_new: bool,
+    /// Accept unsigned revisions from before schema version 4 (the
+    /// changeover; `merge --adopt-legacy`), counted in the report.
+    pub adopt_legacy: bool,
 }
 
 /// Progress of a long merge, for a terminal to show (the store says what,
@@ -215,7 +220,7 @@ impl Store {
         };
         let mut problems = Problems::default();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut gate = Gate::load(&tx, &checked.conn, &self.device, opts.enrol_new)?;
+        let mut gate = Gate::load(&tx, &checked.conn, &self.device, opts.enrol_new, opts.adopt_legacy)?;
         let read = (|| -> Result<(Vec<String>, String)> {
             merge_roster(&tx, &checked.conn, &mut report, &mut problems)?;
             merge_revisions(&tx, &checked.conn, &name, opts, &mut gate, &mut report, &mut problems, on_progress)
@@ -234,6 +239,7 @@ impl Store {
             return refuse(problems.list, problems.total);
         }
         report.enrolled = gate.record(&tx, &self.identity, &checked.hash)?;
+        report.adopted_legacy = gate.adopted_legacy;
         for (i, visit_id) in touched.iter().enumerate() {
             let r = conflict::refresh(&tx, visit_id)?;
             report.auto_merged += r.auto_merged as u64;
