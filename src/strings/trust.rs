@@ -223,3 +223,16 @@ pub fn clock_warning(l: Lang, w: &crate::store::trust::ClockWarning) -> String {
         FarAhead { newest } => clock_far_ahead(l, newest),
     }
 }
+
+/// The county merge screen's question when a file's signers are not enrolled.
+pub fn enrol_question(l: Lang) -> &'static str {
+    pick(
+        l,
+        "以上调查组未登记。请与调查组核对名称和指纹：一致则按 E 登记并重新预检",
+        "The crews above are not enrolled. Check their names and fingerprints with them: if they match, press E to enrol them and check again",
+    )
+}
+
+pub fn k_enrol(l: Lang) -> &'static str {
+    pick(l, "登记调查组", "enrol crews")
+}

@@ -513,3 +513,30 @@ fn the_app_hosts_a_merge_with_its_gauge_and_the_supervisor_sees_the_result() {
     assert!(sup.page().summary.total.surveyed > 0);
     assert_eq!(sup.page().summary.open_conflicts, 1);
 }
+
+#[test]
+fn the_merge_screen_enrols_unknown_crews_after_showing_them() {
+    let fx = fixture();
+    // A county of its own: the crews' key is unknown here.
+    let id = crate::identity::Identity::generate("醴陵县");
+    let mut store = Store::open_with(&fx.home.join("county.db"), &id).unwrap();
+    let mut c = county(&fx, Lang::En);
+    mark_both(&mut c, &mut store);
+    press(&mut c, &mut store, KeyCode::F(8));
+    let Stage::Preview(r) = &c.sync.stage else { panic!("no dry run") };
+    assert_eq!(r.refused(), 2);
+    let shown = render(&c, 120, 40).backend().to_string();
+    let fp = crate::identity::fingerprint(&crate::identity::Identity::load_default().unwrap().key_id());
+    assert!(shown.contains(&fp) && shown.contains("press E to enrol"), "{shown}");
+    press(&mut c, &mut store, KeyCode::Char('e'));
+    let Stage::Preview(r) = &c.sync.stage else { panic!("no dry run") };
+    assert_eq!(r.refused(), 0, "{:?}", r.files);
+    assert!(store.crews().unwrap().is_empty(), "a dry run enrols nobody");
+    press(&mut c, &mut store, KeyCode::Enter);
+    while c.busy() {
+        c.step(&mut store);
+    }
+    let Stage::Done(r) = &c.sync.stage else { panic!("not done") };
+    assert_eq!(r.refused(), 0);
+    assert_eq!(store.crews().unwrap().len(), 1, "one key signed both crews' files");
+}
