@@ -133,13 +133,14 @@ fn an_unenrolled_crew_is_refused_then_enrolled_by_card_or_on_merge() {
     let why = fx.refused(&stick, MergeOptions::default());
     assert_eq!(why, vec![Refusal::NotEnrolled { crew: "攸县 3 组".into(), fingerprint: fp.clone(), revisions: 1 }]);
     // A dry run with --enrol-new enrols nobody.
-    let dry = fx
-        .county()
-        .merge_files(&[stick.clone()], MergeOptions { dry_run: true, enrol_new: true, ..Default::default() });
+    let dry = fx.county().merge_files(
+        std::slice::from_ref(&stick),
+        MergeOptions { dry_run: true, enrol_new: true, ..Default::default() },
+    );
     assert_eq!(merged(&dry.unwrap()).enrolled.len(), 1);
     assert!(fx.county().crews().unwrap().is_empty());
     // --enrol-new: enrolled, named, merged.
-    let r = fx.county().merge_files(&[stick.clone()], enrol_new()).unwrap();
+    let r = fx.county().merge_files(std::slice::from_ref(&stick), enrol_new()).unwrap();
     let x = merged(&r);
     assert_eq!(x.new_revisions, 1);
     assert_eq!(x.enrolled.len(), 1);
@@ -172,7 +173,7 @@ fn an_unenrolled_crew_is_refused_then_enrolled_by_card_or_on_merge() {
 fn relabelled_unsigned_and_badly_signed_revisions_are_refused() {
     let fx = fixture();
     let stick = fx.stick("crew.db");
-    fx.county().merge_files(&[stick.clone()], enrol_new()).unwrap();
+    fx.county().merge_files(std::slice::from_ref(&stick), enrol_new()).unwrap();
     let rev: String = common::sql(&fx.county())
         .query_row("SELECT rev_id FROM revision WHERE crew = '攸县 3 组'", [], |r| r.get(0))
         .unwrap();
@@ -298,7 +299,7 @@ fn a_province_accepts_the_crews_a_county_it_enrolled_certified() {
     let mut p = Store::open_with(&province, &province_id).unwrap();
     p.import_roster(&common::sample("sample").join("villages.csv")).unwrap();
     // Not trusting the county: neither it nor its crews.
-    let r = p.merge_files(&[county_snap.clone()], MergeOptions::default()).unwrap();
+    let r = p.merge_files(std::slice::from_ref(&county_snap), MergeOptions::default()).unwrap();
     let FileOutcome::Refused(f) = &r.files[0] else { panic!("accepted an unenrolled county") };
     assert_eq!(f.reasons.len(), 2, "{:?}", f.reasons);
     p.enrol_card(&card(&fx.dir, &fx.county_id)).unwrap();

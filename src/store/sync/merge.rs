@@ -66,6 +66,8 @@ pub(super) fn merge_roster(
 }
 
 /// Reads, checks and inserts the revisions of a checked file; the visits touched.
+// The file, its gate, and what it reports to: each a separate borrow of merge_one's state.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn merge_revisions(
     tx: &Connection,
     file: &Connection,
