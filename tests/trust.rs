@@ -395,3 +395,56 @@ fn legacy_revisions_new_here_need_adopt_legacy() {
     let r = fx.county().merge_files(&[legacy], adopt).unwrap();
     assert_eq!((merged(&r).new_revisions, merged(&r).adopted_legacy), (1, 1));
 }
+
+/// The commands, end to end: a crew names itself and exports its card, the
+/// county sees its file refused naming the crew and fingerprint, then
+/// enrols it on the merge, and lists it.
+#[test]
+fn the_cli_names_enrols_and_lists_crews() {
+    let fx = fixture();
+    let bin = env!("CARGO_BIN_EXE_ruralsan");
+    let crew_home = fx.dir.join("crew-home");
+    let county_home = fx.dir.join("county-home");
+    let run = |home: &Path, args: &[&str]| {
+        let out = std::process::Command::new(bin).env("RURALSAN_HOME", home).args(args).output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+    };
+    let card = fx.dir.join("crew.card");
+    let (code, out) =
+        run(&crew_home, &["--lang", "en", "identity", "--name", "攸县 3 组", "--export", card.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{out}");
+    let crew = Identity::load_or_create(&crew_home).unwrap();
+    assert_eq!(crew.name(), "攸县 3 组");
+    assert!(out.contains(&ruralsan::identity::spoken(&crew.key_id())), "{out}");
+    // The crew's laptop, its own installation, edits and makes a snapshot.
+    let laptop = fx.dir.join("laptop.db");
+    let mut s = Store::open_with(&laptop, &crew).unwrap();
+    s.merge_files(&[fx.dir.join("county-snap.db")], enrol_new()).unwrap();
+    let (_, mut v) = s.load_visit("visit-1").unwrap().unwrap();
+    v.notes = "命令行".into();
+    s.save_visit("李娜", "visit-1", Some(&v)).unwrap();
+    let stick = fx.dir.join("cli-stick.db");
+    s.snapshot(&stick).unwrap();
+    drop(s);
+    let county = fx.dir.join("cli-county.db");
+    std::fs::copy(&fx.county, &county).unwrap();
+    let db = county.to_str().unwrap();
+    let (code, out) = run(&county_home, &["--lang", "en", "--db", db, "merge", stick.to_str().unwrap()]);
+    assert_ne!(code, Some(0));
+    assert!(out.contains("crew 攸县 3 组 (fingerprint") && out.contains("is not enrolled"), "{out}");
+    let (code, out) = run(&county_home, &["--lang", "en", "--db", db, "crews", "enrol", card.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out) = run(&county_home, &["--lang", "en", "--db", db, "merge", stick.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{out}");
+    let (_, out) = run(&county_home, &["--lang", "en", "--db", db, "crews"]);
+    assert!(out.contains(&format!("攸县 3 组\t{}", ruralsan::identity::spoken(&crew.key_id()))), "{out}");
+    // Another county enrols on the merge, printing name and fingerprint.
+    let other = fx.dir.join("cli-other.db");
+    std::fs::copy(&fx.county, &other).unwrap();
+    let other = other.to_str().unwrap();
+    let (code, out) =
+        run(&county_home, &["--lang", "en", "--db", other, "merge", "--enrol-new", stick.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{out}");
+    let line = format!("enrolled crew 攸县 3 组, fingerprint {}", ruralsan::identity::spoken(&crew.key_id()));
+    assert!(out.contains(&line), "{out}");
+}
