@@ -108,11 +108,16 @@ impl Store {
         let device = identity.key_id();
         // The file says which installation last opened it (merge_log's source
         // device); the device of a revision is its signer, recorded with it.
-        conn.execute(
-            "INSERT INTO meta (key, value) VALUES ('device_id', ?1)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE value <> excluded.value",
-            [&device],
-        )?;
+        // Written only when it differs: opening never takes the write lock otherwise.
+        let held: Option<String> =
+            conn.query_row("SELECT value FROM meta WHERE key = 'device_id'", [], |r| r.get(0)).optional()?;
+        if held.as_deref() != Some(device.as_str()) {
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('device_id', ?1)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [&device],
+            )?;
+        }
         let editor = default_editor(identity);
         Ok(Store { conn, device, identity: identity.clone(), editor })
     }
