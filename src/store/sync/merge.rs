@@ -7,10 +7,10 @@ use std::collections::{HashMap, HashSet};
 use anyhow::Result;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::check::{Problems, check_revision, name_ok, read_revision, short};
+use super::check::{Problems, check_revision, read_revision, short};
 use super::stage::bad_file;
 use super::{FileReport, MergeOptions, Progress};
-use crate::domain::validate::is_division_code;
+use crate::domain::validate::{NAME_MAX_CHARS, check_line, check_roster_name, is_division_code};
 use crate::store::error::Refusal;
 use crate::store::revisions::{self, Revision};
 
@@ -36,7 +36,10 @@ pub(super) fn merge_roster(
             problems.push(Refusal::RosterCode { code: short(&code) });
             continue;
         }
-        if !name_ok(&name) || !(0..=1).contains(&is_village) || urban.as_deref().is_some_and(|u| !name_ok(u)) {
+        if check_roster_name(&name).is_err()
+            || !(0..=1).contains(&is_village)
+            || urban.as_deref().is_some_and(|u| check_line(u, NAME_MAX_CHARS).is_err())
+        {
             problems.push(Refusal::RosterRow { code: short(&code) });
             continue;
         }
@@ -55,7 +58,10 @@ pub(super) fn merge_roster(
     while let Some(r) = rows.next().map_err(bad_file)? {
         let code: String = r.get(0).map_err(bad_file)?;
         let name: String = r.get(1).map_err(bad_file)?;
-        if !matches!(code.len(), 6 | 9) || !code.bytes().all(|b| b.is_ascii_digit()) || !name_ok(&name) {
+        if !matches!(code.len(), 6 | 9)
+            || !code.bytes().all(|b| b.is_ascii_digit())
+            || check_roster_name(&name).is_err()
+        {
             problems.push(Refusal::AreaRow { code: short(&code) });
             continue;
         }
