@@ -196,9 +196,8 @@ fn check_roots(group: &[Revision], local_roots: &mut rusqlite::CachedStatement, 
     if file_roots.is_empty() {
         return Ok(());
     }
-    let here: Vec<String> = local_roots
-        .query_map([&group[0].visit_id], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+    let here: Vec<String> =
+        local_roots.query_map([&group[0].visit_id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
     for r in file_roots.iter().filter(|r| !here.contains(&r.rev_id)) {
         let another = here.iter().chain(file_roots.iter().map(|o| &o.rev_id)).any(|id| *id != r.rev_id);
         let why = if another {
