@@ -284,6 +284,22 @@ mod tests {
     }
 
     #[test]
+    fn no_rate_is_nan_or_infinite() {
+        assert_eq!(rate(0.0, 0.0), None);
+        assert_eq!(rate(f64::NAN, 1.0), None);
+        assert_eq!(rate(f64::INFINITY, f64::INFINITY), None);
+        assert_eq!(rate(1.0, 4.0), Some(0.25));
+        // Manure that bypassed validation: "—", not a met target.
+        let f = Figures { produced_t: f64::MAX * 2.0, utilized_t: f64::MAX * 2.0, ..Figures::default() };
+        assert_eq!(f.rates().manure, None);
+        assert!(!misses_target(f.rates().manure, 0.8));
+        let mut big = Figures { households: i64::MAX, ..Figures::default() };
+        big.add(&Figures { households: 1, ..Figures::default() });
+        assert_eq!(big.households, i64::MAX, "saturates, never wraps negative");
+        assert_eq!(treated_households(i64::MAX, i64::MAX, 1), i64::MAX);
+    }
+
+    #[test]
     fn thresholds_and_rates() {
         assert!(village_reaches(50, 100, 0.5));
         assert!(!village_reaches(49, 100, 0.5));

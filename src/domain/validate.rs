@@ -424,6 +424,62 @@ mod tests {
     }
 
     #[test]
+    fn text_rules_are_one_for_every_door() {
+        for c in ['\n', '\r', '\t', '\u{1b}', '\u{0}', '\u{7f}', '\u{85}', '\u{2028}', '\u{202E}', '\u{2066}'] {
+            assert_eq!(check_line(&format!("陈{c}静"), NAME_MAX_CHARS), Err(Reason::BadChar(c)), "{c:?}");
+        }
+        for c in ['\u{200B}', '\u{200D}', '\u{2060}', '\u{FEFF}', '\u{200E}', '\u{061C}'] {
+            assert_eq!(check_notes(&format!("a{c}b")), Err(Reason::BadChar(c)), "{c:?}");
+        }
+        assert_eq!(check_notes("第一行\r\n第二行\t\"引号\", 逗号 😀"), Ok(()));
+        assert_eq!(check_notes("\u{1b}[2J"), Err(Reason::BadChar('\u{1b}')));
+        assert_eq!(check_line("=SUM(A1) \"张\" 🐷", NAME_MAX_CHARS), Ok(()));
+        assert_eq!(check_id(&"v".repeat(ID_MAX_CHARS)), Ok(()));
+        assert_eq!(check_id(&"v".repeat(ID_MAX_CHARS + 1)), Err(Reason::TooLong(ID_MAX_CHARS)));
+        assert_eq!(check_id(" "), Err(Reason::Required));
+        assert_eq!(check_notes(&"字".repeat(NOTES_MAX_CHARS + 1)), Err(Reason::TooLong(NOTES_MAX_CHARS)));
+        let mut v = visit();
+        v.notes = "ok\u{202E}".into();
+        v.farms.push(Farm {
+            farm_id: "a\tb".into(),
+            name: "场\n".into(),
+            species: Species::Pig,
+            head_on_hand: 1,
+            annual_out: 1,
+            manure_t: None,
+            utilized_pct: 1.0,
+            facility_equipped: false,
+        });
+        assert_eq!(fields(&v), ["notes", "farm_id", "name"]);
+    }
+
+    #[test]
+    fn numbers_are_bounded_and_the_household_sum_cannot_wrap() {
+        let mut v = visit();
+        (v.households, v.hh_sewer, v.hh_reuse, v.hh_controlled) = (1, i64::MAX, i64::MAX, 0);
+        let problems = validate_visit(&v, today(), &ManureCoefficients::default());
+        let got: Vec<(&str, Reason)> = problems.into_iter().map(|p| (p.field, p.reason)).collect();
+        assert_eq!(
+            got,
+            [
+                ("hh_sewer", Reason::TooLarge(MAX_HOUSEHOLDS as f64)),
+                ("hh_reuse", Reason::TooLarge(MAX_HOUSEHOLDS as f64)),
+                ("households", Reason::HouseholdsExceeded { sum: i64::MAX, households: 1 }),
+            ]
+        );
+        assert_eq!(check_count(MAX_HOUSEHOLDS, MAX_HOUSEHOLDS), Ok(()));
+        assert_eq!(check_count(MAX_HOUSEHOLDS + 1, MAX_HOUSEHOLDS), Err(Reason::TooLarge(1e5)));
+        assert_eq!(check_count(-1, MAX_HOUSEHOLDS), Err(Reason::Negative));
+        assert_eq!(check_measure(Some(1.7e308), MAX_MANURE_T), Err(Reason::TooLarge(1e7)));
+        assert_eq!(check_measure(Some(f64::NAN), MAX_MANURE_T), Err(Reason::NotNumber));
+        assert_eq!(check_measure(Some(MAX_MANURE_T), MAX_MANURE_T), Ok(()));
+        let mut v = visit();
+        v.natural_villages = 1_001;
+        v.facilities[0].capacity_m3_d = Some(2e6);
+        assert_eq!(fields(&v), ["natural_villages", "capacity_m3_d"]);
+    }
+
+    #[test]
     fn cell_parsers() {
         assert_eq!(parse_bool("是"), Ok(Some(true)));
         assert_eq!(parse_bool("FALSE"), Ok(Some(false)));
