@@ -124,6 +124,11 @@ fn history(r: &Refusal, why: RowReason) -> bool {
     matches!(r, Refusal::Revision { field: "parents", why: w, .. } if *w == why)
 }
 
+/// A change made to a copy of the good file.
+type Change = dyn Fn(&Connection);
+/// The refusal expected.
+type IsIt = dyn Fn(&Refusal) -> bool;
+
 /// Issue 12, classes 1, 2 and 7: what no door accepts, merge refuses too;
 /// numbers beyond their bounds; revisions that pretend a visit began twice
 /// or ended without beginning.
@@ -134,7 +139,7 @@ fn values_and_histories_no_door_accepts_are_refused_whole() {
     let good = good_snapshot(dir);
     let mut local = county(dir);
 
-    let cases: Vec<(&str, Box<dyn Fn(&Connection)>, Box<dyn Fn(&Refusal) -> bool>)> = vec![
+    let cases: Vec<(&str, Box<Change>, Box<IsIt>)> = vec![
         (
             "visit-id-tab.db",
             Box::new(|c| retag_first(c, Some("v\t1"), None)),
