@@ -125,6 +125,59 @@ fn each_broken_rule_is_refused_with_file_line_column_and_nothing_written() {
         ("water_bodies.csv", "provincial", "city", (2, "listed", |r| matches!(r, Reason::BadEnum(_)))),
         ("water_bodies.csv", ",40,", ",abc,", (2, "transparency_cm", |r| matches!(r, Reason::NotNumber))),
         ("water_bodies.csv", "v1,w1", "v1,w1,x", (2, "-", |r| matches!(r, Reason::Csv(_)))),
+        // Issue 12, class 1: text a merge would refuse is refused here too.
+        ("visits.csv", "陈静", "\"陈\n静\"", (2, "surveyor", |r| *r == Reason::BadChar('\n'))),
+        ("visits.csv", "陈静", "陈\u{202E}静", (2, "surveyor", |r| *r == Reason::BadChar('\u{202E}'))),
+        ("visits.csv", "陈静", "陈\u{200B}静", (2, "surveyor", |r| *r == Reason::BadChar('\u{200B}'))),
+        ("visits.csv", "line1", "line\u{1b}]0;pwned\u{7}1", (2, "notes", |r| *r == Reason::BadChar('\u{1b}'))),
+        ("visits.csv", "line1", "line\u{2066}1", (2, "notes", |r| *r == Reason::BadChar('\u{2066}'))),
+        ("visits.csv", "v1,4302", "v\t1,4302", (2, "visit_id", |r| *r == Reason::BadChar('\t'))),
+        (
+            "visits.csv",
+            "v1,4302",
+            &format!("{},4302", "v".repeat(101)),
+            (2, "visit_id", |r| *r == Reason::TooLong(100)),
+        ),
+        ("facilities.csv", "v1,f1", "v1,f\u{FEFF}1", (2, "facility_id", |r| *r == Reason::BadChar('\u{FEFF}'))),
+        ("farms.csv", "家庭农场", "家庭\u{202D}农场", (2, "name", |r| *r == Reason::BadChar('\u{202D}'))),
+        ("water_bodies.csv", "门前塘", "门前\u{2060}塘", (2, "name", |r| *r == Reason::BadChar('\u{2060}'))),
+        ("villages.csv", "仙庾村,", "仙\t庾村,", (2, "name", |r| *r == Reason::BadChar('\t'))),
+        ("villages.csv", "仙庾村,", "仙庾\u{1b}[2J村,", (2, "name", |r| *r == Reason::BadChar('\u{1b}'))),
+        ("villages.csv", "仙庾镇", "仙庾\u{200F}镇", (2, "township_name", |r| *r == Reason::BadChar('\u{200F}'))),
+        (
+            "villages.csv",
+            "荷塘区\n430202001001",
+            "荷塘\u{061C}区\n430202001001",
+            (2, "county_name", |r| *r == Reason::BadChar('\u{061C}')),
+        ),
+        // Issue 12, class 2: every count and measure has a realistic bound.
+        ("visits.csv", ",100,10,10,10,", ",100001,10,10,10,", (2, "households", |r| *r == Reason::TooLarge(100_000.0))),
+        (
+            "visits.csv",
+            ",100,10,10,10,",
+            ",1,9223372036854775807,9223372036854775807,0,",
+            (2, "hh_sewer", |r| *r == Reason::TooLarge(100_000.0)),
+        ),
+        (
+            "visits.csv",
+            ",100,10,10,10,",
+            ",1,9223372036854775807,9223372036854775807,0,",
+            (2, "households", |r| matches!(r, Reason::HouseholdsExceeded { sum: i64::MAX, households: 1 })),
+        ),
+        ("visits.csv", ",5,4,", ",1001,4,", (2, "natural_villages", |r| *r == Reason::TooLarge(1_000.0))),
+        (
+            "facilities.csv",
+            ",20,normal",
+            ",100001,normal",
+            (2, "households_served", |r| *r == Reason::TooLarge(100_000.0)),
+        ),
+        ("facilities.csv", "12.5", "1e300", (2, "capacity_m3_d", |r| *r == Reason::TooLarge(1_000_000.0))),
+        ("farms.csv", "pig,100,600,,", "pig,100,600,1.7e308,", (2, "manure_t", |r| *r == Reason::TooLarge(1e7))),
+        ("farms.csv", "pig,100,", "pig,10000001,", (2, "head_on_hand", |r| *r == Reason::TooLarge(1e7))),
+        ("farms.csv", ",600,", ",9223372036854775807,", (2, "annual_out", |r| *r == Reason::TooLarge(1e7))),
+        ("water_bodies.csv", "pond,500,", "pond,1e10,", (2, "area_m2", |r| *r == Reason::TooLarge(1e9))),
+        ("water_bodies.csv", ",30,40,", ",10001,40,", (2, "depth_cm", |r| *r == Reason::TooLarge(1e4))),
+        ("water_bodies.csv", ",5,3,", ",5,1e6,", (2, "nh3n_mg_l", |r| *r == Reason::TooLarge(1e3))),
     ];
     let mut s = store();
     let before = dump(&s);
@@ -137,6 +190,35 @@ fn each_broken_rule_is_refused_with_file_line_column_and_nothing_written() {
         );
         assert_eq!(dump(&s), before, "database changed after a refused bundle ({file}:{line}: {column})");
     }
+}
+
+/// Hostile but valid text (quotes, commas, CJK, emoji, a tab and line
+/// breaks in notes, a leading `=`) is accepted and comes back unchanged
+/// through export and import.
+#[test]
+fn hostile_but_valid_text_is_accepted_and_round_trips() {
+    let mut s = store();
+    let files: Vec<(&str, String)> = base()
+        .into_iter()
+        .map(|(n, t)| match n {
+            "visits.csv" => (n, t.replace("陈静", "\"陈,静 \"\"老陈\"\" 🚜\"").replace("line1", "=1+1\tline1\r\n😀")),
+            "farms.csv" => (n, t.replace("家庭农场", "\"家庭农场, 🐷 \"\"一号\"\"\"")),
+            "villages.csv" => (n, t.replace("仙庾村", "\"仙庾村（“东”,西）🏡村\"")),
+            _ => (n, t),
+        })
+        .collect();
+    let refs: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    let dir = write_bundle(&refs);
+    s.import_bundle(dir.path(), false).unwrap();
+    let (surveyor, notes): (String, String) =
+        common::sql(&s).query_row("SELECT surveyor, notes FROM visit", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    assert_eq!(surveyor, "陈,静 \"老陈\" 🚜");
+    assert_eq!(notes, "=1+1\tline1\r\n😀\nline2, \"quoted\"");
+    let out = tempfile::tempdir().unwrap();
+    s.export_bundle(out.path()).unwrap();
+    let mut again = store();
+    again.import_bundle(out.path(), false).unwrap();
+    assert_eq!(dump_current(&again), dump_current(&s));
 }
 
 #[test]

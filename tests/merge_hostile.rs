@@ -76,6 +76,189 @@ fn rewrite_first_visit(c: &Connection, change: impl FnOnce(&mut VisitData)) {
         .unwrap();
 }
 
+/// Gives the first revision a new visit id and author, and the matching
+/// revision id, so only the text rules can refuse it.
+fn retag_first(c: &Connection, visit: Option<&str>, author: Option<&str>) {
+    let (rev_id, visit_id, payload): (String, String, String) = c
+        .query_row("SELECT rev_id, visit_id, payload FROM revision ORDER BY rev_id LIMIT 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .unwrap();
+    let visit_id = visit.map_or(visit_id, str::to_string);
+    let new_id = revision_id(&visit_id, &[], &payload, false);
+    c.execute(
+        "UPDATE revision SET rev_id = ?2, visit_id = ?3, author = coalesce(?4, author) WHERE rev_id = ?1",
+        params![rev_id, new_id, visit_id, author],
+    )
+    .unwrap();
+}
+
+/// Adds a revision without parents (a root) of `visit_id` to a file, stamped
+/// like the file's own revisions, with its true id.
+fn insert_root(c: &Connection, visit_id: &str, payload: &str, deleted: bool) {
+    let (hlc, device, author): (String, String, String) = c
+        .query_row("SELECT hlc, device, author FROM revision LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap();
+    let id = revision_id(visit_id, &[], payload, deleted);
+    c.execute(
+        "INSERT INTO revision (rev_id, visit_id, parents, payload, deleted, hlc, device, author)
+         VALUES (?1, ?2, '[]', ?3, ?4, ?5, ?6, ?7)",
+        params![id, visit_id, payload, deleted, hlc, device, author],
+    )
+    .unwrap();
+}
+
+/// The first revision of a database: its visit id and payload.
+fn first_revision(c: &Connection) -> (String, String) {
+    c.query_row("SELECT visit_id, payload FROM revision ORDER BY rev_id LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+}
+
+/// A refusal of a revision's `field` by the visit rule `reason`.
+fn rule(r: &Refusal, field: &str, reason: Reason) -> bool {
+    matches!(r, Refusal::Revision { field: f, why: RowReason::Rule(why), .. } if *f == field && *why == reason)
+}
+
+/// A refusal of a revision's parents for `why`.
+fn history(r: &Refusal, why: RowReason) -> bool {
+    matches!(r, Refusal::Revision { field: "parents", why: w, .. } if *w == why)
+}
+
+/// A change made to a copy of the good file.
+type Change = dyn Fn(&Connection);
+/// The refusal expected.
+type IsIt = dyn Fn(&Refusal) -> bool;
+
+/// Issue 12, classes 1, 2 and 7: what no door accepts, merge refuses too;
+/// numbers beyond their bounds; revisions that pretend a visit began twice
+/// or ended without beginning.
+#[test]
+fn values_and_histories_no_door_accepts_are_refused_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let good = good_snapshot(dir);
+    let mut local = county(dir);
+
+    let cases: Vec<(&str, Box<Change>, Box<IsIt>)> = vec![
+        (
+            "visit-id-tab.db",
+            Box::new(|c| retag_first(c, Some("v\t1"), None)),
+            Box::new(|r| rule(r, "visit_id", Reason::BadChar('\t'))),
+        ),
+        (
+            "visit-id-long.db",
+            Box::new(|c| retag_first(c, Some(&"v".repeat(101)), None)),
+            Box::new(|r| rule(r, "visit_id", Reason::TooLong(100))),
+        ),
+        (
+            "author-zero-width.db",
+            Box::new(|c| retag_first(c, None, Some("陈\u{200B}静"))),
+            Box::new(|r| rule(r, "author", Reason::BadChar('\u{200B}'))),
+        ),
+        (
+            "surveyor-bidi.db",
+            Box::new(|c| rewrite_first_visit(c, |v| v.surveyor = "陈\u{202E}静".into())),
+            Box::new(|r| rule(r, "surveyor", Reason::BadChar('\u{202E}'))),
+        ),
+        (
+            "surveyor-line-break.db",
+            Box::new(|c| rewrite_first_visit(c, |v| v.surveyor = "陈\n静".into())),
+            Box::new(|r| rule(r, "surveyor", Reason::BadChar('\n'))),
+        ),
+        (
+            "notes-escape.db",
+            Box::new(|c| rewrite_first_visit(c, |v| v.notes = "ok\u{1b}]0;pwned\u{7}".into())),
+            Box::new(|r| rule(r, "notes", Reason::BadChar('\u{1b}'))),
+        ),
+        (
+            "wrapping-households.db",
+            Box::new(|c| {
+                rewrite_first_visit(c, |v| {
+                    (v.households, v.hh_sewer, v.hh_reuse, v.hh_controlled) = (1, i64::MAX, i64::MAX, 0);
+                    v.facilities.clear();
+                })
+            }),
+            Box::new(|r| rule(r, "hh_sewer", Reason::TooLarge(100_000.0))),
+        ),
+        (
+            "huge-households.db",
+            Box::new(|c| rewrite_first_visit(c, |v| v.households = i64::MAX)),
+            Box::new(|r| rule(r, "households", Reason::TooLarge(100_000.0))),
+        ),
+        (
+            "huge-manure.db",
+            Box::new(|c| {
+                rewrite_first_visit(c, |v| {
+                    v.farms.push(ruralsan::domain::Farm {
+                        farm_id: "zz".into(),
+                        name: "场".into(),
+                        species: ruralsan::domain::Species::Pig,
+                        head_on_hand: 1,
+                        annual_out: 1,
+                        manure_t: Some(1.7e308),
+                        utilized_pct: 50.0,
+                        facility_equipped: false,
+                    })
+                })
+            }),
+            Box::new(|r| rule(r, "manure_t", Reason::TooLarge(1e7))),
+        ),
+        (
+            "roster-bidi.db",
+            Box::new(|c| {
+                c.execute_batch(
+                    "INSERT INTO roster (code, name, is_village) VALUES ('430202999999', '假\u{202E}村', 1)",
+                )
+                .unwrap()
+            }),
+            Box::new(|r| *r == Refusal::RosterRow { code: "430202999999".into() }),
+        ),
+        (
+            "area-zero-width.db",
+            Box::new(|c| c.execute_batch("INSERT INTO area (code, name) VALUES ('430299', '假\u{FEFF}区')").unwrap()),
+            Box::new(|r| *r == Refusal::AreaRow { code: "430299".into() }),
+        ),
+        (
+            "tombstone-of-nothing.db",
+            Box::new(|c| insert_root(c, "ghost-visit", "", true)),
+            Box::new(|r| history(r, RowReason::TombstoneWithoutVisit)),
+        ),
+        (
+            "second-root-in-file.db",
+            Box::new(|c| {
+                let (visit_id, payload) = first_revision(c);
+                let mut v: VisitData = serde_json::from_str(&payload).unwrap();
+                v.surveyor = "王芳".into();
+                insert_root(c, &visit_id, &v.canonical_json(), false);
+            }),
+            Box::new(|r| history(r, RowReason::SecondRoot)),
+        ),
+    ];
+    let mut n = 0;
+    for (name, change, is_it) in &cases {
+        let file = variant(dir, &good, name, change);
+        assert_refused(&mut local, &file, is_it);
+        n += 1;
+    }
+
+    // Against the local history: a second root of a visit the county has,
+    // and a parentless deletion of it.
+    let (visit_id, payload) = first_revision(&common::sql(&local));
+    let mut v: VisitData = serde_json::from_str(&payload).unwrap();
+    v.surveyor = "王芳".into();
+    let other = v.canonical_json();
+    let second_root = variant(dir, &good, "second-root-here.db", |c| insert_root(c, &visit_id, &other, false));
+    assert_refused(&mut local, &second_root, |r| history(r, RowReason::SecondRoot));
+    let delete_root = variant(dir, &good, "delete-root-here.db", |c| insert_root(c, &visit_id, "", true));
+    assert_refused(&mut local, &delete_root, |r| history(r, RowReason::SecondRoot));
+    assert_eq!(n + 2, 15);
+
+    // The same root as the local one is no second root: it merges.
+    let same_root = variant(dir, &good, "same-root.db", |c| insert_root(c, &visit_id, &payload, false));
+    let r = local.merge_files(&[same_root], MergeOptions::default()).unwrap();
+    assert!(matches!(r.files[0], FileOutcome::Merged(_)), "{:?}", r.files[0]);
+}
+
 /// Merges one file, expecting a refusal of that file with a reason that `is_it`.
 fn assert_refused(local: &mut Store, file: &Path, is_it: impl Fn(&Refusal) -> bool) {
     let before = common::dump(local);

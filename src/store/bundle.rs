@@ -195,6 +195,12 @@ fn stage_visits(conn: &Connection, dir: &Path, problems: &mut Problems) -> Resul
     while let Some(line) = t.next_row(problems) {
         let mut r = RowReader { t: &t, cols: VISIT_COLS, line, problems, bad: String::new() };
         let visit_id = r.id("visit_id");
+        // An empty id is already refused as required.
+        if !visit_id.is_empty()
+            && let Err(why) = validate::check_id(&visit_id)
+        {
+            r.fail("visit_id", why);
+        }
         let v = VisitData {
             village_code: r.id("village_code"),
             survey_date: r.date("survey_date"),

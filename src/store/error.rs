@@ -98,8 +98,12 @@ pub struct Refused {
 /// Why a revision read from a file is refused.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RowReason {
-    /// Empty, too long or holding control characters.
-    BadText,
+    /// A deletion without parents: the visit it deletes exists neither
+    /// here nor in the file.
+    TombstoneWithoutVisit,
+    /// A revision without parents for a visit that already has one (here or
+    /// in the file): a visit has one history.
+    SecondRoot,
     BadRevId,
     BadHlc,
     ParentsUnsorted,

@@ -33,6 +33,14 @@ pub struct Summary {
     pub open_conflicts: i64,
 }
 
+/// Why these sums cannot overflow or lose a unit: every count is bounded by
+/// the domain (`validate::MAX_*`: households ≤ 10^5 per village, natural
+/// villages ≤ 10^3, one village is one count of each other figure per child
+/// row), and China has about 6 × 10^5 administrative villages, so the largest
+/// national sum (households) is ≤ 10^5 × 6 × 10^5 = 6 × 10^10, exact in an
+/// f64 (< 2^53 ≈ 9 × 10^15) and far below 2^63 for SQL's integer SUM. Manure
+/// tonnes are ≤ 10^7 per farm: sums stay finite.
+///
 /// An SQL aggregate that sums `N` figures computed from each row by `row`,
 /// so that one look-up of a visit's child rows yields all their figures
 /// (read back with `rs_real(x, i)` / `rs_int(x, i)`). No rows: NULL.
@@ -144,7 +152,7 @@ fn register_functions(conn: &Connection, settings: &Settings) -> Result<()> {
             1.0,
             int(0)? as f64,
             indicators::village_reaches(treated, households, threshold) as i64 as f64,
-            indicators::village_reaches(treated + controlled, households, threshold) as i64 as f64,
+            indicators::village_reaches(treated.saturating_add(controlled), households, threshold) as i64 as f64,
             treated as f64,
             households as f64,
             at(7, 0)?,

@@ -121,7 +121,8 @@ pub fn refused(r: &Refused, l: Lang) -> String {
 fn row_reason(w: &RowReason, l: Lang) -> String {
     use RowReason::*;
     match w {
-        BadText => s::bad_text(l).into(),
+        TombstoneWithoutVisit => s::tombstone_without_visit(l).into(),
+        SecondRoot => s::second_root(l).into(),
         BadRevId => s::bad_rev_id(l).into(),
         BadHlc => s::bad_hlc(l).into(),
         ParentsUnsorted => s::parents_unsorted(l).into(),

@@ -22,7 +22,8 @@ msg! {
     bad_device_id => "缺少或无效的设备编号（meta.device_id）", "missing or invalid device id (meta.device_id)";
     revision => "版本", "revision";
     visit => "调查", "visit";
-    bad_text => "为空、过长或含控制字符", "is empty, too long or holds control characters";
+    tombstone_without_visit => "删除了一条不存在的调查（无父版本的删除）", "deletes a visit that does not exist (a deletion without parents)";
+    second_root => "这条调查已有一个无父版本的起始版本；第二个起始版本被拒绝", "the visit already has a first revision (one without parents); a second one is refused";
     bad_rev_id => "应为 32 位小写十六进制", "is not 32 lowercase hex digits";
     bad_hlc => "时间戳格式无效", "is not a clock stamp";
     parents_unsorted => "父版本列表未排序或有重复", "parent list is not sorted or holds duplicates";

@@ -7,11 +7,11 @@ use std::collections::{HashMap, HashSet};
 use anyhow::Result;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::check::{Problems, check_revision, name_ok, read_revision, short};
+use super::check::{Problems, check_revision, read_revision, short};
 use super::stage::bad_file;
 use super::{FileReport, MergeOptions, Progress};
-use crate::domain::validate::is_division_code;
-use crate::store::error::Refusal;
+use crate::domain::validate::{NAME_MAX_CHARS, check_line, check_roster_name, is_division_code};
+use crate::store::error::{Refusal, RowReason};
 use crate::store::revisions::{self, Revision};
 
 /// Merges the roster and areas of a checked file into the transaction.
@@ -36,7 +36,10 @@ pub(super) fn merge_roster(
             problems.push(Refusal::RosterCode { code: short(&code) });
             continue;
         }
-        if !name_ok(&name) || !(0..=1).contains(&is_village) || urban.as_deref().is_some_and(|u| !name_ok(u)) {
+        if check_roster_name(&name).is_err()
+            || !(0..=1).contains(&is_village)
+            || urban.as_deref().is_some_and(|u| check_line(u, NAME_MAX_CHARS).is_err())
+        {
             problems.push(Refusal::RosterRow { code: short(&code) });
             continue;
         }
@@ -55,7 +58,10 @@ pub(super) fn merge_roster(
     while let Some(r) = rows.next().map_err(bad_file)? {
         let code: String = r.get(0).map_err(bad_file)?;
         let name: String = r.get(1).map_err(bad_file)?;
-        if !matches!(code.len(), 6 | 9) || !code.bytes().all(|b| b.is_ascii_digit()) || !name_ok(&name) {
+        if !matches!(code.len(), 6 | 9)
+            || !code.bytes().all(|b| b.is_ascii_digit())
+            || check_roster_name(&name).is_err()
+        {
             problems.push(Refusal::AreaRow { code: short(&code) });
             continue;
         }
@@ -85,6 +91,7 @@ pub(super) fn merge_revisions(
     let mut existing = tx.prepare_cached("SELECT hlc, device, author FROM revision WHERE rev_id = ?1")?;
     let mut known_visit = tx.prepare_cached("SELECT 1 FROM revision WHERE visit_id = ?1 LIMIT 1")?;
     let mut restamp = tx.prepare_cached("UPDATE revision SET hlc = ?2, device = ?3, author = ?4 WHERE rev_id = ?1")?;
+    let mut local_roots = tx.prepare_cached("SELECT rev_id FROM revision WHERE visit_id = ?1 AND parents = '[]'")?;
     let mut roster_cache = HashMap::new();
     let mut touched = Vec::new();
     let mut max_hlc = String::new();
@@ -98,6 +105,7 @@ pub(super) fn merge_revisions(
         for r in group.iter() {
             parsed.push(check_revision(tx, r, &ids, today, &mut roster_cache, problems)?);
         }
+        check_roots(group, &mut local_roots, problems)?;
         if problems.total > 0 {
             group.clear();
             return Ok(());
@@ -174,4 +182,32 @@ pub(super) fn merge_revisions(
     }
     report.revisions = n;
     Ok((touched, max_hlc))
+}
+
+/// A visit has one history: one first revision (without parents), and it is
+/// not a deletion. A root new here is refused when the visit already has
+/// another root, here or in the file (`SecondRoot`), or when it deletes a
+/// visit that exists nowhere (`TombstoneWithoutVisit`). Every other revision
+/// of the file descends from a root of the file (its parents are in the
+/// file, `check_revision`), so these two rules cover every revision that
+/// would pretend a visit began twice, or ended without beginning.
+fn check_roots(group: &[Revision], local_roots: &mut rusqlite::CachedStatement, problems: &mut Problems) -> Result<()> {
+    let file_roots: Vec<&Revision> = group.iter().filter(|r| r.parents.is_empty()).collect();
+    if file_roots.is_empty() {
+        return Ok(());
+    }
+    let here: Vec<String> =
+        local_roots.query_map([&group[0].visit_id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    for r in file_roots.iter().filter(|r| !here.contains(&r.rev_id)) {
+        let another = here.iter().chain(file_roots.iter().map(|o| &o.rev_id)).any(|id| *id != r.rev_id);
+        let why = if another {
+            RowReason::SecondRoot
+        } else if r.deleted {
+            RowReason::TombstoneWithoutVisit
+        } else {
+            continue;
+        };
+        problems.push(Refusal::Revision { rev: short(&r.rev_id), visit: short(&r.visit_id), field: "parents", why });
+    }
+    Ok(())
 }

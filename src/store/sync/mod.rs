@@ -35,8 +35,6 @@ pub const MAX_VALUE_BYTES: i32 = 4 * 1024 * 1024;
 const MERGE_CHECKPOINT_PAGES: i64 = 65_536;
 /// Most problems listed for a refused file; the rest are counted.
 const MAX_LISTED: usize = 50;
-/// Longest id, device or author accepted from a file, in characters.
-const MAX_NAME_CHARS: usize = 100;
 
 /// What merging one file did (or, in a dry run, would do).
 #[derive(Debug, Clone, Default, PartialEq)]

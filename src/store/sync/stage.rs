@@ -13,7 +13,7 @@ use rusqlite::limits::Limit;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use sha2::{Digest, Sha256};
 
-use super::{MAX_NAME_CHARS, MAX_VALUE_BYTES};
+use super::MAX_VALUE_BYTES;
 use crate::store::error::{Refusal, StoreError};
 use crate::store::fsutil::{hex, remove_with_sidecars};
 use crate::store::{APPLICATION_ID, SCHEMA_VERSION, Store};
@@ -218,7 +218,7 @@ fn check_staged(staged: Staged, hash: String) -> Result<std::result::Result<Chec
         let device: Option<String> =
             conn.query_row("SELECT value FROM meta WHERE key = 'device_id'", [], |r| r.get(0)).optional()?;
         match device {
-            Some(d) if !d.trim().is_empty() && d.chars().count() <= MAX_NAME_CHARS => Ok(Ok(d)),
+            Some(d) if super::check::name_check(&d).is_ok() => Ok(Ok(d)),
             _ => Ok(Err(Refusal::BadDeviceId)),
         }
     };
