@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 
-use crate::domain::settings::Settings;
+use crate::domain::settings::{BackupRetention, Settings};
 use crate::strings::{Lang, pick};
 
 /// Where the config file lives unless `--config` says otherwise.
@@ -93,6 +93,18 @@ fn problem(s: &Settings, l: Lang) -> Option<(String, String)> {
     for (k, v) in s.targets.named() {
         if let Some(p) = fraction(&format!("targets.{k}"), v) {
             return Some(p);
+        }
+    }
+    for (key, v, range) in [
+        ("backups.last", s.backups.last, BackupRetention::LAST),
+        ("backups.months", s.backups.months, BackupRetention::MONTHS),
+    ] {
+        if !range.contains(&v) {
+            let what = match l {
+                Lang::Zh => format!("应在 {} 到 {} 之间", range.start(), range.end()),
+                Lang::En => format!("must be between {} and {}", range.start(), range.end()),
+            };
+            return Some((key.to_string(), format!(" = {v}: {what}")));
         }
     }
     // NaN is refused too: it is not "a number ≥ 0".

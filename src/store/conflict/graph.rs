@@ -198,7 +198,8 @@ mod tests {
                     rows.iter()
                         .enumerate()
                         .map(|(i, (ps, hlc))| {
-                            let parents: Vec<usize> = if i == 0 { vec![] } else { ps.iter().map(|p| p.index(i)).collect() };
+                            let parents: Vec<usize> =
+                                if i == 0 { vec![] } else { ps.iter().map(|p| p.index(i)).collect() };
                             rev(i, &parents, *hlc)
                         })
                         .collect()
@@ -224,7 +225,8 @@ mod tests {
     fn long_chain_with_sibling_heads_has_the_root_as_base() {
         // A chain r0 → … → r(n-1), and a head hanging off every link.
         let n = 200;
-        let mut revs: Vec<Revision> = (0..n).map(|i| if i == 0 { rev(0, &[], 0) } else { rev(i, &[i - 1], i) }).collect();
+        let mut revs: Vec<Revision> =
+            (0..n).map(|i| if i == 0 { rev(0, &[], 0) } else { rev(i, &[i - 1], i) }).collect();
         revs.extend((0..n).map(|i| rev(n + i, &[i], 0)));
         let g = graph(revs);
         let heads: Vec<&Revision> = (n..2 * n).map(|i| &g.revs[&format!("r{i:04}")]).collect();
