@@ -47,13 +47,21 @@ pub fn backup_time(stem: &str, name: &str) -> Option<NaiveDateTime> {
     NaiveDateTime::parse_from_str(stamp, STAMP).ok()
 }
 
+/// N of a backup named `…Z-N.db` (the N+1th taken in its second); 0 otherwise.
+fn same_second_count(name: &str) -> u64 {
+    let stem = name.strip_suffix(".db").unwrap_or(name);
+    stem.rsplit_once('-').and_then(|(_, n)| n.parse().ok()).unwrap_or(0)
+}
+
 /// The backups to remove under `keep`: all but the newest `keep.last`, and
 /// but the newest of each of the `keep.months` calendar months up to
-/// `today`'s. Backups are (name, time); ties are broken by name, so the
-/// verdict does not depend on the order of the list.
+/// `today`'s. Backups are (name, time); within a second the counter in the
+/// name orders them, so the verdict does not depend on the order of the list.
 pub fn to_remove(backups: &[(String, NaiveDateTime)], keep: BackupRetention, today: NaiveDate) -> Vec<String> {
     let mut newest_first: Vec<&(String, NaiveDateTime)> = backups.iter().collect();
-    newest_first.sort_by(|a, b| (b.1, &b.0).cmp(&(a.1, &a.0)));
+    // Within one second, `…Z-2.db` was taken after `…Z-1.db`, after `…Z.db`.
+    let key = |(name, at): &(String, NaiveDateTime)| (*at, same_second_count(name), name.clone());
+    newest_first.sort_by_key(|b| std::cmp::Reverse(key(b)));
     let month_index = |d: NaiveDate| d.year() as i64 * 12 + d.month0() as i64;
     let this_month = month_index(today);
     let mut months_seen = std::collections::HashSet::new();
@@ -255,5 +263,7 @@ mod tests {
         b.reverse();
         assert_eq!(to_remove(&b, keep, today), gone);
         assert_eq!(gone, vec!["c-20230101T080000Z.db".to_string(), "c-20250601T080000Z.db".to_string()]);
+        assert_eq!(same_second_count("c-20250601T080000Z-12.db"), 12);
+        assert_eq!(same_second_count("c-20250601T080000Z.db"), 0);
     }
 }
