@@ -373,10 +373,12 @@ fn conflicts_on_a_long_chain_with_thousands_of_sibling_heads_are_listed_and_reso
     let heads = grow_heads(local.path().unwrap(), "visit-wide", &root, n, n);
     {
         let c = common::sql(&local);
-        c.execute("DELETE FROM head WHERE visit_id = 'visit-wide'", []).unwrap();
+        let tx = c.unchecked_transaction().unwrap();
+        tx.execute("DELETE FROM head WHERE visit_id = 'visit-wide'", []).unwrap();
         for h in &heads {
-            c.execute("INSERT INTO head (visit_id, rev_id) VALUES ('visit-wide', ?1)", [h]).unwrap();
+            tx.execute("INSERT INTO head (visit_id, rev_id) VALUES ('visit-wide', ?1)", [h]).unwrap();
         }
+        tx.commit().unwrap();
     }
     let list = local.conflicts().unwrap();
     assert_eq!(list.len(), 1);
