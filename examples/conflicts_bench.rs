@@ -70,7 +70,11 @@ fn main() -> anyhow::Result<()> {
     println!("conflicts: {} visit(s), {sides} sides, in {:.3} s", list.len(), t.elapsed().as_secs_f64());
 
     let t = Instant::now();
-    store.resolve_conflict(Some("bench"), "visit-wide", &Resolution { take: Some(heads[0].clone()), fields: vec![] })?;
+    store.resolve_conflict(
+        Some("bench"),
+        "visit-wide",
+        &Resolution { take: Some(heads[0].clone()), fields: vec![] },
+    )?;
     println!("resolve --take: {:.3} s", t.elapsed().as_secs_f64());
     let t = Instant::now();
     let left = store.conflicts()?.len();
