@@ -213,6 +213,10 @@ fn hostile_files_are_refused_whole_and_change_nothing() {
     let missing = dir.join("no-such-file.db");
     assert_refused(&mut local, &missing, |r| *r == Refusal::NoSuchFile);
 
+    // Refused files leave neither a backup nor a staged copy behind.
+    assert_eq!(backups(dir), Vec::<String>::new(), "a backup was taken for a refused file");
+    assert_eq!(staged_files(dir), Vec::<String>::new(), "a staged copy was left behind");
+
     // A refused file among good ones: the good one is merged, the bad one refused.
     let r = local.merge_files(&[negative.clone(), good.clone()], MergeOptions::default()).unwrap();
     assert!(matches!(r.files[0], FileOutcome::Refused(_)));

@@ -37,9 +37,10 @@ fn staged_name(n: usize) -> String {
 const STAGED_PREFIX: &str = "staged-";
 
 /// The staging folder held for one merge command (a shared lock on
-/// `staging/.lock`, released when dropped).
+/// `staging/.lock`); when dropped, the last merge out removes the folder.
 pub(super) struct StagingHeld {
-    _lock: Option<std::fs::File>,
+    lock: Option<std::fs::File>,
+    dir: PathBuf,
 }
 
 /// Holds the staging folder for a merge. When no other merge holds it
@@ -48,19 +49,60 @@ pub(super) struct StagingHeld {
 /// so that a merge starting meanwhile leaves this one's copies alone. On a
 /// file system without locks the folder is used as before, uncleaned.
 pub(super) fn hold_staging(staging: &Path) -> Result<StagingHeld> {
-    std::fs::create_dir_all(staging).with_context(|| staging.display().to_string())?;
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(staging.join(".lock"))
-        .with_context(|| staging.display().to_string())?;
-    if lock.try_lock().is_ok() {
-        remove_stale_staged(staging);
-        // Dropping to shared: no other merge can have staged a file meanwhile.
-        let _unlock_then_share = lock.unlock();
+    let lock_path = staging.join(".lock");
+    // A merge finishing meanwhile may remove the lock file just opened: retry.
+    for _ in 0..100 {
+        std::fs::create_dir_all(staging).with_context(|| staging.display().to_string())?;
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .with_context(|| staging.display().to_string())?;
+        if lock.try_lock().is_ok() {
+            remove_stale_staged(staging);
+            // Dropping to shared: no other merge can have staged a file meanwhile.
+            let _unlock_then_share = lock.unlock();
+        }
+        if lock.lock_shared().is_err() {
+            break;
+        }
+        if still_at(&lock, &lock_path) {
+            return Ok(StagingHeld { lock: Some(lock), dir: staging.to_path_buf() });
+        }
     }
-    Ok(StagingHeld { _lock: lock.lock_shared().is_ok().then_some(lock) })
+    Ok(StagingHeld { lock: None, dir: staging.to_path_buf() })
+}
+
+impl Drop for StagingHeld {
+    fn drop(&mut self) {
+        let Some(lock) = self.lock.take() else { return };
+        // The last merge out (the exclusive lock is free) removes the folder.
+        // Only where a removed lock file can be told apart (see `still_at`).
+        let _unlock = lock.unlock();
+        let lock_path = self.dir.join(".lock");
+        if cfg!(unix) && lock.try_lock().is_ok() && still_at(&lock, &lock_path) {
+            remove_stale_staged(&self.dir);
+            let _cleanup = std::fs::remove_file(&lock_path);
+            let _cleanup = std::fs::remove_dir(&self.dir);
+        }
+    }
+}
+
+/// Whether `lock` is still the file at `path` (not removed by a merge that finished).
+#[cfg(unix)]
+fn still_at(lock: &std::fs::File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (lock.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => (a.dev(), a.ino()) == (b.dev(), b.ino()),
+        _ => false,
+    }
+}
+
+/// Elsewhere the lock file is never removed, so it is always the one.
+#[cfg(not(unix))]
+fn still_at(_lock: &std::fs::File, _path: &Path) -> bool {
+    true
 }
 
 /// Removes every staged copy (and sidecar) in the staging folder.
@@ -309,9 +351,14 @@ mod tests {
         std::fs::write(staging.join(staged_name(0)), b"in use").unwrap();
         let second = hold_staging(&staging).unwrap();
         assert!(staging.join(staged_name(0)).exists(), "a copy in use was removed");
-        drop((first, second));
-        let _third = hold_staging(&staging).unwrap();
-        assert!(!staging.join(staged_name(0)).exists());
+        drop(first);
+        assert!(staging.join(".lock").exists(), "removed while another merge holds the folder");
+        drop(second);
+        // The last one out removed the lock file; the folder stays only for the file not ours.
+        assert_eq!(names(&staging), vec!["keep.txt"]);
+        std::fs::remove_file(staging.join("keep.txt")).unwrap();
+        drop(hold_staging(&staging).unwrap());
+        assert!(!staging.exists(), "an empty staging folder is removed");
     }
 
     #[test]
