@@ -130,6 +130,12 @@ pub enum Command {
         /// Only check and report; write nothing
         #[arg(long)]
         dry_run: bool,
+        /// Backups kept: the newest N (else `[backups] last` in the config file, else 10)
+        #[arg(long, value_name = "N")]
+        keep_backups: Option<u32>,
+        /// … and the newest of each of the last M months (else `[backups] months`, else 12)
+        #[arg(long, value_name = "M")]
+        keep_months: Option<u32>,
     },
     /// List open conflicts between crews' edits
     Conflicts {
@@ -240,13 +246,16 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
     let started = std::time::Instant::now();
     let Some(command) = &cli.command else {
         let settings = crate::config::load(cli.config.as_deref(), l)?;
-        return crate::tui::run(open(&cli)?, l, settings, started);
+        let mut store = open(&cli)?;
+        store.set_backup_retention(settings.backups);
+        return crate::tui::run(store, l, settings, started);
     };
     match command {
         Command::Demo => {
             let settings = crate::config::load(cli.config.as_deref(), l)?;
             let path = cli.db.clone().unwrap_or_else(crate::tui::demo::default_path);
             let mut store = Store::open(&path)?;
+            store.set_backup_retention(settings.backups);
             crate::tui::demo::ensure(&mut store, chrono::Local::now().date_naive())?;
             return crate::tui::run(store, l, settings, started);
         }
@@ -362,12 +371,18 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
                 strings::sync::snapshot_line(l, &file.display().to_string(), r.bytes, r.revisions, r.visits)
             );
         }
-        Command::Merge { files, dry_run } => {
+        Command::Merge { files, dry_run, keep_backups, keep_months } => {
             use std::io::IsTerminal;
+            let mut settings = crate::config::load(cli.config.as_deref(), l)?;
+            settings.backups.last = keep_backups.unwrap_or(settings.backups.last);
+            settings.backups.months = keep_months.unwrap_or(settings.backups.months);
+            crate::config::check(&settings, l)?;
             let opts =
                 crate::store::sync::MergeOptions { dry_run: *dry_run, progress: std::io::stderr().is_terminal() };
             let mut show = |name: &str, p| eprint!("{}", strings::sync::progress_line(l, name, p));
-            let r = open(&cli)?.merge_files_reporting(files, opts, None, &mut show)?;
+            let mut store = open(&cli)?;
+            store.set_backup_retention(settings.backups);
+            let r = store.merge_files_reporting(files, opts, None, &mut show)?;
             let (out, err) = strings::sync::render_merge(&r, l);
             print!("{out}");
             if r.refused() > 0 {

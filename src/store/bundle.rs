@@ -423,6 +423,10 @@ impl Store {
         if !dir.is_dir() {
             return Err(super::StoreError::NotAFolder { path: dir.to_path_buf() }.into());
         }
+        // What an import writes is about three times its CSV: rows, indexes, the log.
+        if !dry_run {
+            self.ensure_room(super::fsutil::folder_bytes(dir).saturating_mul(3))?;
+        }
         let device = self.device().to_string();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut problems = Problems::default();
@@ -449,6 +453,7 @@ impl Store {
 
     /// Imports a roster file: all or nothing.
     pub fn import_roster(&mut self, path: &Path) -> Result<RosterReport> {
+        self.ensure_room(super::fsutil::file_size(path).saturating_mul(3))?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut problems = Problems::default();
         let name = path.display().to_string();

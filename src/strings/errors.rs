@@ -45,6 +45,11 @@ pub fn store_error(e: &StoreError, l: Lang) -> String {
         CannotOpen { path, .. } => {
             format!("{}: {}", pick(l, "无法打开数据库", "cannot open the database"), path.display())
         }
+        ReadOnlyDatabase { path } => format!("{}: {}", path.display(), s::read_only_database(l)),
+        FolderNotWritable { path, source } => {
+            format!("{}: {} ({source})", path.display(), s::folder_not_writable(l))
+        }
+        NoSpace { path, needed, free } => format!("{}: {}", path.display(), s::no_space(l, *needed, *free)),
         NotRuralsan { name } => {
             format!(
                 "{name}: {}",
@@ -161,6 +166,9 @@ pub fn refusal(r: &Refusal, l: Lang) -> String {
         RosterCode { code } => format!("roster {code}: code: {}", s::bad_code(l)),
         RosterRow { code } => format!("roster {code}: {}", s::bad_roster_row(l)),
         AreaRow { code } => format!("area {code}: {}", s::bad_roster_row(l)),
+        TooManyHeads { visit, heads, max } => {
+            format!("{} {visit}: {}", s::visit(l), s::too_many_heads(l, *heads, *max))
+        }
     }
 }
 

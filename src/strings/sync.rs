@@ -41,6 +41,8 @@ msg! {
     snapshot_failed => "无法写入快照", "cannot write the snapshot";
     snapshot_check_failed => "快照检查未通过，已删除", "the snapshot failed its check and was removed";
     backup_failed => "无法备份本地数据库，未合并", "cannot back up the local database; nothing merged";
+    read_only_database => "数据库文件是只读的，无法写入；请去掉文件的只读属性（Windows：文件属性；Linux：chmod u+w），或把它复制到可写的文件夹后用 --db 指定", "the database file is read-only, so nothing can be written; make the file writable (Windows: file properties; Linux: chmod u+w) or copy it to a writable folder and name it with --db";
+    folder_not_writable => "无法在数据库所在文件夹中写入（数据库需要在此写入 -wal、-shm 文件和 backups/）；请修改文件夹权限，或用 --db 选择可写的文件夹", "cannot write in the database's folder (the database needs to write its -wal and -shm files and backups/ there); make the folder writable or choose a writable folder with --db";
     no_such_visit => "没有这条调查", "no such visit";
     no_conflict => "这条调查没有待解决的冲突", "this visit has no open conflict";
     not_a_head => "不是这条调查的冲突版本之一（或前缀不唯一）；可选：", "is not one of the visit's conflicting revisions (or the prefix is ambiguous); choose from:";
@@ -60,6 +62,51 @@ msg! {
     resolved => "已解决，新版本：", "resolved; new revision:";
     some_refused => "个文件被拒绝", "file(s) refused";
     field_syntax => "应写成 字段=版本，如 households=3f2a", "must be FIELD=REV, e.g. households=3f2a";
+}
+
+/// A size in bytes for people: MB with one decimal (KB below 1 MB).
+pub fn size(bytes: u64) -> String {
+    if bytes < 1024 * 1024 {
+        format!("{} KB", bytes.div_ceil(1024))
+    } else {
+        format!("{:.1} MB", bytes as f64 / 1048576.0)
+    }
+}
+
+pub fn no_space(l: Lang, needed: u64, free: u64) -> String {
+    match l {
+        Lang::Zh => format!(
+            "磁盘空间不足：需要约 {}，仅剩 {}；未写入任何数据。请清理磁盘（如删除旧备份）后重试",
+            size(needed),
+            size(free)
+        ),
+        Lang::En => format!(
+            "not enough disk space: about {} needed, {} free; nothing was written. Free some space (e.g. old backups) and try again",
+            size(needed),
+            size(free)
+        ),
+    }
+}
+
+pub fn too_many_heads(l: Lang, heads: usize, max: usize) -> String {
+    match l {
+        Lang::Zh => format!("合并后将有 {heads} 个相互冲突的版本（上限 {max}），疑为恶意或损坏文件"),
+        Lang::En => {
+            format!("would have {heads} conflicting versions after the merge (at most {max}): hostile or broken")
+        }
+    }
+}
+
+/// Where the backups are and how many are kept.
+pub fn backups_kept(l: Lang, dir: &str, last: u32, months: u32, pruned: u64) -> String {
+    match l {
+        Lang::Zh => format!(
+            "备份保存在 {dir}（保留最近 {last} 个，以及近 {months} 个月每月最新的一个；本次清理旧备份 {pruned} 个）"
+        ),
+        Lang::En => format!(
+            "backups are kept in {dir} (the last {last}, and the newest of each of the last {months} months; {pruned} old backup(s) removed now)"
+        ),
+    }
 }
 
 pub fn value_too_big(l: Lang, max: usize) -> String {
@@ -210,6 +257,10 @@ pub fn render_merge(r: &crate::store::sync::MergeReport, l: Lang) -> (String, St
     }
     if let Some(b) = &r.backup {
         out.push_str(&format!("{} {}\n", backup_taken(l), b.display()));
+    }
+    if let Some(k) = &r.backups {
+        out.push_str(&backups_kept(l, &k.dir.display().to_string(), k.keep.last, k.keep.months, k.pruned));
+        out.push('\n');
     }
     for f in &r.files {
         match f {
