@@ -99,9 +99,13 @@ pub fn resolve_error(e: &ResolveError, l: Lang) -> String {
     }
 }
 
-/// One refused cell: `file:line: column: reason`.
+/// One refused cell: `file:line: column: reason` (`file: reason` for the
+/// file as a whole, line 0).
 pub fn line_problem(p: &LineProblem, l: Lang) -> String {
-    format!("{}:{}: {}: {}", p.file, p.line, p.column, p.reason.message(l))
+    match p.line {
+        0 => format!("{}: {}", p.file, p.reason.message(l)),
+        n => format!("{}:{n}: {}: {}", p.file, p.column, p.reason.message(l)),
+    }
 }
 
 /// A refused bundle: every problem listed, then the count.
