@@ -33,8 +33,14 @@ pub enum Reason {
     BadCode,
     UnknownVillage,
     NotAVillage,
-    HouseholdsExceeded { sum: i64, households: i64 },
-    CoveredExceedsNatural { covered: i64, natural: i64 },
+    HouseholdsExceeded {
+        sum: i64,
+        households: i64,
+    },
+    CoveredExceedsNatural {
+        covered: i64,
+        natural: i64,
+    },
     PercentRange,
     ManureRequired,
     DuplicateId,
@@ -369,7 +375,8 @@ mod tests {
         for excel in ["2025/3/1", "2025-3-1", "2025/03/01", "2025-03-01", " 2025年3月1日 "] {
             assert_eq!(parse_date(excel), Ok(Some("2025-03-01".into())), "{excel}");
         }
-        for bad in ["1/3/2025", "3/1/2025", "2025/3-1", "25/3/1", "2025/13/1", "2025/2/30", "2025/3/1/", "2025年3月"] {
+        for bad in ["1/3/2025", "3/1/2025", "2025/3-1", "25/3/1", "2025/13/1", "2025/2/30", "2025/3/1/", "2025年3月"]
+        {
             assert_eq!(parse_date(bad), Err(Reason::BadDate), "{bad}");
         }
         assert_eq!(check_code("430202001201"), Ok(()));

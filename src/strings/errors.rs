@@ -9,6 +9,7 @@ use crate::domain::validate::LineProblem;
 #[cfg(test)]
 use crate::domain::validate::Reason;
 use crate::store::error::{FileRefused, Refusal, Refused, ResolveError, RowReason, StoreError};
+use crate::text::one_line;
 
 /// An error and its causes on one line, `outer: inner: …` (as `{e:#}`
 /// prints them), each known error value in the language `l`.
@@ -102,9 +103,10 @@ pub fn resolve_error(e: &ResolveError, l: Lang) -> String {
 /// One refused cell: `file:line: column: reason` (`file: reason` for the
 /// file as a whole, line 0).
 pub fn line_problem(p: &LineProblem, l: Lang) -> String {
+    let (file, column) = (one_line(&p.file), one_line(&p.column));
     match p.line {
-        0 => format!("{}: {}", p.file, p.reason.message(l)),
-        n => format!("{}:{n}: {}: {}", p.file, p.column, p.reason.message(l)),
+        0 => format!("{file}: {}", p.reason.message(l)),
+        n => format!("{file}:{n}: {column}: {}", p.reason.message(l)),
     }
 }
 
@@ -169,6 +171,8 @@ pub fn refusal(r: &Refusal, l: Lang) -> String {
 
 /// A refused file: each reason, the count of those not listed, the verdict.
 pub fn file_refused(r: &FileRefused, l: Lang) -> String {
+    let file = one_line(&r.file);
+    let r = &FileRefused { file, reasons: r.reasons.clone(), total: r.total };
     let mut out = String::new();
     for why in &r.reasons {
         out.push_str(&format!("{}: {}\n", r.file, refusal(why, l)));
