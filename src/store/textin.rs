@@ -154,15 +154,21 @@ impl<R: Read> Decoded<R> {
         Ok(())
     }
 
-    /// At the first non-ASCII byte: UTF-8 if what follows reads as UTF-8,
-    /// else GB18030 (the ASCII before it reads the same in both).
+    /// At the first non-ASCII byte: UTF-8 if the rest of its line reads as
+    /// UTF-8 (a line of Chinese in GB18030 almost never does), else GB18030
+    /// (the ASCII before it reads the same in both). A later byte that is
+    /// not UTF-8 is then an error of a UTF-8 file, never a switch.
     fn decide(&mut self) -> io::Result<()> {
         self.fill(SNIFF)?;
-        let is_utf8 = match std::str::from_utf8(&self.raw[self.pos..self.end]) {
-            Ok(_) => true,
+        let window = &self.raw[self.pos..self.end];
+        let valid = match std::str::from_utf8(window) {
+            Ok(_) => window.len(),
             // Cut in the middle of a character by the window's end.
-            Err(e) => e.error_len().is_none() && !self.eof,
+            Err(e) if e.error_len().is_none() && !self.eof => window.len(),
+            Err(e) => e.valid_up_to(),
         };
+        let line_end = memchr::memchr(b'\n', window).unwrap_or(window.len());
+        let is_utf8 = valid >= line_end;
         if is_utf8 {
             self.mode = Mode::Utf8;
         } else {
@@ -474,6 +480,16 @@ mod tests {
         let text = format!("{}仙庾村\n", "a,".repeat(100_000));
         let (gbk, _, _) = GB18030.encode(&text);
         assert_eq!(decode(&gbk), (Ok(text), TextEncoding::Gb18030));
+    }
+
+    #[test]
+    fn a_utf8_file_with_a_bad_byte_later_stays_utf8() {
+        let mut bytes = "a,仙庾村\nb,".as_bytes().to_vec();
+        bytes.push(0xff);
+        let mut d = Decoded::new(&bytes[..]);
+        let mut out = Vec::new();
+        d.read_to_end(&mut out).unwrap();
+        assert_eq!((out, d.encoding()), (bytes, TextEncoding::Utf8));
     }
 
     #[test]
