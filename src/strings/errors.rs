@@ -9,7 +9,7 @@ use crate::domain::validate::LineProblem;
 #[cfg(test)]
 use crate::domain::validate::Reason;
 use crate::store::error::{FileRefused, Refusal, Refused, ResolveError, RowReason, StoreError};
-use crate::text::one_line;
+use crate::text::{one_line, safe_path};
 
 /// An error and its causes on one line, `outer: inner: …` (as `{e:#}`
 /// prints them), each known error value in the language `l`.
@@ -41,10 +41,10 @@ pub fn store_error(e: &StoreError, l: Lang) -> String {
     use StoreError::*;
     match e {
         CannotCreateFolder { path, .. } => {
-            format!("{}: {}", pick(l, "无法创建目录", "cannot create folder"), path.display())
+            format!("{}: {}", pick(l, "无法创建目录", "cannot create folder"), safe_path(path))
         }
         CannotOpen { path, .. } => {
-            format!("{}: {}", pick(l, "无法打开数据库", "cannot open the database"), path.display())
+            format!("{}: {}", pick(l, "无法打开数据库", "cannot open the database"), safe_path(path))
         }
         NotRuralsan { name } => {
             format!(
@@ -57,15 +57,15 @@ pub fn store_error(e: &StoreError, l: Lang) -> String {
         Schema { detail } => {
             format!("{}: {detail}", pick(l, "无法建立数据库结构", "cannot set up the database schema"))
         }
-        NotAFolder { path } => format!("{}: {}", path.display(), pick(l, "不是文件夹", "is not a folder")),
-        SnapshotExists { path } => format!("{}: {}", path.display(), s::snapshot_exists(l)),
-        BadPath { path } => format!("{}: {}", path.display(), s::bad_path(l)),
-        SnapshotFailed { path, .. } => format!("{}: {}", path.display(), s::snapshot_failed(l)),
+        NotAFolder { path } => format!("{}: {}", safe_path(path), pick(l, "不是文件夹", "is not a folder")),
+        SnapshotExists { path } => format!("{}: {}", safe_path(path), s::snapshot_exists(l)),
+        BadPath { path } => format!("{}: {}", safe_path(path), s::bad_path(l)),
+        SnapshotFailed { path, .. } => format!("{}: {}", safe_path(path), s::snapshot_failed(l)),
         SnapshotCheckFailed { path, detail } => {
-            format!("{}: {} ({detail})", path.display(), s::snapshot_check_failed(l))
+            format!("{}: {} ({detail})", safe_path(path), s::snapshot_check_failed(l))
         }
-        BackupFailed { path, .. } => format!("{}: {}", path.display(), s::backup_failed(l)),
-        CannotCopy { path, .. } => format!("{}: {}", path.display(), s::cannot_copy(l)),
+        BackupFailed { path, .. } => format!("{}: {}", safe_path(path), s::backup_failed(l)),
+        CannotCopy { path, .. } => format!("{}: {}", safe_path(path), s::cannot_copy(l)),
         CorruptParents { rev_id, detail } => match l {
             Lang::Zh => format!("版本 {rev_id} 的父版本列表无法读取：{detail}"),
             Lang::En => format!("revision {rev_id} has an unreadable parent list: {detail}"),
