@@ -480,7 +480,8 @@ fn what_excel_writes_back_imports_and_says_its_encoding() {
     let mut plain = store();
     let want = plain.import_bundle(mutated("visits.csv", "", "").path(), false).unwrap();
     assert!(want.encodings.iter().all(|(_, e)| *e == TextEncoding::Utf8), "{:?}", want.encodings);
-    let cases: [(&str, fn(&str) -> Vec<u8>, TextEncoding); 4] = [
+    type Encode = fn(&str) -> Vec<u8>;
+    let cases: [(&str, Encode, TextEncoding); 4] = [
         ("CSV on Chinese Windows", gb18030, TextEncoding::Gb18030),
         ("Unicode text", unicode_text, TextEncoding::Utf16Le),
         ("CSV UTF-8", |t| [&[0xef, 0xbb, 0xbf][..], t.as_bytes()].concat(), TextEncoding::Utf8Bom),

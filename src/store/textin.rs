@@ -205,7 +205,8 @@ impl<R: Read> Decoded<R> {
                     self.pos += n;
                     return Ok(n);
                 }
-                Mode::Ascii => match avail.iter().position(|b| !b.is_ascii()) {
+                // `is_ascii` first: it checks a word at a time.
+                Mode::Ascii => match if avail.is_ascii() { None } else { avail.iter().position(|b| !b.is_ascii()) } {
                     Some(0) => self.decide()?,
                     p => {
                         let n = buf.len().min(p.unwrap_or(avail.len()));
