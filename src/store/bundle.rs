@@ -9,9 +9,10 @@ use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::Store;
-use super::csvio::{Problems, Table};
+use super::csvio::{Problems, Table, for_spreadsheet};
 use super::revisions::{self, Saved};
 use super::roster::{self, RosterReport};
+use crate::domain::input::TextEncoding;
 use crate::domain::validate::{self, Place, Reason, parse_bool, parse_date, parse_decimal, parse_int, required};
 use crate::domain::*;
 
@@ -88,6 +89,9 @@ pub struct ImportReport {
     pub facilities: u64,
     pub farms: u64,
     pub water_bodies: u64,
+    /// The encoding each file of visits and child rows was read in, in file
+    /// order (the roster's is in `roster`).
+    pub encodings: Vec<(String, TextEncoding)>,
 }
 
 /// Reads one cell through a parser, recording a problem on failure.
@@ -184,10 +188,11 @@ fn child_file(kind: i64) -> (&'static str, &'static [&'static str]) {
     }
 }
 
-fn stage_visits(conn: &Connection, dir: &Path, problems: &mut Problems) -> Result<()> {
+/// Stages visits.csv; the encoding it was read in.
+fn stage_visits(conn: &Connection, dir: &Path, problems: &mut Problems) -> Result<Option<TextEncoding>> {
     let file = "visits.csv";
     let Some(mut t) = Table::open(&dir.join(file), file, VISIT_COLS, VISIT_COLS, false, problems)? else {
-        return Ok(());
+        return Ok(None);
     };
     let mut ins = conn.prepare_cached(
         "INSERT OR IGNORE INTO s_visit (visit_id, line, village_code, bad, data) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -224,17 +229,18 @@ fn stage_visits(conn: &Connection, dir: &Path, problems: &mut Problems) -> Resul
             problems.push(file, line, "visit_id", &Reason::DuplicateVisit);
         }
     }
-    Ok(())
+    Ok(Some(t.encoding()))
 }
 
-fn stage_children(conn: &Connection, dir: &Path, kind: i64, problems: &mut Problems) -> Result<()> {
+/// Stages one file of child rows, when there is one; the encoding it was read in.
+fn stage_children(conn: &Connection, dir: &Path, kind: i64, problems: &mut Problems) -> Result<Option<TextEncoding>> {
     let (file, cols) = child_file(kind);
     let path = dir.join(file);
     if !path.exists() {
-        return Ok(());
+        return Ok(None);
     }
     let Some(mut t) = Table::open(&path, file, cols, cols, false, problems)? else {
-        return Ok(());
+        return Ok(None);
     };
     let mut known = conn.prepare_cached("SELECT 1 FROM s_visit WHERE visit_id = ?1")?;
     let mut seq: i64 = 0;
@@ -291,7 +297,7 @@ fn stage_children(conn: &Connection, dir: &Path, kind: i64, problems: &mut Probl
         seq += 1;
         ins.execute(params![visit_id, kind, seq, line as i64, bad, data])?;
     }
-    Ok(())
+    Ok(Some(t.encoding()))
 }
 
 /// The roster verdict on a village code: `None` when it is an administrative village.
@@ -436,9 +442,13 @@ impl Store {
             report.roster = Some(roster::load(&tx, &roster_file, "villages.csv", &mut problems)?);
         }
         tx.execute_batch(STAGING)?;
-        stage_visits(&tx, dir, &mut problems)?;
+        if let Some(e) = stage_visits(&tx, dir, &mut problems)? {
+            report.encodings.push(("visits.csv".into(), e));
+        }
         for kind in [KIND_FACILITY, KIND_FARM, KIND_WATER] {
-            stage_children(&tx, dir, kind, &mut problems)?;
+            if let Some(e) = stage_children(&tx, dir, kind, &mut problems)? {
+                report.encodings.push((child_file(kind).0.into(), e));
+            }
         }
         import_staged(&tx, &device, &mut problems, &mut report)?;
         tx.execute_batch("DELETE FROM s_visit; DELETE FROM s_child;")?;
@@ -466,7 +476,9 @@ impl Store {
     }
 
     /// Writes the current state as a CSV bundle (with the roster), each file
-    /// with a BOM so that spreadsheet programs read the Chinese right.
+    /// with a BOM so that spreadsheet programs read the Chinese right, and
+    /// every text that a spreadsheet would take for a formula marked as text
+    /// (`csvio::for_spreadsheet`; import takes the mark off again).
     pub fn export_bundle(&self, dir: &Path) -> Result<ExportReport> {
         std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
         let c = &self.conn;
@@ -549,7 +561,8 @@ fn export_query(conn: &Connection, dir: &Path, file: &str, header: &[&str], sql:
                     rusqlite::types::ValueRef::Null => String::new(),
                     rusqlite::types::ValueRef::Integer(v) => v.to_string(),
                     rusqlite::types::ValueRef::Real(v) => v.to_string(),
-                    rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                    // Text only: numbers are never negative, so never start like a formula.
+                    rusqlite::types::ValueRef::Text(t) => for_spreadsheet(&String::from_utf8_lossy(t)).into_owned(),
                     rusqlite::types::ValueRef::Blob(_) => String::new(),
                 });
             }

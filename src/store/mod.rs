@@ -11,6 +11,7 @@ pub mod revisions;
 pub mod roster;
 pub mod summary;
 pub mod sync;
+pub mod textin;
 pub mod views;
 
 use std::path::Path;

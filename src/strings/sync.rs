@@ -1,6 +1,7 @@
 //! Messages of snapshot, merge, conflicts and resolve.
 
 use super::{Lang, pick};
+use crate::text::one_line;
 
 macro_rules! msg {
     ($($name:ident => $zh:literal, $en:literal;)+) => {
@@ -256,7 +257,7 @@ pub fn render_merge(r: &crate::store::sync::MergeReport, l: Lang) -> (String, St
         out.push('\n');
     }
     if let Some(b) = &r.backup {
-        out.push_str(&format!("{} {}\n", backup_taken(l), b.display()));
+        out.push_str(&format!("{} {}\n", backup_taken(l), one_line(&b.display().to_string())));
     }
     if let Some(k) = &r.backups {
         out.push_str(&backups_kept(l, &k.dir.display().to_string(), k.keep.last, k.keep.months, k.pruned));
@@ -267,19 +268,19 @@ pub fn render_merge(r: &crate::store::sync::MergeReport, l: Lang) -> (String, St
             FileOutcome::Merged(x) => {
                 out.push_str(&merged_line(
                     l,
-                    &x.file,
+                    &one_line(&x.file),
                     x.revisions,
                     x.new_revisions,
                     x.new_visits,
                     x.auto_merged,
                     x.conflicts,
                     x.roster_added,
-                    &x.source_device,
+                    &one_line(&x.source_device),
                     r.dry_run,
                 ));
                 out.push('\n');
                 for (code, here, there) in x.roster_names_differ.iter().take(10) {
-                    out.push_str(&roster_name_differs(l, code, here, there));
+                    out.push_str(&roster_name_differs(l, code, &one_line(here), &one_line(there)));
                     out.push('\n');
                 }
                 if x.roster_names_differ.len() > 10 {
@@ -288,7 +289,7 @@ pub fn render_merge(r: &crate::store::sync::MergeReport, l: Lang) -> (String, St
                 }
             }
             FileOutcome::AlreadyMerged { file, merged_at, first_name } => {
-                out.push_str(&already_merged_line(l, file, merged_at, first_name));
+                out.push_str(&already_merged_line(l, &one_line(file), merged_at, &one_line(first_name)));
                 out.push('\n');
             }
             FileOutcome::Refused(x) => {
@@ -304,6 +305,7 @@ pub fn render_merge(r: &crate::store::sync::MergeReport, l: Lang) -> (String, St
 /// A merge's progress line on a terminal (`\r` rewrites it; the last one ends the line).
 pub fn progress_line(l: Lang, name: &str, p: crate::store::sync::Progress) -> String {
     use crate::store::sync::Progress;
+    let name = one_line(name);
     match p {
         Progress::File { n, of } => format!("[{n}/{of}] {name}\n"),
         Progress::RevisionsChecked { done, total, finished } => {
@@ -343,7 +345,8 @@ pub fn render_conflicts(list: &[crate::store::conflict::Conflict], l: Lang) -> S
     }
     let mut out = String::new();
     for c in list {
-        out.push_str(&conflict_header(l, &c.village_code, &c.village_name, &c.visit_id, c.fields.len()));
+        let (name, visit) = (one_line(&c.village_name), one_line(&c.visit_id));
+        out.push_str(&conflict_header(l, &c.village_code, &name, &visit, c.fields.len()));
         out.push('\n');
         for f in &c.fields {
             out.push_str(&format!("    {}  ({} {})\n", f.field, base_value(l), show(l, &f.base, &f.field)));
@@ -352,8 +355,8 @@ pub fn render_conflicts(list: &[crate::store::conflict::Conflict], l: Lang) -> S
                     l,
                     &side.rev_id,
                     &show(l, &side.value, &f.field),
-                    &side.device,
-                    &side.author,
+                    &one_line(&side.device),
+                    &one_line(&side.author),
                     &show_hlc(&side.hlc),
                 ));
                 out.push('\n');
