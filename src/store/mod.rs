@@ -7,10 +7,12 @@ pub mod csvio;
 mod diagnostics;
 pub mod error;
 pub mod fsutil;
+pub mod live;
 pub mod revisions;
 pub mod roster;
 pub mod summary;
 pub mod sync;
+pub mod trend;
 pub mod views;
 
 use std::path::Path;
