@@ -44,11 +44,9 @@ impl Store {
     /// A read-only connection to a database another `Store` has opened (and
     /// so created and migrated): for reading on another thread.
     pub fn open_read_only(path: &Path) -> Result<Store> {
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|source| StoreError::CannotOpen { path: path.to_path_buf(), source })?;
+        let conn =
+            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+                .map_err(|source| StoreError::CannotOpen { path: path.to_path_buf(), source })?;
         Store::setup(conn, &path.display().to_string(), true)
     }
 

@@ -13,10 +13,10 @@ use ratatui::widgets::{
 };
 
 use super::bars::{bar, gauge_ratio};
+use super::live::Key;
 use crate::domain::Level;
 use crate::domain::indicators::{Figures, Indicator, misses_target};
 use crate::domain::settings::{Settings, Targets};
-use super::live::Key;
 use crate::store::summary::{AreaRow, Summary};
 use crate::store::views::ConflictsByArea;
 use crate::strings::Lang;

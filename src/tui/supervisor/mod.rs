@@ -30,11 +30,11 @@ use crate::domain::Level;
 use crate::domain::settings::Settings;
 use crate::store::Store;
 use crate::store::live::DataStamp;
-use live::{Key, Live, Output, View};
 use crate::strings::Lang;
 use crate::strings::supervisor as s;
 use crate::text::{fit, width};
 pub use dashboard::{Page, Sort, SortColumn};
+use live::{Key, Live, Output, View};
 pub use trend::Trend;
 pub use visits::Visits;
 

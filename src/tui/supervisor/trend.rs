@@ -10,10 +10,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, LegendPosition, Paragraph, Widget};
 
 use super::dashboard::mark;
+use super::live::Key;
 use crate::domain::Level;
 use crate::domain::indicators::{Indicator, Rates};
 use crate::domain::settings::Settings;
-use super::live::Key;
 use crate::strings::Lang;
 use crate::strings::supervisor as s;
 use crate::text::percent;
