@@ -52,6 +52,23 @@ fn main() -> anyhow::Result<()> {
         );
     }
 
+    // As the terminal UI runs it: the first frame at once, the figures from
+    // the worker thread drawn when they come.
+    let t = Instant::now();
+    let mut bg = Supervisor::background(&store, Settings::default(), Lang::Zh, today, None)?;
+    term.draw(|f| {
+        draw_screen(&bg, Role::Supervisor, Lang::Zh, f);
+    })?;
+    println!("background: first frame {:.0} ms (figures pending: {})", ms(t), bg.waiting());
+    while bg.live.pending() {
+        bg.tick_waiting(&store, std::time::Duration::from_secs(600))?;
+    }
+    term.draw(|f| {
+        draw_screen(&bg, Role::Supervisor, Lang::Zh, f);
+    })?;
+    println!("background: figures drawn {:.0} ms ({} areas)", ms(t), bg.page().order.len());
+    drop(bg);
+
     let t = Instant::now();
     let mut s = Supervisor::new(&store, Settings::default(), Lang::Zh, today)?;
     term.draw(|f| {

@@ -64,7 +64,7 @@ impl Key {
 /// The figures of a view.
 #[derive(Debug, Clone)]
 pub enum Output {
-    Areas { summary: Summary, conflicts: ConflictsByArea },
+    Areas { summary: Box<Summary>, conflicts: ConflictsByArea },
     Trend(Vec<Point>),
     Visits(VillageVisits),
 }
@@ -76,7 +76,7 @@ pub fn compute(store: &Store, key: &Key) -> Result<Output> {
         View::Areas { level, within } => {
             let summary = store.summary(&key.as_of, *level, within.as_deref(), settings)?;
             let conflicts = store.conflicts_by_area(level.prefix_len(), within.as_deref().unwrap_or(""))?;
-            Output::Areas { summary, conflicts }
+            Output::Areas { summary: Box::new(summary), conflicts }
         }
         View::Trend { code, .. } => {
             let parse = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok();

@@ -210,7 +210,7 @@ impl Supervisor {
             }
             (Output::Areas { summary, conflicts }, None, None) => {
                 let sort = self.sort;
-                self.page_mut().fill(key, summary.clone(), conflicts.clone(), &sort);
+                self.page_mut().fill(key, (**summary).clone(), conflicts.clone(), &sort);
             }
             _ => {}
         }
