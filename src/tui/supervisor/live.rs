@@ -93,6 +93,11 @@ pub fn compute(store: &Store, key: &Key) -> Result<Output> {
     })
 }
 
+/// The worker thread is gone (it panicked): no figures can come.
+#[derive(Debug, thiserror::Error)]
+#[error("the figures worker stopped")]
+pub struct WorkerStopped;
+
 struct Request {
     id: u64,
     key: Key,
@@ -200,7 +205,7 @@ impl Live {
         };
         let id = self.next_id;
         self.next_id += 1;
-        w.requests.send(Request { id, key: key.clone() }).map_err(|_| anyhow::anyhow!("figures worker stopped"))?;
+        w.requests.send(Request { id, key: key.clone() }).map_err(|_| WorkerStopped)?;
         self.pending = Some((id, key.clone()));
         Ok(None)
     }
@@ -229,14 +234,14 @@ impl Live {
             match w.replies.recv_timeout(wait) {
                 Ok(r) => replies.push(r),
                 Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => anyhow::bail!("figures worker stopped"),
+                Err(RecvTimeoutError::Disconnected) => return Err(WorkerStopped.into()),
             }
         }
         loop {
             match w.replies.try_recv() {
                 Ok(r) => replies.push(r),
                 Err(TryRecvError::Empty) => break,
-                Err(TryRecvError::Disconnected) => anyhow::bail!("figures worker stopped"),
+                Err(TryRecvError::Disconnected) => return Err(WorkerStopped.into()),
             }
         }
         let mut done = None;
