@@ -7,11 +7,13 @@ pub mod csvio;
 mod diagnostics;
 pub mod error;
 pub mod fsutil;
+pub mod live;
 pub mod revisions;
 pub mod roster;
 pub mod summary;
 pub mod sync;
 pub mod textin;
+pub mod trend;
 pub mod views;
 
 use std::path::Path;

@@ -67,10 +67,10 @@ where
 }
 
 /// The figures `rs_village` gives a village (`Figures` from `surveyed` on).
-const VILLAGE_FIGURES: usize = 17;
+pub(super) const VILLAGE_FIGURES: usize = 17;
 
 /// Part `k` of a [`Sums`] value; 0 for NULL (no child rows).
-fn blob_part(v: ValueRef<'_>, k: usize) -> rusqlite::Result<f64> {
+pub(super) fn blob_part(v: ValueRef<'_>, k: usize) -> rusqlite::Result<f64> {
     let b = match v {
         ValueRef::Blob(b) => b,
         _ => return Ok(0.0),
@@ -86,7 +86,7 @@ fn part(ctx: &Context<'_>) -> rusqlite::Result<f64> {
 }
 
 /// Registers the domain formulas as SQL functions with these settings.
-fn register_functions(conn: &Connection, settings: &Settings) -> Result<()> {
+pub(super) fn register_functions(conn: &Connection, settings: &Settings) -> Result<()> {
     let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
     fn text<'a>(ctx: &'a Context<'_>, i: usize) -> rusqlite::Result<&'a str> {
         ctx.get_raw(i).as_str().map_err(|e| rusqlite::Error::UserFunctionError(e.into()))

@@ -32,6 +32,8 @@ pub fn cause(c: &(dyn std::error::Error + 'static), l: Lang) -> String {
         refused(x, l)
     } else if let Some(x) = c.downcast_ref::<FileRefused>() {
         file_refused(x, l)
+    } else if c.downcast_ref::<crate::tui::supervisor::live::WorkerStopped>().is_some() {
+        pick(l, "统计计算线程已停止，请重新打开程序", "the figures worker stopped: restart the program").to_string()
     } else {
         c.to_string()
     }

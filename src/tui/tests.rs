@@ -711,3 +711,47 @@ fn the_three_roles_switch_with_f2_f3_f4() {
         assert!(a.quit);
     }
 }
+
+#[test]
+fn keys_work_while_the_supervisor_figures_are_computed() {
+    use super::roles::Role;
+    use super::supervisor::Supervisor;
+    let mut a = app(Lang::En);
+    // A worker that waits for leave before each computation.
+    let (go, gate) = std::sync::mpsc::channel();
+    a.app.supervisor =
+        Some(Supervisor::background(&a.app.store, Settings::default(), Lang::En, today(), Some(gate)).unwrap());
+    press(&mut a, KeyCode::F(4));
+    assert_eq!(a.role, Role::Supervisor);
+    assert!(a.computing());
+    let shown = render(&a, 80, 24).backend().to_string();
+    assert!(shown.contains(crate::strings::supervisor::computing(Lang::En)), "{shown}");
+    // Role switches and back while it computes.
+    press(&mut a, KeyCode::F(2));
+    assert_eq!(a.role, Role::Crew);
+    assert!(!a.computing(), "only the supervisor in front counts");
+    press(&mut a, KeyCode::F(4));
+    assert!(a.computing());
+    // The figures come in on a tick.
+    go.send(()).unwrap();
+    while a.computing() {
+        a.app.supervisor.as_mut().unwrap().live.poll(std::time::Duration::from_secs(60)).unwrap();
+        a.tick();
+    }
+    let sup = a.supervisor.as_ref().unwrap();
+    assert_eq!(
+        sup.page().summary,
+        a.store.summary("2025-06-01", sup.page().level, None, &Settings::default()).unwrap()
+    );
+    // A crew save in the same app is seen on the next tick.
+    let computed = sup.live.computed;
+    a.tick();
+    assert!(!a.computing(), "nothing changed, nothing computed");
+    a.store.set_meta("x", "1").unwrap();
+    a.tick();
+    assert!(a.computing());
+    // Ctrl-Q quits while figures are pending.
+    ctrl(&mut a, 'q');
+    assert!(a.quit);
+    assert_eq!(a.supervisor.as_ref().unwrap().live.computed, computed);
+}
