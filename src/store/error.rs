@@ -82,6 +82,9 @@ pub enum ResolveError {
     Apply { visit_id: String, error: ApplyError },
     #[error("{visit_id}: the combined result breaks a rule: {}", problem.field)]
     BreaksRule { visit_id: String, problem: Problem },
+    /// The heads changed since the person chose (a merge brought another side).
+    #[error("{visit_id}: the conflict has changed since it was shown; look at it again")]
+    HeadsChanged { visit_id: String },
     /// A `--field` argument not of the form FIELD=REV.
     #[error("--field {item}: must be FIELD=REV")]
     FieldSyntax { item: String },

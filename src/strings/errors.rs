@@ -96,6 +96,7 @@ pub fn resolve_error(e: &ResolveError, l: Lang) -> String {
             format!("{visit_id}: {} {}: {}", s::result_breaks_rule(l), problem.field, problem.reason.message(l))
         }
         FieldSyntax { item } => format!("--field {item}: {}", s::field_syntax(l)),
+        HeadsChanged { visit_id } => format!("{visit_id}: {}", s::heads_changed(l)),
     }
 }
 

@@ -46,7 +46,8 @@ msg! {
     deletion_needs_take => "修改与删除冲突：请用 --take 选择整个版本", "an edit conflicts with a deletion: choose a whole side with --take";
     fields_unresolved => "以下冲突字段尚未选择（用 --field 字段=版本，或 --take 版本）：", "these conflicting fields have no choice yet (use --field FIELD=REV, or --take REV):";
     field_on_deleted => "所取版本已删除，不能再逐字段选择", "the side taken is a deletion; fields cannot be taken on top of it";
-    no_such_field => "没有这个字段", "no such field";
+    no_such_field => "未知字段", "unknown field";
+    heads_changed => "显示之后冲突已有变化（又合并了别的版本），请重新查看再处理", "the conflict has changed since it was shown (another side was merged); look at it again";
     result_unreadable => "合成结果无效", "the combined result is not a valid visit";
     result_breaks_rule => "合成结果不符合规则：", "the combined result breaks a rule:";
     dry_run => "【试运行，未写入】", "[dry run, nothing written] ";

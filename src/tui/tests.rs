@@ -359,7 +359,7 @@ fn editing_changes_the_visit_and_deleting_asks_first() {
     assert_eq!(count(&a, "SELECT households FROM visit WHERE visit_id = 'visit-old'"), 500);
     // Delete: 'n' keeps it, 'y' removes it.
     press(&mut a, KeyCode::Char('d'));
-    assert!(matches!(a.crew.overlay, Some(Overlay::Confirm(Confirm::DeleteVisit(_)))));
+    assert!(matches!(a.crew.overlay, Some(Overlay::Confirm(Confirm::DeleteVisit(..)))));
     press(&mut a, KeyCode::Char('n'));
     assert_eq!(count(&a, "SELECT count(*) FROM visit"), 2);
     press(&mut a, KeyCode::Char('d'));
