@@ -175,6 +175,12 @@ pub enum Refusal {
     AreaRow {
         code: String,
     },
+    /// Revisions of units outside the local roster (or of communities): the
+    /// roster changes only by `roster import`. Their count and the first codes.
+    ForeignRoster {
+        units: usize,
+        first: Vec<String>,
+    },
 }
 
 /// A file to merge, refused whole, with the reasons.

@@ -161,6 +161,7 @@ pub fn refusal(r: &Refusal, l: Lang) -> String {
         RosterCode { code } => format!("roster {code}: code: {}", s::bad_code(l)),
         RosterRow { code } => format!("roster {code}: {}", s::bad_roster_row(l)),
         AreaRow { code } => format!("area {code}: {}", s::bad_roster_row(l)),
+        ForeignRoster { units, first } => s::foreign_roster(l, *units, first),
     }
 }
 

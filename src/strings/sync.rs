@@ -85,6 +85,19 @@ pub fn newer_version(l: Lang, v: i64, ours: i64) -> String {
     }
 }
 
+pub fn foreign_roster(l: Lang, units: usize, first: &[String]) -> String {
+    let more = if units > first.len() { "…" } else { "" };
+    let codes = first.join(", ");
+    match l {
+        Lang::Zh => format!(
+            "含 {units} 个不在本地名录中的村（或社区）的调查：{codes}{more}；合并不会改动名录，名录只能用 roster import 更新"
+        ),
+        Lang::En => format!(
+            "holds visits of {units} unit(s) not villages of the local roster: {codes}{more}; a merge never changes the roster (use roster import)"
+        ),
+    }
+}
+
 pub fn older_version(l: Lang, v: i64, ours: i64) -> String {
     match l {
         Lang::Zh => format!("数据库版本 {v} 不受支持（本程序为 {ours}）；请先用本程序打开它"),

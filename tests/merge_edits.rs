@@ -1,0 +1,123 @@
+//! Merges a county can defend (issue 11): a crew file never changes the
+//! county's roster, and a dry run of several files reports what the merge
+//! of them then does.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use ruralsan::generate::{Rng, random_visit};
+use ruralsan::store::Store;
+use ruralsan::store::sync::{FileOutcome, MergeOptions, Refusal};
+
+const VILLAGES: [&str; 3] = ["430202001201", "430202001202", "430202001203"];
+
+fn with_roster(path: &Path) -> Store {
+    let s = Store::open(path).unwrap();
+    for code in VILLAGES {
+        common::sql(&s).execute("INSERT INTO roster (code, name, is_village) VALUES (?1, ?1 || '村', 1)", [code]).unwrap();
+    }
+    s
+}
+
+fn snapshot(store: &Store, path: PathBuf) -> PathBuf {
+    store.snapshot(&path).unwrap();
+    path
+}
+
+/// A base of three visits, snapshotted.
+fn base(dir: &Path) -> PathBuf {
+    let mut b = with_roster(&dir.join("base.db"));
+    let mut rng = Rng::new(11);
+    for (i, code) in VILLAGES.iter().enumerate() {
+        let mut v = random_visit(&mut rng, code, "2024-05-01");
+        v.canonicalize();
+        b.save_visit("陈静", &format!("visit-{i}"), Some(&v)).unwrap();
+    }
+    snapshot(&b, dir.join("base-snap.db"))
+}
+
+fn merged(store: &mut Store, files: &[PathBuf], dry_run: bool) -> ruralsan::store::sync::MergeReport {
+    store.merge_files(files, MergeOptions { dry_run, ..Default::default() }).unwrap()
+}
+
+/// A crew that edits the notes of some visits, from the base.
+fn crew(dir: &Path, name: &str, base: &Path, visits: &[usize]) -> PathBuf {
+    let mut c = with_roster(&dir.join(format!("{name}.db")));
+    merged(&mut c, &[base.to_path_buf()], false);
+    for i in visits {
+        let id = format!("visit-{i}");
+        let (rev, mut v) = c.load_visit(&id).unwrap().unwrap();
+        v.notes = format!("{name} 的备注");
+        c.save_from_form("crew", &id, Some(&v), Some(&rev), None).unwrap();
+    }
+    snapshot(&c, dir.join(format!("{name}-snap.db")))
+}
+
+#[test]
+fn a_dry_run_of_three_files_reports_the_conflicts_the_merge_then_makes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let base = base(dir);
+    let files = vec![crew(dir, "a", &base, &[0, 1]), crew(dir, "b", &base, &[0, 2]), crew(dir, "c", &base, &[1, 2])];
+    let mut county = with_roster(&dir.join("county.db"));
+    merged(&mut county, &[base], false);
+    let before = common::dump(&county);
+    let dry = merged(&mut county, &files, true);
+    assert_eq!(common::dump(&county), before, "a dry run writes nothing");
+    let conflicts = |r: &ruralsan::store::sync::MergeReport| -> Vec<u64> {
+        r.files
+            .iter()
+            .map(|f| match f {
+                FileOutcome::Merged(m) => m.conflicts,
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    };
+    assert_eq!(conflicts(&dry), [0, 1, 2], "each file meets the ones before it");
+    assert_eq!(dry.open_conflicts, 3);
+    let real = merged(&mut county, &files, false);
+    assert_eq!(real.files, dry.files, "the dry run reported what the merge did");
+    assert_eq!(real.open_conflicts, dry.open_conflicts);
+}
+
+#[test]
+fn a_file_with_units_outside_the_local_roster_is_refused_and_the_roster_unchanged() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    // A crew whose roster is another county's.
+    let mut far = with_roster(&dir.join("far.db"));
+    let foreign = ["439999000001", "439999000002", "430202001999"];
+    for code in foreign {
+        common::sql(&far).execute("INSERT INTO roster (code, name, is_village) VALUES (?1, '远村', 1)", [code]).unwrap();
+    }
+    common::sql(&far).execute("INSERT INTO roster (code, name, is_village) VALUES ('430202001001', '社区', 0)", []).unwrap();
+    let mut rng = Rng::new(3);
+    for (i, code) in foreign.iter().chain(&VILLAGES).enumerate() {
+        far.save_visit("陈静", &format!("far-{i}"), Some(&random_visit(&mut rng, code, "2024-05-01"))).unwrap();
+    }
+    let file = snapshot(&far, dir.join("far-snap.db"));
+    let mut county = with_roster(&dir.join("county.db"));
+    // Here the community code is a village of ours no longer: refused too.
+    let before = common::dump(&county);
+    let r = merged(&mut county, std::slice::from_ref(&file), false);
+    let FileOutcome::Refused(refused) = &r.files[0] else { panic!("{:?}", r.files[0]) };
+    assert_eq!(
+        refused.reasons,
+        [Refusal::ForeignRoster {
+            units: 3,
+            first: vec!["430202001999".into(), "439999000001".into(), "439999000002".into()]
+        }]
+    );
+    assert_eq!(common::dump(&county), before, "nothing written: roster, areas and visits as they were");
+
+    // A visit of a unit that is a community here is refused as well.
+    let mut c = with_roster(&dir.join("c2.db"));
+    common::sql(&c).execute("INSERT INTO roster (code, name, is_village) VALUES ('430202001001', '仙庾村', 1)", []).unwrap();
+    c.save_visit("陈静", "x", Some(&random_visit(&mut rng, "430202001001", "2024-05-01"))).unwrap();
+    let file = snapshot(&c, dir.join("c2-snap.db"));
+    common::sql(&county).execute("INSERT INTO roster (code, name, is_village) VALUES ('430202001001', '社区', 0)", []).unwrap();
+    let r = merged(&mut county, &[file], false);
+    let FileOutcome::Refused(refused) = &r.files[0] else { panic!("{:?}", r.files[0]) };
+    assert_eq!(refused.reasons, [Refusal::ForeignRoster { units: 1, first: vec!["430202001001".into()] }]);
+}
