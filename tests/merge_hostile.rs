@@ -170,15 +170,10 @@ fn hostile_files_are_refused_whole_and_change_nothing() {
 
     let outsider =
         variant(dir, &good, "outsider.db", |c| rewrite_first_visit(c, |v| v.village_code = "439999999999".into()));
+    // A unit outside the local roster: the file is refused as a whole
+    // (a merge never adds roster units), naming the count and the code.
     assert_refused(&mut local, &outsider, |r| {
-        matches!(
-            r,
-            Refusal::Revision {
-                field: "village_code",
-                why: RowReason::Roster { reason: Reason::UnknownVillage, .. },
-                ..
-            }
-        )
+        *r == Refusal::ForeignRoster { units: 1, first: vec!["439999999999".into()] }
     });
 
     let bad_roster = variant(dir, &good, "bad-roster.db", |c| {
