@@ -66,8 +66,15 @@ fn scratch() -> tempfile::TempDir {
     }
 }
 
+/// A database with the villages' roster (each office loads its own; a merge never brings one).
 fn open(dir: &Path, name: &str) -> Store {
-    Store::open(&dir.join(name)).unwrap()
+    let s = Store::open(&dir.join(name)).unwrap();
+    for code in VILLAGES {
+        common::sql(&s)
+            .execute("INSERT OR IGNORE INTO roster (code, name, is_village) VALUES (?1, ?1 || '村', 1)", [code])
+            .unwrap();
+    }
+    s
 }
 
 fn merge(store: &mut Store, files: &[PathBuf]) {
@@ -138,7 +145,7 @@ fn run_crews(dir: &Path, base_visits: &[VisitData], ops: &[Op]) -> Vec<PathBuf> 
     let mut base = open(dir, "base.db");
     for code in VILLAGES {
         common::sql(&base)
-            .execute("INSERT INTO roster (code, name, is_village) VALUES (?1, ?1 || '村', 1)", [code])
+            .execute("INSERT OR IGNORE INTO roster (code, name, is_village) VALUES (?1, ?1 || '村', 1)", [code])
             .unwrap();
     }
     for (i, v) in base_visits.iter().enumerate() {
