@@ -121,3 +121,38 @@ fn a_file_with_units_outside_the_local_roster_is_refused_and_the_roster_unchange
     let FileOutcome::Refused(refused) = &r.files[0] else { panic!("{:?}", r.files[0]) };
     assert_eq!(refused.reasons, [Refusal::ForeignRoster { units: 1, first: vec!["430202001001".into()] }]);
 }
+
+#[test]
+fn a_file_from_an_older_version_is_upgraded_in_staging_and_a_newer_one_names_both_versions() {
+    use ruralsan::store::SCHEMA_VERSION;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let base = base(dir);
+    // A crew whose app is one schema version older (version 1 lacked the
+    // visit_counting index).
+    let old = dir.join("old.db");
+    std::fs::copy(&base, &old).unwrap();
+    {
+        let c = rusqlite::Connection::open(&old).unwrap();
+        c.execute_batch(&format!("DROP INDEX visit_counting; PRAGMA user_version = {};", SCHEMA_VERSION - 1)).unwrap();
+    }
+    let original = std::fs::read(&old).unwrap();
+    let mut county = with_roster(&dir.join("county.db"));
+    let r = merged(&mut county, std::slice::from_ref(&old), false);
+    let FileOutcome::Merged(m) = &r.files[0] else { panic!("{:?}", r.files[0]) };
+    assert_eq!(m.new_visits, 3);
+    assert_eq!(std::fs::read(&old).unwrap(), original, "the original file is never changed");
+
+    // A file from a newer ruralsan: refused, naming its version and ours.
+    let newer = dir.join("newer.db");
+    std::fs::copy(&base, &newer).unwrap();
+    rusqlite::Connection::open(&newer)
+        .unwrap()
+        .execute_batch(&format!("PRAGMA user_version = {};", SCHEMA_VERSION + 1))
+        .unwrap();
+    let before = common::dump(&county);
+    let r = merged(&mut county, &[newer], false);
+    let FileOutcome::Refused(refused) = &r.files[0] else { panic!("{:?}", r.files[0]) };
+    assert_eq!(refused.reasons, [Refusal::NewerSchema { version: SCHEMA_VERSION + 1, supported: SCHEMA_VERSION }]);
+    assert_eq!(common::dump(&county), before);
+}
