@@ -156,3 +156,51 @@ fn a_file_from_an_older_version_is_upgraded_in_staging_and_a_newer_one_names_bot
     assert_eq!(refused.reasons, [Refusal::NewerSchema { version: SCHEMA_VERSION + 1, supported: SCHEMA_VERSION }]);
     assert_eq!(common::dump(&county), before);
 }
+
+#[test]
+fn merging_a_database_into_itself_says_so_and_takes_no_backup() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("office");
+    std::fs::create_dir(&dir).unwrap();
+    let db = dir.join("county.db");
+    let mut county = with_roster(&db);
+    county.save_visit("陈静", "v", Some(&random_visit(&mut Rng::new(1), VILLAGES[0], "2024-05-01"))).unwrap();
+    let before = common::dump(&county);
+    // Named another way (a relative segment): still itself.
+    let same = dir.join(".").join("county.db");
+    let r = merged(&mut county, &[same], false);
+    let FileOutcome::Refused(refused) = &r.files[0] else { panic!("{:?}", r.files[0]) };
+    assert_eq!(refused.reasons, [Refusal::OwnDatabase]);
+    assert_eq!(r.backup, None);
+    assert!(!dir.join("backups").exists(), "no backup taken");
+    assert_eq!(common::dump(&county), before);
+}
+
+#[test]
+fn a_resolution_names_an_unknown_field_and_refuses_when_the_heads_changed_since_shown() {
+    use ruralsan::domain::merge::ApplyError;
+    use ruralsan::store::conflict::Resolution;
+    use ruralsan::store::error::ResolveError;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let base = base(dir);
+    let files = vec![crew(dir, "a", &base, &[0]), crew(dir, "b", &base, &[0])];
+    let mut county = with_roster(&dir.join("county.db"));
+    merged(&mut county, &[base], false);
+    merged(&mut county, &files[..2], false);
+    let heads: Vec<String> = county.conflict_heads("visit-0").unwrap().iter().map(|h| h.rev_id.clone()).collect();
+    assert_eq!(heads.len(), 2);
+    let how = Resolution { take: None, fields: vec![("nope".into(), heads[0].clone())], seen: vec![] };
+    let e = county.resolve_conflict(Some("科长"), "visit-0", &how).unwrap_err();
+    assert_eq!(
+        e.downcast_ref::<ResolveError>(),
+        Some(&ResolveError::Apply { visit_id: "visit-0".into(), error: ApplyError::NoSuchField("nope".into()) })
+    );
+    // The person saw one side only (the other arrived after the screen was drawn).
+    let how = Resolution { take: Some(heads[0].clone()), fields: vec![], seen: vec![heads[0].clone()] };
+    let e = county.resolve_conflict(Some("科长"), "visit-0", &how).unwrap_err();
+    assert_eq!(e.downcast_ref::<ResolveError>(), Some(&ResolveError::HeadsChanged { visit_id: "visit-0".into() }));
+    let how = Resolution { take: Some(heads[0].clone()), fields: vec![], seen: heads.clone() };
+    county.resolve_conflict(Some("科长"), "visit-0", &how).unwrap();
+    assert!(county.conflicts().unwrap().is_empty());
+}

@@ -126,6 +126,8 @@ pub enum RowReason {
 pub enum Refusal {
     NoSuchFile,
     LiveDatabase,
+    /// The file is this database itself: nothing to merge (and no backup taken).
+    OwnDatabase,
     NotSqlite,
     Truncated,
     ValueTooBig {

@@ -143,6 +143,7 @@ pub fn refusal(r: &Refusal, l: Lang) -> String {
     match r {
         NoSuchFile => s::no_such_file(l).into(),
         LiveDatabase => s::live_database(l).into(),
+        OwnDatabase => s::own_database(l).into(),
         NotSqlite => s::not_sqlite(l).into(),
         Truncated => s::truncated(l).into(),
         ValueTooBig { max_bytes } => s::value_too_big(l, *max_bytes),

@@ -16,6 +16,7 @@ msg! {
     corrupt => "数据库文件已损坏", "the database file is corrupt";
     unreadable => "无法读取数据库文件", "the database file cannot be read";
     live_database => "旁边有 -wal 文件：这是正在使用的数据库，不是快照；请在原电脑上用 ruralsan snapshot 生成快照", "has a -wal file beside it: it is a database in use, not a snapshot; make one with ruralsan snapshot on its laptop";
+    own_database => "这就是本数据库自身，无需合并（未做备份）", "is this database itself: nothing to merge (no backup taken)";
     no_such_file => "文件不存在（或不是普通文件）", "no such file (or not a regular file)";
     cannot_copy => "无法复制到暂存区", "cannot copy it to the staging folder";
     integrity_failed => "完整性检查未通过", "the integrity check failed";

@@ -107,6 +107,15 @@ pub fn resolve(conn: &Connection, device: &str, author: &str, visit_id: &str, ho
     Ok(rev.rev_id)
 }
 
+/// The person using this installation, as the system names them.
+pub fn installation_editor() -> Option<String> {
+    ["USER", "USERNAME", "LOGNAME"]
+        .iter()
+        .filter_map(|k| std::env::var(k).ok())
+        .map(|v| v.trim().to_string())
+        .find(|v| !v.is_empty())
+}
+
 impl Resolution {
     /// From the command line: `--take REV` and `--field FIELD=REV`….
     pub fn parse(take: Option<String>, fields: &[String]) -> Result<Resolution, ResolveError> {
@@ -124,13 +133,11 @@ impl Resolution {
 impl crate::store::Store {
     /// Settles the conflict of a visit in its own transaction; the new revision id.
     pub fn resolve_conflict(&mut self, author: Option<&str>, visit_id: &str, how: &Resolution) -> Result<String> {
+        // The editor of this installation (its user), never the surveyor
+        // of the last crew save nor a made-up role.
         let author = match author {
             Some(a) => a.to_string(),
-            None => self
-                .meta("last_surveyor")?
-                .or_else(|| std::env::var("USER").ok())
-                .or_else(|| std::env::var("USERNAME").ok())
-                .unwrap_or_else(|| "county".to_string()),
+            None => installation_editor().unwrap_or_else(|| self.device().to_string()),
         };
         let device = self.device().to_string();
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;

@@ -204,6 +204,10 @@ impl Store {
         let refuse = |reasons: Vec<Refusal>, total: usize| {
             Ok(FileOutcome::Refused(FileRefused { file: name.clone(), reasons, total }))
         };
+        let own = self.path().and_then(|p| std::fs::canonicalize(p).ok());
+        if own.is_some() && std::fs::canonicalize(path).ok() == own {
+            return refuse(vec![Refusal::OwnDatabase], 1);
+        }
         let checked = match stage_and_check(path, staging, n, &self.conn)? {
             Staging::Checked(c) => c,
             Staging::Refused(why) => return refuse(vec![why], 1),
