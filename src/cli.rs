@@ -245,7 +245,10 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
     match command {
         Command::Demo => {
             let settings = crate::config::load(cli.config.as_deref(), l)?;
-            let path = cli.db.clone().unwrap_or_else(crate::tui::demo::default_path);
+            // Only an explicit --db moves the demo: $RURALSAN_DB names the
+            // real database, which must never get generated visits.
+            let explicit = std::env::args_os().any(|a| a == "--db" || a.to_string_lossy().starts_with("--db="));
+            let path = cli.db.clone().filter(|_| explicit).unwrap_or_else(crate::tui::demo::default_path);
             let mut store = Store::open(&path)?;
             crate::tui::demo::ensure(&mut store, chrono::Local::now().date_naive())?;
             return crate::tui::run(store, l, settings, started);

@@ -204,3 +204,24 @@ fn a_resolution_names_an_unknown_field_and_refuses_when_the_heads_changed_since_
     county.resolve_conflict(Some("科长"), "visit-0", &how).unwrap();
     assert!(county.conflicts().unwrap().is_empty());
 }
+
+#[test]
+fn demo_with_an_explicit_database_of_real_visits_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("real.db");
+    let mut s = with_roster(&db);
+    s.save_visit("陈静", "v", Some(&random_visit(&mut Rng::new(1), VILLAGES[0], "2024-05-01"))).unwrap();
+    drop(s);
+    let before = std::fs::read(&db).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ruralsan"))
+        .arg("--db")
+        .arg(&db)
+        .args(["--lang", "en", "demo"])
+        .env_remove("RURALSAN_DB")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("holds real visits"), "{err}");
+    assert_eq!(std::fs::read(&db).unwrap(), before, "the database is as it was");
+}

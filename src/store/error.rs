@@ -63,6 +63,9 @@ pub enum StoreError {
     /// The stored clock (`meta.hlc`) does not read.
     #[error("the stored clock stamp {value:?} is not a clock stamp")]
     CorruptClock { value: String },
+    /// `demo` pointed at a database holding visits it did not generate.
+    #[error("{}: holds real visits; the demo never adds generated visits to it", path.display())]
+    NotADemoDatabase { path: PathBuf },
     /// A stored revision whose content does not read.
     #[error("revision {rev_id} of visit {visit_id} has an unreadable payload ({detail})")]
     CorruptPayload { rev_id: String, visit_id: String, detail: String },

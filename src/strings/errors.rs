@@ -73,6 +73,15 @@ pub fn store_error(e: &StoreError, l: Lang) -> String {
             Lang::Zh => format!("数据库中的时钟值 {value:?} 无效"),
             Lang::En => format!("the stored clock stamp {value:?} is not a clock stamp"),
         },
+        NotADemoDatabase { path } => format!(
+            "{}: {}",
+            path.display(),
+            pick(
+                l,
+                "这个数据库里有真实的调查记录，演示不会往里添加生成的数据；请去掉 --db（演示使用自己的文件）或指定一个新文件",
+                "holds real visits; the demo never adds generated visits to it (leave out --db: the demo uses its own file, or name a new file)"
+            )
+        ),
         CorruptPayload { rev_id, visit_id, detail } => {
             format!("revision {rev_id} of visit {visit_id} has an unreadable payload: {detail}")
         }
