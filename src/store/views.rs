@@ -97,6 +97,14 @@ impl Store {
         browse::villages(&self.conn, prefix, query, limit, offset)
     }
 
+    /// A mark that changes whenever the database changes: by another
+    /// process (`PRAGMA data_version`) or through this store. Screens compare
+    /// it with the one they were drawn from and read again when it differs.
+    pub fn data_version(&self) -> Result<DataVersion> {
+        let others: i64 = self.conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        Ok(DataVersion { others, own: self.conn.total_changes() })
+    }
+
     /// A roster unit: name and whether it is an administrative village.
     pub fn roster_unit(&self, code: &str) -> Result<Option<(String, bool)>> {
         browse::roster_unit(&self.conn, code)
@@ -240,4 +248,13 @@ impl Store {
         let rows = st.query_map(params![prefix_len as i64, lo, hi], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
+}
+
+/// See [`Store::data_version`]: equal marks, same data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DataVersion {
+    /// Commits by other connections, as SQLite counts them.
+    pub others: i64,
+    /// Rows changed through this store's connection.
+    pub own: u64,
 }

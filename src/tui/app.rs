@@ -32,6 +32,8 @@ pub struct App {
     pub supervisor: Option<Supervisor>,
     /// The county's count of changes when the supervisor views were made.
     supervisor_seen: u64,
+    /// The database's change mark the crew and county screens were read at.
+    seen_version: Option<crate::store::views::DataVersion>,
     /// An error of the county or supervisor screens, or of a switch to them.
     pub message: Option<String>,
     pub quit: bool,
@@ -52,6 +54,7 @@ impl App {
             county: None,
             supervisor: None,
             supervisor_seen: 0,
+            seen_version: None,
             message: None,
             quit: false,
         })
@@ -145,6 +148,35 @@ impl App {
                 // The role in front stays, and says what went wrong.
                 self.report(e);
             }
+        }
+    }
+
+    /// Reads the crew and county screens again when the database changed
+    /// since they were drawn: another process merged (seen within a poll of
+    /// the event loop) or this app wrote. A form being typed is never
+    /// reloaded under the person's hands (its save names its base instead).
+    pub fn poll_changes(&mut self) {
+        let now = match self.store.data_version() {
+            Ok(v) => v,
+            Err(e) => return self.report(e),
+        };
+        if self.seen_version == Some(now) {
+            return;
+        }
+        let first = self.seen_version.is_none();
+        self.seen_version = Some(now);
+        if first || self.busy() {
+            return;
+        }
+        let done = match self.role {
+            Role::Crew if self.crew.form.is_none() && self.crew.overlay.is_none() => {
+                self.crew.reload_lists(&mut self.store)
+            }
+            Role::County => self.county.as_mut().map_or(Ok(()), |c| c.conflicts.reload(&self.store)),
+            _ => Ok(()),
+        };
+        if let Err(e) = done {
+            self.report(e);
         }
     }
 
