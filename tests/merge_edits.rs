@@ -15,7 +15,9 @@ const VILLAGES: [&str; 3] = ["430202001201", "430202001202", "430202001203"];
 fn with_roster(path: &Path) -> Store {
     let s = Store::open(path).unwrap();
     for code in VILLAGES {
-        common::sql(&s).execute("INSERT INTO roster (code, name, is_village) VALUES (?1, ?1 || '村', 1)", [code]).unwrap();
+        common::sql(&s)
+            .execute("INSERT INTO roster (code, name, is_village) VALUES (?1, ?1 || '村', 1)", [code])
+            .unwrap();
     }
     s
 }
@@ -89,9 +91,13 @@ fn a_file_with_units_outside_the_local_roster_is_refused_and_the_roster_unchange
     let mut far = with_roster(&dir.join("far.db"));
     let foreign = ["439999000001", "439999000002", "430202001999"];
     for code in foreign {
-        common::sql(&far).execute("INSERT INTO roster (code, name, is_village) VALUES (?1, '远村', 1)", [code]).unwrap();
+        common::sql(&far)
+            .execute("INSERT INTO roster (code, name, is_village) VALUES (?1, '远村', 1)", [code])
+            .unwrap();
     }
-    common::sql(&far).execute("INSERT INTO roster (code, name, is_village) VALUES ('430202001001', '社区', 0)", []).unwrap();
+    common::sql(&far)
+        .execute("INSERT INTO roster (code, name, is_village) VALUES ('430202001001', '社区', 0)", [])
+        .unwrap();
     let mut rng = Rng::new(3);
     for (i, code) in foreign.iter().chain(&VILLAGES).enumerate() {
         far.save_visit("陈静", &format!("far-{i}"), Some(&random_visit(&mut rng, code, "2024-05-01"))).unwrap();
@@ -113,10 +119,14 @@ fn a_file_with_units_outside_the_local_roster_is_refused_and_the_roster_unchange
 
     // A visit of a unit that is a community here is refused as well.
     let mut c = with_roster(&dir.join("c2.db"));
-    common::sql(&c).execute("INSERT INTO roster (code, name, is_village) VALUES ('430202001001', '仙庾村', 1)", []).unwrap();
+    common::sql(&c)
+        .execute("INSERT INTO roster (code, name, is_village) VALUES ('430202001001', '仙庾村', 1)", [])
+        .unwrap();
     c.save_visit("陈静", "x", Some(&random_visit(&mut rng, "430202001001", "2024-05-01"))).unwrap();
     let file = snapshot(&c, dir.join("c2-snap.db"));
-    common::sql(&county).execute("INSERT INTO roster (code, name, is_village) VALUES ('430202001001', '社区', 0)", []).unwrap();
+    common::sql(&county)
+        .execute("INSERT INTO roster (code, name, is_village) VALUES ('430202001001', '社区', 0)", [])
+        .unwrap();
     let r = merged(&mut county, &[file], false);
     let FileOutcome::Refused(refused) = &r.files[0] else { panic!("{:?}", r.files[0]) };
     assert_eq!(refused.reasons, [Refusal::ForeignRoster { units: 1, first: vec!["430202001001".into()] }]);
@@ -184,7 +194,7 @@ fn a_resolution_names_an_unknown_field_and_refuses_when_the_heads_changed_since_
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let base = base(dir);
-    let files = vec![crew(dir, "a", &base, &[0]), crew(dir, "b", &base, &[0])];
+    let files = [crew(dir, "a", &base, &[0]), crew(dir, "b", &base, &[0])];
     let mut county = with_roster(&dir.join("county.db"));
     merged(&mut county, &[base], false);
     merged(&mut county, &files[..2], false);

@@ -340,11 +340,16 @@ fn an_edit_against_a_deletion_is_a_conflict_settled_by_taking_a_side() {
     let list = conflict::list_conflicts(&common::sql(&county)).unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].fields[0].field, conflict::DELETED_FIELD);
-    let field_only =
-        Resolution { take: None, fields: vec![("households".into(), list[0].fields[0].sides[0].rev_id.clone())], seen: vec![] };
+    let field_only = Resolution {
+        take: None,
+        fields: vec![("households".into(), list[0].fields[0].sides[0].rev_id.clone())],
+        seen: vec![],
+    };
     assert!(county.resolve_conflict(None, "base-2", &field_only).is_err(), "a deletion conflict needs a whole side");
     let deleted = revisions::heads(&common::sql(&county), "base-2").unwrap().into_iter().find(|h| h.deleted).unwrap();
-    county.resolve_conflict(None, "base-2", &Resolution { take: Some(deleted.rev_id), fields: vec![], seen: vec![] }).unwrap();
+    county
+        .resolve_conflict(None, "base-2", &Resolution { take: Some(deleted.rev_id), fields: vec![], seen: vec![] })
+        .unwrap();
     assert!(current(&county, "base-2").is_none());
     let n: i64 = common::sql(&county)
         .query_row("SELECT count(*) FROM visit WHERE visit_id = 'base-2'", [], |r| r.get(0))

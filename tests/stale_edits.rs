@@ -87,7 +87,9 @@ fn descendants(store: &Store, rev: &str) -> Vec<String> {
 }
 
 fn holds(store: &Store, rev: &str) -> bool {
-    common::sql(store).query_row("SELECT count(*) FROM revision WHERE rev_id = ?1", [rev], |r| r.get::<_, i64>(0)).unwrap()
+    common::sql(store)
+        .query_row("SELECT count(*) FROM revision WHERE rev_id = ?1", [rev], |r| r.get::<_, i64>(0))
+        .unwrap()
         > 0
 }
 
@@ -112,7 +114,9 @@ fn check(store: &Store, written: &[Written]) -> Result<(), TestCaseError> {
 fn run(ops: &[Op]) -> Result<(), TestCaseError> {
     let dir = tempfile::tempdir().unwrap();
     let mut base = Store::open(&dir.path().join("base.db")).unwrap();
-    common::sql(&base).execute("INSERT INTO roster (code, name, is_village) VALUES (?1, '仙庾村', 1)", [VILLAGE]).unwrap();
+    common::sql(&base)
+        .execute("INSERT INTO roster (code, name, is_village) VALUES (?1, '仙庾村', 1)", [VILLAGE])
+        .unwrap();
     let mut v = random_visit(&mut Rng::new(7), VILLAGE, "2024-05-01");
     v.canonicalize();
     base.save_visit("陈静", VISIT, Some(&v)).unwrap();
@@ -134,8 +138,7 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
                     continue;
                 };
                 set_field(&mut data, field, k);
-                let saved =
-                    stores[at].save_from_form("crew", VISIT, Some(&data), Some(&base_rev), None).unwrap();
+                let saved = stores[at].save_from_form("crew", VISIT, Some(&data), Some(&base_rev), None).unwrap();
                 if saved != Saved::Unchanged {
                     let rev = revision_id(VISIT, std::slice::from_ref(&base_rev), &data.canonical_json(), false);
                     prop_assert!(holds(&stores[at], &rev), "the edit's revision names its base");

@@ -306,4 +306,3 @@ fn merge_checked(
     )?;
     Ok(FileOutcome::Merged(report))
 }
-
