@@ -83,7 +83,7 @@ pub enum Command {
     /// Print the indicators
     Summary {
         /// Date the indicators are computed as of (YYYY-MM-DD; default today)
-        #[arg(long)]
+        #[arg(long, value_parser = date_arg)]
         as_of: Option<String>,
         #[arg(long, value_enum, default_value = "county")]
         level: LevelArg,
@@ -93,7 +93,7 @@ pub enum Command {
         #[arg(long)]
         village_threshold: Option<f64>,
         /// Override a target, e.g. --target sewage=0.5
-        #[arg(long = "target", value_name = "NAME=VALUE")]
+        #[arg(long = "target", value_name = "NAME=VALUE", value_parser = target_arg)]
         targets: Vec<String>,
     },
     /// Write the summary workbook (county and township sheets, every village's status)
@@ -101,13 +101,13 @@ pub enum Command {
         /// The .xlsx file to write (replaced whole, never left half-written)
         file: PathBuf,
         /// Date the indicators are computed as of (YYYY-MM-DD; default today)
-        #[arg(long)]
+        #[arg(long, value_parser = date_arg)]
         as_of: Option<String>,
         /// Share of treated households for a village to count as treated
         #[arg(long)]
         village_threshold: Option<f64>,
         /// Override a target, e.g. --target sewage=0.5
-        #[arg(long = "target", value_name = "NAME=VALUE")]
+        #[arg(long = "target", value_name = "NAME=VALUE", value_parser = target_arg)]
         targets: Vec<String>,
     },
     /// Generate a deterministic survey bundle over a roster (for demos and benchmarks)
@@ -197,6 +197,29 @@ fn today() -> String {
 fn open(cli: &Cli) -> Result<Store> {
     let path = cli.db.clone().unwrap_or_else(crate::config::default_db);
     Store::open(&path)
+}
+
+/// `--as-of`: a date of the form YYYY-MM-DD, else bad usage (exit 2, SPEC §7).
+fn date_arg(d: &str) -> std::result::Result<String, String> {
+    match crate::domain::validate::parse_date(d) {
+        Ok(Some(d)) => Ok(d),
+        _ => Err("not a date of the form YYYY-MM-DD (日期格式应为 YYYY-MM-DD)".to_string()),
+    }
+}
+
+/// `--target`: NAME=VALUE with a known name and a finite number, else bad usage (exit 2).
+fn target_arg(item: &str) -> std::result::Result<String, String> {
+    let Some((name, value)) = item.split_once('=') else {
+        return Err("must be NAME=VALUE, e.g. sewage=0.4 (应写成 名称=数值)".to_string());
+    };
+    let v: f64 = match value.trim().parse() {
+        Ok(v) if f64::is_finite(v) => v,
+        _ => return Err(format!("{value}: not a number (数值无效)")),
+    };
+    if !crate::domain::settings::Targets::default().set(name.trim(), v) {
+        return Err(format!("{name}: no such target; known: sewage, garbage, manure, black_odor, equipping"));
+    }
+    Ok(item.to_string())
 }
 
 /// Settings from the config file with the command line's overrides.

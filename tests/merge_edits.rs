@@ -235,3 +235,26 @@ fn demo_with_an_explicit_database_of_real_visits_is_refused() {
     assert!(err.contains("holds real visits"), "{err}");
     assert_eq!(std::fs::read(&db).unwrap(), before, "the database is as it was");
 }
+
+#[test]
+fn bad_option_values_are_bad_usage() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("x.db");
+    for args in [
+        &["summary", "--as-of", "2026-13-01"][..],
+        &["summary", "--target", "sewage=abc"],
+        &["summary", "--target", "sewage=NaN"],
+        &["summary", "--target", "sewag=0.4"],
+        &["summary", "--target", "sewage"],
+        &["report", "r.xlsx", "--as-of", "yesterday"],
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ruralsan"))
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .env_remove("RURALSAN_DB")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
