@@ -146,7 +146,7 @@ pub enum Command {
         /// Take one field from one revision, e.g. --field households=3f2a or --field 'farms[F1].name=3f2a'
         #[arg(long = "field", value_name = "FIELD=REV")]
         fields: Vec<String>,
-        /// Who resolves (default: the last surveyor of this database, else the login name)
+        /// Who resolves (default: the user of this installation, $USER or $USERNAME)
         #[arg(long)]
         author: Option<String>,
     },
@@ -405,7 +405,8 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
             let list = store.conflicts()?;
             let text = match format {
                 Format::Json => serde_json::to_string_pretty(&crate::store::conflict::conflicts_json(&list))? + "\n",
-                _ => strings::sync::render_conflicts(&list, l),
+                Format::Csv => report::conflicts::to_csv(&list, l)?,
+                Format::Table => strings::sync::render_conflicts(&list, l),
             };
             // A long list is often piped into `head` or `less`: a closed pipe is not an error.
             use std::io::Write;

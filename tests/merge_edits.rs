@@ -258,3 +258,46 @@ fn bad_option_values_are_bad_usage() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     }
 }
+
+#[test]
+fn summary_csv_and_conflicts_csv_say_the_date_and_the_open_conflicts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let base = base(dir);
+    let files = [crew(dir, "a", &base, &[0]), crew(dir, "b", &base, &[0])];
+    let db = dir.join("county.db");
+    let mut county = with_roster(&db);
+    merged(&mut county, &[base], false);
+    merged(&mut county, &files, false);
+    drop(county);
+    let run = |args: &[&str]| -> String {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ruralsan"))
+            .arg("--db")
+            .arg(&db)
+            .args(["--lang", "en"])
+            .args(args)
+            .env_remove("RURALSAN_DB")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let out = run(&["summary", "--as-of", "2025-12-31", "--format", "csv"]);
+    assert!(out.starts_with('\u{feff}'), "a BOM for spreadsheet programs");
+    let mut r = csv::Reader::from_reader(out.trim_start_matches('\u{feff}').as_bytes());
+    let header = r.headers().unwrap().clone();
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("{name}: {header:?}"));
+    let (as_of, open) = (at("As of"), at("Open conflicts"));
+    for row in r.records() {
+        let row = row.unwrap();
+        assert_eq!(&row[as_of], "2025-12-31");
+        assert_eq!(&row[open], "1");
+    }
+    let out = run(&["conflicts", "--format", "csv"]);
+    let mut r = csv::Reader::from_reader(out.trim_start_matches('\u{feff}').as_bytes());
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 2, "one row per side of the one conflicting field");
+    assert!(rows.iter().all(|row| &row[0] == "visit-0" && &row[3] == "notes"));
+    let values: Vec<&str> = rows.iter().map(|row| &row[6]).collect();
+    assert!(values.contains(&"a 的备注") && values.contains(&"b 的备注"), "{values:?}");
+}
