@@ -62,6 +62,13 @@ fn set_field(v: &mut VisitData, field: u8, k: usize) {
     }
 }
 
+/// A database with the village's roster (each office loads its own; a merge never brings one).
+fn with_roster(path: &Path) -> Store {
+    let s = Store::open(path).unwrap();
+    common::sql(&s).execute("INSERT INTO roster (code, name, is_village) VALUES (?1, '仙庾村', 1)", [VILLAGE]).unwrap();
+    s
+}
+
 fn snapshot(store: &Store, dir: &Path, name: &str) -> PathBuf {
     let p = dir.join(name);
     let _ = std::fs::remove_file(&p);
@@ -122,8 +129,7 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
     base.save_visit("陈静", VISIT, Some(&v)).unwrap();
     let base_file = snapshot(&base, dir.path(), "base-snap.db");
     drop(base);
-    let mut stores: Vec<Store> =
-        (0..STORES).map(|i| Store::open(&dir.path().join(format!("s{i}.db"))).unwrap()).collect();
+    let mut stores: Vec<Store> = (0..STORES).map(|i| with_roster(&dir.path().join(format!("s{i}.db")))).collect();
     for s in stores.iter_mut() {
         merge(s, &base_file);
     }
@@ -198,7 +204,7 @@ fn a_reimported_bundle_keeps_a_change_merged_since_the_export() {
     let bundle = dir.path().join("bundle");
     a.export_bundle(&bundle).unwrap();
     // Another crew changes the notes; the county merges it.
-    let mut b = Store::open(&dir.path().join("b.db")).unwrap();
+    let mut b = with_roster(&dir.path().join("b.db"));
     merge(&mut b, &snapshot(&a, dir.path(), "a-snap.db"));
     let (rev, mut theirs) = b.load_visit(VISIT).unwrap().unwrap();
     theirs.notes = "另一组的备注".into();
