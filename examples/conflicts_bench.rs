@@ -73,7 +73,7 @@ fn main() -> anyhow::Result<()> {
     store.resolve_conflict(
         Some("bench"),
         "visit-wide",
-        &Resolution { take: Some(heads[0].clone()), fields: vec![] },
+        &Resolution { take: Some(heads[0].clone()), fields: vec![], seen: vec![] },
     )?;
     println!("resolve --take: {:.3} s", t.elapsed().as_secs_f64());
     let t = Instant::now();

@@ -90,7 +90,7 @@ pub enum Command {
     /// Print the indicators
     Summary {
         /// Date the indicators are computed as of (YYYY-MM-DD; default today)
-        #[arg(long)]
+        #[arg(long, value_parser = date_arg)]
         as_of: Option<String>,
         #[arg(long, value_enum, default_value = "county")]
         level: LevelArg,
@@ -100,7 +100,7 @@ pub enum Command {
         #[arg(long)]
         village_threshold: Option<f64>,
         /// Override a target, e.g. --target sewage=0.5
-        #[arg(long = "target", value_name = "NAME=VALUE")]
+        #[arg(long = "target", value_name = "NAME=VALUE", value_parser = target_arg)]
         targets: Vec<String>,
     },
     /// Write the summary workbook (county and township sheets, every village's status)
@@ -108,13 +108,13 @@ pub enum Command {
         /// The .xlsx file to write (replaced whole, never left half-written)
         file: PathBuf,
         /// Date the indicators are computed as of (YYYY-MM-DD; default today)
-        #[arg(long)]
+        #[arg(long, value_parser = date_arg)]
         as_of: Option<String>,
         /// Share of treated households for a village to count as treated
         #[arg(long)]
         village_threshold: Option<f64>,
         /// Override a target, e.g. --target sewage=0.5
-        #[arg(long = "target", value_name = "NAME=VALUE")]
+        #[arg(long = "target", value_name = "NAME=VALUE", value_parser = target_arg)]
         targets: Vec<String>,
     },
     /// Generate a deterministic survey bundle over a roster (for demos and benchmarks)
@@ -159,7 +159,7 @@ pub enum Command {
         /// Take one field from one revision, e.g. --field households=3f2a or --field 'farms[F1].name=3f2a'
         #[arg(long = "field", value_name = "FIELD=REV")]
         fields: Vec<String>,
-        /// Who resolves (default: the last surveyor of this database, else the login name)
+        /// Who resolves (default: the user of this installation, $USER or $USERNAME)
         #[arg(long)]
         author: Option<String>,
     },
@@ -212,6 +212,29 @@ fn open(cli: &Cli) -> Result<Store> {
     Store::open(&path)
 }
 
+/// `--as-of`: a date of the form YYYY-MM-DD, else bad usage (exit 2, SPEC §7).
+fn date_arg(d: &str) -> std::result::Result<String, String> {
+    match crate::domain::validate::parse_date(d) {
+        Ok(Some(d)) => Ok(d),
+        _ => Err("not a date of the form YYYY-MM-DD (日期格式应为 YYYY-MM-DD)".to_string()),
+    }
+}
+
+/// `--target`: NAME=VALUE with a known name and a finite number, else bad usage (exit 2).
+fn target_arg(item: &str) -> std::result::Result<String, String> {
+    let Some((name, value)) = item.split_once('=') else {
+        return Err("must be NAME=VALUE, e.g. sewage=0.4 (应写成 名称=数值)".to_string());
+    };
+    let v: f64 = match value.trim().parse() {
+        Ok(v) if f64::is_finite(v) => v,
+        _ => return Err(format!("{value}: not a number (数值无效)")),
+    };
+    if !crate::domain::settings::Targets::default().set(name.trim(), v) {
+        return Err(format!("{name}: no such target; known: sewage, garbage, manure, black_odor, equipping"));
+    }
+    Ok(item.to_string())
+}
+
 /// Settings from the config file with the command line's overrides.
 fn settings(cli: &Cli, l: Lang, threshold: Option<f64>, targets: &[String]) -> Result<Settings> {
     let mut s = crate::config::load(cli.config.as_deref(), l)?;
@@ -260,7 +283,10 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
     match command {
         Command::Demo => {
             let settings = crate::config::load(cli.config.as_deref(), l)?;
-            let path = cli.db.clone().unwrap_or_else(crate::tui::demo::default_path);
+            // Only an explicit --db moves the demo: $RURALSAN_DB names the
+            // real database, which must never get generated visits.
+            let explicit = std::env::args_os().any(|a| a == "--db" || a.to_string_lossy().starts_with("--db="));
+            let path = cli.db.clone().filter(|_| explicit).unwrap_or_else(crate::tui::demo::default_path);
             let mut store = Store::open(&path)?;
             store.set_backup_retention(settings.backups);
             crate::tui::demo::ensure(&mut store, chrono::Local::now().date_naive())?;
@@ -407,7 +433,8 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
                     crate::text::write_json_pretty(&mut json, &crate::store::conflict::conflicts_json(&list))?;
                     String::from_utf8(json)? + "\n"
                 }
-                _ => safe(&strings::sync::render_conflicts(&list, l)).into_owned(),
+                Format::Csv => report::conflicts::to_csv(&list, l)?,
+                Format::Table => safe(&strings::sync::render_conflicts(&list, l)).into_owned(),
             };
             // A long list is often piped into `head` or `less`: a closed pipe is not an error.
             use std::io::Write;

@@ -166,10 +166,13 @@ fn summary_json_echoes_settings_and_flags_override_the_file() {
     let default = json(&["--village-threshold", "0.5"]);
     assert!(treated(&default) > treated(&flagged), "{} vs {}", treated(&default), treated(&flagged));
 
-    // Bad flags: refused (1), unknown flags: usage (2).
-    for bad in [&["--target", "sewag=0.5"][..], &["--target", "sewage"], &["--village-threshold", "1.2"]] {
+    // A value out of its range: refused (1), as in the config file. A value
+    // that does not parse, or an unknown flag: bad usage (2, SPEC §7).
+    let out = f.run_with(&config, &["summary", "--village-threshold", "1.2"]);
+    assert_eq!(out.status.code(), Some(1));
+    for bad in [&["--target", "sewag=0.5"][..], &["--target", "sewage"]] {
         let out = f.run_with(&config, &[&["summary"][..], bad].concat());
-        assert_eq!(out.status.code(), Some(1), "{bad:?}");
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
     }
     assert_eq!(f.run(&["summary", "--levle", "county"]).status.code(), Some(2));
 }
@@ -278,7 +281,7 @@ fn report_command_writes_the_workbook() {
     let row: Vec<String> =
         (0..40).map(|c| county.get_value((2, c)).map(|d| d.to_string()).unwrap_or_default()).collect();
     assert!(row.contains(&"0.2".to_string()), "{row:?}");
-    assert_eq!(f.run(&["report", file.to_str().unwrap(), "--as-of", "31/12/2025"]).status.code(), Some(1));
+    assert_eq!(f.run(&["report", file.to_str().unwrap(), "--as-of", "31/12/2025"]).status.code(), Some(2));
 }
 
 // ---------------------------------------------------------------------------

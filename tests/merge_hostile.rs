@@ -353,15 +353,10 @@ fn hostile_files_are_refused_whole_and_change_nothing() {
 
     let outsider =
         variant(dir, &good, "outsider.db", |c| rewrite_first_visit(c, |v| v.village_code = "439999999999".into()));
+    // A unit outside the local roster: the file is refused as a whole
+    // (a merge never adds roster units), naming the count and the code.
     assert_refused(&mut local, &outsider, |r| {
-        matches!(
-            r,
-            Refusal::Revision {
-                field: "village_code",
-                why: RowReason::Roster { reason: Reason::UnknownVillage, .. },
-                ..
-            }
-        )
+        *r == Refusal::ForeignRoster { units: 1, first: vec!["439999999999".into()] }
     });
 
     let bad_roster = variant(dir, &good, "bad-roster.db", |c| {
@@ -579,7 +574,7 @@ fn conflicts_on_a_long_chain_with_thousands_of_sibling_heads_are_listed_and_reso
         .resolve_conflict(
             Some("张伟"),
             "visit-wide",
-            &ruralsan::store::conflict::Resolution { take: Some(take), fields: vec![] },
+            &ruralsan::store::conflict::Resolution { take: Some(take), fields: vec![], seen: vec![] },
         )
         .unwrap();
     assert!(local.conflicts().unwrap().is_empty());

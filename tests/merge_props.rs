@@ -66,8 +66,15 @@ fn scratch() -> tempfile::TempDir {
     }
 }
 
+/// A database with the villages' roster (each office loads its own; a merge never brings one).
 fn open(dir: &Path, name: &str) -> Store {
-    Store::open(&dir.join(name)).unwrap()
+    let s = Store::open(&dir.join(name)).unwrap();
+    for code in VILLAGES {
+        common::sql(&s)
+            .execute("INSERT OR IGNORE INTO roster (code, name, is_village) VALUES (?1, ?1 || '村', 1)", [code])
+            .unwrap();
+    }
+    s
 }
 
 fn merge(store: &mut Store, files: &[PathBuf]) {
@@ -138,7 +145,7 @@ fn run_crews(dir: &Path, base_visits: &[VisitData], ops: &[Op]) -> Vec<PathBuf> 
     let mut base = open(dir, "base.db");
     for code in VILLAGES {
         common::sql(&base)
-            .execute("INSERT INTO roster (code, name, is_village) VALUES (?1, ?1 || '村', 1)", [code])
+            .execute("INSERT OR IGNORE INTO roster (code, name, is_village) VALUES (?1, ?1 || '村', 1)", [code])
             .unwrap();
     }
     for (i, v) in base_visits.iter().enumerate() {
@@ -176,7 +183,7 @@ fn run_crews(dir: &Path, base_visits: &[VisitData], ops: &[Op]) -> Vec<PathBuf> 
                 if let Some(c) = list.first() {
                     let heads = revisions::heads(&common::sql(&crews[crew]), &c.visit_id).unwrap();
                     let take = heads[side % heads.len()].rev_id.clone();
-                    let how = Resolution { take: Some(take), fields: Vec::new() };
+                    let how = Resolution { take: Some(take), fields: Vec::new(), seen: vec![] };
                     crews[crew].resolve_conflict(Some("county"), &c.visit_id, &how).unwrap();
                 }
             }
@@ -310,7 +317,7 @@ fn concurrent_edits_of_different_fields_merge_and_of_the_same_field_conflict() {
 
     // Field by field: the notes from one side; the result travels to a crew.
     let side = list[0].fields[0].sides[1].clone();
-    let how = Resolution { take: None, fields: vec![("notes".into(), side.rev_id[..8].to_string())] };
+    let how = Resolution { take: None, fields: vec![("notes".into(), side.rev_id[..8].to_string())], seen: vec![] };
     county.resolve_conflict(Some("科长"), "base-1", &how).unwrap();
     assert_eq!(conflict::open_conflicts(&common::sql(&county)).unwrap(), 0);
     let v1 = current(&county, "base-1").unwrap();
@@ -333,11 +340,16 @@ fn an_edit_against_a_deletion_is_a_conflict_settled_by_taking_a_side() {
     let list = conflict::list_conflicts(&common::sql(&county)).unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].fields[0].field, conflict::DELETED_FIELD);
-    let field_only =
-        Resolution { take: None, fields: vec![("households".into(), list[0].fields[0].sides[0].rev_id.clone())] };
+    let field_only = Resolution {
+        take: None,
+        fields: vec![("households".into(), list[0].fields[0].sides[0].rev_id.clone())],
+        seen: vec![],
+    };
     assert!(county.resolve_conflict(None, "base-2", &field_only).is_err(), "a deletion conflict needs a whole side");
     let deleted = revisions::heads(&common::sql(&county), "base-2").unwrap().into_iter().find(|h| h.deleted).unwrap();
-    county.resolve_conflict(None, "base-2", &Resolution { take: Some(deleted.rev_id), fields: vec![] }).unwrap();
+    county
+        .resolve_conflict(None, "base-2", &Resolution { take: Some(deleted.rev_id), fields: vec![], seen: vec![] })
+        .unwrap();
     assert!(current(&county, "base-2").is_none());
     let n: i64 = common::sql(&county)
         .query_row("SELECT count(*) FROM visit WHERE visit_id = 'base-2'", [], |r| r.get(0))
@@ -392,7 +404,7 @@ fn a_row_removed_on_one_side_and_edited_on_the_other_is_settled_row_by_row() {
         assert_eq!(list[0].fields.len(), 1, "{list:?}");
         assert!(f.field.starts_with("farms[") && f.field.ends_with("].utilized_pct"), "{}", f.field);
         let side = f.sides.iter().find(|s| s.value.is_none() == take_removal).unwrap();
-        let how = Resolution { take: None, fields: vec![(f.field.clone(), side.rev_id.clone())] };
+        let how = Resolution { take: None, fields: vec![(f.field.clone(), side.rev_id.clone())], seen: vec![] };
         county.resolve_conflict(None, "base-0", &how).unwrap();
         let farm_id = f.field.trim_start_matches("farms[").trim_end_matches("].utilized_pct");
         let v = current(&county, "base-0").unwrap();

@@ -83,6 +83,8 @@ fn merge_from_the_command_line_reports_and_refuses_by_file() {
     let bad = dir.join("bad.db");
     std::fs::write(&bad, "not a database").unwrap();
     let county = dir.join("county").join("county.db");
+    // The county's roster comes from `roster import`, never from a merge.
+    Store::open(&county).unwrap().import_roster(&common::sample("sample").join("villages.csv")).unwrap();
 
     let (code, out, err) = ruralsan(&county, &["merge", "--dry-run", dir.join("a-snap.db").to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
@@ -112,7 +114,7 @@ fn merge_from_the_command_line_reports_and_refuses_by_file() {
 }
 
 #[test]
-fn roster_merges_by_code_and_reports_differing_names() {
+fn roster_is_never_changed_by_a_merge_and_differing_names_are_reported() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let a = crew(&dir.join("a.db"), 1, 3);
@@ -130,7 +132,11 @@ fn roster_merges_by_code_and_reports_differing_names() {
         .unwrap();
     let r = county.merge_files(&[dir.join("a-snap.db")], MergeOptions::default()).unwrap();
     let FileOutcome::Merged(m) = &r.files[0] else { panic!("{:?}", r.files[0]) };
-    assert_eq!(m.roster_added, 1);
+    assert_eq!(m.roster_added, 0, "a merge never adds roster units");
+    let added: i64 = common::sql(&county)
+        .query_row("SELECT count(*) FROM roster WHERE code = '439999000001'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(added, 0);
     assert_eq!(m.roster_names_differ, vec![(first.0.clone(), first.1.clone(), "改名村".to_string())]);
     let kept: String =
         common::sql(&county).query_row("SELECT name FROM roster WHERE code = ?1", [&first.0], |r| r.get(0)).unwrap();

@@ -10,7 +10,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::Store;
 use super::csvio::{Problems, Table, for_spreadsheet};
-use super::revisions::{self, Saved};
+use super::revisions::{self, Base, Saved};
 use super::roster::{self, RosterReport};
 use crate::domain::input::TextEncoding;
 use crate::domain::validate::{self, Place, Reason, parse_bool, parse_date, parse_decimal, parse_int, required};
@@ -28,6 +28,25 @@ pub const VISIT_COLS: &[&str] = &[
     "natural_villages",
     "nv_garbage_covered",
     "notes",
+];
+/// `visits.csv` may also carry the revision each row was exported at: a
+/// re-imported row names it as its base, so that a change merged since the
+/// export merges with the row's edit or becomes a conflict. Without it (a
+/// bundle made by hand) a row is an edit of whatever wins now.
+pub const REV_COL: &str = "rev";
+const VISIT_COLS_IN: &[&str] = &[
+    "visit_id",
+    "village_code",
+    "survey_date",
+    "surveyor",
+    "households",
+    "hh_sewer",
+    "hh_reuse",
+    "hh_controlled",
+    "natural_villages",
+    "nv_garbage_covered",
+    "notes",
+    REV_COL,
 ];
 pub const FACILITY_COLS: &[&str] = &["visit_id", "facility_id", "kind", "households_served", "status", "capacity_m3_d"];
 pub const FARM_COLS: &[&str] = &[
@@ -167,7 +186,7 @@ impl RowReader<'_> {
 
 const STAGING: &str = "
 CREATE TEMP TABLE IF NOT EXISTS s_visit (visit_id TEXT PRIMARY KEY, line INTEGER NOT NULL, village_code TEXT NOT NULL,
-  bad TEXT NOT NULL, data TEXT NOT NULL) WITHOUT ROWID;
+  bad TEXT NOT NULL, data TEXT NOT NULL, base TEXT) WITHOUT ROWID;
 -- Appended in file order and sorted once when read (cheaper than keeping a
 -- tree in order on every insert). seq, not line, orders the rows: a lone CR
 -- ends a record without starting a new line.
@@ -191,14 +210,15 @@ fn child_file(kind: i64) -> (&'static str, &'static [&'static str]) {
 /// Stages visits.csv; the encoding it was read in.
 fn stage_visits(conn: &Connection, dir: &Path, problems: &mut Problems) -> Result<Option<TextEncoding>> {
     let file = "visits.csv";
-    let Some(mut t) = Table::open(&dir.join(file), file, VISIT_COLS, VISIT_COLS, false, problems)? else {
+    let Some(mut t) = Table::open(&dir.join(file), file, VISIT_COLS_IN, VISIT_COLS, false, problems)? else {
         return Ok(None);
     };
     let mut ins = conn.prepare_cached(
-        "INSERT OR IGNORE INTO s_visit (visit_id, line, village_code, bad, data) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT OR IGNORE INTO s_visit (visit_id, line, village_code, bad, data, base) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     while let Some(line) = t.next_row(problems) {
-        let mut r = RowReader { t: &t, cols: VISIT_COLS, line, problems, bad: String::new() };
+        let mut r = RowReader { t: &t, cols: VISIT_COLS_IN, line, problems, bad: String::new() };
+        let base = Some(r.cell(REV_COL).trim().to_string()).filter(|b| !b.is_empty());
         let visit_id = r.id("visit_id");
         // An empty id is already refused as required.
         if !visit_id.is_empty()
@@ -225,7 +245,7 @@ fn stage_visits(conn: &Connection, dir: &Path, problems: &mut Problems) -> Resul
         if visit_id.is_empty() {
             continue;
         }
-        if ins.execute(params![visit_id, line as i64, v.village_code, bad, serde_json::to_string(&v)?])? == 0 {
+        if ins.execute(params![visit_id, line as i64, v.village_code, bad, serde_json::to_string(&v)?, base])? == 0 {
             problems.push(file, line, "visit_id", &Reason::DuplicateVisit);
         }
     }
@@ -345,7 +365,7 @@ fn import_staged(conn: &Connection, device: &str, problems: &mut Problems, repor
     check_villages(conn, problems)?;
     let today = chrono::Local::now().date_naive();
     let coefficients = crate::domain::settings::ManureCoefficients::default();
-    let mut visits = conn.prepare("SELECT visit_id, line, data, bad FROM s_visit ORDER BY visit_id")?;
+    let mut visits = conn.prepare("SELECT visit_id, line, data, bad, base FROM s_visit ORDER BY visit_id")?;
     // Both cursors in visit_id order: each visit takes the run of child rows
     // that carry its id (every child's visit was checked while staging).
     let mut children =
@@ -413,7 +433,10 @@ fn import_staged(conn: &Connection, device: &str, problems: &mut Problems, repor
             continue;
         }
         let author = v.surveyor.clone();
-        match revisions::save(conn, device, &author, &visit_id, Some(&v))? {
+        let base_rev: Option<String> = row.get(4)?;
+        let base: Vec<String> = base_rev.into_iter().collect();
+        let base = if base.is_empty() { Base::Current } else { Base::Revs(&base) };
+        match revisions::save_on(conn, device, &author, &visit_id, Some(&v), base)? {
             Saved::New => report.new += 1,
             Saved::Changed => report.changed += 1,
             Saved::Unchanged => report.unchanged += 1,
@@ -500,8 +523,8 @@ impl Store {
                 c,
                 dir,
                 "visits.csv",
-                VISIT_COLS,
-                &format!("SELECT {} FROM visit ORDER BY visit_id", VISIT_COLS.join(", ")),
+                VISIT_COLS_IN,
+                &format!("SELECT {}, rev_id FROM visit ORDER BY visit_id", VISIT_COLS.join(", ")),
             )?;
             report.facilities = export_query(
                 c,

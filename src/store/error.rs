@@ -78,6 +78,9 @@ pub enum StoreError {
     /// The stored clock (`meta.hlc`) does not read.
     #[error("the stored clock stamp {value:?} is not a clock stamp")]
     CorruptClock { value: String },
+    /// `demo` pointed at a database holding visits it did not generate.
+    #[error("{}: holds real visits; the demo never adds generated visits to it", path.display())]
+    NotADemoDatabase { path: PathBuf },
     /// A stored revision whose content does not read.
     #[error("revision {rev_id} of visit {visit_id} has an unreadable payload ({detail})")]
     CorruptPayload { rev_id: String, visit_id: String, detail: String },
@@ -97,6 +100,9 @@ pub enum ResolveError {
     Apply { visit_id: String, error: ApplyError },
     #[error("{visit_id}: the combined result breaks a rule: {}", problem.field)]
     BreaksRule { visit_id: String, problem: Problem },
+    /// The heads changed since the person chose (a merge brought another side).
+    #[error("{visit_id}: the conflict has changed since it was shown; look at it again")]
+    HeadsChanged { visit_id: String },
     /// A `--field` argument not of the form FIELD=REV.
     #[error("--field {item}: must be FIELD=REV")]
     FieldSyntax { item: String },
@@ -142,6 +148,8 @@ pub enum RowReason {
 pub enum Refusal {
     NoSuchFile,
     LiveDatabase,
+    /// The file is this database itself: nothing to merge (and no backup taken).
+    OwnDatabase,
     NotSqlite,
     Truncated,
     ValueTooBig {
@@ -197,6 +205,12 @@ pub enum Refusal {
         visit: String,
         heads: usize,
         max: usize,
+    },
+    /// Revisions of units outside the local roster (or of communities): the
+    /// roster changes only by `roster import`. Their count and the first codes.
+    ForeignRoster {
+        units: usize,
+        first: Vec<String>,
     },
 }
 

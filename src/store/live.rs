@@ -13,7 +13,7 @@ use super::Store;
 use super::error::StoreError;
 
 /// Which data a figure was computed from: equal stamps, equal data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct DataStamp {
     /// `PRAGMA data_version`: changes when another connection commits.
     pub others: i64,

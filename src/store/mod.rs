@@ -147,6 +147,11 @@ impl Store {
         Ok(self.conn.query_row("SELECT rev_id FROM visit WHERE visit_id = ?1", [visit_id], |r| r.get(0)).optional()?)
     }
 
+    /// Whether any visit was ever saved or merged here.
+    pub fn has_revisions(&self) -> Result<bool> {
+        Ok(self.conn.prepare_cached("SELECT 1 FROM revision LIMIT 1")?.exists([])?)
+    }
+
     pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
         self.conn.execute(
             "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",

@@ -248,27 +248,74 @@ pub enum Saved {
     Unchanged,
 }
 
+/// What an edit was made from: the parents its revision names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Base<'a> {
+    /// Whatever wins now: for writers that saw nothing older (the demo, a
+    /// bundle row without a `rev`, tests).
+    Current,
+    /// The revision(s) the edit was made from (the form's, a draft's, a
+    /// re-imported row's): empty for a visit made new. A revision this
+    /// database does not hold for this visit names nothing, so an edit from
+    /// a state never seen here becomes a conflict, never an overwrite.
+    Revs(&'a [String]),
+}
+
 /// Saves a visit (or its deletion, `data = None`) as a new revision on top of
 /// the current winner, inside the caller's transaction. Writing the same
 /// content again writes nothing.
 pub fn save(conn: &Connection, device: &str, author: &str, visit_id: &str, data: Option<&VisitData>) -> Result<Saved> {
+    save_on(conn, device, author, visit_id, data, Base::Current)
+}
+
+/// Saves an edit made from `base`, inside the caller's transaction. The new
+/// revision names the base as its parents, so a change that arrived since
+/// (a merge, another window) merges three-way with it or becomes a conflict:
+/// never silently reverted. An edit that leaves the content as it found it
+/// (or as it is now) writes nothing.
+pub fn save_on(
+    conn: &Connection,
+    device: &str,
+    author: &str,
+    visit_id: &str,
+    data: Option<&VisitData>,
+    base: Base,
+) -> Result<Saved> {
     let known = conn.prepare_cached("SELECT 1 FROM head WHERE visit_id = ?1")?.exists([visit_id])?;
     let heads = if known { heads(conn, visit_id)? } else { Vec::new() };
     let payload = data.map(VisitData::canonical_json).unwrap_or_default();
     let deleted = data.is_none();
-    if let Some(w) = heads.first()
-        && w.deleted == deleted
-        && w.payload == payload
+    let same = |r: &Revision| r.deleted == deleted && r.payload == payload;
+    let mut parents: Vec<String> = match base {
+        Base::Current => heads.first().map(|w| vec![w.rev_id.clone()]).unwrap_or_default(),
+        Base::Revs(revs) => {
+            let mut st = conn.prepare_cached("SELECT 1 FROM revision WHERE rev_id = ?1 AND visit_id = ?2")?;
+            let mut out = Vec::new();
+            for r in revs {
+                if st.exists([r, visit_id])? {
+                    out.push(r.clone());
+                }
+            }
+            out
+        }
+    };
+    parents.sort();
+    parents.dedup();
+    // Nothing changed: the content is what the edit started from, or what
+    // wins now with no conflict to settle.
+    if let [one] = parents.as_slice()
+        && let Some(from) = load_revision(conn, one)?
+        && same(&from)
     {
         return Ok(Saved::Unchanged);
     }
-    if heads.is_empty() && deleted {
+    if heads.first().map_or(deleted, same) {
         return Ok(Saved::Unchanged);
     }
-    let parents: Vec<String> = heads.first().map(|w| vec![w.rev_id.clone()]).unwrap_or_default();
-    let rev = Revision::made_here(conn, visit_id, parents, payload, deleted, device, author)?;
+    let rev = Revision::made_here(conn, visit_id, parents.clone(), payload, deleted, device, author)?;
     insert_revision(conn, &rev)?;
-    if heads.len() <= 1 {
+    let on_the_head = heads.len() <= 1 && parents == heads.iter().map(|h| h.rev_id.clone()).collect::<Vec<_>>();
+    if on_the_head {
         // The new revision replaces the only head (or is the first): no need
         // to search the graph or read the payload back.
         conn.prepare_cached("DELETE FROM head WHERE visit_id = ?1")?.execute([visit_id])?;
@@ -283,6 +330,16 @@ pub fn save(conn: &Connection, device: &str, author: &str, visit_id: &str, data:
         refresh_visit(conn, visit_id)?;
     }
     Ok(if heads.is_empty() { Saved::New } else { Saved::Changed })
+}
+
+/// One stored revision by id.
+pub fn load_revision(conn: &Connection, rev_id: &str) -> Result<Option<Revision>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT rev_id, visit_id, parents, payload, deleted, hlc, device, author FROM revision WHERE rev_id = ?1",
+        )?
+        .query_row([rev_id], row_to_revision)
+        .optional()?)
 }
 
 impl Store {

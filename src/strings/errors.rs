@@ -81,6 +81,15 @@ pub fn store_error(e: &StoreError, l: Lang) -> String {
             Lang::Zh => format!("数据库中的时钟值 {value:?} 无效"),
             Lang::En => format!("the stored clock stamp {value:?} is not a clock stamp"),
         },
+        NotADemoDatabase { path } => format!(
+            "{}: {}",
+            path.display(),
+            pick(
+                l,
+                "这个数据库里有真实的调查记录，演示不会往里添加生成的数据；请去掉 --db（演示使用自己的文件）或指定一个新文件",
+                "holds real visits; the demo never adds generated visits to it (leave out --db: the demo uses its own file, or name a new file)"
+            )
+        ),
         CorruptPayload { rev_id, visit_id, detail } => {
             format!("revision {rev_id} of visit {visit_id} has an unreadable payload: {detail}")
         }
@@ -104,6 +113,7 @@ pub fn resolve_error(e: &ResolveError, l: Lang) -> String {
             format!("{visit_id}: {} {}: {}", s::result_breaks_rule(l), problem.field, problem.reason.message(l))
         }
         FieldSyntax { item } => format!("--field {item}: {}", s::field_syntax(l)),
+        HeadsChanged { visit_id } => format!("{visit_id}: {}", s::heads_changed(l)),
     }
 }
 
@@ -156,6 +166,7 @@ pub fn refusal(r: &Refusal, l: Lang) -> String {
     match r {
         NoSuchFile => s::no_such_file(l).into(),
         LiveDatabase => s::live_database(l).into(),
+        OwnDatabase => s::own_database(l).into(),
         NotSqlite => s::not_sqlite(l).into(),
         Truncated => s::truncated(l).into(),
         ValueTooBig { max_bytes } => s::value_too_big(l, *max_bytes),
@@ -177,6 +188,7 @@ pub fn refusal(r: &Refusal, l: Lang) -> String {
         TooManyHeads { visit, heads, max } => {
             format!("{} {visit}: {}", s::visit(l), s::too_many_heads(l, *heads, *max))
         }
+        ForeignRoster { units, first } => s::foreign_roster(l, *units, first),
     }
 }
 

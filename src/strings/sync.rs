@@ -17,6 +17,7 @@ msg! {
     corrupt => "数据库文件已损坏", "the database file is corrupt";
     unreadable => "无法读取数据库文件", "the database file cannot be read";
     live_database => "旁边有 -wal 文件：这是正在使用的数据库，不是快照；请在原电脑上用 ruralsan snapshot 生成快照", "has a -wal file beside it: it is a database in use, not a snapshot; make one with ruralsan snapshot on its laptop";
+    own_database => "这就是本数据库自身，无需合并（未做备份）", "is this database itself: nothing to merge (no backup taken)";
     no_such_file => "文件不存在（或不是普通文件）", "no such file (or not a regular file)";
     cannot_copy => "无法复制到暂存区", "cannot copy it to the staging folder";
     integrity_failed => "完整性检查未通过", "the integrity check failed";
@@ -50,7 +51,8 @@ msg! {
     deletion_needs_take => "修改与删除冲突：请用 --take 选择整个版本", "an edit conflicts with a deletion: choose a whole side with --take";
     fields_unresolved => "以下冲突字段尚未选择（用 --field 字段=版本，或 --take 版本）：", "these conflicting fields have no choice yet (use --field FIELD=REV, or --take REV):";
     field_on_deleted => "所取版本已删除，不能再逐字段选择", "the side taken is a deletion; fields cannot be taken on top of it";
-    no_such_field => "没有这个字段", "no such field";
+    no_such_field => "未知字段", "unknown field";
+    heads_changed => "显示之后冲突已有变化（又合并了别的版本），请重新查看再处理", "the conflict has changed since it was shown (another side was merged); look at it again";
     result_unreadable => "合成结果无效", "the combined result is not a valid visit";
     result_breaks_rule => "合成结果不符合规则：", "the combined result breaks a rule:";
     dry_run => "【试运行，未写入】", "[dry run, nothing written] ";
@@ -129,6 +131,19 @@ pub fn newer_version(l: Lang, v: i64, ours: i64) -> String {
         Lang::Zh => format!("由更新版本的 ruralsan 写入（数据库版本 {v}，本程序支持 {ours}），请升级 ruralsan"),
         Lang::En => format!(
             "was written by a newer ruralsan (schema version {v}, this program supports {ours}); please upgrade ruralsan"
+        ),
+    }
+}
+
+pub fn foreign_roster(l: Lang, units: usize, first: &[String]) -> String {
+    let more = if units > first.len() { "…" } else { "" };
+    let codes = first.join(", ");
+    match l {
+        Lang::Zh => format!(
+            "含 {units} 个不在本地名录中的村（或社区）的调查：{codes}{more}；合并不会改动名录，名录只能用 roster import 更新"
+        ),
+        Lang::En => format!(
+            "holds visits of {units} unit(s) not villages of the local roster: {codes}{more}; a merge never changes the roster (use roster import)"
         ),
     }
 }

@@ -33,6 +33,8 @@ pub struct App {
     /// Whether the supervisor's figures are computed off the UI thread (the
     /// terminal UI); otherwise at once (tests that want figures right away).
     pub background: bool,
+    /// The database's change mark the crew and county screens were read at.
+    seen_version: Option<crate::store::live::DataStamp>,
     /// An error of the county or supervisor screens, or of a switch to them.
     pub message: Option<String>,
     pub quit: bool,
@@ -53,6 +55,7 @@ impl App {
             county: None,
             supervisor: None,
             background: false,
+            seen_version: None,
             message: None,
             quit: false,
         })
@@ -162,6 +165,35 @@ impl App {
         if let Some(sup) = &mut self.supervisor
             && let Err(e) = sup.tick(&self.store)
         {
+            self.report(e);
+        }
+    }
+
+    /// Reads the crew and county screens again when the database changed
+    /// since they were drawn: another process merged (seen within a poll of
+    /// the event loop) or this app wrote. A form being typed is never
+    /// reloaded under the person's hands (its save names its base instead).
+    pub fn poll_changes(&mut self) {
+        let now = match self.store.data_stamp() {
+            Ok(v) => v,
+            Err(e) => return self.report(e),
+        };
+        if self.seen_version == Some(now) {
+            return;
+        }
+        let first = self.seen_version.is_none();
+        self.seen_version = Some(now);
+        if first || self.busy() {
+            return;
+        }
+        let done = match self.role {
+            Role::Crew if self.crew.form.is_none() && self.crew.overlay.is_none() => {
+                self.crew.reload_lists(&mut self.store)
+            }
+            Role::County => self.county.as_mut().map_or(Ok(()), |c| c.conflicts.reload(&self.store)),
+            _ => Ok(()),
+        };
+        if let Err(e) = done {
             self.report(e);
         }
     }

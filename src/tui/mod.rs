@@ -100,6 +100,9 @@ pub fn run_as(store: Store, lang: Lang, settings: Settings, started: Instant, ro
             app.settle();
         }
         app.tick();
+        // Every screen shows the database as it is: a merge by another
+        // process shows within one poll (250 ms), this app's writes at once.
+        app.poll_changes();
         // Debounced drafts: written once typing pauses, and at least every
         // DRAFT_DEBOUNCE while it goes on.
         if app.draft_pending() {

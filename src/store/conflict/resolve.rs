@@ -10,7 +10,7 @@ use super::graph::fields_of;
 use super::list::Sides;
 use super::refresh;
 use crate::domain::VisitData;
-use crate::domain::merge::{Fields, start_without_take, take_field, unflatten};
+use crate::domain::merge::{ApplyError, Fields, start_without_take, take_field, unflatten};
 use crate::domain::settings::ManureCoefficients;
 use crate::domain::validate::validate_visit;
 use crate::store::error::ResolveError;
@@ -23,6 +23,10 @@ pub struct Resolution {
     pub take: Option<String>,
     /// Then take these fields from these heads: (field, revision).
     pub fields: Vec<(String, String)>,
+    /// The heads the person saw when choosing (empty: whatever the heads are
+    /// now). When the heads have changed since (a merge brought another
+    /// side), the resolution is refused rather than cover a side unseen.
+    pub seen: Vec<String>,
 }
 
 /// Settles the conflict of a visit with a new revision whose parents are all
@@ -35,6 +39,16 @@ pub fn resolve(conn: &Connection, device: &str, author: &str, visit_id: &str, ho
     }
     if heads.len() < 2 {
         return Err(ResolveError::NoConflict { visit_id: visit_id.to_string() }.into());
+    }
+    if !how.seen.is_empty() {
+        let mut seen = how.seen.clone();
+        seen.sort();
+        seen.dedup();
+        let mut now: Vec<String> = heads.iter().map(|h| h.rev_id.clone()).collect();
+        now.sort();
+        if seen != now {
+            return Err(ResolveError::HeadsChanged { visit_id: visit_id.to_string() }.into());
+        }
     }
     let find = |rev: &str| -> Result<&Revision> {
         let m: Vec<&Revision> = heads.iter().filter(|h| h.rev_id.starts_with(rev)).collect();
@@ -51,6 +65,16 @@ pub fn resolve(conn: &Connection, device: &str, author: &str, visit_id: &str, ho
     let conflict = loaded.conflict(conn, visit_id)?;
     let open: BTreeSet<&str> = conflict.fields.iter().map(|f| f.field.as_str()).collect();
     // The starting point: the whole side taken, else the automatic part of the merge.
+    // A field no side has is named as such, before asking for the choices missing.
+    for (field, _) in &how.fields {
+        let mut known = open.contains(field.as_str());
+        for h in heads {
+            known |= fields_of(h)?.is_some_and(|f| f.contains_key(field));
+        }
+        if !known {
+            return Err(apply(ApplyError::NoSuchField(field.clone())).into());
+        }
+    }
     let mut result: Option<Fields> = match &how.take {
         Some(rev) => fields_of(find(rev)?)?,
         None => {
@@ -83,10 +107,19 @@ pub fn resolve(conn: &Connection, device: &str, author: &str, visit_id: &str, ho
     Ok(rev.rev_id)
 }
 
+/// The person using this installation, as the system names them.
+pub fn installation_editor() -> Option<String> {
+    ["USER", "USERNAME", "LOGNAME"]
+        .iter()
+        .filter_map(|k| std::env::var(k).ok())
+        .map(|v| v.trim().to_string())
+        .find(|v| !v.is_empty())
+}
+
 impl Resolution {
     /// From the command line: `--take REV` and `--field FIELD=REV`….
     pub fn parse(take: Option<String>, fields: &[String]) -> Result<Resolution, ResolveError> {
-        let mut out = Resolution { take, fields: Vec::new() };
+        let mut out = Resolution { take, fields: Vec::new(), seen: Vec::new() };
         for item in fields {
             let Some((f, rev)) = item.rsplit_once('=') else {
                 return Err(ResolveError::FieldSyntax { item: item.clone() });
@@ -100,13 +133,11 @@ impl Resolution {
 impl crate::store::Store {
     /// Settles the conflict of a visit in its own transaction; the new revision id.
     pub fn resolve_conflict(&mut self, author: Option<&str>, visit_id: &str, how: &Resolution) -> Result<String> {
+        // The editor of this installation (its user), never the surveyor
+        // of the last crew save nor a made-up role.
         let author = match author {
             Some(a) => a.to_string(),
-            None => self
-                .meta("last_surveyor")?
-                .or_else(|| std::env::var("USER").ok())
-                .or_else(|| std::env::var("USERNAME").ok())
-                .unwrap_or_else(|| "county".to_string()),
+            None => installation_editor().unwrap_or_else(|| self.device().to_string()),
         };
         let device = self.device().to_string();
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;

@@ -14,7 +14,9 @@ use crate::domain::validate::{NAME_MAX_CHARS, check_line, check_roster_name, is_
 use crate::store::error::{Refusal, RowReason};
 use crate::store::revisions::{self, Revision};
 
-/// Merges the roster and areas of a checked file into the transaction.
+/// Checks the roster and areas of a checked file against ours. The roster is
+/// the local office's reference data: a merge never adds, renames or
+/// re-kinds a unit (only `roster import` does); differing names are reported.
 pub(super) fn merge_roster(
     tx: &Connection,
     file: &Connection,
@@ -25,8 +27,6 @@ pub(super) fn merge_roster(
         file.prepare("SELECT code, name, is_village, urban_rural_code FROM roster ORDER BY code").map_err(bad_file)?;
     let mut rows = st.query([]).map_err(bad_file)?;
     let mut local = tx.prepare_cached("SELECT name FROM roster WHERE code = ?1")?;
-    let mut ins =
-        tx.prepare_cached("INSERT INTO roster (code, name, is_village, urban_rural_code) VALUES (?1, ?2, ?3, ?4)")?;
     while let Some(r) = rows.next().map_err(bad_file)? {
         let code: String = r.get(0).map_err(bad_file)?;
         let name: String = r.get(1).map_err(bad_file)?;
@@ -43,18 +43,14 @@ pub(super) fn merge_roster(
             problems.push(Refusal::RosterRow { code: short(&code) });
             continue;
         }
-        match local.query_row([&code], |r| r.get::<_, String>(0)).optional()? {
-            None => {
-                ins.execute(params![code, name, is_village, urban])?;
-                report.roster_added += 1;
-            }
-            Some(here) if here != name => report.roster_names_differ.push((code, here, name)),
-            Some(_) => {}
+        if let Some(here) = local.query_row([&code], |r| r.get::<_, String>(0)).optional()?
+            && here != name
+        {
+            report.roster_names_differ.push((code, here, name));
         }
     }
     let mut st = file.prepare("SELECT code, name FROM area ORDER BY code").map_err(bad_file)?;
     let mut rows = st.query([]).map_err(bad_file)?;
-    let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO area (code, name) VALUES (?1, ?2)")?;
     while let Some(r) = rows.next().map_err(bad_file)? {
         let code: String = r.get(0).map_err(bad_file)?;
         let name: String = r.get(1).map_err(bad_file)?;
@@ -63,9 +59,41 @@ pub(super) fn merge_roster(
             || check_roster_name(&name).is_err()
         {
             problems.push(Refusal::AreaRow { code: short(&code) });
+        }
+    }
+    foreign_units(tx, file, problems)
+}
+
+/// Codes listed in a foreign-roster refusal.
+const FOREIGN_LISTED: usize = 5;
+
+/// Refuses a file whose revisions are of units outside the local roster (or
+/// of communities): one refusal with their count and the first codes.
+fn foreign_units(tx: &Connection, file: &Connection, problems: &mut Problems) -> Result<()> {
+    let mut st = file
+        .prepare(
+            "SELECT DISTINCT json_extract(payload, '$.village_code') FROM revision
+             WHERE NOT deleted AND json_valid(payload) ORDER BY 1",
+        )
+        .map_err(bad_file)?;
+    let mut rows = st.query([]).map_err(bad_file)?;
+    let mut local = tx.prepare_cached("SELECT is_village FROM roster WHERE code = ?1")?;
+    let (mut units, mut first) = (0usize, Vec::new());
+    while let Some(r) = rows.next().map_err(bad_file)? {
+        // Anything not a code is the revision check's to report.
+        let Ok(Some(code)) = r.get::<_, Option<String>>(0) else { continue };
+        if !is_division_code(&code) {
             continue;
         }
-        ins.execute(params![code, name])?;
+        if local.query_row([&code], |r| r.get::<_, bool>(0)).optional()? != Some(true) {
+            units += 1;
+            if first.len() < FOREIGN_LISTED {
+                first.push(code);
+            }
+        }
+    }
+    if units > 0 {
+        problems.push(Refusal::ForeignRoster { units, first });
     }
     Ok(())
 }

@@ -155,6 +155,11 @@ impl Store {
         // (visit ids are random); copying them back after every file doubled
         // the writes. Checkpoint when the log passes ~256 MB, and once at the end.
         self.conn.execute_batch(&format!("PRAGMA wal_autocheckpoint = {MERGE_CHECKPOINT_PAGES}"))?;
+        // A dry run merges every file, in order, inside one transaction rolled
+        // back at the end: what it reports is what the merge will do.
+        if opts.dry_run {
+            self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        }
         let mut run = || -> Result<()> {
             for (n, path) in files.iter().enumerate() {
                 if opts.progress {
@@ -166,7 +171,14 @@ impl Store {
             }
             Ok(())
         };
-        let result = run();
+        let mut result = run();
+        if opts.dry_run {
+            match conflict::open_conflicts(&self.conn) {
+                Ok(n) => report.open_conflicts = n,
+                Err(e) => result = result.and(Err(e)),
+            }
+            self.conn.execute_batch("ROLLBACK")?;
+        }
         self.conn.execute_batch("PRAGMA wal_autocheckpoint = 1000")?;
         result?;
         if !opts.dry_run {
@@ -180,7 +192,9 @@ impl Store {
                 _ => {}
             }
         }
-        report.open_conflicts = conflict::open_conflicts(&self.conn)?;
+        if !opts.dry_run {
+            report.open_conflicts = conflict::open_conflicts(&self.conn)?;
+        }
         Ok(report)
     }
 
@@ -197,6 +211,10 @@ impl Store {
         let refuse = |reasons: Vec<Refusal>, total: usize| {
             Ok(FileOutcome::Refused(FileRefused { file: name.clone(), reasons, total }))
         };
+        let own = self.path().and_then(|p| std::fs::canonicalize(p).ok());
+        if own.is_some() && std::fs::canonicalize(path).ok() == own {
+            return refuse(vec![Refusal::OwnDatabase], 1);
+        }
         let checked = match stage_and_check(path, staging, n, &self.conn)? {
             Staging::Checked(c) => c,
             Staging::Refused(why) => return refuse(vec![why], 1),
@@ -214,83 +232,115 @@ impl Store {
             let backup_bytes = if backup.is_none() { self.database_bytes() } else { 0 };
             ensure_space(dir, 2 * file_bytes + backup_bytes + SPACE_MARGIN)?;
         }
-        let mut report = FileReport {
+        let report = FileReport {
             file: name.clone(),
             hash: checked.hash.clone(),
             source_device: checked.source_device.clone(),
             ..Default::default()
         };
-        let mut problems = Problems::default();
-        let (db_path, retention) = (self.path().map(Path::to_path_buf), self.retention);
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let read = (|| -> Result<(Vec<String>, String)> {
-            merge_roster(&tx, &checked.conn, &mut report, &mut problems)?;
-            merge_revisions(&tx, &checked.conn, &name, opts, &mut report, &mut problems, on_progress)
-        })();
-        let (touched, max_hlc) = match read {
-            Ok(x) => x,
-            Err(e) => match e.downcast::<FileRefusedReason>() {
-                Ok(r) => return refuse(vec![r.0], 1),
-                Err(e) => return Err(e),
-            },
-        };
-        if problems.total > 0 {
-            return refuse(problems.list, problems.total);
-        }
-        let mut too_many = Vec::new();
-        for (i, visit_id) in touched.iter().enumerate() {
-            let r = conflict::refresh(&tx, visit_id)?;
-            report.auto_merged += r.auto_merged as u64;
-            report.conflicts += r.conflict as u64;
-            if r.heads > MAX_HEADS_PER_VISIT {
-                too_many.push(Refusal::TooManyHeads {
-                    visit: check::short(visit_id),
-                    heads: r.heads,
-                    max: MAX_HEADS_PER_VISIT,
-                });
+        if opts.dry_run {
+            // Inside the dry run's outer transaction (rolled back at the end):
+            // this file's changes stay for the next file to meet, so the dry
+            // run of several files reports what the merge of them will do.
+            let sp = self.conn.savepoint()?;
+            let out = merge_checked(&sp, &checked, &name, opts, report, on_progress)?;
+            if matches!(out, FileOutcome::Merged(_)) {
+                sp.commit()?;
             }
-            if opts.progress && (i + 1).is_multiple_of(2_000) {
-                on_progress(&name, Progress::VisitsUpdated { done: i + 1, total: touched.len(), finished: false });
+            Ok(out)
+        } else {
+            let (db_path, retention) = (self.path().map(Path::to_path_buf), self.retention);
+            let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let out = merge_checked(&tx, &checked, &name, opts, report, on_progress)?;
+            if matches!(out, FileOutcome::Merged(_)) {
+                // The backup is taken only now, once the file passed every check,
+                // just before the merge is written: from its own connection, it
+                // holds the database as last committed, without this transaction.
+                if backup.is_none()
+                    && let Some(db) = &db_path
+                {
+                    let (path, kept) = backup::take_backup(db, retention)?;
+                    *backup = Some(path);
+                    *backups = Some(kept);
+                }
+                tx.commit()?;
             }
+            Ok(out)
         }
-        if opts.progress && touched.len() >= 2_000 {
-            let total = touched.len();
-            on_progress(&name, Progress::VisitsUpdated { done: total, total, finished: true });
-        }
-        if !too_many.is_empty() {
-            let total = too_many.len();
-            too_many.truncate(MAX_LISTED);
-            return refuse(too_many, total);
-        }
-        report.touched_visits += touched.len() as u64;
-        if !max_hlc.is_empty() {
-            revisions::observe_hlc(&tx, &max_hlc)?;
-        }
-        tx.execute(
-            "INSERT INTO merge_log (file_hash, source_device, merged_at, file_name, revisions, new_revisions)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                checked.hash,
-                checked.source_device,
-                chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-                name,
-                report.revisions as i64,
-                report.new_revisions as i64
-            ],
-        )?;
-        if !opts.dry_run {
-            // The backup is taken only now, once the file passed every check,
-            // just before the merge is written: from its own connection, it
-            // holds the database as last committed, without this transaction.
-            if backup.is_none()
-                && let Some(db) = &db_path
-            {
-                let (path, kept) = backup::take_backup(db, retention)?;
-                *backup = Some(path);
-                *backups = Some(kept);
-            }
-            tx.commit()?;
-        }
-        Ok(FileOutcome::Merged(report))
     }
+}
+
+/// Merges one checked file inside the caller's transaction (or savepoint):
+/// refused whole, or merged.
+fn merge_checked(
+    tx: &rusqlite::Connection,
+    checked: &stage::Checked,
+    name: &str,
+    opts: MergeOptions,
+    mut report: FileReport,
+    on_progress: &mut dyn FnMut(&str, Progress),
+) -> Result<FileOutcome> {
+    let refuse = |reasons: Vec<Refusal>, total: usize| {
+        Ok(FileOutcome::Refused(FileRefused { file: name.to_string(), reasons, total }))
+    };
+    let mut problems = Problems::default();
+    let read = (|| -> Result<(Vec<String>, String)> {
+        merge_roster(tx, &checked.conn, &mut report, &mut problems)?;
+        if problems.total > 0 {
+            return Ok((Vec::new(), String::new()));
+        }
+        merge_revisions(tx, &checked.conn, name, opts, &mut report, &mut problems, on_progress)
+    })();
+    let (touched, max_hlc) = match read {
+        Ok(x) => x,
+        Err(e) => match e.downcast::<FileRefusedReason>() {
+            Ok(r) => return refuse(vec![r.0], 1),
+            Err(e) => return Err(e),
+        },
+    };
+    if problems.total > 0 {
+        return refuse(problems.list, problems.total);
+    }
+    let mut too_many = Vec::new();
+    for (i, visit_id) in touched.iter().enumerate() {
+        let r = conflict::refresh(tx, visit_id)?;
+        report.auto_merged += r.auto_merged as u64;
+        report.conflicts += r.conflict as u64;
+        if r.heads > MAX_HEADS_PER_VISIT {
+            too_many.push(Refusal::TooManyHeads {
+                visit: check::short(visit_id),
+                heads: r.heads,
+                max: MAX_HEADS_PER_VISIT,
+            });
+        }
+        if opts.progress && (i + 1).is_multiple_of(2_000) {
+            on_progress(name, Progress::VisitsUpdated { done: i + 1, total: touched.len(), finished: false });
+        }
+    }
+    if opts.progress && touched.len() >= 2_000 {
+        let total = touched.len();
+        on_progress(name, Progress::VisitsUpdated { done: total, total, finished: true });
+    }
+    if !too_many.is_empty() {
+        let total = too_many.len();
+        too_many.truncate(MAX_LISTED);
+        return refuse(too_many, total);
+    }
+    report.touched_visits += touched.len() as u64;
+    if !max_hlc.is_empty() {
+        revisions::observe_hlc(tx, &max_hlc)?;
+    }
+    tx.execute(
+        "INSERT INTO merge_log (file_hash, source_device, merged_at, file_name, revisions, new_revisions)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            checked.hash,
+            checked.source_device,
+            chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            name,
+            report.revisions as i64,
+            report.new_revisions as i64
+        ],
+    )?;
+    Ok(FileOutcome::Merged(report))
 }

@@ -216,6 +216,52 @@ fn open_defended(path: &Path) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
+/// The oldest schema version a file to merge may have: older ones are
+/// upgraded (in the staging copy) by the same migration that upgrades a
+/// database on open. Laptops in a county are never all upgraded on one day.
+pub const MIN_MERGE_VERSION: i64 = 1;
+
+/// Upgrades the staging copy (never the original) of a file written by an
+/// older ruralsan, with SQLite's defences on; the exact schema check that
+/// follows then judges the result. A file not ours, newer, or failing its
+/// integrity check is left as it is for the checks to refuse.
+fn upgrade_staged(path: &Path) -> Result<Option<Refusal>> {
+    let conn = match Connection::open_with_flags(
+        file_uri(path),
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    ) {
+        Ok(c) => c,
+        Err(e) => return Ok(Some(sqlite_reason(&e))),
+    };
+    let upgrade = || -> rusqlite::Result<Option<Refusal>> {
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)?;
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false)?;
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, false)?;
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_VIEW, false)?;
+        conn.set_limit(Limit::SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)?;
+        conn.set_limit(Limit::SQLITE_LIMIT_ATTACHED, 0)?;
+        conn.execute_batch("PRAGMA trusted_schema = OFF; PRAGMA cell_size_check = ON; PRAGMA mmap_size = 0;")?;
+        let app_id: i64 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if app_id != APPLICATION_ID || !(MIN_MERGE_VERSION..SCHEMA_VERSION).contains(&version) {
+            return Ok(None);
+        }
+        let quick: String = conn.query_row("PRAGMA quick_check(1)", [], |r| r.get(0))?;
+        if quick != "ok" {
+            return Ok(Some(Refusal::IntegrityFailed { detail: quick }));
+        }
+        conn.execute_batch(&format!(
+            "BEGIN IMMEDIATE;\n{}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;",
+            crate::store::SCHEMA_SQL
+        ))?;
+        Ok(None)
+    };
+    match upgrade() {
+        Ok(r) => Ok(r),
+        Err(e) => Ok(Some(sqlite_reason(&e))),
+    }
+}
+
 /// Why SQLite would not read a file.
 pub(super) fn sqlite_reason(e: &rusqlite::Error) -> Refusal {
     use rusqlite::ffi::ErrorCode::*;
@@ -269,6 +315,9 @@ fn check_staged(staged: Staged, hash: String) -> Result<std::result::Result<Chec
     if let Some(why) = check_header(&staged.path)? {
         return Ok(Err(why));
     }
+    if let Some(why) = upgrade_staged(&staged.path)? {
+        return Ok(Err(why));
+    }
     let conn = match open_defended(&staged.path) {
         Ok(c) => c,
         Err(e) => return Ok(Err(sqlite_reason(&e))),
@@ -284,6 +333,7 @@ fn check_staged(staged: Staged, hash: String) -> Result<std::result::Result<Chec
             return Ok(Err(Refusal::NewerSchema { version, supported: SCHEMA_VERSION }));
         }
         if version != SCHEMA_VERSION {
+            // Older than any upgrade this program knows (or the upgrade did not take).
             return Ok(Err(Refusal::OlderSchema { version, supported: SCHEMA_VERSION }));
         }
         let quick: Vec<String> = {

@@ -29,9 +29,13 @@ fn roster() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sample/villages.csv")
 }
 
-/// A store with a fixed device id.
+/// A store with a fixed device id and the sample roster (a merge never
+/// brings a roster: every office loads its own).
 fn open_as(path: &Path, device: &str) -> Store {
-    Store::open(path).unwrap().set_meta("device_id", device).unwrap();
+    let mut s = Store::open(path).unwrap();
+    s.set_meta("device_id", device).unwrap();
+    s.import_roster(&roster()).unwrap();
+    drop(s);
     Store::open(path).unwrap()
 }
 
