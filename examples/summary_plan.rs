@@ -1,10 +1,10 @@
-//! Prints SQLite's query plan of the summary aggregate on a database, and
+//! Prints SQLite's query plans of the summary's two reads on a database, and
 //! times one run per level: `cargo run --release --example summary_plan DB [AS_OF]`.
 //! `RS_PRAGMAS="PRAGMA cache_size=-16384"` runs pragmas first, to try settings.
 
 use ruralsan::domain::{Level, Settings};
 use ruralsan::store::Store;
-use ruralsan::store::summary::SUMMARY_SQL;
+use ruralsan::store::summary::{FIGURES_SQL, ROSTER_SQL};
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
@@ -15,14 +15,15 @@ fn main() -> anyhow::Result<()> {
     if let Ok(p) = std::env::var("RS_PRAGMAS") {
         store.conn.execute_batch(&p)?;
     }
-    // Registers the SQL functions.
-    store.summary(&as_of, Level::County, Some("none"), &settings)?;
     println!("sqlite {}", rusqlite::version());
-    let mut st = store.conn.prepare(&format!("EXPLAIN QUERY PLAN {SUMMARY_SQL}"))?;
-    let mut rows = st.query(rusqlite::params![as_of, 6, "", "~"])?;
-    while let Some(r) = rows.next()? {
-        let (id, parent, detail): (i64, i64, String) = (r.get(0)?, r.get(1)?, r.get(3)?);
-        println!("{id:>4} {parent:>4} {detail}");
+    for sql in [ROSTER_SQL, FIGURES_SQL] {
+        let mut st = store.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+        let n = st.parameter_count();
+        let mut rows = st.query(rusqlite::params_from_iter(["", "~", as_of.as_str()].into_iter().take(n)))?;
+        while let Some(r) = rows.next()? {
+            let (id, parent, detail): (i64, i64, String) = (r.get(0)?, r.get(1)?, r.get(3)?);
+            println!("{id:>4} {parent:>4} {detail}");
+        }
     }
     for level in [Level::County, Level::Township] {
         let t = std::time::Instant::now();

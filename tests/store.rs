@@ -43,6 +43,34 @@ fn a_database_from_a_newer_ruralsan_is_refused() {
     assert!(e.contains("newer ruralsan") && e.contains("t.db"), "{e}");
 }
 
+/// A database of schema version 2 (no per-visit figures, the old covering
+/// index) opens as version 3 with the figures made from its current tables.
+#[test]
+fn a_version_2_database_gets_its_figures_on_open() {
+    let (_d, path) = temp_db();
+    let mut s = Store::open(&path).unwrap();
+    s.import_bundle(&sample("sample"), false).unwrap();
+    let before = s.summary("2025-12-31", ruralsan::domain::Level::County, None, &Default::default()).unwrap();
+    drop(s);
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "DROP TABLE visit_figures; DELETE FROM meta WHERE key = 'figures_settings';
+             CREATE INDEX visit_counting ON visit (village_code, survey_date, visit_id, households, hh_sewer,
+               hh_reuse, hh_controlled, natural_villages, nv_garbage_covered);
+             PRAGMA user_version = 2;",
+        )
+        .unwrap();
+    let s = Store::open(&path).unwrap();
+    assert!(count(&s, "visit_figures") > 0);
+    assert_figures_match(&s);
+    let idx: i64 =
+        s.conn.query_row("SELECT count(*) FROM sqlite_schema WHERE name = 'visit_counting'", [], |r| r.get(0)).unwrap();
+    assert_eq!(idx, 0);
+    let after = s.summary("2025-12-31", ruralsan::domain::Level::County, None, &Default::default()).unwrap();
+    assert_eq!(after, before);
+}
+
 #[test]
 fn files_that_are_not_ruralsan_databases_are_refused_and_left_alone() {
     let (_d, path) = temp_db();

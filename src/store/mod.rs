@@ -4,6 +4,7 @@ pub mod browse;
 pub mod bundle;
 pub mod conflict;
 pub mod csvio;
+pub mod figures;
 pub mod revisions;
 pub mod roster;
 pub mod summary;
@@ -19,7 +20,7 @@ use crate::strings::t;
 /// The one schema, embedded.
 pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
 /// The schema version this program writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 /// `PRAGMA application_id` of a ruralsan database ('RSNA'); also set in schema.sql.
 pub const APPLICATION_ID: i64 = 0x5253_4E41;
 
@@ -27,6 +28,28 @@ pub const APPLICATION_ID: i64 = 0x5253_4E41;
 pub struct Store {
     pub conn: Connection,
     device: String,
+    progress: Box<dyn Progress>,
+}
+
+/// Where long work (import, merge, export, report, a slow summary) reports
+/// how far it got. The store knows no terminal: the command line supplies a
+/// progress bar, everything else [`NoProgress`].
+pub trait Progress {
+    /// Work called `what` of `total` steps (0: unknown) begins.
+    fn start(&self, what: &str, total: u64);
+    /// `n` more steps are done.
+    fn advance(&self, n: u64);
+    /// The work is over.
+    fn finish(&self);
+}
+
+/// Reports nothing.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn start(&self, _: &str, _: u64) {}
+    fn advance(&self, _: u64) {}
+    fn finish(&self) {}
 }
 
 impl Store {
@@ -92,7 +115,16 @@ impl Store {
             migrate(&conn)?;
         }
         let device = device_id(&conn)?;
-        Ok(Store { conn, device })
+        Ok(Store { conn, device, progress: Box::new(NoProgress) })
+    }
+
+    /// Reports the progress of long work to `p` from now on.
+    pub fn set_progress(&mut self, p: Box<dyn Progress>) {
+        self.progress = p;
+    }
+
+    pub(crate) fn progress(&self) -> &dyn Progress {
+        self.progress.as_ref()
     }
 
     /// This database's device id, made on first open.
@@ -115,13 +147,23 @@ impl Store {
 }
 
 /// Applies the schema in one transaction and stamps the version. The schema
-/// statements are idempotent, so running this twice is harmless.
+/// statements are idempotent, so running this twice is harmless. The
+/// per-visit figures are made from the current tables (all of them: a
+/// database from before version 3 has none).
 fn migrate(conn: &Connection) -> Result<()> {
-    conn.execute_batch(&format!("BEGIN IMMEDIATE;\n{SCHEMA_SQL}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"))
-        .map_err(|e| {
-            let _ = conn.execute_batch("ROLLBACK");
-            anyhow!("{}: {e}", t("无法建立数据库结构", "cannot set up the database schema"))
-        })
+    let fail =
+        |e: &dyn std::fmt::Display| anyhow!("{}: {e}", t("无法建立数据库结构", "cannot set up the database schema"));
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| fail(&e))?;
+    let run = || -> Result<()> {
+        conn.execute_batch(SCHEMA_SQL)?;
+        figures::rebuild(conn, &crate::domain::settings::ManureCoefficients::default(), &NoProgress)?;
+        conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"))?;
+        Ok(())
+    };
+    run().map_err(|e| {
+        let _ = conn.execute_batch("ROLLBACK");
+        fail(&e)
+    })
 }
 
 fn device_id(conn: &Connection) -> Result<String> {

@@ -145,6 +145,7 @@ pub fn refresh_visit(conn: &Connection, visit_id: &str) -> Result<()> {
 /// Replaces the current rows of a visit with those of `winner` (none when
 /// deleted or absent).
 pub fn materialise(conn: &Connection, visit_id: &str, winner: Option<&Revision>) -> Result<()> {
+    super::figures::delete(conn, visit_id)?;
     for table in ["visit", "facility", "farm", "water_body"] {
         conn.prepare_cached(&format!("DELETE FROM {table} WHERE visit_id = ?1"))?.execute([visit_id])?;
     }
@@ -154,7 +155,9 @@ pub fn materialise(conn: &Connection, visit_id: &str, winner: Option<&Revision>)
     write_current(conn, visit_id, &rev.rev_id, &data)
 }
 
+/// Writes the current rows of a visit and its per-visit figures.
 pub(crate) fn write_current(conn: &Connection, visit_id: &str, rev_id: &str, v: &VisitData) -> Result<()> {
+    super::figures::write(conn, visit_id, v)?;
     conn.prepare_cached(
         "INSERT INTO visit (visit_id, rev_id, village_code, survey_date, surveyor, households, hh_sewer, hh_reuse,
                             hh_controlled, natural_villages, nv_garbage_covered, notes)
@@ -287,7 +290,8 @@ impl Store {
     pub fn rebuild_current(&mut self) -> Result<()> {
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute_batch(
-            "DELETE FROM head; DELETE FROM visit; DELETE FROM facility; DELETE FROM farm; DELETE FROM water_body;",
+            "DELETE FROM head; DELETE FROM visit; DELETE FROM facility; DELETE FROM farm; DELETE FROM water_body;
+             DELETE FROM visit_figures;",
         )?;
         let ids: Vec<String> = {
             let mut st = tx.prepare("SELECT DISTINCT visit_id FROM revision ORDER BY visit_id")?;

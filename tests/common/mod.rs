@@ -73,3 +73,16 @@ pub fn write_bundle(files: &[(&str, &str)]) -> tempfile::TempDir {
     }
     dir
 }
+
+/// The per-visit figures table equals the figures computed afresh from the
+/// current tables with the coefficients the table records (defaults unless a
+/// summary asked for others).
+pub fn assert_figures_match(store: &Store) {
+    let c = ruralsan::domain::settings::ManureCoefficients::default();
+    let stored = ruralsan::store::figures::stored(&store.conn).unwrap();
+    let fresh = ruralsan::store::figures::recomputed(&store.conn, &c).unwrap();
+    assert_eq!(stored.len(), fresh.len(), "figures rows vs current visits");
+    for (id, f) in &fresh {
+        assert_eq!(stored.get(id), Some(f), "figures of visit {id}");
+    }
+}

@@ -84,11 +84,10 @@ impl Trend {
             (Some(f), Some(l)) => quarter_points(f, l),
             _ => Vec::new(),
         };
-        let mut points = Vec::with_capacity(dates.len());
-        for date in dates {
-            let sum = store.summary(&date.format("%Y-%m-%d").to_string(), level, Some(code), settings)?;
-            points.push(Point { date, rates: sum.total.rates() });
-        }
+        // All quarters in one pass over the figures.
+        let days: Vec<String> = dates.iter().map(|d| d.format("%Y-%m-%d").to_string()).collect();
+        let sums = store.summaries(&days, level, Some(code), settings)?;
+        let points = dates.into_iter().zip(sums).map(|(date, sum)| Point { date, rates: sum.total.rates() }).collect();
         Ok(Trend {
             as_of: as_of.to_string(),
             level,
