@@ -199,7 +199,12 @@ fn today() -> String {
 
 fn open(cli: &Cli) -> Result<Store> {
     let path = cli.db.clone().unwrap_or_else(crate::config::default_db);
-    Store::open(&path)
+    let mut store = Store::open(&path)?;
+    if cli.command.is_some() {
+        // Commands show long work on a terminal; the terminal UI shows its own.
+        store.set_progress(crate::progress::for_stderr());
+    }
+    Ok(store)
 }
 
 /// Settings from the config file with the command line's overrides.

@@ -22,7 +22,7 @@ use crate::domain::{
     Facility, FacilityKind, FacilityStatus, Farm, Listed, Species, VisitData, WaterBody, WaterKind, WaterStatus,
 };
 
-use super::Progress;
+use super::{Phase, Progress};
 
 const META_KEY: &str = "figures_settings";
 
@@ -59,12 +59,16 @@ fn table_coefficients(conn: &Connection) -> Result<ManureCoefficients> {
 }
 
 fn insert(conn: &Connection, visit_id: &str, v: &VisitData, f: &VisitFigures) -> Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO visit_figures (village_code, survey_date, visit_id, households, households_treated,
+    insert_into(conn, "main.visit_figures", visit_id, v, f)
+}
+
+fn insert_into(conn: &Connection, table: &str, visit_id: &str, v: &VisitData, f: &VisitFigures) -> Result<()> {
+    conn.prepare_cached(&format!(
+        "INSERT INTO {table} (village_code, survey_date, visit_id, households, households_treated,
            hh_controlled, natural_villages, nv_covered, facilities_normal, facilities_total, produced_t, utilized_t,
            scale_farms, scale_farms_equipped, water_listed, water_remediated, water_relapsed)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
-    )?
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+    ))?
     .execute(params![
         v.village_code,
         v.survey_date,
@@ -87,10 +91,54 @@ fn insert(conn: &Connection, visit_id: &str, v: &VisitData, f: &VisitFigures) ->
     Ok(())
 }
 
+thread_local! {
+    /// Set while a bulk import defers its figures rows (see [`Deferred`]).
+    static DEFERRED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// Writes the figures of a visit whose current rows are being written.
 pub(crate) fn write(conn: &Connection, visit_id: &str, v: &VisitData) -> Result<()> {
     let c = table_coefficients(conn)?;
-    insert(conn, visit_id, v, &indicators::visit_figures(v, &c))
+    let f = indicators::visit_figures(v, &c);
+    if DEFERRED.get() {
+        return insert_into(conn, "temp.s_figures", visit_id, v, &f);
+    }
+    insert(conn, visit_id, v, &f)
+}
+
+/// A bulk write (bundle import) in visit_id order: the figures rows, keyed
+/// by village, would land all over their table, so they are appended to a
+/// temporary table and put into `visit_figures` in key order, sorted once,
+/// by [`Deferred::finish`] before the transaction commits. Only for work
+/// that writes each visit at most once (a deferred row cannot be deleted).
+pub(crate) struct Deferred<'a> {
+    conn: &'a Connection,
+}
+
+impl<'a> Deferred<'a> {
+    pub(crate) fn begin(conn: &'a Connection) -> Result<Deferred<'a>> {
+        conn.execute_batch(
+            "CREATE TEMP TABLE IF NOT EXISTS s_figures AS SELECT * FROM main.visit_figures WHERE 0;
+             DELETE FROM temp.s_figures;",
+        )?;
+        DEFERRED.set(true);
+        Ok(Deferred { conn })
+    }
+
+    pub(crate) fn finish(self) -> Result<()> {
+        DEFERRED.set(false);
+        self.conn.execute_batch(
+            "INSERT INTO main.visit_figures SELECT * FROM temp.s_figures ORDER BY village_code, survey_date, visit_id;
+             DELETE FROM temp.s_figures;",
+        )?;
+        Ok(())
+    }
+}
+
+impl Drop for Deferred<'_> {
+    fn drop(&mut self) {
+        DEFERRED.set(false);
+    }
 }
 
 /// Deletes the figures of a visit; call before its `visit` row goes.
@@ -284,15 +332,12 @@ pub fn stored(conn: &Connection) -> Result<HashMap<String, VisitFigures>> {
 /// coefficients and records them, inside the caller's transaction.
 pub(crate) fn rebuild(conn: &Connection, c: &ManureCoefficients, progress: &dyn Progress) -> Result<()> {
     let total: i64 = conn.query_row("SELECT count(*) FROM visit", [], |r| r.get(0))?;
-    progress.start(crate::strings::t("计算每次调查的指标", "computing per-visit figures"), total as u64);
+    let bar =
+        Phase::new(progress, crate::strings::t("计算每次调查的指标", "computing per-visit figures"), total as u64);
     conn.execute_batch("DELETE FROM visit_figures")?;
-    let mut done = 0u64;
     each_current_visit(conn, |id, v| {
         insert(conn, id, v, &indicators::visit_figures(v, c))?;
-        done += 1;
-        if done.is_multiple_of(4096) {
-            progress.advance(4096);
-        }
+        bar.step();
         Ok(())
     })
     .context("cannot compute the per-visit figures")?;
@@ -300,7 +345,6 @@ pub(crate) fn rebuild(conn: &Connection, c: &ManureCoefficients, progress: &dyn 
         "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     )?
     .execute([META_KEY, &fingerprint(c)])?;
-    progress.finish();
     Ok(())
 }
 

@@ -43,6 +43,39 @@ pub trait Progress {
     fn finish(&self);
 }
 
+/// One piece of long work reported to a [`Progress`]: started when made,
+/// its steps passed on in batches, finished when dropped.
+pub(crate) struct Phase<'a> {
+    progress: &'a dyn Progress,
+    pending: std::cell::Cell<u64>,
+}
+
+impl<'a> Phase<'a> {
+    const BATCH: u64 = 1024;
+
+    pub(crate) fn new(progress: &'a dyn Progress, what: &str, total: u64) -> Phase<'a> {
+        progress.start(what, total);
+        Phase { progress, pending: std::cell::Cell::new(0) }
+    }
+
+    pub(crate) fn step(&self) {
+        let n = self.pending.get() + 1;
+        if n == Self::BATCH {
+            self.progress.advance(n);
+            self.pending.set(0);
+        } else {
+            self.pending.set(n);
+        }
+    }
+}
+
+impl Drop for Phase<'_> {
+    fn drop(&mut self) {
+        self.progress.advance(self.pending.get());
+        self.progress.finish();
+    }
+}
+
 /// Reports nothing.
 pub struct NoProgress;
 

@@ -6,7 +6,7 @@
 use anyhow::Result;
 use rusqlite::params;
 
-use super::{Store, figures};
+use super::{Phase, Store, figures};
 use crate::domain::Level;
 use crate::domain::indicators::{Figures, VisitFigures};
 use crate::domain::settings::Settings;
@@ -123,10 +123,7 @@ impl Store {
             .conn
             .prepare_cached("SELECT count(*) FROM roster WHERE is_village = 1 AND code >= ?1 AND code < ?2")?
             .query_row(params![lo, hi], |r| r.get(0))?;
-        let slow = total > 50_000;
-        if slow {
-            progress.start(crate::strings::t("汇总", "summary"), total as u64);
-        }
+        let _bar = Phase::new(progress, crate::strings::t("汇总", "summary"), total as u64);
         let mut roster_st = self.conn.prepare_cached(ROSTER_SQL)?;
         let mut roster = roster_st.query(params![lo, hi])?;
         let mut figures_st = self.conn.prepare_cached(FIGURES_SQL)?;
@@ -153,7 +150,6 @@ impl Store {
         let mut accs: Vec<Acc> = vec![Acc::default(); as_ofs.len()];
         let mut area = String::new();
         let mut name = String::new();
-        let mut done = 0u64;
         let mut emit = |area: &str, name: &str, accs: &mut [Acc]| -> Result<()> {
             let name = match len {
                 6 | 9 => {
@@ -207,16 +203,10 @@ impl Store {
                 };
                 acc.figures.add(&f);
             }
-            done += 1;
-            if slow && done.is_multiple_of(8192) {
-                progress.advance(8192);
-            }
+            _bar.step();
         }
         if !area.is_empty() {
             emit(&area, &name, &mut accs)?;
-        }
-        if slow {
-            progress.finish();
         }
         Ok(())
     }

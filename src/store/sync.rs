@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use super::bundle::roster_problem;
 use super::conflict::{self, MERGE_DEVICE};
 use super::revisions::{self, Revision, revision_id};
-use super::{APPLICATION_ID, SCHEMA_VERSION, Store};
+use super::{APPLICATION_ID, NoProgress, Phase, Progress, SCHEMA_VERSION, Store};
 use crate::domain::VisitData;
 use crate::domain::settings::ManureCoefficients;
 use crate::domain::validate::{is_division_code, validate_visit};
@@ -128,7 +128,7 @@ impl MergeReport {
 pub struct MergeOptions {
     /// Check and report only; write nothing.
     pub dry_run: bool,
-    /// Show progress on stderr.
+    /// Report progress to the store's [`Progress`] (a bar on a terminal).
     pub progress: bool,
 }
 
@@ -536,9 +536,16 @@ fn merge_revisions(
     opts: MergeOptions,
     report: &mut FileReport,
     problems: &mut Problems,
+    progress: &dyn Progress,
 ) -> Result<(Vec<String>, String)> {
     let today = chrono::Local::now().date_naive();
     let total: i64 = file.query_row("SELECT count(*) FROM revision", [], |r| r.get(0)).map_err(bad_file)?;
+    let quiet = NoProgress;
+    let bar = Phase::new(
+        if opts.progress { progress } else { &quiet },
+        &format!("{name}: {}", s::revisions_checked()),
+        total as u64,
+    );
     let mut st = file
         .prepare(
             "SELECT rev_id, visit_id, parents, payload, deleted, hlc, device, author FROM revision ORDER BY visit_id, rev_id",
@@ -627,14 +634,10 @@ fn merge_revisions(
             flush(&mut group, problems)?;
         }
         group.push(r);
-        if opts.progress && n.is_multiple_of(2_000) {
-            eprint!("\r{name}: {n}/{total} {}", s::revisions_checked());
-        }
+        bar.step();
     }
     flush(&mut group, problems)?;
-    if opts.progress && n >= 2_000 {
-        eprintln!("\r{name}: {n}/{total} {}", s::revisions_checked());
-    }
+    drop(bar);
     report.revisions = n;
     Ok((touched, max_hlc))
 }
@@ -755,9 +758,6 @@ impl Store {
         self.conn.execute_batch(&format!("PRAGMA wal_autocheckpoint = {MERGE_CHECKPOINT_PAGES}"))?;
         let mut run = || -> Result<()> {
             for (n, path) in files.iter().enumerate() {
-                if opts.progress {
-                    eprintln!("[{}/{}] {}", n + 1, files.len(), path.display());
-                }
                 let outcome = self.merge_one(path, &staging, n, opts, &mut report.backup)?;
                 report.files.push(outcome);
             }
@@ -806,10 +806,11 @@ impl Store {
             ..Default::default()
         };
         let mut problems = Problems::default();
+        let progress = self.progress.as_ref();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let read = (|| -> Result<(Vec<String>, String)> {
             merge_roster(&tx, &checked.conn, &mut report, &mut problems)?;
-            merge_revisions(&tx, &checked.conn, &name, opts, &mut report, &mut problems)
+            merge_revisions(&tx, &checked.conn, &name, opts, &mut report, &mut problems, progress)
         })();
         let (touched, max_hlc) = match read {
             Ok(x) => x,
@@ -821,17 +822,19 @@ impl Store {
         if problems.total > 0 {
             return refuse(problems.list, problems.total);
         }
-        for (i, visit_id) in touched.iter().enumerate() {
+        let quiet = NoProgress;
+        let bar = Phase::new(
+            if opts.progress { progress } else { &quiet },
+            &format!("{name}: {}", s::visits_updated()),
+            touched.len() as u64,
+        );
+        for visit_id in &touched {
             let r = conflict::refresh(&tx, visit_id)?;
             report.auto_merged += r.auto_merged as u64;
             report.conflicts += r.conflict as u64;
-            if opts.progress && (i + 1).is_multiple_of(2_000) {
-                eprint!("\r{name}: {}/{} {}", i + 1, touched.len(), s::visits_updated());
-            }
+            bar.step();
         }
-        if opts.progress && touched.len() >= 2_000 {
-            eprintln!("\r{name}: {}/{} {}", touched.len(), touched.len(), s::visits_updated());
-        }
+        drop(bar);
         report.touched_visits += touched.len() as u64;
         if !max_hlc.is_empty() {
             revisions::observe_hlc(&tx, &max_hlc)?;
