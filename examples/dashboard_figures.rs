@@ -11,35 +11,39 @@ use std::time::Instant;
 use chrono::NaiveDate;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use ruralsan::domain::settings::Settings;
 use ruralsan::store::Store;
 use ruralsan::strings::Lang;
-use ruralsan::tui::supervisor::dashboard::open_conflicts_by_area;
-use ruralsan::tui::supervisor::{Supervisor, draw_standalone, top_level};
+use ruralsan::tui::app::draw_screen;
+use ruralsan::tui::component::{Component, Ctx};
+use ruralsan::tui::roles::Role;
+use ruralsan::tui::supervisor::Supervisor;
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let db = args.next().expect("usage: dashboard_figures DB [AS_OF]");
     let as_of = args.next().unwrap_or_else(|| "2025-12-31".into());
     let today = NaiveDate::parse_from_str(&as_of, "%Y-%m-%d")?;
-    let store = Store::open(std::path::Path::new(&db))?;
-    let villages: i64 = store.conn.query_row("SELECT count(*) FROM roster WHERE is_village = 1", [], |r| r.get(0))?;
-    let visits: i64 = store.conn.query_row("SELECT count(*) FROM visit", [], |r| r.get(0))?;
+    let mut store = Store::open(std::path::Path::new(&db))?;
+    // The example's own connection: the store keeps its connection private.
+    let conn = rusqlite::Connection::open(&db)?;
+    let villages: i64 = conn.query_row("SELECT count(*) FROM roster WHERE is_village = 1", [], |r| r.get(0))?;
+    let visits: i64 = conn.query_row("SELECT count(*) FROM visit", [], |r| r.get(0))?;
     println!("{db}: {villages} villages, {visits} visits, as of {as_of}");
     let mut term = Terminal::new(TestBackend::new(120, 40))?;
-    let key = |c| KeyEvent::new(c, KeyModifiers::NONE);
+    let key = |c| Event::Key(KeyEvent::new(c, KeyModifiers::NONE));
 
     // The parts of the first frame, each on its own (warm cache after the first).
     for round in 0..2 {
         let t = Instant::now();
-        let top = top_level(&store)?;
+        let top = store.village_span()?.top_level();
         let t_top = ms(t);
         let t = Instant::now();
         let sum = store.summary(&as_of, top, None, &Settings::default())?;
         let t_sum = ms(t);
         let t = Instant::now();
-        let conf = open_conflicts_by_area(&store, top.prefix_len(), "")?;
+        let conf = store.conflicts_by_area(top.prefix_len(), "")?;
         println!(
             "round {round}: top level {top:?} {t_top:.0} ms, summary ({} areas) {t_sum:.0} ms, conflicts ({} areas) {:.0} ms",
             sum.areas.len(),
@@ -50,7 +54,9 @@ fn main() -> anyhow::Result<()> {
 
     let t = Instant::now();
     let mut s = Supervisor::new(&store, Settings::default(), Lang::Zh, today)?;
-    term.draw(|f| draw_standalone(&s, f))?;
+    term.draw(|f| {
+        draw_screen(&s, Role::Supervisor, Lang::Zh, f);
+    })?;
     println!("first frame ({:?}, {} areas): {:.0} ms", s.page().level, s.page().order.len(), ms(t));
 
     // Drill down along the area with the most villages at each level.
@@ -60,28 +66,34 @@ fn main() -> anyhow::Result<()> {
         s.page_select(i);
         let name = s.page().selected_row().map(|r| r.name.clone()).unwrap_or_default();
         let t = Instant::now();
-        s.handle_key(key(KeyCode::Enter), &store)?;
-        term.draw(|f| draw_standalone(&s, f))?;
+        s.handle(&key(KeyCode::Enter), &mut Ctx { store: &mut store })?;
+        term.draw(|f| {
+            draw_screen(&s, Role::Supervisor, Lang::Zh, f);
+        })?;
         match &s.visits {
             Some(v) => println!("  visits of {name}: {} rows in {:.0} ms", v.rows.len(), ms(t)),
             None => println!("  into {name} ({:?}, {} areas): {:.0} ms", s.page().level, s.page().order.len(), ms(t)),
         }
     }
     for _ in 0..4 {
-        s.handle_key(key(KeyCode::Esc), &store)?;
+        s.handle(&key(KeyCode::Esc), &mut Ctx { store: &mut store })?;
     }
     let t = Instant::now();
     s.set_as_of("2024-06-30", &store)?;
-    term.draw(|f| draw_standalone(&s, f))?;
+    term.draw(|f| {
+        draw_screen(&s, Role::Supervisor, Lang::Zh, f);
+    })?;
     println!("as-of change with {} levels open: {:.0} ms", s.pages.len(), ms(t));
     for _ in 0..3 {
         let t = Instant::now();
-        s.handle_key(key(KeyCode::Char('t')), &store)?;
-        term.draw(|f| draw_standalone(&s, f))?;
+        s.handle(&key(KeyCode::Char('t')), &mut Ctx { store: &mut store })?;
+        term.draw(|f| {
+            draw_screen(&s, Role::Supervisor, Lang::Zh, f);
+        })?;
         let tr = s.trend.as_ref().expect("trend");
         println!("trend of {} ({:?}, {} quarters): {:.0} ms", tr.name, tr.level, tr.points.len(), ms(t));
-        s.handle_key(key(KeyCode::Esc), &store)?;
-        s.handle_key(key(KeyCode::Esc), &store)?;
+        s.handle(&key(KeyCode::Esc), &mut Ctx { store: &mut store })?;
+        s.handle(&key(KeyCode::Esc), &mut Ctx { store: &mut store })?;
     }
     Ok(())
 }

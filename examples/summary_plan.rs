@@ -13,15 +13,13 @@ fn main() -> anyhow::Result<()> {
     let store = Store::open(std::path::Path::new(&db))?;
     let settings = Settings::default();
     if let Ok(p) = std::env::var("RS_PRAGMAS") {
-        store.conn.execute_batch(&p)?;
+        store.try_pragmas(&p)?;
     }
     println!("sqlite {}", rusqlite::version());
-    for sql in [ROSTER_SQL, FIGURES_SQL] {
-        let mut st = store.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
-        let n = st.parameter_count();
-        let mut rows = st.query(rusqlite::params_from_iter(["", "~", as_of.as_str()].into_iter().take(n)))?;
-        while let Some(r) = rows.next()? {
-            let (id, parent, detail): (i64, i64, String) = (r.get(0)?, r.get(1)?, r.get(3)?);
+    let all: [&dyn rusqlite::ToSql; 3] = [&"", &"~", &as_of];
+    // The roster read takes the code range, the figures read the range and the date.
+    for (sql, n) in [(ROSTER_SQL, 2), (FIGURES_SQL, 3)] {
+        for (id, parent, detail) in store.query_plan(sql, &all[..n])? {
             println!("{id:>4} {parent:>4} {detail}");
         }
     }

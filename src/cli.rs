@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::domain::{Level, settings::Settings};
 use crate::report;
 use crate::store::Store;
-use crate::strings::{self, Lang, t};
+use crate::strings::{self, Lang, pick};
 
 #[derive(Parser, Debug)]
 #[command(name = "ruralsan", version, about = "农村人居环境整治调查 / rural sanitation field surveys")]
@@ -32,6 +32,15 @@ pub struct Cli {
 pub enum LangArg {
     Zh,
     En,
+}
+
+impl LangArg {
+    fn lang(self) -> Lang {
+        match self {
+            LangArg::Zh => Lang::Zh,
+            LangArg::En => Lang::En,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -159,9 +168,6 @@ pub enum Command {
         #[arg(long, default_value_t = 1000)]
         count: u64,
     },
-    /// The supervisor dashboard alone, until the terminal UI hosts it
-    #[command(hide = true)]
-    Dashboard,
 }
 
 #[derive(Subcommand, Debug)]
@@ -179,14 +185,11 @@ pub fn main() -> ExitCode {
             return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
         }
     };
-    strings::set_lang(match cli.lang {
-        LangArg::Zh => Lang::Zh,
-        LangArg::En => Lang::En,
-    });
-    match run(cli) {
+    let l = cli.lang.lang();
+    match run(cli, l) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let e = format!("{e:#}");
+            let e = strings::errors::render(&e, l);
             eprintln!("ruralsan: {}", e.trim_end());
             ExitCode::FAILURE
         }
@@ -202,56 +205,61 @@ fn open(cli: &Cli) -> Result<Store> {
     let mut store = Store::open(&path)?;
     if cli.command.is_some() {
         // Commands show long work on a terminal; the terminal UI shows its own.
-        store.set_progress(crate::progress::for_stderr());
+        store.set_progress(crate::progress::for_stderr(cli.lang.lang()));
     }
     Ok(store)
 }
 
 /// Settings from the config file with the command line's overrides.
-fn settings(cli: &Cli, threshold: Option<f64>, targets: &[String]) -> Result<Settings> {
-    let mut s = crate::config::load(cli.config.as_deref())?;
+fn settings(cli: &Cli, l: Lang, threshold: Option<f64>, targets: &[String]) -> Result<Settings> {
+    let mut s = crate::config::load(cli.config.as_deref(), l)?;
     if let Some(v) = threshold {
         s.village_threshold = v;
     }
     for item in targets {
         let Some((name, value)) = item.split_once('=') else {
-            bail!("--target {item}: {}", t("应写成 名称=数值，如 sewage=0.4", "must be NAME=VALUE, e.g. sewage=0.4"));
+            bail!(
+                "--target {item}: {}",
+                pick(l, "应写成 名称=数值，如 sewage=0.4", "must be NAME=VALUE, e.g. sewage=0.4")
+            );
         };
-        let v: f64 =
-            value.trim().parse().with_context(|| format!("--target {item}: {}", t("数值无效", "not a number")))?;
+        let v: f64 = value
+            .trim()
+            .parse()
+            .with_context(|| format!("--target {item}: {}", pick(l, "数值无效", "not a number")))?;
         if !s.targets.set(name.trim(), v) {
             bail!(
                 "--target {item}: {} sewage, garbage, manure, black_odor, equipping",
-                t("未知目标，可用：", "no such target; known:")
+                pick(l, "未知目标，可用：", "no such target; known:")
             );
         }
     }
-    crate::config::check(&s)?;
+    crate::config::check(&s, l)?;
     Ok(s)
 }
 
-fn as_of(d: Option<String>) -> Result<String> {
+fn as_of(d: Option<String>, l: Lang) -> Result<String> {
     match d {
         None => Ok(today()),
         Some(d) => crate::domain::validate::parse_date(&d).ok().flatten().with_context(|| {
-            format!("--as-of {d}: {}", t("日期格式应为 YYYY-MM-DD", "not a date of the form YYYY-MM-DD"))
+            format!("--as-of {d}: {}", pick(l, "日期格式应为 YYYY-MM-DD", "not a date of the form YYYY-MM-DD"))
         }),
     }
 }
 
-fn run(cli: Cli) -> Result<()> {
+fn run(cli: Cli, l: Lang) -> Result<()> {
     let started = std::time::Instant::now();
     let Some(command) = &cli.command else {
-        let settings = crate::config::load(cli.config.as_deref())?;
-        return crate::tui::run(open(&cli)?, strings::lang(), settings, started);
+        let settings = crate::config::load(cli.config.as_deref(), l)?;
+        return crate::tui::run(open(&cli)?, l, settings, started);
     };
     match command {
         Command::Demo => {
-            let settings = crate::config::load(cli.config.as_deref())?;
+            let settings = crate::config::load(cli.config.as_deref(), l)?;
             let path = cli.db.clone().unwrap_or_else(crate::tui::demo::default_path);
             let mut store = Store::open(&path)?;
             crate::tui::demo::ensure(&mut store, chrono::Local::now().date_naive())?;
-            return crate::tui::run(store, strings::lang(), settings, started);
+            return crate::tui::run(store, l, settings, started);
         }
         Command::Roster { command: RosterCommand::Import { file } } => {
             let mut store = open(&cli)?;
@@ -260,11 +268,11 @@ fn run(cli: Cli) -> Result<()> {
                 "{}: {} {}, {} {}, {} {}",
                 file.display(),
                 r.rows,
-                t("行", "rows"),
+                pick(l, "行", "rows"),
                 r.added,
-                t("新增", "added"),
+                pick(l, "新增", "added"),
                 r.updated,
-                t("更新", "updated")
+                pick(l, "更新", "updated")
             );
         }
         Command::Import { dir, dry_run } => {
@@ -274,31 +282,31 @@ fn run(cli: Cli) -> Result<()> {
                 println!(
                     "villages.csv: {} {}, {} {}, {} {}",
                     roster.rows,
-                    t("行", "rows"),
+                    pick(l, "行", "rows"),
                     roster.added,
-                    t("新增", "added"),
+                    pick(l, "新增", "added"),
                     roster.updated,
-                    t("更新", "updated")
+                    pick(l, "更新", "updated")
                 );
             }
             println!(
                 "{}{}: {} {}, {} {}, {} {}, {} {} ({} {}, {} {}, {} {})",
-                if *dry_run { t("【试运行，未写入】", "[dry run, nothing written] ") } else { "" },
+                if *dry_run { pick(l, "【试运行，未写入】", "[dry run, nothing written] ") } else { "" },
                 dir.display(),
                 r.visits,
-                t("条调查", "visits"),
+                pick(l, "条调查", "visits"),
                 r.new,
-                t("新增", "new"),
+                pick(l, "新增", "new"),
                 r.changed,
-                t("修改", "changed"),
+                pick(l, "修改", "changed"),
                 r.unchanged,
-                t("未变", "unchanged"),
+                pick(l, "未变", "unchanged"),
                 r.facilities,
-                t("设施", "facilities"),
+                pick(l, "设施", "facilities"),
                 r.farms,
-                t("养殖场", "farms"),
+                pick(l, "养殖场", "farms"),
                 r.water_bodies,
-                t("水体", "water bodies"),
+                pick(l, "水体", "water bodies"),
             );
         }
         Command::Export { dir } => {
@@ -308,22 +316,22 @@ fn run(cli: Cli) -> Result<()> {
                 "{}: {} {}, {} {}, {} {}, {} {}, {} {}",
                 dir.display(),
                 r.villages,
-                t("个名录单位", "roster units"),
+                pick(l, "个名录单位", "roster units"),
                 r.visits,
-                t("条调查", "visits"),
+                pick(l, "条调查", "visits"),
                 r.facilities,
-                t("设施", "facilities"),
+                pick(l, "设施", "facilities"),
                 r.farms,
-                t("养殖场", "farms"),
+                pick(l, "养殖场", "farms"),
                 r.water_bodies,
-                t("水体", "water bodies"),
+                pick(l, "水体", "water bodies"),
             );
         }
         Command::Summary { as_of: d, level, format, village_threshold, targets } => {
-            let settings = settings(&cli, *village_threshold, targets)?;
+            let settings = settings(&cli, l, *village_threshold, targets)?;
             let store = open(&cli)?;
-            let s = store.summary(&as_of(d.clone())?, (*level).into(), None, &settings)?;
-            let lang = strings::lang();
+            let s = store.summary(&as_of(d.clone(), l)?, (*level).into(), None, &settings)?;
+            let lang = l;
             match format {
                 Format::Json => {
                     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -340,45 +348,48 @@ fn run(cli: Cli) -> Result<()> {
             crate::generate::save_loop(&mut store, *seed, *count, &mut std::io::stdout())?;
         }
         Command::Report { file, as_of: d, village_threshold, targets } => {
-            let settings = settings(&cli, *village_threshold, targets)?;
+            let settings = settings(&cli, l, *village_threshold, targets)?;
             let store = open(&cli)?;
-            let r = report::xlsx::write_report(&store, file, &as_of(d.clone())?, &settings, strings::lang())?;
+            let r = report::xlsx::write_report(&store, file, &as_of(d.clone(), l)?, &settings, l)?;
             println!(
                 "{}: {} {}, {} {}, {} {}",
                 file.display(),
                 r.counties,
-                t("个县(区)", "counties"),
+                pick(l, "个县(区)", "counties"),
                 r.townships,
-                t("个乡镇(街道)", "townships"),
+                pick(l, "个乡镇(街道)", "townships"),
                 r.villages,
-                t("个行政村", "villages"),
+                pick(l, "个行政村", "villages"),
             );
         }
         Command::Generate { roster, seed, fraction, out_dir } => {
             let n = crate::generate::generate(roster, *seed, *fraction, out_dir)?;
-            println!("{}: {n} {}", out_dir.display(), t("条调查", "visits"));
+            println!("{}: {n} {}", out_dir.display(), pick(l, "条调查", "visits"));
         }
         Command::Snapshot { file } => {
             let r = open(&cli)?.snapshot(file)?;
-            println!("{}", strings::sync::snapshot_line(&file.display().to_string(), r.bytes, r.revisions, r.visits));
+            println!(
+                "{}",
+                strings::sync::snapshot_line(l, &file.display().to_string(), r.bytes, r.revisions, r.visits)
+            );
         }
         Command::Merge { files, dry_run } => {
             use std::io::IsTerminal;
             let opts =
                 crate::store::sync::MergeOptions { dry_run: *dry_run, progress: std::io::stderr().is_terminal() };
             let r = open(&cli)?.merge_files(files, opts)?;
-            let (out, err) = r.render();
+            let (out, err) = strings::sync::render_merge(&r, l);
             print!("{out}");
             if r.refused() > 0 {
-                bail!("{}{} {}", err, r.refused(), strings::sync::some_refused());
+                bail!("{}{} {}", err, r.refused(), strings::sync::some_refused(l));
             }
         }
         Command::Conflicts { format } => {
             let store = open(&cli)?;
-            let list = crate::store::conflict::list_conflicts(&store.conn)?;
+            let list = store.conflicts()?;
             let text = match format {
                 Format::Json => serde_json::to_string_pretty(&crate::store::conflict::conflicts_json(&list))? + "\n",
-                _ => crate::store::conflict::render_conflicts(&list),
+                _ => strings::sync::render_conflicts(&list, l),
             };
             // A long list is often piped into `head` or `less`: a closed pipe is not an error.
             use std::io::Write;
@@ -391,13 +402,7 @@ fn run(cli: Cli) -> Result<()> {
             let mut store = open(&cli)?;
             let how = crate::store::conflict::Resolution::parse(take.clone(), fields)?;
             let rev = store.resolve_conflict(author.as_deref(), visit_id, &how)?;
-            println!("{visit_id}: {} {rev}", strings::sync::resolved());
-        }
-        Command::Dashboard => {
-            let settings = settings(&cli, None, &[])?;
-            let store = open(&cli)?;
-            let today = chrono::Local::now().date_naive();
-            crate::tui::supervisor::run_standalone(&store, settings, strings::lang(), today)?;
+            println!("{visit_id}: {} {rev}", strings::sync::resolved(l));
         }
     }
     Ok(())

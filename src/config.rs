@@ -5,7 +5,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, bail};
 
 use crate::domain::settings::Settings;
-use crate::strings::t;
+use crate::domain::validate::MAX_HEAD;
+
+/// Largest manure coefficient, kg per head per day (a dairy cow: about 20).
+pub const MAX_KG_PER_HEAD_DAY: f64 = 1_000.0;
+/// Largest number of days a year of manure is counted over.
+pub const MAX_DAYS: f64 = 366.0;
+use crate::strings::{Lang, pick};
 
 /// Where the config file lives unless `--config` says otherwise.
 pub fn default_path() -> Option<PathBuf> {
@@ -20,23 +26,23 @@ pub fn default_db() -> PathBuf {
 }
 
 /// Reads settings from `path` (defaults when the file does not exist).
-pub fn load(path: Option<&Path>) -> Result<Settings> {
+pub fn load(path: Option<&Path>, l: Lang) -> Result<Settings> {
     let Some(path) = path.map(Path::to_path_buf).or_else(default_path) else { return Ok(Settings::default()) };
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Settings::default()),
         Err(e) => bail!("{}: {e}", path.display()),
     };
-    parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    parse(&text, l).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
 /// Parses and checks a settings file's text. A problem is reported as one
 /// line naming the line of the file and the key at fault:
 /// `line 3: targets.sewag: unknown field ...`.
-pub fn parse(text: &str) -> Result<Settings> {
-    let at = |line: usize, key: &str, what: &str| match crate::strings::lang() {
-        crate::strings::Lang::Zh => anyhow::anyhow!("第 {line} 行：{key}{what}"),
-        crate::strings::Lang::En => anyhow::anyhow!("line {line}: {key}{what}"),
+pub fn parse(text: &str, l: Lang) -> Result<Settings> {
+    let at = |line: usize, key: &str, what: &str| match l {
+        Lang::Zh => anyhow::anyhow!("第 {line} 行：{key}{what}"),
+        Lang::En => anyhow::anyhow!("line {line}: {key}{what}"),
     };
     let s: Settings = toml::from_str(text).map_err(|e| {
         let line = e.span().map(|sp| text[..sp.start.min(text.len())].matches('\n').count() + 1);
@@ -48,7 +54,7 @@ pub fn parse(text: &str) -> Result<Settings> {
             None => anyhow::anyhow!("{}", e.message().trim()),
         }
     })?;
-    if let Some((key, what)) = problem(&s) {
+    if let Some((key, what)) = problem(&s, l) {
         // The key as written in the file, or the table it belongs to.
         let lines = key_lines(text);
         let line =
@@ -82,10 +88,10 @@ fn key_lines(text: &str) -> Vec<(String, usize)> {
 
 /// The first setting out of range: its dotted key and what is wrong with it
 /// (to be written right after the key).
-fn problem(s: &Settings) -> Option<(String, String)> {
+fn problem(s: &Settings, l: Lang) -> Option<(String, String)> {
     let fraction = |key: &str, v: f64| {
         (!(0.0..=1.0).contains(&v))
-            .then(|| (key.to_string(), format!(" = {v}: {}", t("应在 0 到 1 之间", "must be between 0 and 1"))))
+            .then(|| (key.to_string(), format!(" = {v}: {}", pick(l, "应在 0 到 1 之间", "must be between 0 and 1"))))
     };
     if let Some(p) = fraction("village_threshold", s.village_threshold) {
         return Some(p);
@@ -95,14 +101,21 @@ fn problem(s: &Settings) -> Option<(String, String)> {
             return Some(p);
         }
     }
-    // NaN is refused too: it is not "a number ≥ 0".
-    let negative = |v: f64| v.is_nan() || v < 0.0;
+    // Every coefficient within a realistic range; NaN is in no range. The
+    // bounds keep a farm's computed manure finite and below
+    // MAX_HEAD × 1 000 kg × 366 d / 1 000 = 3.66 × 10^12 t.
     for sp in crate::domain::Species::ALL {
         let Some(c) = s.manure.of(*sp) else { continue };
-        for (field, v) in [("kg_per_head_day", c.kg_per_head_day), ("days", c.days), ("scale_min", c.scale_min as f64)]
-        {
-            if negative(v) {
-                let what = t("系数不能为负数", "coefficients must not be negative");
+        for (field, v, max) in [
+            ("kg_per_head_day", c.kg_per_head_day, MAX_KG_PER_HEAD_DAY),
+            ("days", c.days, MAX_DAYS),
+            ("scale_min", c.scale_min as f64, MAX_HEAD as f64),
+        ] {
+            if !(0.0..=max).contains(&v) {
+                let what = match l {
+                    Lang::Zh => format!("应在 0 到 {max} 之间"),
+                    Lang::En => format!("must be between 0 and {max}"),
+                };
                 return Some((format!("manure.{}.{field}", sp.code()), format!(" = {v}: {what}")));
             }
         }
@@ -111,8 +124,8 @@ fn problem(s: &Settings) -> Option<(String, String)> {
 }
 
 /// Checks that every setting is in range (after the command line's overrides).
-pub fn check(s: &Settings) -> Result<()> {
-    match problem(s) {
+pub fn check(s: &Settings, l: Lang) -> Result<()> {
+    match problem(s, l) {
         Some((key, what)) => bail!("{key}{what}"),
         None => Ok(()),
     }
@@ -124,7 +137,7 @@ mod tests {
 
     #[test]
     fn partial_file_keeps_defaults() {
-        let s = parse("village_threshold = 0.6\n[targets]\nsewage = 0.5\n").unwrap();
+        let s = parse("village_threshold = 0.6\n[targets]\nsewage = 0.5\n", Lang::En).unwrap();
         assert_eq!(s.village_threshold, 0.6);
         assert_eq!(s.targets.sewage, 0.5);
         assert_eq!(s.targets.garbage, 0.9);
@@ -133,15 +146,25 @@ mod tests {
 
     #[test]
     fn bad_file_names_line_and_key() {
-        crate::strings::set_lang(crate::strings::Lang::En);
-        let e = parse("village_threshold = 0.5\n[targets]\nsewag = 0.5\n").unwrap_err().to_string();
+        let e = parse("village_threshold = 0.5\n[targets]\nsewag = 0.5\n", Lang::En).unwrap_err().to_string();
         assert!(e.contains("line 3") && e.contains("sewag"), "{e}");
-        let e = parse("[targets]\ngarbage = 1.5\n").unwrap_err().to_string();
+        let e = parse("[targets]\ngarbage = 1.5\n", Lang::En).unwrap_err().to_string();
         assert!(e.contains("targets.garbage"), "{e}");
         let pig = "[manure.pig]\ncount = \"annual_out\"\nkg_per_head_day = 2.0\nscale_count = \"annual_out\"\nscale_min = 500\n";
-        let e = parse(&format!("{pig}days = -1\n")).unwrap_err().to_string();
+        let e = parse(&format!("{pig}days = -1\n"), Lang::En).unwrap_err().to_string();
         assert!(e.contains("manure.pig"), "{e}");
-        let e = parse(pig).unwrap_err().to_string();
+        for bad in ["days = 1e308", "days = nan", "days = 367", "kg_per_head_day = 1e300", "scale_min = -1"] {
+            let text = format!(
+                "[manure.pig]\ncount = \"annual_out\"\nkg_per_head_day = 2.0\ndays = 180\nscale_count = \"annual_out\"\nscale_min = 500\n{bad}\n"
+            );
+            let text = text.replacen(&format!("{} = ", bad.split(' ').next().unwrap()), "# ", 1);
+            let e = parse(&text, Lang::En).unwrap_err().to_string();
+            assert!(
+                e.contains("line 7") && e.contains("manure.pig") && e.contains("must be between 0 and"),
+                "{bad}: {e}"
+            );
+        }
+        let e = parse(pig, Lang::En).unwrap_err().to_string();
         assert!(e.contains("line 1") && e.contains("days"), "{e}");
     }
 }

@@ -235,7 +235,7 @@ pub fn for_each_village(roster: &Path, mut f: impl FnMut(&str) -> Result<()>) ->
     let mut problems = Problems::default();
     let name = roster.display().to_string();
     let t = Table::open(roster, &name, &["code", "name", "kind"], &["code", "name"], true, &mut problems)?;
-    let Some(mut t) = t else { anyhow::bail!("{}", crate::store::bundle::Refused::from(problems)) };
+    let Some(mut t) = t else { return Err(crate::store::bundle::Refused::from(problems).into()) };
     while t.next_row(&mut problems).is_some() {
         let village = match t.get(2).trim() {
             "" => name_is_village(t.get(1)),
@@ -286,10 +286,7 @@ pub fn generate(roster: &Path, seed: u64, fraction: f64, out: &Path) -> Result<u
 /// transaction, writing `saved VISIT_ID REV_ID` to `ack` after each commit
 /// (the crash test kills this loop and checks every acknowledged save).
 pub fn save_loop(store: &mut crate::store::Store, seed: u64, count: u64, ack: &mut impl Write) -> Result<()> {
-    let codes: Vec<String> = {
-        let mut st = store.conn.prepare("SELECT code FROM roster WHERE is_village ORDER BY code LIMIT 1000")?;
-        st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
-    };
+    let codes = store.village_codes(Some(1000))?;
     anyhow::ensure!(!codes.is_empty(), "the roster has no villages");
     let mut rng = Rng::new(seed);
     for _ in 0..count {
@@ -298,7 +295,7 @@ pub fn save_loop(store: &mut crate::store::Store, seed: u64, count: u64, ack: &m
         let date = random_date(&mut rng);
         let v = random_visit(&mut rng, &code, &date);
         store.save_visit(&v.surveyor.clone(), &id, Some(&v))?;
-        let rev: String = store.conn.query_row("SELECT rev_id FROM visit WHERE visit_id = ?1", [&id], |r| r.get(0))?;
+        let rev = store.current_revision(&id)?.context("a saved visit has a current revision")?;
         writeln!(ack, "saved {id} {rev}")?;
         ack.flush()?;
     }

@@ -9,4 +9,5 @@ pub mod progress;
 pub mod report;
 pub mod store;
 pub mod strings;
+pub mod text;
 pub mod tui;

@@ -9,27 +9,33 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::store::{NoProgress, Progress};
-use crate::strings::t;
+use crate::store::{NoProgress, Progress, Work};
+use crate::strings::{Lang, sync::progress_label, sync::time_left};
 
 /// Work shorter than this shows no bar (a quick summary stays quiet).
 const QUIET_FOR: Duration = Duration::from_millis(400);
 
-/// The progress reporter for this process: a bar on stderr when stderr is a
-/// terminal, else none.
-pub fn for_stderr() -> Box<dyn Progress> {
-    if std::io::stderr().is_terminal() { Box::new(TerminalProgress::default()) } else { Box::new(NoProgress) }
+/// The progress reporter for this process: a bar on stderr, in language
+/// `l`, when stderr is a terminal, else none.
+pub fn for_stderr(l: Lang) -> Box<dyn Progress> {
+    if std::io::stderr().is_terminal() { Box::new(TerminalProgress::new(l)) } else { Box::new(NoProgress) }
 }
 
 /// An indicatif bar, made visible once the work has lasted [`QUIET_FOR`].
-#[derive(Default)]
 pub struct TerminalProgress {
+    lang: Lang,
     bar: Mutex<Option<(ProgressBar, Instant, bool)>>,
 }
 
-fn style(total: u64) -> ProgressStyle {
+impl TerminalProgress {
+    pub fn new(lang: Lang) -> TerminalProgress {
+        TerminalProgress { lang, bar: Mutex::new(None) }
+    }
+}
+
+fn style(l: Lang, total: u64) -> ProgressStyle {
     let template = if total > 0 {
-        format!("{{msg}} [{{bar:30}}] {{human_pos}}/{{human_len}} {{per_sec}} {{eta}} {}", t("剩余", "left"))
+        format!("{{msg}} [{{bar:30}}] {{human_pos}}/{{human_len}} {{per_sec}} {{eta}} {}", time_left(l))
     } else {
         "{spinner} {msg} {human_pos} {per_sec}".to_string()
     };
@@ -37,11 +43,11 @@ fn style(total: u64) -> ProgressStyle {
 }
 
 impl Progress for TerminalProgress {
-    fn start(&self, what: &str, total: u64) {
+    fn start(&self, what: Work<'_>, total: u64) {
         let bar = if total > 0 { ProgressBar::new(total) } else { ProgressBar::new_spinner() };
         bar.set_draw_target(ProgressDrawTarget::hidden());
-        bar.set_style(style(total));
-        bar.set_message(what.to_string());
+        bar.set_style(style(self.lang, total));
+        bar.set_message(progress_label(self.lang, what));
         let mut slot = self.bar.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((old, _, _)) = slot.take() {
             old.finish_and_clear();

@@ -95,6 +95,18 @@ fn bad_config_file_is_refused_with_line_and_key() {
             "line 4",
             "manure.pig.days",
         ),
+        // Issue 12: every setting is bounded; refused by the check, not by SQL.
+        (
+            "[manure.pig]\ncount = \"annual_out\"\nkg_per_head_day = 2.0\ndays = 1e308\nscale_count = \"annual_out\"\nscale_min = 500\n",
+            "line 4",
+            "manure.pig.days",
+        ),
+        (
+            "[manure.layer]\ncount = \"head_on_hand\"\nkg_per_head_day = inf\ndays = 365\nscale_count = \"head_on_hand\"\nscale_min = 2000\n",
+            "line 3",
+            "manure.layer.kg_per_head_day",
+        ),
+        ("village_threshold = nan\n", "line 1", "village_threshold"),
     ];
     for (k, (text, line, key)) in cases.iter().enumerate() {
         let config = f.config(&format!("bad{k}.toml"), text);
@@ -107,6 +119,13 @@ fn bad_config_file_is_refused_with_line_and_key() {
             assert_eq!(e.trim_end().lines().count(), 1, "one line: {e}");
         }
         assert!(!f.path("r.xlsx").exists());
+    }
+    // A flag out of range is refused with the key and the range.
+    for flags in [&["--village-threshold", "NaN"][..], &["--target", "sewage=1e308"][..]] {
+        let out = f.run(&[&["--lang", "en", "summary", "--format", "json"][..], flags].concat());
+        assert_eq!(out.status.code(), Some(1), "{flags:?}");
+        let e = stderr(&out);
+        assert!(e.contains("must be between 0 and 1") && out.stdout.is_empty(), "{flags:?}: {e}");
     }
     // Chinese messages name the line too.
     let config = f.config("bad-zh.toml", cases[0].0);
@@ -126,7 +145,7 @@ fn summary_json_echoes_settings_and_flags_override_the_file() {
     let store = Store::open(&f.db()).unwrap();
 
     let from_file = json(&[]);
-    let file_settings = ruralsan::config::load(Some(&config)).unwrap();
+    let file_settings = ruralsan::config::load(Some(&config), ruralsan::strings::Lang::Zh).unwrap();
     assert_eq!(file_settings.village_threshold, 0.6);
     assert!(same_json(&from_file, &to_json(&store.summary(AS_OF, Level::County, None, &file_settings).unwrap())));
     assert_eq!(from_file["settings"]["village_threshold"], 0.6);

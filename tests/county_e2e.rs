@@ -19,7 +19,8 @@ use ruralsan::store::sync::MergeOptions;
 fn crew(dir: &Path, base: &Path, name: &str, notes: &str) {
     let mut s = Store::open(&dir.join(format!("{name}-work.db"))).unwrap();
     s.merge_files(&[base.to_path_buf()], MergeOptions::default()).unwrap();
-    let (_, mut v): (String, VisitData) = ruralsan::store::browse::load_visit(&s.conn, "visit-1").unwrap().unwrap();
+    let (_, mut v): (String, VisitData) =
+        ruralsan::store::browse::load_visit(&common::sql(&s), "visit-1").unwrap().unwrap();
     v.notes = notes.into();
     s.save_visit("陈静", "visit-1", Some(&v)).unwrap();
     s.snapshot(&dir.join("stick").join(format!("{name}.db"))).unwrap();
@@ -36,8 +37,7 @@ fn a_clerk_merges_two_crews_and_settles_their_conflict() {
     std::fs::create_dir(dir.join("stick")).unwrap();
     let mut base = Store::open(&dir.join("base.db")).unwrap();
     base.import_roster(&common::sample("sample").join("villages.csv")).unwrap();
-    let code: String = base
-        .conn
+    let code: String = common::sql(&base)
         .query_row("SELECT code FROM roster WHERE is_village = 1 ORDER BY code LIMIT 1", [], |r| r.get(0))
         .unwrap();
     let v = random_visit(&mut Rng::new(3), &code, "2025-05-01");
@@ -70,7 +70,9 @@ fn a_clerk_merges_two_crews_and_settles_their_conflict() {
     t.keys(&["F8"]);
     t.wait_for("预检结果");
     assert_eq!(
-        Store::open(&db).unwrap().conn.query_row("SELECT count(*) FROM visit", [], |r| r.get::<_, i64>(0)).unwrap(),
+        common::sql(&Store::open(&db).unwrap())
+            .query_row("SELECT count(*) FROM visit", [], |r| r.get::<_, i64>(0))
+            .unwrap(),
         0
     );
     t.keys(&["Enter"]);
@@ -79,7 +81,7 @@ fn a_clerk_merges_two_crews_and_settles_their_conflict() {
     // Side 1 of the conflict, as the screen will show it.
     let side1 = {
         let s = Store::open(&db).unwrap();
-        let list = conflict::list_conflicts(&s.conn).unwrap();
+        let list = conflict::list_conflicts(&common::sql(&s)).unwrap();
         assert_eq!(list.len(), 1);
         list[0].fields[0].sides[0].value.clone().unwrap()
     };
@@ -96,11 +98,11 @@ fn a_clerk_merges_two_crews_and_settles_their_conflict() {
     t.wait_for("EXITED 0");
 
     let s = Store::open(&db).unwrap();
-    assert_eq!(conflict::open_conflicts(&s.conn).unwrap(), 0);
+    assert_eq!(conflict::open_conflicts(&common::sql(&s)).unwrap(), 0);
     let notes: String =
-        s.conn.query_row("SELECT notes FROM visit WHERE visit_id = 'visit-1'", [], |r| r.get(0)).unwrap();
+        common::sql(&s).query_row("SELECT notes FROM visit WHERE visit_id = 'visit-1'", [], |r| r.get(0)).unwrap();
     assert_eq!(serde_json::Value::String(notes), side1);
-    let heads = ruralsan::store::revisions::heads(&s.conn, "visit-1").unwrap();
+    let heads = ruralsan::store::revisions::heads(&common::sql(&s), "visit-1").unwrap();
     assert_eq!(heads.len(), 1);
     assert_eq!(heads[0].parents.len(), 2, "the settling revision joins both sides");
 }

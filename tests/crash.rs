@@ -48,15 +48,14 @@ fn killed_saves_lose_nothing_acknowledged() {
         acknowledged.extend(reader.join().unwrap());
 
         let store = Store::open(&db).unwrap();
-        let check: String = store.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+        let check: String = common::sql(&store).query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
         assert_eq!(check, "ok", "round {round}");
         drop(store);
     }
 
     let store = Store::open(&db).unwrap();
     for (visit_id, rev_id) in &acknowledged {
-        let (current, payload, parents): (String, String, String) = store
-            .conn
+        let (current, payload, parents): (String, String, String) = common::sql(&store)
             .query_row(
                 "SELECT v.rev_id, r.payload, r.parents FROM visit v JOIN revision r ON r.rev_id = v.rev_id
                  WHERE v.visit_id = ?1",

@@ -14,7 +14,7 @@ use ruralsan::store::Store;
 /// The tables that carry merged content (merge_log and meta carry times).
 fn content(db: &Path) -> String {
     let s = Store::open(db).unwrap();
-    let check: String = s.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    let check: String = common::sql(&s).query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
     assert_eq!(check, "ok");
     let mut out = String::new();
     for sql in [
@@ -27,7 +27,8 @@ fn content(db: &Path) -> String {
         "SELECT code, name FROM roster ORDER BY code",
         "SELECT file_hash, revisions FROM merge_log ORDER BY 1",
     ] {
-        let mut st = s.conn.prepare(sql).unwrap();
+        let db = common::sql(&s);
+        let mut st = db.prepare(sql).unwrap();
         let n = st.column_count();
         let mut rows = st.query([]).unwrap();
         while let Some(r) = rows.next().unwrap() {
@@ -45,11 +46,13 @@ fn crew_file(dir: &Path, seed: u64, visits: usize) -> std::path::PathBuf {
     let mut s = Store::open(&live).unwrap();
     s.import_roster(&common::sample("sample").join("villages.csv")).unwrap();
     let codes: Vec<String> = {
-        let mut st = s.conn.prepare("SELECT code FROM roster WHERE is_village = 1 ORDER BY code").unwrap();
+        let db = common::sql(&s);
+        let mut st = db.prepare("SELECT code FROM roster WHERE is_village = 1 ORDER BY code").unwrap();
         st.query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
     };
     let mut rng = Rng::new(seed);
-    let tx = s.conn.transaction().unwrap();
+    let mut db = common::sql(&s);
+    let tx = db.conn.transaction().unwrap();
     let device = uuid::Uuid::new_v4().to_string();
     for _ in 0..visits {
         let code = rng.pick(&codes).clone();

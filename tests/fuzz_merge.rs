@@ -28,8 +28,7 @@ fn fixture() -> &'static Fixture {
         let roster = common::sample("sample").join("villages.csv");
         let mut crew = Store::open(&dir.path().join("crew.db")).unwrap();
         crew.import_roster(&roster).unwrap();
-        let codes: Vec<String> = crew
-            .conn
+        let codes: Vec<String> = common::sql(&crew)
             .prepare("SELECT code FROM roster WHERE is_village ORDER BY code LIMIT 40")
             .unwrap()
             .query_map([], |r| r.get(0))
@@ -98,7 +97,7 @@ proptest! {
         match &report.files[0] {
             FileOutcome::Refused(_) => prop_assert_eq!(common::dump(&store), before),
             FileOutcome::Merged(_) | FileOutcome::AlreadyMerged { .. } => {
-                let check: String = store.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+                let check: String = common::sql(&store).query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
                 prop_assert_eq!(check, "ok");
             }
         }

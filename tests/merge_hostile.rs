@@ -10,14 +10,15 @@ use ruralsan::domain::VisitData;
 use ruralsan::domain::validate::Reason;
 use ruralsan::generate::{Rng, random_visit};
 use ruralsan::store::Store;
+use ruralsan::store::error::{Refusal, RowReason};
 use ruralsan::store::revisions::revision_id;
 use ruralsan::store::sync::{FileOutcome, MergeOptions};
-use ruralsan::strings::{lang, sync as s};
 use rusqlite::{Connection, params};
 
 /// The first `n` administrative villages of the sample roster.
 fn villages(store: &Store, n: usize) -> Vec<String> {
-    let mut st = store.conn.prepare("SELECT code FROM roster WHERE is_village = 1 ORDER BY code LIMIT ?1").unwrap();
+    let db = common::sql(store);
+    let mut st = db.prepare("SELECT code FROM roster WHERE is_village = 1 ORDER BY code LIMIT ?1").unwrap();
     st.query_map([n as i64], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
 }
 
@@ -75,20 +76,207 @@ fn rewrite_first_visit(c: &Connection, change: impl FnOnce(&mut VisitData)) {
         .unwrap();
 }
 
-/// Merges one file, expecting a refusal whose text holds `reason`.
-fn assert_refused(local: &mut Store, file: &Path, reason: &str) {
+/// Gives the first revision a new visit id and author, and the matching
+/// revision id, so only the text rules can refuse it.
+fn retag_first(c: &Connection, visit: Option<&str>, author: Option<&str>) {
+    let (rev_id, visit_id, payload): (String, String, String) = c
+        .query_row("SELECT rev_id, visit_id, payload FROM revision ORDER BY rev_id LIMIT 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .unwrap();
+    let visit_id = visit.map_or(visit_id, str::to_string);
+    let new_id = revision_id(&visit_id, &[], &payload, false);
+    c.execute(
+        "UPDATE revision SET rev_id = ?2, visit_id = ?3, author = coalesce(?4, author) WHERE rev_id = ?1",
+        params![rev_id, new_id, visit_id, author],
+    )
+    .unwrap();
+}
+
+/// Adds a revision without parents (a root) of `visit_id` to a file, stamped
+/// like the file's own revisions, with its true id.
+fn insert_root(c: &Connection, visit_id: &str, payload: &str, deleted: bool) {
+    let (hlc, device, author): (String, String, String) = c
+        .query_row("SELECT hlc, device, author FROM revision LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap();
+    let id = revision_id(visit_id, &[], payload, deleted);
+    c.execute(
+        "INSERT INTO revision (rev_id, visit_id, parents, payload, deleted, hlc, device, author)
+         VALUES (?1, ?2, '[]', ?3, ?4, ?5, ?6, ?7)",
+        params![id, visit_id, payload, deleted, hlc, device, author],
+    )
+    .unwrap();
+}
+
+/// The first revision of a database: its visit id and payload.
+fn first_revision(c: &Connection) -> (String, String) {
+    c.query_row("SELECT visit_id, payload FROM revision ORDER BY rev_id LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+}
+
+/// A refusal of a revision's `field` by the visit rule `reason`.
+fn rule(r: &Refusal, field: &str, reason: Reason) -> bool {
+    matches!(r, Refusal::Revision { field: f, why: RowReason::Rule(why), .. } if *f == field && *why == reason)
+}
+
+/// A refusal of a revision's parents for `why`.
+fn history(r: &Refusal, why: RowReason) -> bool {
+    matches!(r, Refusal::Revision { field: "parents", why: w, .. } if *w == why)
+}
+
+/// A change made to a copy of the good file.
+type Change = dyn Fn(&Connection);
+/// The refusal expected.
+type IsIt = dyn Fn(&Refusal) -> bool;
+
+/// Issue 12, classes 1, 2 and 7: what no door accepts, merge refuses too;
+/// numbers beyond their bounds; revisions that pretend a visit began twice
+/// or ended without beginning.
+#[test]
+fn values_and_histories_no_door_accepts_are_refused_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let good = good_snapshot(dir);
+    let mut local = county(dir);
+
+    let cases: Vec<(&str, Box<Change>, Box<IsIt>)> = vec![
+        (
+            "visit-id-tab.db",
+            Box::new(|c| retag_first(c, Some("v\t1"), None)),
+            Box::new(|r| rule(r, "visit_id", Reason::BadChar('\t'))),
+        ),
+        (
+            "visit-id-long.db",
+            Box::new(|c| retag_first(c, Some(&"v".repeat(101)), None)),
+            Box::new(|r| rule(r, "visit_id", Reason::TooLong(100))),
+        ),
+        (
+            "author-zero-width.db",
+            Box::new(|c| retag_first(c, None, Some("陈\u{200B}静"))),
+            Box::new(|r| rule(r, "author", Reason::BadChar('\u{200B}'))),
+        ),
+        (
+            "surveyor-bidi.db",
+            Box::new(|c| rewrite_first_visit(c, |v| v.surveyor = "陈\u{202E}静".into())),
+            Box::new(|r| rule(r, "surveyor", Reason::BadChar('\u{202E}'))),
+        ),
+        (
+            "surveyor-line-break.db",
+            Box::new(|c| rewrite_first_visit(c, |v| v.surveyor = "陈\n静".into())),
+            Box::new(|r| rule(r, "surveyor", Reason::BadChar('\n'))),
+        ),
+        (
+            "notes-escape.db",
+            Box::new(|c| rewrite_first_visit(c, |v| v.notes = "ok\u{1b}]0;pwned\u{7}".into())),
+            Box::new(|r| rule(r, "notes", Reason::BadChar('\u{1b}'))),
+        ),
+        (
+            "wrapping-households.db",
+            Box::new(|c| {
+                rewrite_first_visit(c, |v| {
+                    (v.households, v.hh_sewer, v.hh_reuse, v.hh_controlled) = (1, i64::MAX, i64::MAX, 0);
+                    v.facilities.clear();
+                })
+            }),
+            Box::new(|r| rule(r, "hh_sewer", Reason::TooLarge(100_000.0))),
+        ),
+        (
+            "huge-households.db",
+            Box::new(|c| rewrite_first_visit(c, |v| v.households = i64::MAX)),
+            Box::new(|r| rule(r, "households", Reason::TooLarge(100_000.0))),
+        ),
+        (
+            "huge-manure.db",
+            Box::new(|c| {
+                rewrite_first_visit(c, |v| {
+                    v.farms.push(ruralsan::domain::Farm {
+                        farm_id: "zz".into(),
+                        name: "场".into(),
+                        species: ruralsan::domain::Species::Pig,
+                        head_on_hand: 1,
+                        annual_out: 1,
+                        manure_t: Some(1.7e308),
+                        utilized_pct: 50.0,
+                        facility_equipped: false,
+                    })
+                })
+            }),
+            Box::new(|r| rule(r, "manure_t", Reason::TooLarge(1e7))),
+        ),
+        (
+            "roster-bidi.db",
+            Box::new(|c| {
+                c.execute_batch(
+                    "INSERT INTO roster (code, name, is_village) VALUES ('430202999999', '假\u{202E}村', 1)",
+                )
+                .unwrap()
+            }),
+            Box::new(|r| *r == Refusal::RosterRow { code: "430202999999".into() }),
+        ),
+        (
+            "area-zero-width.db",
+            Box::new(|c| c.execute_batch("INSERT INTO area (code, name) VALUES ('430299', '假\u{FEFF}区')").unwrap()),
+            Box::new(|r| *r == Refusal::AreaRow { code: "430299".into() }),
+        ),
+        (
+            "tombstone-of-nothing.db",
+            Box::new(|c| insert_root(c, "ghost-visit", "", true)),
+            Box::new(|r| history(r, RowReason::TombstoneWithoutVisit)),
+        ),
+        (
+            "second-root-in-file.db",
+            Box::new(|c| {
+                let (visit_id, payload) = first_revision(c);
+                let mut v: VisitData = serde_json::from_str(&payload).unwrap();
+                v.surveyor = "王芳".into();
+                insert_root(c, &visit_id, &v.canonical_json(), false);
+            }),
+            Box::new(|r| history(r, RowReason::SecondRoot)),
+        ),
+    ];
+    let mut n = 0;
+    for (name, change, is_it) in &cases {
+        let file = variant(dir, &good, name, change);
+        assert_refused(&mut local, &file, is_it);
+        n += 1;
+    }
+
+    // Against the local history: a second root of a visit the county has,
+    // and a parentless deletion of it.
+    let (visit_id, payload) = first_revision(&common::sql(&local));
+    let mut v: VisitData = serde_json::from_str(&payload).unwrap();
+    v.surveyor = "王芳".into();
+    let other = v.canonical_json();
+    let second_root = variant(dir, &good, "second-root-here.db", |c| insert_root(c, &visit_id, &other, false));
+    assert_refused(&mut local, &second_root, |r| history(r, RowReason::SecondRoot));
+    let delete_root = variant(dir, &good, "delete-root-here.db", |c| insert_root(c, &visit_id, "", true));
+    assert_refused(&mut local, &delete_root, |r| history(r, RowReason::SecondRoot));
+    assert_eq!(n + 2, 15);
+
+    // The same root as the local one is no second root: it merges.
+    let same_root = variant(dir, &good, "same-root.db", |c| insert_root(c, &visit_id, &payload, false));
+    let r = local.merge_files(&[same_root], MergeOptions::default()).unwrap();
+    assert!(matches!(r.files[0], FileOutcome::Merged(_)), "{:?}", r.files[0]);
+}
+
+/// Merges one file, expecting a refusal of that file with a reason that `is_it`.
+fn assert_refused(local: &mut Store, file: &Path, is_it: impl Fn(&Refusal) -> bool) {
     let before = common::dump(local);
     let report = local.merge_files(&[file.to_path_buf()], MergeOptions::default()).unwrap();
     assert_eq!(report.files.len(), 1);
     match &report.files[0] {
         FileOutcome::Refused(r) => {
-            let text = r.to_string();
-            assert!(text.contains(&file.display().to_string()), "refusal does not name the file: {text}");
-            assert!(text.contains(reason), "{}: expected «{reason}» in:\n{text}", file.display());
+            assert_eq!(r.file, file.display().to_string(), "refusal does not name the file");
+            assert!(r.reasons.iter().any(&is_it), "{}: not the expected reason: {:?}", file.display(), r.reasons);
         }
         other => panic!("{}: not refused: {other:?}", file.display()),
     }
     assert_eq!(common::dump(local), before, "{}: the local database changed", file.display());
+}
+
+/// A schema refusal naming `object` ("trigger wipe") among the extra objects.
+fn extra_object(r: &Refusal, object: &str) -> bool {
+    matches!(r, Refusal::SchemaDiffers { extra, .. } if extra.iter().any(|e| e == object))
 }
 
 #[test]
@@ -100,39 +288,43 @@ fn hostile_files_are_refused_whole_and_change_nothing() {
 
     let not_sqlite = dir.join("notes.db");
     std::fs::write(&not_sqlite, "visit_id,village_code\nthis is a CSV file renamed .db\n".repeat(20)).unwrap();
-    assert_refused(&mut local, &not_sqlite, s::not_sqlite());
+    assert_refused(&mut local, &not_sqlite, |r| *r == Refusal::NotSqlite);
 
     let truncated = dir.join("truncated.db");
     let bytes = std::fs::read(&good).unwrap();
     std::fs::write(&truncated, &bytes[..bytes.len() / 2 + 100]).unwrap();
-    assert_refused(&mut local, &truncated, s::truncated());
+    assert_refused(&mut local, &truncated, |r| *r == Refusal::Truncated);
 
     let truncated_pages = dir.join("truncated-pages.db");
     std::fs::write(&truncated_pages, &bytes[..4096 * 3]).unwrap();
-    assert_refused(&mut local, &truncated_pages, s::truncated());
+    assert_refused(&mut local, &truncated_pages, |r| *r == Refusal::Truncated);
 
     let wrong_app = variant(dir, &good, "wrong-app.db", |c| c.execute_batch("PRAGMA application_id = 42").unwrap());
-    assert_refused(&mut local, &wrong_app, &s::wrong_application_id(42));
+    assert_refused(&mut local, &wrong_app, |r| *r == Refusal::WrongApplicationId(42));
 
     let newer = variant(dir, &good, "newer.db", |c| c.execute_batch("PRAGMA user_version = 7").unwrap());
-    assert_refused(&mut local, &newer, &s::newer_version(7, ruralsan::store::SCHEMA_VERSION));
+    assert_refused(&mut local, &newer, |r| {
+        *r == Refusal::NewerSchema { version: 7, supported: ruralsan::store::SCHEMA_VERSION }
+    });
 
     let trigger = variant(dir, &good, "trigger.db", |c| {
         c.execute_batch("CREATE TRIGGER wipe AFTER INSERT ON meta BEGIN DELETE FROM roster; END;").unwrap()
     });
-    assert_refused(&mut local, &trigger, "trigger wipe");
+    assert_refused(&mut local, &trigger, |r| extra_object(r, "trigger wipe"));
 
     let view =
         variant(dir, &good, "view.db", |c| c.execute_batch("CREATE VIEW visit2 AS SELECT * FROM visit").unwrap());
-    assert_refused(&mut local, &view, "view visit2");
+    assert_refused(&mut local, &view, |r| extra_object(r, "view visit2"));
 
     let extra_table = variant(dir, &good, "extra-table.db", |c| c.execute_batch("CREATE TABLE evil (x)").unwrap());
-    assert_refused(&mut local, &extra_table, "table evil");
+    assert_refused(&mut local, &extra_table, |r| extra_object(r, "table evil"));
 
     let changed = variant(dir, &good, "changed-index.db", |c| {
         c.execute_batch("DROP INDEX revision_visit; CREATE INDEX revision_visit ON revision (hlc);").unwrap()
     });
-    assert_refused(&mut local, &changed, &s::schema_differs(&[], &["index revision_visit".to_string()]));
+    assert_refused(&mut local, &changed, |r| {
+        *r == Refusal::SchemaDiffers { extra: vec![], missing_or_changed: vec!["index revision_visit".to_string()] }
+    });
 
     // Break the b-tree of the revision table: the page type byte becomes invalid.
     let corrupt = dir.join("corrupt.db");
@@ -145,26 +337,37 @@ fn hostile_files_are_refused_whole_and_change_nothing() {
         b[((root - 1) * page) as usize] = 0x07;
         std::fs::write(&corrupt, b).unwrap();
     }
-    assert_refused(&mut local, &corrupt, s::corrupt());
+    assert_refused(&mut local, &corrupt, |r| matches!(r, Refusal::Corrupt { .. }));
 
     // A header that lies about the free pages: SQLite reads it, quick_check does not pass it.
     let freelist = dir.join("freelist.db");
     let mut b = bytes.clone();
     b[36..40].copy_from_slice(&5u32.to_be_bytes());
     std::fs::write(&freelist, b).unwrap();
-    assert_refused(&mut local, &freelist, s::integrity_failed());
+    assert_refused(&mut local, &freelist, |r| matches!(r, Refusal::IntegrityFailed { .. }));
 
     let negative = variant(dir, &good, "negative.db", |c| rewrite_first_visit(c, |v| v.households = -5));
-    assert_refused(&mut local, &negative, &format!("households: {}", Reason::Negative.message(lang())));
+    assert_refused(&mut local, &negative, |r| {
+        matches!(r, Refusal::Revision { field: "households", why: RowReason::Rule(Reason::Negative), .. })
+    });
 
     let outsider =
         variant(dir, &good, "outsider.db", |c| rewrite_first_visit(c, |v| v.village_code = "439999999999".into()));
-    assert_refused(&mut local, &outsider, &Reason::UnknownVillage.message(lang()));
+    assert_refused(&mut local, &outsider, |r| {
+        matches!(
+            r,
+            Refusal::Revision {
+                field: "village_code",
+                why: RowReason::Roster { reason: Reason::UnknownVillage, .. },
+                ..
+            }
+        )
+    });
 
     let bad_roster = variant(dir, &good, "bad-roster.db", |c| {
         c.execute_batch("INSERT INTO roster (code, name, is_village) VALUES ('ABCDEFGHIJKL', '假村', 1)").unwrap()
     });
-    assert_refused(&mut local, &bad_roster, &format!("roster ABCDEFGHIJKL: code: {}", s::bad_code()));
+    assert_refused(&mut local, &bad_roster, |r| *r == Refusal::RosterCode { code: "ABCDEFGHIJKL".into() });
 
     let tampered = variant(dir, &good, "tampered.db", |c| {
         c.execute_batch(
@@ -172,29 +375,33 @@ fn hostile_files_are_refused_whole_and_change_nothing() {
         )
         .unwrap()
     });
-    assert_refused(&mut local, &tampered, s::rev_id_mismatch());
+    assert_refused(&mut local, &tampered, |r| {
+        matches!(r, Refusal::Revision { field: "rev_id", why: RowReason::RevIdMismatch, .. })
+    });
 
     let huge = variant(dir, &good, "huge.db", |c| {
         c.execute_batch("UPDATE revision SET author = hex(zeroblob(50000000)) WHERE rowid = 1").unwrap()
     });
     assert!(std::fs::metadata(&huge).unwrap().len() > 100_000_000);
-    assert_refused(&mut local, &huge, &s::value_too_big(ruralsan::store::sync::MAX_VALUE_BYTES as usize));
+    assert_refused(&mut local, &huge, |r| {
+        *r == Refusal::ValueTooBig { max_bytes: ruralsan::store::sync::MAX_VALUE_BYTES as usize }
+    });
 
     // A laptop's live database (not a snapshot): its -wal holds recent saves.
     let live = dir.join("live.db");
     std::fs::copy(&good, &live).unwrap();
     std::fs::write(dir.join("live.db-wal"), b"frames").unwrap();
-    assert_refused(&mut local, &live, s::live_database());
+    assert_refused(&mut local, &live, |r| *r == Refusal::LiveDatabase);
 
     let missing = dir.join("no-such-file.db");
-    assert_refused(&mut local, &missing, s::no_such_file());
+    assert_refused(&mut local, &missing, |r| *r == Refusal::NoSuchFile);
 
     // A refused file among good ones: the good one is merged, the bad one refused.
     let r = local.merge_files(&[negative.clone(), good.clone()], MergeOptions::default()).unwrap();
     assert!(matches!(r.files[0], FileOutcome::Refused(_)));
     let FileOutcome::Merged(m) = &r.files[1] else { panic!("good file not merged: {:?}", r.files[1]) };
     assert_eq!((m.new_visits, m.new_revisions), (12, 12));
-    let n: i64 = local.conn.query_row("SELECT count(*) FROM merge_log", [], |r| r.get(0)).unwrap();
+    let n: i64 = common::sql(&local).query_row("SELECT count(*) FROM merge_log", [], |r| r.get(0)).unwrap();
     assert_eq!(n, 1, "only the good file is logged");
 }
 
@@ -218,7 +425,7 @@ fn good_file_merges_once_and_a_dry_run_writes_nothing() {
     // The backup holds the database as it was before the merge.
     let b = Store::open(&backup).unwrap();
     assert_eq!(common::dump(&b), before, "the backup is not the database as it was");
-    let visits: i64 = local.conn.query_row("SELECT count(*) FROM visit", [], |r| r.get(0)).unwrap();
+    let visits: i64 = common::sql(&local).query_row("SELECT count(*) FROM visit", [], |r| r.get(0)).unwrap();
     assert_eq!(visits, 22);
 
     let after = common::dump(&local);

@@ -8,6 +8,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use common::strategies::visit_data;
 use proptest::prelude::*;
 use ruralsan::domain::VisitData;
 use ruralsan::generate::{Rng, random_visit};
@@ -26,7 +27,7 @@ enum Op {
     /// A crew deletes a visit.
     Delete { crew: usize, visit: usize },
     /// A crew records a new visit.
-    Create { crew: usize, village: usize },
+    Create { crew: usize, data: Box<VisitData> },
     /// A crew merges another crew's snapshot (files going through laptops).
     Exchange { from: usize, to: usize },
     /// A crew settles its first open conflict by taking one side whole.
@@ -37,7 +38,10 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         6 => (0..CREWS, 0..4usize, 0..6u8, any::<u16>()).prop_map(|(crew, visit, field, value)| Op::Edit { crew, visit, field, value }),
         1 => (0..CREWS, 0..6usize).prop_map(|(crew, visit)| Op::Delete { crew, visit }),
-        1 => (0..CREWS, 0..VILLAGES.len()).prop_map(|(crew, village)| Op::Create { crew, village }),
+        1 => (0..CREWS, 0..VILLAGES.len(), visit_data(VILLAGES[0], "2024-06-01")).prop_map(|(crew, village, mut data)| {
+            data.village_code = VILLAGES[village].to_string();
+            Op::Create { crew, data: Box::new(data) }
+        }),
         2 => (0..CREWS, 0..CREWS).prop_map(|(from, to)| Op::Exchange { from, to }),
         1 => (0..CREWS, 0..2usize).prop_map(|(crew, side)| Op::Resolve { crew, side }),
     ]
@@ -82,12 +86,13 @@ fn snapshot(store: &Store, dir: &Path, name: &str) -> PathBuf {
 
 /// The visit ids a crew knows, in order.
 fn visit_ids(store: &Store) -> Vec<String> {
-    let mut st = store.conn.prepare("SELECT DISTINCT visit_id FROM revision ORDER BY visit_id").unwrap();
+    let db = common::sql(store);
+    let mut st = db.prepare("SELECT DISTINCT visit_id FROM revision ORDER BY visit_id").unwrap();
     st.query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
 }
 
 fn current(store: &Store, visit_id: &str) -> Option<VisitData> {
-    let w = revisions::heads(&store.conn, visit_id).unwrap().into_iter().next()?;
+    let w = revisions::heads(&common::sql(store), visit_id).unwrap().into_iter().next()?;
     if w.deleted { None } else { Some(serde_json::from_str(&w.payload).unwrap()) }
 }
 
@@ -112,15 +117,32 @@ fn edit(v: &mut VisitData, field: u8, value: u16) {
 }
 
 /// Runs the crews' work; returns their snapshots.
-fn run_crews(dir: &Path, seed: u64, ops: &[Op]) -> Vec<PathBuf> {
+/// Three base visits of the first villages, from a seed (fixtures of the
+/// example tests; the property tests draw them from strategies).
+fn seeded_base(seed: u64) -> Vec<VisitData> {
+    let mut rng = Rng::new(seed);
+    VILLAGES.iter().take(3).map(|code| random_visit(&mut rng, code, "2024-05-01")).collect()
+}
+
+/// The base visits of the property tests, one per first village.
+fn base_visits() -> impl Strategy<Value = Vec<VisitData>> {
+    (
+        visit_data(VILLAGES[0], "2024-05-01"),
+        visit_data(VILLAGES[1], "2024-05-01"),
+        visit_data(VILLAGES[2], "2024-05-01"),
+    )
+        .prop_map(|(a, b, c)| vec![a, b, c])
+}
+
+fn run_crews(dir: &Path, base_visits: &[VisitData], ops: &[Op]) -> Vec<PathBuf> {
     let mut base = open(dir, "base.db");
     for code in VILLAGES {
-        base.conn.execute("INSERT INTO roster (code, name, is_village) VALUES (?1, ?1 || '村', 1)", [code]).unwrap();
+        common::sql(&base)
+            .execute("INSERT INTO roster (code, name, is_village) VALUES (?1, ?1 || '村', 1)", [code])
+            .unwrap();
     }
-    let mut rng = Rng::new(seed);
-    for (i, code) in VILLAGES.iter().take(3).enumerate() {
-        let v = random_visit(&mut rng, code, "2024-05-01");
-        base.save_visit("陈静", &format!("base-{i}"), Some(&v)).unwrap();
+    for (i, v) in base_visits.iter().enumerate() {
+        base.save_visit("陈静", &format!("base-{i}"), Some(v)).unwrap();
     }
     let base_file = snapshot(&base, dir, "base-snap.db");
     let mut crews: Vec<Store> = (0..CREWS).map(|i| open(dir, &format!("crew{i}.db"))).collect();
@@ -128,7 +150,7 @@ fn run_crews(dir: &Path, seed: u64, ops: &[Op]) -> Vec<PathBuf> {
         merge(c, std::slice::from_ref(&base_file));
     }
     for (k, op) in ops.iter().enumerate() {
-        match *op {
+        match op.clone() {
             Op::Edit { crew, visit, field, value } => {
                 let ids = visit_ids(&crews[crew]);
                 let id = &ids[visit % ids.len()];
@@ -141,9 +163,8 @@ fn run_crews(dir: &Path, seed: u64, ops: &[Op]) -> Vec<PathBuf> {
                 let ids = visit_ids(&crews[crew]);
                 crews[crew].save_visit("crew", &ids[visit % ids.len()], None).unwrap();
             }
-            Op::Create { crew, village } => {
-                let v = random_visit(&mut rng, VILLAGES[village], "2024-06-01");
-                crews[crew].save_visit("crew", &format!("new-{crew}-{k}"), Some(&v)).unwrap();
+            Op::Create { crew, data } => {
+                crews[crew].save_visit("crew", &format!("new-{crew}-{k}"), Some(&data)).unwrap();
             }
             Op::Exchange { from, to } if from != to => {
                 let f = snapshot(&crews[from], dir, &format!("x{k}.db"));
@@ -151,9 +172,9 @@ fn run_crews(dir: &Path, seed: u64, ops: &[Op]) -> Vec<PathBuf> {
             }
             Op::Exchange { .. } => {}
             Op::Resolve { crew, side } => {
-                let list = conflict::list_conflicts(&crews[crew].conn).unwrap();
+                let list = conflict::list_conflicts(&common::sql(&crews[crew])).unwrap();
                 if let Some(c) = list.first() {
-                    let heads = revisions::heads(&crews[crew].conn, &c.visit_id).unwrap();
+                    let heads = revisions::heads(&common::sql(&crews[crew]), &c.visit_id).unwrap();
                     let take = heads[side % heads.len()].rev_id.clone();
                     let how = Resolution { take: Some(take), fields: Vec::new() };
                     crews[crew].resolve_conflict(Some("county"), &c.visit_id, &how).unwrap();
@@ -176,7 +197,8 @@ fn state(store: &Store) -> String {
         ("farm", "visit_id, farm_id"),
         ("water_body", "visit_id, water_id"),
     ] {
-        let mut st = store.conn.prepare(&format!("SELECT * FROM {table} ORDER BY {key}")).unwrap();
+        let db = common::sql(store);
+        let mut st = db.prepare(&format!("SELECT * FROM {table} ORDER BY {key}")).unwrap();
         let n = st.column_count();
         let mut rows = st.query([]).unwrap();
         while let Some(r) = rows.next().unwrap() {
@@ -189,8 +211,8 @@ fn state(store: &Store) -> String {
             out.push_str(&format!("{table}: {}\n", vals.join("|")));
         }
     }
-    out.push_str(&format!("{:?}\n", conflict::list_conflicts(&store.conn).unwrap()));
-    out.push_str(&format!("open {}\n", conflict::open_conflicts(&store.conn).unwrap()));
+    out.push_str(&format!("{:?}\n", conflict::list_conflicts(&common::sql(store)).unwrap()));
+    out.push_str(&format!("open {}\n", conflict::open_conflicts(&common::sql(store)).unwrap()));
     out
 }
 
@@ -205,14 +227,14 @@ proptest! {
 
     #[test]
     fn merges_converge_whatever_the_order(
-        seed in any::<u64>(),
+        base in base_visits(),
         ops in prop::collection::vec(op(), 4..24),
         first in order(),
         second in order(),
     ) {
         let tmp = scratch();
         let dir = tmp.path();
-        let files = run_crews(dir, seed, &ops);
+        let files = run_crews(dir, &base, &ops);
 
         let mut a = open(dir, "county-a.db");
         merge(&mut a, &first.iter().map(|&i| files[i].clone()).collect::<Vec<_>>());
@@ -278,24 +300,25 @@ fn concurrent_edits_of_different_fields_merge_and_of_the_same_field_conflict() {
         Op::Edit { crew: 0, visit: 1, field: 0, value: 1 },
         Op::Edit { crew: 1, visit: 1, field: 0, value: 2 },
     ];
-    let files = run_crews(dir, 5, &ops);
+    let files = run_crews(dir, &seeded_base(5), &ops);
     let mut county = open(dir, "county.db");
     merge(&mut county, &files);
     // visit 0: notes on one side, households on the other: one merged head.
-    let h0 = revisions::heads(&county.conn, "base-0").unwrap();
+    let h0 = revisions::heads(&common::sql(&county), "base-0").unwrap();
     assert_eq!(h0.len(), 1);
     assert_eq!(h0[0].device, conflict::MERGE_DEVICE);
     let v0: VisitData = serde_json::from_str(&h0[0].payload).unwrap();
     assert_eq!(v0.notes, "note 1");
     // visit 1: the notes changed two ways: a conflict on that field only.
-    let list = conflict::list_conflicts(&county.conn).unwrap();
+    let list = conflict::list_conflicts(&common::sql(&county)).unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].visit_id, "base-1");
     let fields: Vec<&str> = list[0].fields.iter().map(|f| f.field.as_str()).collect();
     assert_eq!(fields, ["notes"]);
-    let text = conflict::render_conflicts(&list);
-    assert!(text.contains("notes") && text.contains("\"note 1\"") && text.contains("\"note 2\""), "{text}");
-    assert_eq!(conflict::open_conflicts(&county.conn).unwrap(), 1);
+    let mut values: Vec<Option<serde_json::Value>> = list[0].fields[0].sides.iter().map(|s| s.value.clone()).collect();
+    values.sort_by_key(|v| v.as_ref().map(|v| v.to_string()));
+    assert_eq!(values, [Some(serde_json::json!("note 1")), Some(serde_json::json!("note 2"))]);
+    assert_eq!(conflict::open_conflicts(&common::sql(&county)).unwrap(), 1);
     let summary = county
         .summary("2025-12-31", ruralsan::domain::Level::County, None, &ruralsan::domain::Settings::default())
         .unwrap();
@@ -305,13 +328,13 @@ fn concurrent_edits_of_different_fields_merge_and_of_the_same_field_conflict() {
     let side = list[0].fields[0].sides[1].clone();
     let how = Resolution { take: None, fields: vec![("notes".into(), side.rev_id[..8].to_string())] };
     county.resolve_conflict(Some("科长"), "base-1", &how).unwrap();
-    assert_eq!(conflict::open_conflicts(&county.conn).unwrap(), 0);
+    assert_eq!(conflict::open_conflicts(&common::sql(&county)).unwrap(), 0);
     let v1 = current(&county, "base-1").unwrap();
     assert_eq!(Some(serde_json::Value::String(v1.notes.clone())), side.value);
     let settled = snapshot(&county, dir, "settled.db");
     let mut crew0 = open(dir, "crew0.db");
     merge(&mut crew0, &[settled]);
-    assert_eq!(conflict::open_conflicts(&crew0.conn).unwrap(), 0);
+    assert_eq!(conflict::open_conflicts(&common::sql(&crew0)).unwrap(), 0);
     assert_eq!(current(&crew0, "base-1").unwrap().notes, v1.notes);
 }
 
@@ -320,22 +343,23 @@ fn an_edit_against_a_deletion_is_a_conflict_settled_by_taking_a_side() {
     let tmp = scratch();
     let dir = tmp.path();
     let ops = [Op::Delete { crew: 0, visit: 2 }, Op::Edit { crew: 1, visit: 2, field: 1, value: 4 }];
-    let files = run_crews(dir, 9, &ops);
+    let files = run_crews(dir, &seeded_base(9), &ops);
     let mut county = open(dir, "county.db");
     merge(&mut county, &files);
-    let list = conflict::list_conflicts(&county.conn).unwrap();
+    let list = conflict::list_conflicts(&common::sql(&county)).unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].fields[0].field, conflict::DELETED_FIELD);
     let field_only =
         Resolution { take: None, fields: vec![("households".into(), list[0].fields[0].sides[0].rev_id.clone())] };
     assert!(county.resolve_conflict(None, "base-2", &field_only).is_err(), "a deletion conflict needs a whole side");
-    let deleted = revisions::heads(&county.conn, "base-2").unwrap().into_iter().find(|h| h.deleted).unwrap();
+    let deleted = revisions::heads(&common::sql(&county), "base-2").unwrap().into_iter().find(|h| h.deleted).unwrap();
     county.resolve_conflict(None, "base-2", &Resolution { take: Some(deleted.rev_id), fields: vec![] }).unwrap();
     assert!(current(&county, "base-2").is_none());
-    let n: i64 =
-        county.conn.query_row("SELECT count(*) FROM visit WHERE visit_id = 'base-2'", [], |r| r.get(0)).unwrap();
+    let n: i64 = common::sql(&county)
+        .query_row("SELECT count(*) FROM visit WHERE visit_id = 'base-2'", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(n, 0);
-    assert_eq!(conflict::open_conflicts(&county.conn).unwrap(), 0);
+    assert_eq!(conflict::open_conflicts(&common::sql(&county)).unwrap(), 0);
 }
 
 #[test]
@@ -351,7 +375,7 @@ fn three_crews_editing_one_visit_converge_in_every_order() {
         Op::Edit { crew: 1, visit: 1, field: 1, value: 1 },
         Op::Edit { crew: 2, visit: 1, field: 0, value: 2 },
     ];
-    let files = run_crews(dir, 11, &ops);
+    let files = run_crews(dir, &seeded_base(11), &ops);
     let mut states = Vec::new();
     for (n, order) in [[0, 1, 2], [0, 2, 1], [1, 2, 0], [2, 1, 0], [1, 0, 2], [2, 0, 1]].iter().enumerate() {
         let mut county = open(dir, &format!("county{n}.db"));
@@ -375,10 +399,10 @@ fn a_row_removed_on_one_side_and_edited_on_the_other_is_settled_row_by_row() {
     for take_removal in [true, false] {
         let tmp = scratch();
         let dir = tmp.path();
-        let files = run_crews(dir, seed, &ops);
+        let files = run_crews(dir, &seeded_base(seed), &ops);
         let mut county = open(dir, "county.db");
         merge(&mut county, &files);
-        let list = conflict::list_conflicts(&county.conn).unwrap();
+        let list = conflict::list_conflicts(&common::sql(&county)).unwrap();
         assert_eq!(list.len(), 1);
         let f = &list[0].fields[0];
         assert_eq!(list[0].fields.len(), 1, "{list:?}");
@@ -394,6 +418,6 @@ fn a_row_removed_on_one_side_and_edited_on_the_other_is_settled_row_by_row() {
         } else {
             assert_eq!(farm.unwrap().utilized_pct, 77.0);
         }
-        assert_eq!(conflict::open_conflicts(&county.conn).unwrap(), 0);
+        assert_eq!(conflict::open_conflicts(&common::sql(&county)).unwrap(), 0);
     }
 }

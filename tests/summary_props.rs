@@ -23,6 +23,8 @@ use ruralsan::generate::{Rng, random_visit};
 use ruralsan::store::Store;
 use ruralsan::store::summary::Summary;
 
+use common::strategies;
+
 /// A random roster and random visits saved through `Store::save_visit`.
 struct World {
     store: Store,
@@ -38,8 +40,25 @@ fn date(day: i64) -> String {
     format!("2024-03-{:02}", day)
 }
 
-fn build(seed: u64, max_units: i64, visit_share: f64) -> World {
+/// The visit saved for `code` on `day`: the next of `pool` (drawn from the
+/// domain strategies, so that a failure shrinks to simpler visits) moved to
+/// that village and day, else a generated one.
+fn next_visit(rng: &mut Rng, pool: &[VisitData], n: &mut usize, code: &str, day: &str) -> VisitData {
+    if pool.is_empty() {
+        return random_visit(rng, code, day);
+    }
+    let mut v = pool[*n % pool.len()].clone();
+    *n += 1;
+    v.village_code = code.to_string();
+    v.survey_date = day.to_string();
+    v
+}
+
+/// A roster shaped by `seed`; the visits' content from `pool` (see
+/// [`next_visit`]; an empty pool: generated from the seed).
+fn build(seed: u64, max_units: i64, visit_share: f64, pool: &[VisitData]) -> World {
     let mut rng = Rng::new(seed);
+    let mut drawn = 0;
     let dir = tempfile::tempdir().unwrap();
     let roster = dir.path().join("roster.csv");
     let mut f = std::fs::File::create(&roster).unwrap();
@@ -80,7 +99,7 @@ fn build(seed: u64, max_units: i64, visit_share: f64) -> World {
         for _ in 0..rng.range(1, 3) {
             let id = rng.uuid();
             let day = date(rng.range(1, 6));
-            let v = random_visit(&mut rng, code, &day);
+            let v = next_visit(&mut rng, pool, &mut drawn, code, &day);
             store.save_visit("test", &id, Some(&v)).unwrap();
             visits.push((id, v));
         }
@@ -215,8 +234,15 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
     #[test]
-    fn summary_properties(seed in any::<u64>(), max_units in 1i64..6, share in 0.2f64..1.0, as_of_day in 0i64..7, threshold in 0.1f64..0.9) {
-        let mut w = build(seed, max_units, share);
+    fn summary_properties(
+        seed in any::<u64>(),
+        max_units in 1i64..6,
+        share in 0.2f64..1.0,
+        as_of_day in 0i64..7,
+        threshold in 0.1f64..0.9,
+        pool in prop::collection::vec(strategies::visit_data("430101001201", "2024-03-01"), 1..8),
+    ) {
+        let mut w = build(seed, max_units, share, &pool);
         let settings = Settings { village_threshold: threshold, ..Settings::default() };
         let as_of = date(as_of_day);
         let levels = summaries(&w.store, &as_of, &settings);
@@ -247,7 +273,9 @@ proptest! {
         let mut rng = Rng::new(seed ^ 1);
         for code in w.villages.iter().take(5) {
             let later = date(as_of_day + rng.range(1, 3));
-            let v = random_visit(&mut rng, code, &later);
+            let mut v = pool[0].clone();
+            v.village_code = code.clone();
+            v.survey_date = later;
             w.store.save_visit("later", &rng.uuid(), Some(&v)).unwrap();
         }
         prop_assert_eq!(&summaries(&w.store, &as_of, &settings), &levels);
@@ -269,8 +297,14 @@ proptest! {
     }
 
     #[test]
-    fn figures_table_follows_every_write(seed in any::<u64>(), max_units in 1i64..5, share in 0.2f64..1.0, edits in 0usize..12) {
-        let mut w = build(seed, max_units, share);
+    fn figures_table_follows_every_write(
+        seed in any::<u64>(),
+        max_units in 1i64..5,
+        share in 0.2f64..1.0,
+        edits in 0usize..12,
+        pool in prop::collection::vec(strategies::visit_data("430101001201", "2024-03-01"), 0..6),
+    ) {
+        let mut w = build(seed, max_units, share, &pool);
         common::assert_figures_match(&w.store);
         // Edits (new dates, new child rows) and deletions of saved visits.
         let mut rng = Rng::new(seed ^ 2);

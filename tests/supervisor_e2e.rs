@@ -1,5 +1,5 @@
-//! End to end: `ruralsan dashboard` in a tmux pane (80×24, Chinese), driven
-//! by keys as a supervisor would; the figures on screen are the summary's.
+//! End to end: the supervisor role (F4) of the terminal UI in a tmux pane
+//! (80×24, Chinese), driven by keys as a supervisor would; the figures on screen are the summary's.
 
 mod common;
 
@@ -28,8 +28,10 @@ fn a_supervisor_drills_down_changes_the_date_and_quits() {
     let total = &json["areas"][0];
     let surveyed = format!("{}/{}", total["surveyed"], total["villages"]);
 
-    let cmd = format!("{bin} --db '{}' dashboard; echo EXITED $?; sleep 60", db.display());
+    let cmd = format!("{bin} --db '{}'; echo EXITED $?; sleep 60", db.display());
     let t = Tmux::start("d", 80, 24, &cmd);
+    t.wait_for("F4");
+    t.keys(&["F4"]);
     let s = t.wait_for("督导看板");
     assert!(s.contains("F2 村组调查") && s.contains("F3 县级汇总/合并"), "the roles show on the first screen:\n{s}");
     t.wait_for("县(区) 9 个");

@@ -30,7 +30,8 @@ fn crew(path: &Path, seed: u64, n: usize) -> Store {
     let mut s = Store::open(path).unwrap();
     s.import_roster(&common::sample("sample").join("villages.csv")).unwrap();
     let codes: Vec<String> = {
-        let mut st = s.conn.prepare("SELECT code FROM roster WHERE is_village = 1 ORDER BY code LIMIT ?1").unwrap();
+        let db = common::sql(&s);
+        let mut st = db.prepare("SELECT code FROM roster WHERE is_village = 1 ORDER BY code LIMIT ?1").unwrap();
         st.query_map([n as i64], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
     };
     let mut rng = Rng::new(seed);
@@ -47,15 +48,15 @@ fn snapshot_while_another_program_writes_is_consistent_and_self_contained() {
     let db = tmp.path().join("crew.db");
     let store = crew(&db, 1, 10);
     // The app is open with a save half done (uncommitted).
-    let app = Store::open(&db).unwrap();
-    app.conn.execute_batch("BEGIN IMMEDIATE; DELETE FROM visit;").unwrap();
+    let app = common::sql(&Store::open(&db).unwrap());
+    app.execute_batch("BEGIN IMMEDIATE; DELETE FROM visit;").unwrap();
 
     let snap = tmp.path().join("stick").join("crew-snap.db");
     std::fs::create_dir_all(snap.parent().unwrap()).unwrap();
     let (code, out, err) = ruralsan(&db, &["snapshot", snap.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("snapshot written"), "{out}");
-    app.conn.execute_batch("ROLLBACK").unwrap();
+    app.execute_batch("ROLLBACK").unwrap();
 
     let names: Vec<String> = std::fs::read_dir(snap.parent().unwrap())
         .unwrap()
@@ -87,7 +88,7 @@ fn merge_from_the_command_line_reports_and_refuses_by_file() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("dry run") && out.contains("would merge") && out.contains("8 new visits"), "{out}");
     let visits = |p: &Path| -> i64 {
-        Store::open(p).unwrap().conn.query_row("SELECT count(*) FROM visit", [], |r| r.get(0)).unwrap()
+        common::sql(&Store::open(p).unwrap()).query_row("SELECT count(*) FROM visit", [], |r| r.get(0)).unwrap()
     };
     assert_eq!(visits(&county), 0);
 
@@ -112,7 +113,7 @@ fn roster_merges_by_code_and_reports_differing_names() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let a = crew(&dir.join("a.db"), 1, 3);
-    a.conn
+    common::sql(&a)
         .execute_batch(
             "INSERT INTO roster (code, name, is_village) VALUES ('439999000001', '新村', 1);
              UPDATE roster SET name = '改名村' WHERE code = (SELECT min(code) FROM roster);",
@@ -121,8 +122,7 @@ fn roster_merges_by_code_and_reports_differing_names() {
     a.snapshot(&dir.join("a-snap.db")).unwrap();
     let mut county = Store::open(&dir.join("county.db")).unwrap();
     county.import_roster(&common::sample("sample").join("villages.csv")).unwrap();
-    let first: (String, String) = county
-        .conn
+    let first: (String, String) = common::sql(&county)
         .query_row("SELECT code, name FROM roster ORDER BY code LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap();
     let r = county.merge_files(&[dir.join("a-snap.db")], MergeOptions::default()).unwrap();
@@ -130,6 +130,6 @@ fn roster_merges_by_code_and_reports_differing_names() {
     assert_eq!(m.roster_added, 1);
     assert_eq!(m.roster_names_differ, vec![(first.0.clone(), first.1.clone(), "改名村".to_string())]);
     let kept: String =
-        county.conn.query_row("SELECT name FROM roster WHERE code = ?1", [&first.0], |r| r.get(0)).unwrap();
+        common::sql(&county).query_row("SELECT name FROM roster WHERE code = ?1", [&first.0], |r| r.get(0)).unwrap();
     assert_eq!(kept, first.1, "our name is not overwritten");
 }

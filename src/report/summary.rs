@@ -7,6 +7,7 @@ use crate::domain::indicators::{Figures, Indicator, misses_target};
 use crate::domain::settings::Settings;
 use crate::store::summary::Summary;
 use crate::strings::{Lang, pick};
+use crate::text;
 
 fn area_json(level: &str, code: &str, name: &str, f: &Figures) -> Value {
     let r = f.rates();
@@ -83,13 +84,7 @@ pub fn write_json(s: &Summary, out: impl std::io::Write) -> serde_json::Result<(
 /// The name of the total row in JSON (part of the contract).
 pub const TOTAL_NAME: &str = "合计";
 
-/// Percent with one decimal, or "—" for a rate that cannot be computed.
-pub fn percent(rate: Option<f64>) -> String {
-    match rate {
-        Some(r) => format!("{:.1}%", r * 100.0),
-        None => "—".to_string(),
-    }
-}
+pub use crate::text::percent;
 
 /// A figure as read from [`Figures`]: what kind of number it is decides how
 /// each output shows it (text here, a number format in the workbook).
@@ -282,13 +277,6 @@ pub fn to_csv(s: &Summary, lang: Lang) -> anyhow::Result<String> {
     Ok(String::from_utf8(w.into_inner()?)?)
 }
 
-/// Pads `s` with spaces to `width` terminal columns (wide characters count two).
-pub fn pad(s: &str, width: usize, right: bool) -> String {
-    let w = unicode_width::UnicodeWidthStr::width(s);
-    let fill = " ".repeat(width.saturating_sub(w));
-    if right { format!("{fill}{s}") } else { format!("{s}{fill}") }
-}
-
 /// The table for people: each target indicator beside its target, a ✗ where
 /// it is missed, villages surveyed out of the roster.
 pub fn to_table(s: &Summary, lang: Lang) -> String {
@@ -314,16 +302,18 @@ pub fn to_table(s: &Summary, lang: Lang) -> String {
         table.push(row);
     }
     let cols = table[0].len();
-    let widths: Vec<usize> = (0..cols)
-        .map(|c| table.iter().map(|r| unicode_width::UnicodeWidthStr::width(r[c].as_str())).max().unwrap_or(0))
-        .collect();
+    let widths: Vec<usize> = (0..cols).map(|c| table.iter().map(|r| text::width(&r[c])).max().unwrap_or(0)).collect();
     let mut out = format!("{} {}    {}\n", labels::AS_OF.get(lang), s.as_of, labels::MISSED.get(lang));
     if s.open_conflicts > 0 {
         out.push_str(&crate::strings::sync::summary_conflicts(lang, s.open_conflicts));
         out.push('\n');
     }
     for (i, row) in table.iter().enumerate() {
-        let line: Vec<String> = row.iter().enumerate().map(|(c, cell)| pad(cell, widths[c], c >= 2)).collect();
+        let line: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(c, cell)| if c >= 2 { text::right(cell, widths[c]) } else { text::pad(cell, widths[c]) })
+            .collect();
         out.push_str(line.join("  ").trim_end());
         out.push('\n');
         if i == 1 {

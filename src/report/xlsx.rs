@@ -7,7 +7,6 @@
 //! `report::summary`, the one source of every output's wording.
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -313,18 +312,7 @@ pub fn write_report(store: &Store, path: &Path, as_of: &str, settings: &Settings
     // temporary file as they are written instead of staying in memory.
     let villages = village_sheet(wb.add_worksheet_with_constant_memory()?, &county, store, &names, lang, &st)?;
 
-    let file_name = path.file_name().with_context(|| format!("{}: not a file name", path.display()))?;
-    let tmp = dir.join(format!(".{}.{}.tmp", file_name.to_string_lossy(), std::process::id()));
-    let written = (|| -> Result<()> {
-        let mut file = File::create(&tmp)?;
-        wb.save_to_writer(&mut file)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        Ok(())
-    })();
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e.context(path.display().to_string()));
-    }
+    path.file_name().with_context(|| format!("{}: not a file name", path.display()))?;
+    crate::store::fsutil::write_atomic(path, |file| Ok(wb.save_to_writer(file)?))?;
     Ok(ReportCounts { counties: county.areas.len(), townships: township.areas.len(), villages })
 }

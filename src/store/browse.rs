@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::Store;
 use super::revisions::{self, Saved};
-use crate::domain::{FacilityStatus, VisitData};
+use crate::domain::VisitData;
 
 /// A county (6-digit code) or township (9-digit code); `name` is `None` when
 /// the roster names it not.
@@ -60,19 +60,13 @@ pub struct Draft {
     pub updated_at: String,
 }
 
-/// The half-open code range `[lo, hi)` of the units whose code starts with
-/// `prefix` (codes are digits, and ':' sorts right after '9').
-fn range(prefix: &str) -> (String, String) {
-    (prefix.to_string(), format!("{prefix}:"))
-}
-
 /// The areas one level below `prefix` ("" → counties, a county → its
 /// townships), found by skipping through the primary key: one index seek
 /// per area, whatever the size of the roster.
 pub fn areas(conn: &Connection, prefix: &str) -> Result<Vec<AreaItem>> {
     let len = if prefix.len() < 6 { 6 } else { 9 };
     let pad = "9".repeat(12 - len);
-    let (lo, hi) = range(prefix);
+    let (lo, hi) = super::code_range(prefix);
     let mut st = conn.prepare_cached(
         "WITH RECURSIVE a(p) AS (
            SELECT (SELECT substr(min(code), 1, ?3) FROM roster WHERE code >= ?1 AND code < ?2)
@@ -98,10 +92,10 @@ pub fn area_name(conn: &Connection, code: &str) -> Result<Option<String>> {
 /// administrative villages only: communities are never surveyed.
 pub fn villages(conn: &Connection, prefix: &str, query: &str, limit: usize, offset: usize) -> Result<Vec<VillageItem>> {
     let q = query.trim();
-    let (mut lo, mut hi) = range(prefix);
+    let (mut lo, mut hi) = super::code_range(prefix);
     let digits = !q.is_empty() && q.bytes().all(|b| b.is_ascii_digit());
     if digits {
-        let (qlo, qhi) = range(q);
+        let (qlo, qhi) = super::code_range(q);
         lo = lo.max(qlo);
         hi = hi.min(qhi);
     }
@@ -125,9 +119,8 @@ pub fn villages(conn: &Connection, prefix: &str, query: &str, limit: usize, offs
 fn sewage_sql(alias: &str) -> String {
     format!(
         "{alias}.households, {alias}.hh_sewer, {alias}.hh_reuse,
-         (SELECT coalesce(sum(households_served), 0) FROM facility f
-          WHERE f.visit_id = {alias}.visit_id AND f.status = '{}')",
-        FacilityStatus::Normal.code()
+         (SELECT coalesce(sum(rs_normal_served(f.status, f.households_served)), 0) FROM facility f
+          WHERE f.visit_id = {alias}.visit_id)"
     )
 }
 
@@ -140,14 +133,21 @@ fn sewage_at(r: &rusqlite::Row, i: usize) -> rusqlite::Result<SewageFigures> {
     })
 }
 
+/// The counting visit of village `?1` as of date `?2`: the latest visit on
+/// or before that date, ties broken by the greatest visit id. (The summary
+/// aggregate applies the same rule to every village at once, see
+/// `summary::SUMMARY_SQL`.)
+pub const COUNTING_VISIT_SQL: &str = "SELECT visit_id FROM visit WHERE village_code = ?1 AND survey_date <= ?2
+     ORDER BY survey_date DESC, visit_id DESC LIMIT 1";
+
+/// A date after every survey: "as of now" for the counting visit.
+const ANY_DATE: &str = "9999-12-31";
+
 /// Date and sewage figures of the latest visit of a village.
 pub fn last_visit(conn: &Connection, code: &str) -> Result<Option<(String, SewageFigures)>> {
-    let sql = format!(
-        "SELECT v.survey_date, {} FROM visit v WHERE v.village_code = ?1
-         ORDER BY v.survey_date DESC, v.visit_id DESC LIMIT 1",
-        sewage_sql("v")
-    );
-    Ok(conn.prepare_cached(&sql)?.query_row([code], |r| Ok((r.get(0)?, sewage_at(r, 1)?))).optional()?)
+    let sql =
+        format!("SELECT v.survey_date, {} FROM visit v WHERE v.visit_id = ({COUNTING_VISIT_SQL})", sewage_sql("v"));
+    Ok(conn.prepare_cached(&sql)?.query_row([code, ANY_DATE], |r| Ok((r.get(0)?, sewage_at(r, 1)?))).optional()?)
 }
 
 /// A roster unit: name and whether it is an administrative village.
@@ -165,9 +165,10 @@ pub fn visits_of(conn: &Connection, code: &str) -> Result<Vec<VisitItem>> {
            (SELECT count(*) FROM facility WHERE visit_id = v.visit_id),
            (SELECT count(*) FROM farm WHERE visit_id = v.visit_id),
            (SELECT count(*) FROM water_body WHERE visit_id = v.visit_id),
-           (SELECT count(*) FROM head WHERE visit_id = v.visit_id) > 1
+           {}
          FROM visit v WHERE v.village_code = ?1 ORDER BY v.survey_date DESC, v.visit_id DESC",
-        sewage_sql("v")
+        sewage_sql("v"),
+        super::conflict::is_open_conflict_sql("v.visit_id")
     );
     let mut st = conn.prepare_cached(&sql)?;
     let rows = st.query_map([code], |r| {
@@ -203,12 +204,8 @@ pub fn load_visit(conn: &Connection, visit_id: &str) -> Result<Option<(String, V
 
 /// The data of the latest visit of a village, for copying forward.
 pub fn previous_visit(conn: &Connection, code: &str) -> Result<Option<VisitData>> {
-    let id: Option<String> = conn
-        .prepare_cached(
-            "SELECT visit_id FROM visit WHERE village_code = ?1 ORDER BY survey_date DESC, visit_id DESC LIMIT 1",
-        )?
-        .query_row([code], |r| r.get(0))
-        .optional()?;
+    let id: Option<String> =
+        conn.prepare_cached(COUNTING_VISIT_SQL)?.query_row([code, ANY_DATE], |r| r.get(0)).optional()?;
     Ok(match id {
         Some(id) => load_visit(conn, &id)?.map(|(_, d)| d),
         None => None,

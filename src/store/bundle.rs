@@ -2,7 +2,6 @@
 //! and export. Rows are staged in temporary tables so that memory stays
 //! bounded however large the bundle.
 
-use std::fmt;
 use std::io::Write;
 use std::path::Path;
 
@@ -12,7 +11,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use super::csvio::{Problems, Table};
 use super::revisions::{self, Saved};
 use super::roster::{self, RosterReport};
-use super::{Phase, Progress, Store};
+use super::{Phase, Progress, Store, Work};
 use crate::domain::validate::{self, Place, Reason, parse_bool, parse_date, parse_decimal, parse_int, required};
 use crate::domain::*;
 
@@ -70,27 +69,7 @@ const OPTIONAL: &[&str] = &[
     "nh3n_mg_l",
 ];
 
-/// A bundle or file refused whole, with every problem found.
-#[derive(Debug)]
-pub struct Refused {
-    pub problems: Vec<String>,
-    pub total: usize,
-}
-
-impl fmt::Display for Refused {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for p in &self.problems {
-            writeln!(f, "{p}")?;
-        }
-        if self.total > self.problems.len() {
-            writeln!(f, "… {}", self.total - self.problems.len())?;
-        }
-        let (zh, en) = (crate::strings::t("个问题，未写入任何数据", "problem(s); nothing was written"), "");
-        write!(f, "{} {zh}{en}", self.total)
-    }
-}
-
-impl std::error::Error for Refused {}
+pub use super::error::Refused;
 
 impl From<Problems> for Refused {
     fn from(p: Problems) -> Self {
@@ -236,11 +215,17 @@ fn stage_visits(
     };
     let mut ins = conn
         .prepare_cached("INSERT INTO s_visit (visit_id, line, village_code, bad, data) VALUES (?1, ?2, ?3, ?4, ?5)")?;
-    let _bar = Phase::new(progress, file, 0);
+    let _bar = Phase::new(progress, Work::File(file), 0);
     while let Some(line) = t.next_row(problems) {
         _bar.step();
         let mut r = RowReader { t: &t, cols: VISIT_COLS, line, problems, bad: String::new() };
         let visit_id = r.id("visit_id");
+        // An empty id is already refused as required.
+        if !visit_id.is_empty()
+            && let Err(why) = validate::check_id(&visit_id)
+        {
+            r.fail("visit_id", why);
+        }
         let v = VisitData {
             village_code: r.id("village_code"),
             survey_date: r.date("survey_date"),
@@ -286,7 +271,7 @@ fn stage_children(
     let mut seq: i64 = 0;
     let mut ins = conn
         .prepare_cached("INSERT INTO s_child (visit_id, kind, seq, line, bad, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
-    let _bar = Phase::new(progress, file, 0);
+    let _bar = Phase::new(progress, Work::File(file), 0);
     while let Some(line) = t.next_row(problems) {
         _bar.step();
         let mut r = RowReader { t: &t, cols, line, problems, bad: String::new() };
@@ -421,7 +406,7 @@ fn import_staged(
     };
     let mut kid = next_kid(&mut kids)?;
     let staged: i64 = conn.query_row("SELECT count(*) FROM s_visit", [], |r| r.get(0))?;
-    let _bar = Phase::new(progress, crate::strings::t("检查并写入调查", "checking and writing visits"), staged as u64);
+    let _bar = Phase::new(progress, Work::WriteVisits, staged as u64);
     let mut rows = visits.query([])?;
     let mut cache_back = Some(format!("PRAGMA main.cache_size = {cache}"));
     let mut previous = String::new();
@@ -503,7 +488,7 @@ impl Store {
     /// [`Refused`] error listing every problem and leaves the database as it was.
     pub fn import_bundle(&mut self, dir: &Path, dry_run: bool) -> Result<ImportReport> {
         if !dir.is_dir() {
-            anyhow::bail!("{}: {}", dir.display(), crate::strings::t("不是文件夹", "is not a folder"));
+            return Err(super::StoreError::NotAFolder { path: dir.to_path_buf() }.into());
         }
         let device = self.device().to_string();
         let progress = self.progress.as_ref();
@@ -616,7 +601,7 @@ pub struct ExportReport {
     pub water_bodies: u64,
 }
 
-/// Streams a query into `dir/file`, through a temporary file renamed at the end.
+/// Streams a query into `dir/file`, written whole or not at all.
 fn export_query(
     conn: &Connection,
     dir: &Path,
@@ -629,35 +614,35 @@ fn export_query(
     // which the export reads next anyway).
     let table = sql.split(" FROM ").nth(1).and_then(|t| t.split_whitespace().next()).unwrap_or("visit");
     let total: i64 = conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?;
-    let _bar = Phase::new(progress, file, total as u64);
+    let _bar = Phase::new(progress, Work::File(file), total as u64);
     let path = dir.join(file);
-    let tmp = dir.join(format!(".{file}.tmp"));
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp).with_context(|| tmp.display().to_string())?);
-    out.write_all("\u{feff}".as_bytes())?;
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record(header)?;
-    let mut st = conn.prepare(sql)?;
-    let n = st.column_count();
-    let mut rows = st.query([])?;
-    let mut count = 0;
-    let mut rec: Vec<String> = Vec::with_capacity(n);
-    while let Some(row) = rows.next()? {
-        _bar.step();
-        rec.clear();
-        for i in 0..n {
-            rec.push(match row.get_ref(i)? {
-                rusqlite::types::ValueRef::Null => String::new(),
-                rusqlite::types::ValueRef::Integer(v) => v.to_string(),
-                rusqlite::types::ValueRef::Real(v) => v.to_string(),
-                rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
-                rusqlite::types::ValueRef::Blob(_) => String::new(),
-            });
+    super::fsutil::write_atomic(&path, |f| {
+        let mut out = std::io::BufWriter::new(f);
+        out.write_all("\u{feff}".as_bytes())?;
+        let mut w = csv::Writer::from_writer(out);
+        w.write_record(header)?;
+        let mut st = conn.prepare(sql)?;
+        let n = st.column_count();
+        let mut rows = st.query([])?;
+        let mut count = 0;
+        let mut rec: Vec<String> = Vec::with_capacity(n);
+        while let Some(row) = rows.next()? {
+            _bar.step();
+            rec.clear();
+            for i in 0..n {
+                rec.push(match row.get_ref(i)? {
+                    rusqlite::types::ValueRef::Null => String::new(),
+                    rusqlite::types::ValueRef::Integer(v) => v.to_string(),
+                    rusqlite::types::ValueRef::Real(v) => v.to_string(),
+                    rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                    rusqlite::types::ValueRef::Blob(_) => String::new(),
+                });
+            }
+            w.write_record(&rec)?;
+            count += 1;
         }
-        w.write_record(&rec)?;
-        count += 1;
-    }
-    let out = w.into_inner().map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    out.into_inner().map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?.sync_all()?;
-    std::fs::rename(&tmp, &path).with_context(|| path.display().to_string())?;
-    Ok(count)
+        let out = w.into_inner().map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        out.into_inner().map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        Ok(count)
+    })
 }

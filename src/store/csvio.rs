@@ -7,16 +7,15 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use crate::domain::validate::Reason;
-use crate::strings::lang;
+use crate::domain::validate::{LineProblem, Reason};
 
 /// Most problems kept for the report; the rest are only counted.
 const MAX_KEPT: usize = 100_000;
 
-/// Problems found in input files, each as `file:line: column: reason`.
+/// Problems found in input files: file, line, column and reason of each.
 #[derive(Debug, Default)]
 pub struct Problems {
-    pub list: Vec<String>,
+    pub list: Vec<LineProblem>,
     pub total: usize,
 }
 
@@ -24,7 +23,12 @@ impl Problems {
     pub fn push(&mut self, file: &str, line: u64, column: &str, reason: &Reason) {
         self.total += 1;
         if self.list.len() < MAX_KEPT {
-            self.list.push(format!("{file}:{line}: {column}: {}", reason.message(lang())));
+            self.list.push(LineProblem {
+                file: file.to_string(),
+                line,
+                column: column.to_string(),
+                reason: reason.clone(),
+            });
         }
     }
     pub fn is_empty(&self) -> bool {

@@ -13,7 +13,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::domain::indicators::{self, FIGURES_VERSION, VisitFigures};
@@ -22,7 +22,7 @@ use crate::domain::{
     Facility, FacilityKind, FacilityStatus, Farm, Listed, Species, VisitData, WaterBody, WaterKind, WaterStatus,
 };
 
-use super::{Phase, Progress};
+use super::{Phase, Progress, Store, StoreError, Work};
 
 const META_KEY: &str = "figures_settings";
 
@@ -213,7 +213,7 @@ type ReadRow<T> = fn(&rusqlite::Row) -> std::result::Result<T, String>;
 fn read_next<T>(rows: &mut rusqlite::Rows, read: ReadRow<T>) -> Result<Option<(String, T)>> {
     let Some(r) = rows.next()? else { return Ok(None) };
     let id: String = r.get(0)?;
-    let x = read(r).map_err(|v| anyhow::anyhow!("a current table of visit {id} holds an unknown value '{v}'"))?;
+    let x = read(r).map_err(|value| StoreError::CorruptCurrent { visit_id: id.clone(), value })?;
     Ok(Some((id, x)))
 }
 
@@ -287,8 +287,8 @@ fn read_water(r: &rusqlite::Row) -> std::result::Result<WaterBody, String> {
 }
 
 /// Every current visit's figures computed afresh from the current tables
-/// with these coefficients, by visit id (for tests and checks).
-pub fn recomputed(conn: &Connection, c: &ManureCoefficients) -> Result<HashMap<String, VisitFigures>> {
+/// with these coefficients, by visit id.
+fn recomputed(conn: &Connection, c: &ManureCoefficients) -> Result<HashMap<String, VisitFigures>> {
     let mut out = HashMap::new();
     each_current_visit(conn, |id, v| {
         out.insert(id.to_string(), indicators::visit_figures(v, c));
@@ -297,8 +297,8 @@ pub fn recomputed(conn: &Connection, c: &ManureCoefficients) -> Result<HashMap<S
     Ok(out)
 }
 
-/// The figures table as stored, by visit id (for tests and checks).
-pub fn stored(conn: &Connection) -> Result<HashMap<String, VisitFigures>> {
+/// The figures table as stored, by visit id.
+fn stored(conn: &Connection) -> Result<HashMap<String, VisitFigures>> {
     let mut st = conn.prepare(
         "SELECT visit_id, households, households_treated, hh_controlled, natural_villages, nv_covered,
                 facilities_normal, facilities_total, produced_t, utilized_t, scale_farms, scale_farms_equipped,
@@ -332,15 +332,13 @@ pub fn stored(conn: &Connection) -> Result<HashMap<String, VisitFigures>> {
 /// coefficients and records them, inside the caller's transaction.
 pub(crate) fn rebuild(conn: &Connection, c: &ManureCoefficients, progress: &dyn Progress) -> Result<()> {
     let total: i64 = conn.query_row("SELECT count(*) FROM visit", [], |r| r.get(0))?;
-    let bar =
-        Phase::new(progress, crate::strings::t("计算每次调查的指标", "computing per-visit figures"), total as u64);
+    let bar = Phase::new(progress, Work::Figures, total as u64);
     conn.execute_batch("DELETE FROM visit_figures")?;
     each_current_visit(conn, |id, v| {
         insert(conn, id, v, &indicators::visit_figures(v, c))?;
         bar.step();
         Ok(())
-    })
-    .context("cannot compute the per-visit figures")?;
+    })?;
     conn.prepare_cached(
         "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     )?
@@ -365,4 +363,39 @@ pub(crate) fn ensure(conn: &Connection, c: &ManureCoefficients, progress: &dyn P
     }
     tx.commit()?;
     Ok(())
+}
+
+/// A visit whose row of the figures table is not what its current rows give.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FiguresMismatch {
+    pub visit_id: String,
+    /// The row stored (`None`: no row).
+    pub stored: Option<VisitFigures>,
+    /// The figures computed afresh (`None`: no current visit).
+    pub recomputed: Option<VisitFigures>,
+}
+
+impl Store {
+    /// Every visit whose row of the figures table differs from its figures
+    /// computed afresh from the current tables with the coefficients the
+    /// table records, in visit id order; empty when the table is right.
+    pub fn figures_mismatches(&self) -> Result<Vec<FiguresMismatch>> {
+        let c = table_coefficients(&self.conn)?;
+        let mut stored = stored(&self.conn)?;
+        let fresh = recomputed(&self.conn, &c)?;
+        let mut out: Vec<FiguresMismatch> = Vec::new();
+        for (id, f) in fresh {
+            let s = stored.remove(&id);
+            if s.as_ref() != Some(&f) {
+                out.push(FiguresMismatch { visit_id: id, stored: s, recomputed: Some(f) });
+            }
+        }
+        out.extend(stored.into_iter().map(|(id, s)| FiguresMismatch {
+            visit_id: id,
+            stored: Some(s),
+            recomputed: None,
+        }));
+        out.sort_by(|a, b| a.visit_id.cmp(&b.visit_id));
+        Ok(out)
+    }
 }

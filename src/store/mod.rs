@@ -4,18 +4,22 @@ pub mod browse;
 pub mod bundle;
 pub mod conflict;
 pub mod csvio;
+mod diagnostics;
+pub mod error;
 pub mod figures;
+pub mod fsutil;
 pub mod revisions;
 pub mod roster;
 pub mod summary;
 pub mod sync;
+pub mod views;
 
 use std::path::Path;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::Result;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
-use crate::strings::t;
+pub use error::StoreError;
 
 /// The one schema, embedded.
 pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
@@ -24,9 +28,16 @@ pub const SCHEMA_VERSION: i64 = 3;
 /// `PRAGMA application_id` of a ruralsan database ('RSNA'); also set in schema.sql.
 pub const APPLICATION_ID: i64 = 0x5253_4E41;
 
+/// All division codes under a prefix ("" → every code) as the half-open
+/// range `[lo, hi)`: codes are digits, and `:` follows `9`. The one
+/// convention of the store for "all codes under this prefix".
+pub fn code_range(prefix: &str) -> (String, String) {
+    (prefix.to_string(), format!("{prefix}:"))
+}
+
 /// An open ruralsan database.
 pub struct Store {
-    pub conn: Connection,
+    conn: Connection,
     device: String,
     progress: Box<dyn Progress>,
 }
@@ -35,12 +46,30 @@ pub struct Store {
 /// how far it got. The store knows no terminal: the command line supplies a
 /// progress bar, everything else [`NoProgress`].
 pub trait Progress {
-    /// Work called `what` of `total` steps (0: unknown) begins.
-    fn start(&self, what: &str, total: u64);
+    /// Work `what` of `total` steps (0: unknown) begins.
+    fn start(&self, what: Work<'_>, total: u64);
     /// `n` more steps are done.
     fn advance(&self, n: u64);
     /// The work is over.
     fn finish(&self);
+}
+
+/// What long work is under way: the store says what, the caller says it in
+/// words (strings::progress).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Work<'a> {
+    /// Reading or writing one file of a bundle (its name in the bundle).
+    File(&'a str),
+    /// Checking and writing an import's visits.
+    WriteVisits,
+    /// Computing the per-visit figures from the current tables.
+    Figures,
+    /// Adding up a summary.
+    Summary,
+    /// Checking the revisions of a file to merge (its path).
+    RevisionsChecked(&'a str),
+    /// Updating the visits a merged file touched (its path).
+    VisitsUpdated(&'a str),
 }
 
 /// One piece of long work reported to a [`Progress`]: started when made,
@@ -53,7 +82,7 @@ pub(crate) struct Phase<'a> {
 impl<'a> Phase<'a> {
     const BATCH: u64 = 1024;
 
-    pub(crate) fn new(progress: &'a dyn Progress, what: &str, total: u64) -> Phase<'a> {
+    pub(crate) fn new(progress: &'a dyn Progress, what: Work<'_>, total: u64) -> Phase<'a> {
         progress.start(what, total);
         Phase { progress, pending: std::cell::Cell::new(0) }
     }
@@ -80,7 +109,7 @@ impl Drop for Phase<'_> {
 pub struct NoProgress;
 
 impl Progress for NoProgress {
-    fn start(&self, _: &str, _: u64) {}
+    fn start(&self, _: Work<'_>, _: u64) {}
     fn advance(&self, _: u64) {}
     fn finish(&self) {}
 }
@@ -91,13 +120,13 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
-                .with_context(|| format!("{}: {}", t("无法创建目录", "cannot create folder"), dir.display()))?;
+                .map_err(|source| StoreError::CannotCreateFolder { path: dir.to_path_buf(), source })?;
         }
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
-        .with_context(|| format!("{}: {}", t("无法打开数据库", "cannot open the database"), path.display()))?;
+        .map_err(|source| StoreError::CannotOpen { path: path.to_path_buf(), source })?;
         Store::setup(conn, &path.display().to_string(), true)
     }
 
@@ -107,33 +136,23 @@ impl Store {
     }
 
     fn setup(conn: Connection, name: &str, wal: bool) -> Result<Store> {
-        let not_ours = || {
-            anyhow!(
-                "{name}: {}",
-                t("不是 ruralsan 数据库，拒绝打开", "is not a ruralsan database; refusing to open it")
-            )
-        };
+        let not_ours = || StoreError::NotRuralsan { name: name.to_string() };
         // Reading the header is the first access: a file that is not SQLite fails here.
         let app_id: i64 = conn.query_row("PRAGMA application_id", [], |r| r.get(0)).map_err(|_| not_ours())?;
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|_| not_ours())?;
         let objects: i64 =
             conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0)).map_err(|_| not_ours())?;
         if app_id != APPLICATION_ID && (app_id != 0 || objects > 0) {
-            return Err(not_ours());
+            return Err(not_ours().into());
         }
         if version > SCHEMA_VERSION {
-            bail!(
-                "{name}: {} {version}{} {SCHEMA_VERSION}{}",
-                t("由更新版本的 ruralsan 写入（数据库版本", "was written by a newer ruralsan (schema version"),
-                t("，本程序支持", ", this program supports"),
-                t("），请升级 ruralsan", "); please upgrade ruralsan"),
-            );
+            return Err(StoreError::NewerSchema { name: name.to_string(), version, supported: SCHEMA_VERSION }.into());
         }
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         if wal {
             let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
             if !mode.eq_ignore_ascii_case("wal") {
-                bail!("{name}: {}", t("无法启用 WAL 日志模式", "cannot switch to WAL journal mode"));
+                return Err(StoreError::NoWal { name: name.to_string() }.into());
             }
         }
         // A 64 MB page cache: big imports and aggregates stay in memory, and
@@ -144,6 +163,7 @@ impl Store {
              PRAGMA cache_size = -65536; PRAGMA temp.cache_size = -8192;",
         )?;
         conn.set_prepared_statement_cache_capacity(128);
+        register_rules(&conn)?;
         if version < SCHEMA_VERSION {
             migrate(&conn)?;
         }
@@ -160,6 +180,11 @@ impl Store {
         self.progress.as_ref()
     }
 
+    /// The database file (`None` for an in-memory database).
+    pub fn path(&self) -> Option<&Path> {
+        self.conn.path().filter(|p| !p.is_empty()).map(Path::new)
+    }
+
     /// This database's device id, made on first open.
     pub fn device(&self) -> &str {
         &self.device
@@ -168,6 +193,19 @@ impl Store {
     /// A value from the meta table.
     pub fn meta(&self, key: &str) -> Result<Option<String>> {
         Ok(self.conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    }
+
+    /// Codes of the roster's administrative villages, in code order (at most `limit`).
+    pub fn village_codes(&self, limit: Option<usize>) -> Result<Vec<String>> {
+        // SQLite reads a negative LIMIT as no limit.
+        let limit = limit.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
+        let mut st = self.conn.prepare("SELECT code FROM roster WHERE is_village ORDER BY code LIMIT ?1")?;
+        Ok(st.query_map([limit], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The revision a visit's current rows come from (`None`: no such visit, or deleted).
+    pub fn current_revision(&self, visit_id: &str) -> Result<Option<String>> {
+        Ok(self.conn.query_row("SELECT rev_id FROM visit WHERE visit_id = ?1", [visit_id], |r| r.get(0)).optional()?)
     }
 
     pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
@@ -184,19 +222,30 @@ impl Store {
 /// per-visit figures are made from the current tables (all of them: a
 /// database from before version 3 has none).
 fn migrate(conn: &Connection) -> Result<()> {
-    let fail =
-        |e: &dyn std::fmt::Display| anyhow!("{}: {e}", t("无法建立数据库结构", "cannot set up the database schema"));
-    conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| fail(&e))?;
     let run = || -> Result<()> {
-        conn.execute_batch(SCHEMA_SQL)?;
+        conn.execute_batch(&format!("BEGIN IMMEDIATE;\n{SCHEMA_SQL}"))?;
         figures::rebuild(conn, &crate::domain::settings::ManureCoefficients::default(), &NoProgress)?;
-        conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"))?;
+        conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"))?;
         Ok(())
     };
-    run().map_err(|e| {
-        let _ = conn.execute_batch("ROLLBACK");
-        fail(&e)
+    run().map_err(|source| {
+        // The schema error is the one to report; a failed rollback leaves
+        // nothing behind either, as the connection is then dropped.
+        let _rollback = conn.execute_batch("ROLLBACK");
+        StoreError::Schema { detail: source.to_string() }.into()
     })
+}
+
+/// Domain rules that SQL statements use as functions, so that each is
+/// written once, in the domain.
+fn register_rules(conn: &Connection) -> Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    conn.create_scalar_function("rs_normal_served", 2, flags, |ctx| {
+        let status = ctx.get_raw(0).as_str().ok().and_then(crate::domain::FacilityStatus::parse);
+        Ok(crate::domain::indicators::normal_served(status, ctx.get(1)?))
+    })?;
+    Ok(())
 }
 
 fn device_id(conn: &Connection) -> Result<String> {

@@ -56,7 +56,7 @@ pub fn revision_id(visit_id: &str, parents: &[String], payload: &str, deleted: b
         h.update(part.as_bytes());
     }
     let digest = h.finalize();
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    super::fsutil::hex(&digest[..16])
 }
 
 /// Formats a hybrid logical clock stamp so that text order is time order.
@@ -64,9 +64,14 @@ pub fn format_hlc(wall_ms: i64, counter: i64) -> String {
     format!("{wall_ms:013}.{counter:05}")
 }
 
-fn parse_hlc(s: &str) -> (i64, i64) {
+/// A stored clock stamp; one that does not read is an error (read as zero,
+/// the clock would run behind stamps already issued).
+fn parse_hlc(s: &str) -> Result<(i64, i64)> {
     let (w, c) = s.split_once('.').unwrap_or((s, "0"));
-    (w.parse().unwrap_or(0), c.parse().unwrap_or(0))
+    match (w.parse(), c.parse()) {
+        (Ok(w), Ok(c)) => Ok((w, c)),
+        _ => Err(super::StoreError::CorruptClock { value: s.to_string() }.into()),
+    }
 }
 
 thread_local! {
@@ -91,7 +96,7 @@ pub fn next_hlc(conn: &Connection) -> Result<String> {
     }
     let last: Option<String> =
         conn.prepare_cached("SELECT value FROM meta WHERE key = 'hlc'")?.query_row([], |r| r.get(0)).optional()?;
-    let (w, c) = next(last.as_deref().map(parse_hlc).unwrap_or((0, 0)));
+    let (w, c) = next(last.as_deref().map(parse_hlc).transpose()?.unwrap_or((0, 0)));
     let stamp = format_hlc(w, c);
     observe_hlc(conn, &stamp)?;
     Ok(stamp)
@@ -109,7 +114,7 @@ impl<'a> StampBatch<'a> {
     pub(crate) fn begin(conn: &'a Connection) -> Result<StampBatch<'a>> {
         let last: Option<String> =
             conn.query_row("SELECT value FROM meta WHERE key = 'hlc'", [], |r| r.get(0)).optional()?;
-        let last = last.as_deref().map(parse_hlc).unwrap_or((0, 0));
+        let last = last.as_deref().map(parse_hlc).transpose()?.unwrap_or((0, 0));
         BATCH.set(Some((last, false)));
         Ok(StampBatch { conn })
     }
@@ -169,12 +174,20 @@ pub fn heads(conn: &Connection, visit_id: &str) -> Result<Vec<Revision>> {
     Ok(heads)
 }
 
+/// A stored revision from a row of `rev_id, visit_id, parents, payload,
+/// deleted, hlc, device, author`. A parent list that does not read is an
+/// error: read as empty, it would change the heads.
 pub fn row_to_revision(r: &rusqlite::Row) -> rusqlite::Result<Revision> {
     let parents: String = r.get(2)?;
+    let rev_id: String = r.get(0)?;
+    let parents = serde_json::from_str(&parents).map_err(|e| {
+        let corrupt = super::StoreError::CorruptParents { rev_id: rev_id.clone(), detail: e.to_string() };
+        rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, Box::new(corrupt))
+    })?;
     Ok(Revision {
-        rev_id: r.get(0)?,
+        rev_id,
         visit_id: r.get(1)?,
-        parents: serde_json::from_str(&parents).unwrap_or_default(),
+        parents,
         payload: r.get(3)?,
         deleted: r.get(4)?,
         hlc: r.get(5)?,
@@ -330,6 +343,22 @@ impl Store {
         let saved = save(&tx, &device, author, visit_id, data)?;
         tx.commit()?;
         Ok(saved)
+    }
+
+    /// Saves new visits, each by its surveyor, and sets a meta key, all in
+    /// one transaction (the demo's seeding: all or nothing).
+    pub fn save_new_visits(&mut self, visits: &[(String, VisitData)], meta: (&str, &str)) -> Result<()> {
+        let device = self.device().to_string();
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        for (id, data) in visits {
+            save(&tx, &device, &data.surveyor, id, Some(data))?;
+        }
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![meta.0, meta.1],
+        )?;
+        tx.commit()?;
+        Ok(())
     }
 
     /// Throws away the current tables and heads and builds them again from

@@ -7,7 +7,7 @@ use rusqlite::{Connection, params};
 
 use super::csvio::{Problems, Table};
 use crate::domain::name_is_village;
-use crate::domain::validate::{Reason, is_division_code};
+use crate::domain::validate::{NAME_MAX_CHARS, Reason, check_line, check_roster_name, is_division_code};
 
 const COLS: &[&str] = &["code", "name", "kind", "township_name", "county_name", "urban_rural_code"];
 const CODE: usize = 0;
@@ -54,9 +54,17 @@ pub fn load(conn: &Connection, path: &Path, file: &str, problems: &mut Problems)
             problems.push(file, line, "code", &Reason::BadCode);
             ok = false;
         }
-        if name.is_empty() {
-            problems.push(file, line, "name", &Reason::Required);
-            ok = false;
+        // The domain's rules for names, as a merge will judge them.
+        for (col, r) in [
+            ("name", check_roster_name(name)),
+            ("township_name", check_line(t.get(TOWNSHIP).trim(), NAME_MAX_CHARS)),
+            ("county_name", check_line(t.get(COUNTY).trim(), NAME_MAX_CHARS)),
+            ("urban_rural_code", check_line(t.get(URBAN_RURAL).trim(), NAME_MAX_CHARS)),
+        ] {
+            if let Err(why) = r {
+                problems.push(file, line, col, &why);
+                ok = false;
+            }
         }
         let is_village = match t.get(KIND).trim() {
             "" => name_is_village(name),

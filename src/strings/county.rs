@@ -57,7 +57,6 @@ s! {
     export_xlsx = "汇总报表（.xlsx 文件）", "Spreadsheet report (.xlsx file)";
     export_intro = "选择要导出的内容，确认路径后按 Enter", "Choose what to export, check the path, press Enter";
     export_failed = "导出失败", "Export failed";
-    error = "错误", "Error";
     help_title = "帮助 · 县级", "Help · county";
     k_tabs = "F5/F6/F7 合并/冲突/导出", "F5/F6/F7 merge/conflicts/export";
     k_move = "选择", "select";

@@ -1,10 +1,10 @@
 //! Every message a person reads, in Chinese (the default) and English.
-
-pub mod supervisor;
-
-use std::sync::atomic::{AtomicU8, Ordering};
+//! Each renderer takes the language explicitly: there is no process-wide
+//! language switch.
 
 pub mod county;
+pub mod errors;
+pub mod supervisor;
 pub mod sync;
 
 use crate::domain::validate::Reason;
@@ -16,23 +16,6 @@ pub enum Lang {
     #[default]
     Zh,
     En,
-}
-
-static CLI_LANG: AtomicU8 = AtomicU8::new(0);
-
-/// Sets the language of command-line messages.
-pub fn set_lang(lang: Lang) {
-    CLI_LANG.store(lang as u8, Ordering::Relaxed);
-}
-
-/// The language of command-line messages.
-pub fn lang() -> Lang {
-    if CLI_LANG.load(Ordering::Relaxed) == Lang::En as u8 { Lang::En } else { Lang::Zh }
-}
-
-/// Picks the text of the current command-line language.
-pub fn t(zh: &'static str, en: &'static str) -> &'static str {
-    pick(lang(), zh, en)
 }
 
 pub fn pick(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
@@ -55,6 +38,13 @@ impl Reason {
             FutureDate => pick(lang, "日期不能晚于今天", "is after today").into(),
             TooLong(n) if zh => format!("不能超过 {n} 个字符"),
             TooLong(n) => format!("is longer than {n} characters"),
+            TooLarge(max) if zh => format!("不能超过 {max}"),
+            TooLarge(max) => format!("is more than {max}"),
+            BadChar(c) if zh => format!("含有不允许的字符 U+{:04X}（控制字符、换行、双向控制或零宽字符）", *c as u32),
+            BadChar(c) => format!(
+                "holds the character U+{:04X}, which is not allowed (a control character, line break, bidi override or zero-width character)",
+                *c as u32
+            ),
             BadEnum(expected) if zh => format!("取值应为：{expected}"),
             BadEnum(expected) => format!("must be one of: {expected}"),
             BadBool => {

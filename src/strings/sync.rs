@@ -1,10 +1,10 @@
-//! Messages of snapshot, merge, conflicts and resolve (issue 4).
+//! Messages of snapshot, merge, conflicts and resolve.
 
-use super::t;
+use super::{Lang, pick};
 
 macro_rules! msg {
     ($($name:ident => $zh:literal, $en:literal;)+) => {
-        $(pub fn $name() -> &'static str { t($zh, $en) })+
+        $(pub fn $name(l: Lang) -> &'static str { pick(l, $zh, $en) })+
     };
 }
 
@@ -22,7 +22,8 @@ msg! {
     bad_device_id => "缺少或无效的设备编号（meta.device_id）", "missing or invalid device id (meta.device_id)";
     revision => "版本", "revision";
     visit => "调查", "visit";
-    bad_text => "为空、过长或含控制字符", "is empty, too long or holds control characters";
+    tombstone_without_visit => "删除了一条不存在的调查（无父版本的删除）", "deletes a visit that does not exist (a deletion without parents)";
+    second_root => "这条调查已有一个无父版本的起始版本；第二个起始版本被拒绝", "the visit already has a first revision (one without parents); a second one is refused";
     bad_rev_id => "应为 32 位小写十六进制", "is not 32 lowercase hex digits";
     bad_hlc => "时间戳格式无效", "is not a clock stamp";
     parents_unsorted => "父版本列表未排序或有重复", "parent list is not sorted or holds duplicates";
@@ -61,56 +62,57 @@ msg! {
     field_syntax => "应写成 字段=版本，如 households=3f2a", "must be FIELD=REV, e.g. households=3f2a";
 }
 
-pub fn value_too_big(max: usize) -> String {
-    match super::lang() {
-        super::Lang::Zh => format!("含有超过 {} MB 的值，疑为恶意或损坏文件", max / (1024 * 1024)),
-        super::Lang::En => format!("holds a value larger than {} MB: hostile or broken", max / (1024 * 1024)),
+pub fn value_too_big(l: Lang, max: usize) -> String {
+    match l {
+        Lang::Zh => format!("含有超过 {} MB 的值，疑为恶意或损坏文件", max / (1024 * 1024)),
+        Lang::En => format!("holds a value larger than {} MB: hostile or broken", max / (1024 * 1024)),
     }
 }
 
-pub fn wrong_application_id(id: i64) -> String {
-    match super::lang() {
-        super::Lang::Zh => format!("不是 ruralsan 数据库（application_id = {id}）"),
-        super::Lang::En => format!("is not a ruralsan database (application_id = {id})"),
+pub fn wrong_application_id(l: Lang, id: i64) -> String {
+    match l {
+        Lang::Zh => format!("不是 ruralsan 数据库（application_id = {id}）"),
+        Lang::En => format!("is not a ruralsan database (application_id = {id})"),
     }
 }
 
-pub fn newer_version(v: i64, ours: i64) -> String {
-    match super::lang() {
-        super::Lang::Zh => format!("由更新版本的 ruralsan 写入（数据库版本 {v}，本程序支持 {ours}），请升级 ruralsan"),
-        super::Lang::En => format!(
+pub fn newer_version(l: Lang, v: i64, ours: i64) -> String {
+    match l {
+        Lang::Zh => format!("由更新版本的 ruralsan 写入（数据库版本 {v}，本程序支持 {ours}），请升级 ruralsan"),
+        Lang::En => format!(
             "was written by a newer ruralsan (schema version {v}, this program supports {ours}); please upgrade ruralsan"
         ),
     }
 }
 
-pub fn older_version(v: i64, ours: i64) -> String {
-    match super::lang() {
-        super::Lang::Zh => format!("数据库版本 {v} 不受支持（本程序为 {ours}）；请先用本程序打开它"),
-        super::Lang::En => {
+pub fn older_version(l: Lang, v: i64, ours: i64) -> String {
+    match l {
+        Lang::Zh => format!("数据库版本 {v} 不受支持（本程序为 {ours}）；请先用本程序打开它"),
+        Lang::En => {
             format!("schema version {v} is not supported (this program writes {ours}); open it with this program first")
         }
     }
 }
 
-pub fn schema_differs(extra: &[String], missing: &[String]) -> String {
+pub fn schema_differs(l: Lang, extra: &[String], missing: &[String]) -> String {
     let (e, m) = (extra.join(", "), missing.join(", "));
-    match super::lang() {
-        super::Lang::Zh => format!("数据库结构与 ruralsan 不符（多出：{e}；缺少或不同：{m}）"),
-        super::Lang::En => format!("the schema is not ruralsan's (extra: {e}; missing or different: {m})"),
+    match l {
+        Lang::Zh => format!("数据库结构与 ruralsan 不符（多出：{e}；缺少或不同：{m}）"),
+        Lang::En => format!("the schema is not ruralsan's (extra: {e}; missing or different: {m})"),
     }
 }
 
-pub fn parent_missing(p: &str) -> String {
-    match super::lang() {
-        super::Lang::Zh => format!("父版本 {p} 不在文件中"),
-        super::Lang::En => format!("parent {p} is not in the file"),
+pub fn parent_missing(l: Lang, p: &str) -> String {
+    match l {
+        Lang::Zh => format!("父版本 {p} 不在文件中"),
+        Lang::En => format!("parent {p} is not in the file"),
     }
 }
 
 /// One merged file: counts in a sentence.
 #[allow(clippy::too_many_arguments)]
 pub fn merged_line(
+    l: Lang,
     file: &str,
     revisions: u64,
     new_revisions: u64,
@@ -122,77 +124,196 @@ pub fn merged_line(
     dry_run: bool,
 ) -> String {
     let (zh, en) = if dry_run { ("可合并", "would merge") } else { ("已合并", "merged") };
-    match super::lang() {
-        super::Lang::Zh => format!(
+    match l {
+        Lang::Zh => format!(
             "{file}：{zh}（设备 {device}）{revisions} 个版本，其中新版本 {new_revisions} 个；新调查 {new_visits} 条，自动合并 {auto_merged} 条，冲突 {conflicts} 条；名录新增 {roster_added} 个单位"
         ),
-        super::Lang::En => format!(
+        Lang::En => format!(
             "{file}: {en} (device {device}) {revisions} revisions, {new_revisions} new; {new_visits} new visits, {auto_merged} auto-merged, {conflicts} in conflict; {roster_added} roster units added"
         ),
     }
 }
 
-pub fn roster_name_differs(code: &str, here: &str, there: &str) -> String {
-    match super::lang() {
-        super::Lang::Zh => format!("  名录名称不一致（未覆盖）{code}：本地“{here}”，文件“{there}”"),
-        super::Lang::En => {
+pub fn roster_name_differs(l: Lang, code: &str, here: &str, there: &str) -> String {
+    match l {
+        Lang::Zh => format!("  名录名称不一致（未覆盖）{code}：本地“{here}”，文件“{there}”"),
+        Lang::En => {
             format!("  roster name differs (kept ours) {code}: here \"{here}\", in the file \"{there}\"")
         }
     }
 }
 
-pub fn more_names_differ(n: usize) -> String {
-    match super::lang() {
-        super::Lang::Zh => format!("  ……另有 {n} 个名录名称不一致"),
-        super::Lang::En => format!("  … {n} more roster names differ"),
+pub fn more_names_differ(l: Lang, n: usize) -> String {
+    match l {
+        Lang::Zh => format!("  ……另有 {n} 个名录名称不一致"),
+        Lang::En => format!("  … {n} more roster names differ"),
     }
 }
 
-pub fn already_merged_line(file: &str, at: &str, first: &str) -> String {
-    match super::lang() {
-        super::Lang::Zh => format!("{file}：此前已合并（{at}，当时文件名 {first}），相同文件，未作改动"),
-        super::Lang::En => format!("{file}: already merged ({at}, then named {first}); same file, nothing changed"),
+pub fn already_merged_line(l: Lang, file: &str, at: &str, first: &str) -> String {
+    match l {
+        Lang::Zh => format!("{file}：此前已合并（{at}，当时文件名 {first}），相同文件，未作改动"),
+        Lang::En => format!("{file}: already merged ({at}, then named {first}); same file, nothing changed"),
     }
 }
 
-pub fn snapshot_line(path: &str, bytes: u64, revisions: i64, visits: i64) -> String {
-    match super::lang() {
-        super::Lang::Zh => {
+pub fn snapshot_line(l: Lang, path: &str, bytes: u64, revisions: i64, visits: i64) -> String {
+    match l {
+        Lang::Zh => {
             format!("{path}：快照已写入并通过完整性检查（{bytes} 字节，{visits} 条调查，{revisions} 个版本）")
         }
-        super::Lang::En => {
+        Lang::En => {
             format!("{path}: snapshot written and checked ({bytes} bytes, {visits} visits, {revisions} revisions)")
         }
     }
 }
 
-pub fn conflict_header(village: &str, name: &str, visit: &str, n: usize) -> String {
-    match super::lang() {
-        super::Lang::Zh => format!("{village} {name}  调查 {visit}：{n} 个冲突字段"),
-        super::Lang::En => format!("{village} {name}  visit {visit}: {n} conflicting field(s)"),
+pub fn conflict_header(l: Lang, village: &str, name: &str, visit: &str, n: usize) -> String {
+    match l {
+        Lang::Zh => format!("{village} {name}  调查 {visit}：{n} 个冲突字段"),
+        Lang::En => format!("{village} {name}  visit {visit}: {n} conflicting field(s)"),
     }
 }
 
-pub fn side_line(rev: &str, value: &str, device: &str, author: &str, time: &str) -> String {
-    match super::lang() {
-        super::Lang::Zh => format!("      {rev}  {value}    （设备 {device}，{author}，{time}）"),
-        super::Lang::En => format!("      {rev}  {value}    (device {device}, {author}, {time})"),
+pub fn side_line(l: Lang, rev: &str, value: &str, device: &str, author: &str, time: &str) -> String {
+    match l {
+        Lang::Zh => format!("      {rev}  {value}    （设备 {device}，{author}，{time}）"),
+        Lang::En => format!("      {rev}  {value}    (device {device}, {author}, {time})"),
     }
 }
 
-pub fn resolve_hint() -> &'static str {
-    t(
+pub fn resolve_hint(l: Lang) -> &'static str {
+    pick(
+        l,
         "解决：ruralsan resolve 调查编号 --take 版本   或   --field 字段=版本 …",
         "settle with: ruralsan resolve VISIT_ID --take REV   or   --field FIELD=REV …",
     )
 }
 
 /// The summary table's warning line.
-pub fn summary_conflicts(lang: super::Lang, n: i64) -> String {
+pub fn summary_conflicts(lang: Lang, n: i64) -> String {
     match lang {
-        super::Lang::Zh => format!("⚠ {n} 条调查有待解决的冲突；指标暂按确定性胜出版本计算（ruralsan conflicts 查看）"),
-        super::Lang::En => format!(
+        Lang::Zh => format!("⚠ {n} 条调查有待解决的冲突；指标暂按确定性胜出版本计算（ruralsan conflicts 查看）"),
+        Lang::En => format!(
             "⚠ {n} visit(s) with open conflicts; indicators use the deterministic winner meanwhile (see ruralsan conflicts)"
         ),
     }
+}
+
+/// The merge report for people: what was merged (stdout) and what was refused (stderr).
+pub fn render_merge(r: &crate::store::sync::MergeReport, l: Lang) -> (String, String) {
+    use crate::store::sync::FileOutcome;
+    let (mut out, mut err) = (String::new(), String::new());
+    if r.dry_run {
+        out.push_str(dry_run(l));
+        out.push('\n');
+    }
+    if let Some(b) = &r.backup {
+        out.push_str(&format!("{} {}\n", backup_taken(l), b.display()));
+    }
+    for f in &r.files {
+        match f {
+            FileOutcome::Merged(x) => {
+                out.push_str(&merged_line(
+                    l,
+                    &x.file,
+                    x.revisions,
+                    x.new_revisions,
+                    x.new_visits,
+                    x.auto_merged,
+                    x.conflicts,
+                    x.roster_added,
+                    &x.source_device,
+                    r.dry_run,
+                ));
+                out.push('\n');
+                for (code, here, there) in x.roster_names_differ.iter().take(10) {
+                    out.push_str(&roster_name_differs(l, code, here, there));
+                    out.push('\n');
+                }
+                if x.roster_names_differ.len() > 10 {
+                    out.push_str(&more_names_differ(l, x.roster_names_differ.len() - 10));
+                    out.push('\n');
+                }
+            }
+            FileOutcome::AlreadyMerged { file, merged_at, first_name } => {
+                out.push_str(&already_merged_line(l, file, merged_at, first_name));
+                out.push('\n');
+            }
+            FileOutcome::Refused(x) => {
+                err.push_str(&super::errors::file_refused(x, l));
+                err.push('\n');
+            }
+        }
+    }
+    out.push_str(&format!("{}: {}\n", open_conflicts(l), r.open_conflicts));
+    (out, err)
+}
+
+/// What long work is under way, for a progress bar.
+pub fn progress_label(l: Lang, w: crate::store::Work<'_>) -> String {
+    use crate::store::Work;
+    let name = |n: &str| crate::text::one_line(n);
+    match w {
+        Work::File(f) => name(f),
+        Work::WriteVisits => pick(l, "检查并写入调查", "checking and writing visits").to_string(),
+        Work::Figures => pick(l, "计算每次调查的指标", "computing per-visit figures").to_string(),
+        Work::Summary => pick(l, "汇总", "summary").to_string(),
+        Work::RevisionsChecked(f) => format!("{}: {}", name(f), revisions_checked(l)),
+        Work::VisitsUpdated(f) => format!("{}: {}", name(f), visits_updated(l)),
+    }
+}
+
+/// The words after a progress bar's time left.
+pub fn time_left(l: Lang) -> &'static str {
+    pick(l, "剩余", "left")
+}
+
+/// A conflicting value for people.
+fn show(l: Lang, v: &Option<serde_json::Value>, field: &str) -> String {
+    use crate::store::conflict::DELETED_FIELD;
+    use serde_json::Value;
+    match v {
+        None if field == DELETED_FIELD => deleted_value(l).to_string(),
+        None => absent_value(l).to_string(),
+        Some(Value::Bool(false)) if field == DELETED_FIELD => "—".to_string(),
+        Some(Value::String(x)) => format!("{x:?}"),
+        Some(x) => x.to_string(),
+    }
+}
+
+/// A clock stamp as a UTC time for people.
+fn show_hlc(hlc: &str) -> String {
+    let ms: i64 = hlc.split('.').next().and_then(|w| w.parse().ok()).unwrap_or(0);
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_else(|| hlc.to_string())
+}
+
+/// The conflicts list for people.
+pub fn render_conflicts(list: &[crate::store::conflict::Conflict], l: Lang) -> String {
+    if list.is_empty() {
+        return format!("{}\n", no_open_conflicts(l));
+    }
+    let mut out = String::new();
+    for c in list {
+        out.push_str(&conflict_header(l, &c.village_code, &c.village_name, &c.visit_id, c.fields.len()));
+        out.push('\n');
+        for f in &c.fields {
+            out.push_str(&format!("    {}  ({} {})\n", f.field, base_value(l), show(l, &f.base, &f.field)));
+            for side in &f.sides {
+                out.push_str(&side_line(
+                    l,
+                    &side.rev_id,
+                    &show(l, &side.value, &f.field),
+                    &side.device,
+                    &side.author,
+                    &show_hlc(&side.hlc),
+                ));
+                out.push('\n');
+            }
+        }
+    }
+    out.push_str(&format!("{}: {}\n{}\n", open_conflicts(l), list.len(), resolve_hint(l)));
+    out
 }

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 
-use crate::generate::{Rng, random_visit};
-use crate::store::{Store, revisions};
+use crate::generate::{BundleWriter, Rng, for_each_village, random_visit};
+use crate::store::Store;
 
 /// The Zhuzhou roster of 2021 (see data/NOTICE.md).
 pub const ROSTER_CSV: &str = include_str!("../../data/zhuzhou_villages_2021.csv");
@@ -30,32 +30,46 @@ pub fn ensure(store: &mut Store, today: NaiveDate) -> Result<()> {
     if store.meta(SEEDED)?.is_some() {
         return Ok(());
     }
-    let tmp = std::env::temp_dir().join(format!("ruralsan-demo-roster-{}.csv", std::process::id()));
+    let tmp = tempfile_dir("roster.csv");
     std::fs::write(&tmp, ROSTER_CSV).with_context(|| tmp.display().to_string())?;
     let imported = store.import_roster(&tmp);
+    if imported.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    imported?;
+    // The visits go in as a bundle, through the store's own import.
+    let dir = tempfile_dir("visits");
+    let written = write_visits(&tmp, &dir, today);
+    let imported = written.and_then(|()| store.import_bundle(&dir, false).map(drop));
+    // Removing the temporary files is tidying up: the import's result is what counts.
+    let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_file(&tmp);
     imported?;
-    let device = store.device().to_string();
-    let tx = store.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let codes: Vec<String> = {
-        let mut st = tx.prepare("SELECT code FROM roster WHERE is_village = 1 ORDER BY code")?;
-        st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
-    };
+    store.set_meta(SEEDED, "1")?;
+    Ok(())
+}
+
+fn tempfile_dir(what: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("ruralsan-demo-{what}-{}", std::process::id()))
+}
+
+/// Writes a bundle of visits for about [`FRACTION`] of the roster's villages.
+fn write_visits(roster: &std::path::Path, dir: &std::path::Path, today: NaiveDate) -> Result<()> {
     let mut rng = Rng::new(SEED);
-    for code in codes {
+    let mut w = BundleWriter::create(dir)?;
+    for_each_village(roster, |code| {
         if !rng.chance(FRACTION) {
-            continue;
+            return Ok(());
         }
         for _ in 0..rng.range(1, 2) {
             let date = (today - chrono::Days::new(rng.range(1, 1000) as u64)).format("%Y-%m-%d").to_string();
-            let data = random_visit(&mut rng, &code, &date);
+            let data = random_visit(&mut rng, code, &date);
             let id = rng.uuid();
-            revisions::save(&tx, &device, &data.surveyor, &id, Some(&data))?;
+            w.write(&id, &data)?;
         }
-    }
-    tx.execute("INSERT INTO meta (key, value) VALUES (?1, '1')", [SEEDED])?;
-    tx.commit()?;
-    Ok(())
+        Ok(())
+    })?;
+    w.finish()
 }
 
 #[cfg(test)]
@@ -64,11 +78,14 @@ mod tests {
 
     #[test]
     fn the_demo_has_the_roster_and_visits_of_most_villages() {
-        let mut s = Store::open_in_memory().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("demo.db");
+        let mut s = Store::open(&path).unwrap();
         let today = NaiveDate::from_ymd_opt(2025, 6, 1).unwrap();
         ensure(&mut s, today).unwrap();
         ensure(&mut s, today).unwrap();
-        let q = |sql: &str| -> i64 { s.conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+        let sql = rusqlite::Connection::open(&path).unwrap();
+        let q = |query: &str| -> i64 { sql.query_row(query, [], |r| r.get(0)).unwrap() };
         let villages = q("SELECT count(*) FROM roster WHERE is_village = 1");
         let surveyed = q("SELECT count(DISTINCT village_code) FROM visit");
         assert_eq!(q("SELECT count(*) FROM roster"), 1396);

@@ -1,13 +1,16 @@
-//! The terminal UI for survey crews (issue 5): village browser, visits of a
-//! village, the visit form with live figures, inline validation and drafts.
+//! The terminal UI: the three roles (crew, county, supervisor) in one app,
+//! every screen a [`component::Component`], and the one event loop.
 
 pub mod app;
+pub mod component;
 pub mod county;
+pub mod crew;
 pub mod demo;
 pub mod form;
 pub mod roles;
 pub mod supervisor;
-pub mod view;
+pub mod theme;
+pub mod widgets;
 
 #[cfg(test)]
 mod tests;
@@ -21,6 +24,7 @@ use crate::domain::settings::Settings;
 use crate::store::Store;
 use crate::strings::Lang;
 use app::App;
+use roles::Role;
 
 /// Restores the terminal when dropped: on every way out of [`run`],
 /// including an error. A panic is covered by ratatui's panic hook.
@@ -41,8 +45,16 @@ const DRAFT_DEBOUNCE: Duration = Duration::from_millis(800);
 
 /// Runs the UI on `store` until the person quits.
 pub fn run(store: Store, lang: Lang, settings: Settings, started: Instant) -> Result<()> {
+    run_as(store, lang, settings, started, Role::Crew)
+}
+
+/// Runs the UI with `role` in front first.
+pub fn run_as(store: Store, lang: Lang, settings: Settings, started: Instant, role: Role) -> Result<()> {
     let today = chrono::Local::now().date_naive();
     let mut app = App::new(store, lang, settings, today)?;
+    if role != Role::Crew {
+        app.switch_role(role);
+    }
     let mut terminal = ratatui::try_init().map_err(|e| {
         let _ = ratatui::crossterm::terminal::disable_raw_mode();
         anyhow::anyhow!("{}: {e}", crate::strings::tui::no_terminal(lang))
@@ -54,7 +66,7 @@ pub fn run(store: Store, lang: Lang, settings: Settings, started: Instant) -> Re
     let mut dirty_since: Option<Instant> = None;
     let mut key_at: Option<Instant> = None;
     loop {
-        terminal.draw(|f| view::draw(&app, f))?;
+        terminal.draw(|f| app.draw(f))?;
         timing.frame(key_at.take());
         // For the test that a panic inside the UI gives the terminal back.
         if std::env::var_os("RURALSAN_TEST_PANIC").is_some() {
@@ -72,10 +84,11 @@ pub fn run(store: Store, lang: Lang, settings: Settings, started: Instant) -> Re
             // Handle every key already waiting, then run the queries they
             // made due once, then draw.
             loop {
-                if let Event::Key(k) = event::read()? {
+                let ev = event::read()?;
+                if matches!(ev, Event::Key(_)) {
                     key_at.get_or_insert_with(Instant::now);
-                    app.key_unsettled(k);
                 }
+                app.handle(&ev);
                 if app.quit || !event::poll(Duration::ZERO)? {
                     break;
                 }
@@ -89,8 +102,8 @@ pub fn run(store: Store, lang: Lang, settings: Settings, started: Instant) -> Re
             if !event::poll(Duration::ZERO)? || since.elapsed() >= DRAFT_DEBOUNCE {
                 if let Err(e) = app.flush_draft() {
                     // Keep typing: the form is still in memory, and saving may yet work.
-                    app.message = Some((format!("{}: {e:#}", crate::strings::tui::error(app.lang)), true));
-                    if let Some(f) = &mut app.form {
+                    app.crew.message = Some((crate::strings::errors::error_line(&e, app.lang), true));
+                    if let Some(f) = &mut app.crew.form {
                         f.draft_dirty = false;
                     }
                 }

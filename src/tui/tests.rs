@@ -4,11 +4,11 @@
 use chrono::NaiveDate;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use rusqlite::params;
 
-use super::app::{App, Confirm, Msg, Overlay, Screen};
-use super::view;
+use super::app::App;
+use super::crew::{Confirm, Overlay, Screen};
 use crate::domain::*;
 use crate::store::Store;
 use crate::store::browse;
@@ -21,8 +21,49 @@ fn today() -> NaiveDate {
 const HETANGPU: &str = "430202001201";
 const MINGZHAO: &str = "430202001203";
 
+/// A database on a temporary file, with a connection of the test's own for
+/// setting up and checking what the screens never ask the store for.
+struct Db(tempfile::TempDir);
+
+impl Db {
+    fn new() -> Db {
+        let d = Db(tempfile::tempdir().unwrap());
+        d.store();
+        d
+    }
+    fn path(&self) -> std::path::PathBuf {
+        self.0.path().join("crew.db")
+    }
+    fn store(&self) -> Store {
+        Store::open(&self.path()).unwrap()
+    }
+    fn sql(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.path()).unwrap()
+    }
+}
+
+/// The app on a test database, which lives as long as it.
+struct Running {
+    app: App,
+    db: Db,
+}
+
+impl std::ops::Deref for Running {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.app
+    }
+}
+
+impl std::ops::DerefMut for Running {
+    fn deref_mut(&mut self) -> &mut App {
+        &mut self.app
+    }
+}
+
 /// A small roster around Zhuzhou with one village visited twice.
-fn fixture(store: &mut Store) {
+fn fixture(db: &Db) {
+    let sql = db.sql();
     for (code, name, v) in [
         ("430202001001", "文化路社区居委会", 0),
         (HETANGPU, "荷塘铺村委会", 1),
@@ -31,14 +72,9 @@ fn fixture(store: &mut Store) {
         ("430202002201", "宋家桥村", 1),
         ("430203100245", "石湾村", 1),
     ] {
-        store
-            .conn
-            .execute("INSERT INTO roster (code, name, is_village) VALUES (?1, ?2, ?3)", params![code, name, v])
-            .unwrap();
+        sql.execute("INSERT INTO roster (code, name, is_village) VALUES (?1, ?2, ?3)", params![code, name, v]).unwrap();
     }
-    store
-        .conn
-        .execute_batch(
+    sql.execute_batch(
             "INSERT INTO area VALUES ('430202', '荷塘区'), ('430202001', '月塘街道'), ('430202002', '仙庾镇'), ('430203', '芦淞区');",
         )
         .unwrap();
@@ -84,18 +120,19 @@ fn fixture(store: &mut Store) {
             status: WaterStatus::Remediated,
         }],
     };
+    let mut store = db.store();
     store.save_visit("陈静", "visit-old", Some(&visit("2024-05-10", 10))).unwrap();
     store.save_visit("陈静", "visit-new", Some(&visit("2025-04-20", 100))).unwrap();
 }
 
-fn app_on(store: Store, lang: Lang) -> App {
-    App::new(store, lang, Settings::default(), today()).unwrap()
+fn app_on(db: Db, lang: Lang) -> Running {
+    Running { app: App::new(db.store(), lang, Settings::default(), today()).unwrap(), db }
 }
 
-fn app(lang: Lang) -> App {
-    let mut store = Store::open_in_memory().unwrap();
-    fixture(&mut store);
-    app_on(store, lang)
+fn app(lang: Lang) -> Running {
+    let db = Db::new();
+    fixture(&db);
+    app_on(db, lang)
 }
 
 fn press(app: &mut App, code: KeyCode) {
@@ -133,7 +170,7 @@ fn to_village(app: &mut App, nth: usize) {
 
 fn render(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| view::draw(app, f)).unwrap();
+    t.draw(|f| app.draw(f)).unwrap();
     t
 }
 
@@ -151,8 +188,8 @@ fn snap(app: &App, name: &str) {
     }
 }
 
-fn count(app: &App, sql: &str) -> i64 {
-    app.store.conn.query_row(sql, [], |r| r.get(0)).unwrap()
+fn count(app: &Running, sql: &str) -> i64 {
+    app.db.sql().query_row(sql, [], |r| r.get(0)).unwrap()
 }
 
 #[test]
@@ -171,7 +208,7 @@ fn screens() {
         typ(&mut a, "村");
         snap(&a, "browser_search");
         press(&mut a, KeyCode::Enter);
-        assert_eq!(a.screen, Screen::Visits);
+        assert_eq!(a.crew.screen, Screen::Visits);
         snap(&a, "visits");
         press(&mut a, KeyCode::Enter);
         snap(&a, "form_village");
@@ -199,7 +236,7 @@ fn screens() {
         press(&mut a, KeyCode::Down);
         press(&mut a, KeyCode::Down);
         press(&mut a, KeyCode::Enter);
-        assert_eq!(a.visits.as_ref().unwrap().code, MINGZHAO);
+        assert_eq!(a.crew.visits.as_ref().unwrap().code, MINGZHAO);
         snap(&a, "visits_none");
         press(&mut a, KeyCode::Char('n'));
         snap(&a, "form_new_blank");
@@ -210,9 +247,9 @@ fn screens() {
 fn filling_and_saving_a_new_visit_writes_it_and_drops_the_draft() {
     let mut a = app(Lang::Zh);
     to_village(&mut a, 2);
-    assert_eq!(a.visits.as_ref().unwrap().code, MINGZHAO);
+    assert_eq!(a.crew.visits.as_ref().unwrap().code, MINGZHAO);
     press(&mut a, KeyCode::Char('n'));
-    assert_eq!(a.screen, Screen::Form);
+    assert_eq!(a.crew.screen, Screen::Form);
     // A village without visits: a blank form, focus on households.
     typ(&mut a, "200");
     press(&mut a, KeyCode::Tab);
@@ -228,8 +265,8 @@ fn filling_and_saving_a_new_visit_writes_it_and_drops_the_draft() {
     typ(&mut a, "新建 ?");
     // Surveyor is empty: saving is refused and nothing is written.
     ctrl(&mut a, 's');
-    assert_eq!(a.screen, Screen::Form);
-    assert!(a.message.as_ref().unwrap().1);
+    assert_eq!(a.crew.screen, Screen::Form);
+    assert!(a.crew.message.as_ref().unwrap().1);
     assert_eq!(count(&a, "SELECT count(*) FROM visit WHERE village_code = '430202001203'"), 0);
     // The refusal put the focus on the surveyor.
     typ(&mut a, "李娜");
@@ -245,10 +282,10 @@ fn filling_and_saving_a_new_visit_writes_it_and_drops_the_draft() {
     typ(&mut a, "刘家牛场");
     press(&mut a, KeyCode::Tab);
     press(&mut a, KeyCode::Left);
-    assert_eq!(a.form.as_ref().unwrap().form.farms[0].values[1], "other");
+    assert_eq!(a.crew.form.as_ref().unwrap().form.farms[0].values[1], "other");
     ctrl(&mut a, 's');
-    assert_eq!(a.screen, Screen::Form);
-    let f = a.form.as_ref().unwrap();
+    assert_eq!(a.crew.screen, Screen::Form);
+    let f = a.crew.form.as_ref().unwrap();
     assert_eq!((f.section, f.editing, f.focus), (2, Some(0), 4), "refusal shows the manure field");
     typ(&mut a, "12.5");
     press(&mut a, KeyCode::Tab);
@@ -256,18 +293,17 @@ fn filling_and_saving_a_new_visit_writes_it_and_drops_the_draft() {
     a.flush_draft().unwrap();
     assert_eq!(count(&a, "SELECT count(*) FROM draft"), 1);
     ctrl(&mut a, 's');
-    assert_eq!(a.screen, Screen::Visits, "{:?}", a.message);
+    assert_eq!(a.crew.screen, Screen::Visits, "{:?}", a.crew.message);
     assert_eq!(count(&a, "SELECT count(*) FROM draft"), 0);
-    let row: (String, String, i64, i64, i64, String) = a
-        .store
-        .conn
-        .query_row(
-            "SELECT survey_date, surveyor, households, hh_sewer, nv_garbage_covered, notes FROM visit
+    let row: (String, String, i64, i64, i64, String) =
+        a.db.sql()
+            .query_row(
+                "SELECT survey_date, surveyor, households, hh_sewer, nv_garbage_covered, notes FROM visit
              WHERE village_code = ?1",
-            [MINGZHAO],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
-        )
-        .unwrap();
+                [MINGZHAO],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+            )
+            .unwrap();
     assert_eq!(row, ("2025-06-01".into(), "李娜".into(), 200, 50, 4, "新建 ?".into()));
     assert_eq!(
         count(
@@ -277,13 +313,13 @@ fn filling_and_saving_a_new_visit_writes_it_and_drops_the_draft() {
         60
     );
     let farm: (String, f64, f64) = a
-        .store
-        .conn
+        .db
+        .sql()
         .query_row("SELECT species, manure_t, utilized_pct FROM farm", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .unwrap_or_default();
     assert_eq!(farm, ("other".into(), 12.5, 80.0));
     let author: String =
-        a.store.conn.query_row("SELECT author FROM revision ORDER BY hlc DESC LIMIT 1", [], |r| r.get(0)).unwrap();
+        a.db.sql().query_row("SELECT author FROM revision ORDER BY hlc DESC LIMIT 1", [], |r| r.get(0)).unwrap();
     assert_eq!(author, "李娜");
     assert_eq!(a.store.meta(browse::LAST_SURVEYOR).unwrap().as_deref(), Some("李娜"));
 }
@@ -294,7 +330,7 @@ fn a_new_visit_copies_the_last_one_forward_with_fresh_ids() {
     a.store.set_meta(browse::LAST_SURVEYOR, "王芳").unwrap();
     to_village(&mut a, 0);
     press(&mut a, KeyCode::Char('n'));
-    let f = &a.form.as_ref().unwrap().form;
+    let f = &a.crew.form.as_ref().unwrap().form;
     assert_eq!(f.visit[0], "2025-06-01");
     assert_eq!(f.visit[1], "王芳");
     assert_eq!(f.visit[3], "100", "hh_sewer of the newest visit");
@@ -313,7 +349,7 @@ fn editing_changes_the_visit_and_deleting_asks_first() {
     let mut a = app(Lang::Zh);
     to_village(&mut a, 0);
     // Newest first.
-    assert_eq!(a.visits.as_ref().unwrap().rows[0].visit_id, "visit-new");
+    assert_eq!(a.crew.visits.as_ref().unwrap().rows[0].visit_id, "visit-new");
     press(&mut a, KeyCode::Down);
     press(&mut a, KeyCode::Enter);
     press(&mut a, KeyCode::Down);
@@ -323,14 +359,14 @@ fn editing_changes_the_visit_and_deleting_asks_first() {
     assert_eq!(count(&a, "SELECT households FROM visit WHERE visit_id = 'visit-old'"), 500);
     // Delete: 'n' keeps it, 'y' removes it.
     press(&mut a, KeyCode::Char('d'));
-    assert!(matches!(a.overlay, Some(Overlay::Confirm(Confirm::DeleteVisit(_)))));
+    assert!(matches!(a.crew.overlay, Some(Overlay::Confirm(Confirm::DeleteVisit(_)))));
     press(&mut a, KeyCode::Char('n'));
     assert_eq!(count(&a, "SELECT count(*) FROM visit"), 2);
     press(&mut a, KeyCode::Char('d'));
     press(&mut a, KeyCode::Char('y'));
     assert_eq!(count(&a, "SELECT count(*) FROM visit"), 1);
     assert_eq!(count(&a, "SELECT count(*) FROM visit WHERE visit_id = 'visit-old'"), 0);
-    assert_eq!(a.visits.as_ref().unwrap().rows.len(), 1);
+    assert_eq!(a.crew.visits.as_ref().unwrap().rows.len(), 1);
 }
 
 #[test]
@@ -343,7 +379,7 @@ fn rows_are_added_and_deleted_in_the_lists() {
     press(&mut a, KeyCode::PageDown);
     press(&mut a, KeyCode::Char('d'));
     press(&mut a, KeyCode::Char('y'));
-    assert!(a.form.as_ref().unwrap().form.water.is_empty());
+    assert!(a.crew.form.as_ref().unwrap().form.water.is_empty());
     ctrl(&mut a, 's');
     assert_eq!(
         count(&a, "SELECT count(*) FROM water_body JOIN visit USING (visit_id) WHERE visit_id = 'visit-new'"),
@@ -361,38 +397,38 @@ fn leaving_with_unsaved_changes_asks_and_discarding_drops_the_draft() {
     a.flush_draft().unwrap();
     assert_eq!(count(&a, "SELECT count(*) FROM draft"), 1);
     press(&mut a, KeyCode::Esc);
-    assert_eq!(a.overlay, Some(Overlay::Confirm(Confirm::Discard { then_quit: false })));
+    assert_eq!(a.crew.overlay, Some(Overlay::Confirm(Confirm::Discard { then_quit: false })));
     press(&mut a, KeyCode::Char('n'));
-    assert_eq!(a.screen, Screen::Form);
+    assert_eq!(a.crew.screen, Screen::Form);
     press(&mut a, KeyCode::Esc);
     press(&mut a, KeyCode::Char('y'));
-    assert_eq!(a.screen, Screen::Visits);
+    assert_eq!(a.crew.screen, Screen::Visits);
     assert_eq!(count(&a, "SELECT count(*) FROM draft"), 0);
     assert_eq!(count(&a, "SELECT count(*) FROM visit WHERE survey_date = '2025-04-20'"), 1);
 }
 
 #[test]
 fn a_draft_left_by_a_crash_is_offered_back() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("crew.db");
-    {
-        let mut store = Store::open(&db).unwrap();
-        fixture(&mut store);
-        let mut a = app_on(store, Lang::Zh);
+    let db = Db::new();
+    fixture(&db);
+    let reopen = |db: Db| app_on(db, Lang::Zh);
+    let db = {
+        let mut a = reopen(db);
         to_village(&mut a, 1);
         press(&mut a, KeyCode::Char('n'));
         typ(&mut a, "321");
         a.flush_draft().unwrap();
         // Dropped without saving: the crash.
         let stamp = "2025-06-01T16:30:00.000+08:00";
-        assert_eq!(a.store.conn.execute("UPDATE draft SET updated_at = ?1", [stamp]).unwrap(), 1);
-    }
-    let mut a = app_on(Store::open(&db).unwrap(), Lang::Zh);
-    assert!(matches!(a.overlay, Some(Overlay::Confirm(Confirm::RestoreDraft(..)))));
+        assert_eq!(a.db.sql().execute("UPDATE draft SET updated_at = ?1", [stamp]).unwrap(), 1);
+        a.db
+    };
+    let mut a = reopen(db);
+    assert!(matches!(a.crew.overlay, Some(Overlay::Confirm(Confirm::RestoreDraft(..)))));
     snap(&a, "confirm_draft");
     press(&mut a, KeyCode::Char('y'));
-    assert_eq!(a.screen, Screen::Form);
-    let f = a.form.as_ref().unwrap();
+    assert_eq!(a.crew.screen, Screen::Form);
+    let f = a.crew.form.as_ref().unwrap();
     assert_eq!(f.form.visit[2], "321");
     assert!(f.changed);
     // Saving needs the rest of the form; fill it and save.
@@ -404,20 +440,19 @@ fn a_draft_left_by_a_crash_is_offered_back() {
     }
     typ(&mut a, "3");
     ctrl(&mut a, 's');
-    assert_eq!(a.screen, Screen::Visits, "{:?}", a.message);
+    assert_eq!(a.crew.screen, Screen::Visits, "{:?}", a.crew.message);
     assert_eq!(count(&a, "SELECT count(*) FROM draft"), 0);
     assert_eq!(count(&a, "SELECT households FROM visit WHERE village_code = '430202001202'"), 321);
     // Refusing a draft deletes it.
-    let mut a = app_on(Store::open(&db).unwrap(), Lang::Zh);
-    assert_eq!(a.overlay, None);
+    let mut a = reopen(a.db);
+    assert_eq!(a.crew.overlay, None);
     to_village(&mut a, 0);
     press(&mut a, KeyCode::Enter);
     typ(&mut a, "9");
     a.flush_draft().unwrap();
-    drop(a);
-    let mut a = app_on(Store::open(&db).unwrap(), Lang::Zh);
+    let mut a = reopen(a.db);
     press(&mut a, KeyCode::Char('n'));
-    assert_eq!(a.overlay, None);
+    assert_eq!(a.crew.overlay, None);
     assert_eq!(count(&a, "SELECT count(*) FROM draft"), 0);
 }
 
@@ -427,7 +462,7 @@ fn only_key_presses_count_and_communities_are_not_offered() {
     let mut release = KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE);
     release.kind = KeyEventKind::Release;
     a.key(release);
-    assert!(a.browser.path.is_empty());
+    assert!(a.crew.browser.path.is_empty());
     press(&mut a, KeyCode::Enter);
     press(&mut a, KeyCode::Enter);
     // Villages first, the community after them.
@@ -435,25 +470,25 @@ fn only_key_presses_count_and_communities_are_not_offered() {
         press(&mut a, KeyCode::Down);
     }
     press(&mut a, KeyCode::Enter);
-    assert_eq!(a.screen, Screen::Browser);
-    assert!(a.message.as_ref().unwrap().1);
+    assert_eq!(a.crew.screen, Screen::Browser);
+    assert!(a.crew.message.as_ref().unwrap().1);
     // The search filters as you type, by name or by code.
     press(&mut a, KeyCode::Esc);
     press(&mut a, KeyCode::Esc);
     typ(&mut a, "仙庾");
-    assert_eq!(a.browser.items.len(), 1);
+    assert_eq!(a.crew.browser.items.len(), 1);
     set(&mut a, "430203");
-    assert_eq!(a.browser.items.len(), 1);
+    assert_eq!(a.crew.browser.items.len(), 1);
     // A burst of keys (an IME commit) is one query, run when the keys are handled.
     press(&mut a, KeyCode::Esc);
     for c in "明照".chars() {
-        a.key_unsettled(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+        a.handle(&Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)));
     }
-    assert!(a.browser.stale);
-    assert_eq!(a.browser.items.len(), 2, "still the counties");
+    assert!(a.crew.browser.stale);
+    assert_eq!(a.crew.browser.items.len(), 2, "still the counties");
     a.settle();
-    assert!(matches!(&a.browser.items[..], [super::app::Item::Village(v)] if v.code == MINGZHAO));
-    a.update(Msg::Quit);
+    assert!(matches!(&a.crew.browser.items[..], [super::crew::Item::Village(v)] if v.code == MINGZHAO));
+    ctrl(&mut a, 'q');
     assert!(a.quit);
 }
 
@@ -518,71 +553,70 @@ fn more_screens() {
         press(&mut a, KeyCode::Char('d'));
         snap(&a, "confirm_delete_row");
         // A draft in the database when the program starts.
-        let mut store = Store::open_in_memory().unwrap();
-        fixture(&mut store);
-        let (_, data) = browse::load_visit(&store.conn, "visit-new").unwrap().unwrap();
+        let db = Db::new();
+        fixture(&db);
+        let store = db.store();
+        let (_, data) = store.load_visit("visit-new").unwrap().unwrap();
         let mut form = super::form::Form::from_data("visit-new", Some("rev".into()), &data);
         form.visit[2] = "410".into();
-        browse::put_draft(
-            &store.conn,
-            &browse::Draft {
+        store
+            .put_draft(&browse::Draft {
                 draft_id: "d1".into(),
                 visit_id: "visit-new".into(),
                 base_rev: Some("rev".into()),
                 form: serde_json::to_string(&form).unwrap(),
                 updated_at: "2025-06-01T16:30:00.000+08:00".into(),
-            },
-        )
-        .unwrap();
-        let mut a = app_on(store, lang);
+            })
+            .unwrap();
+        let mut a = app_on(db, lang);
         snap(&a, "draft_offered");
         press(&mut a, KeyCode::Char('y'));
-        assert_eq!(a.form.as_ref().unwrap().form.visit[2], "410");
-        assert!(!a.form.as_ref().unwrap().is_new);
+        assert_eq!(a.crew.form.as_ref().unwrap().form.visit[2], "410");
+        assert!(!a.crew.form.as_ref().unwrap().is_new);
         snap(&a, "draft_restored");
     }
 }
 
 #[test]
 fn long_lists_are_fetched_a_page_at_a_time() {
-    let store = Store::open_in_memory().unwrap();
+    let db = Db::new();
     for i in 0..250 {
-        store
-            .conn
+        db.sql()
             .execute(
                 "INSERT INTO roster (code, name, is_village) VALUES (?1, ?2, 1)",
                 params![format!("430202001{:03}", 200 + i), format!("第{i}村")],
             )
             .unwrap();
     }
-    let mut a = app_on(store, Lang::Zh);
+    let mut a = app_on(db, Lang::Zh);
     press(&mut a, KeyCode::Enter);
     press(&mut a, KeyCode::Enter);
-    assert_eq!(a.browser.items.len(), super::app::PAGE);
-    assert!(a.browser.more);
-    for _ in 0..super::app::PAGE {
+    assert_eq!(a.crew.browser.items.len(), super::crew::PAGE);
+    assert!(a.crew.browser.more);
+    for _ in 0..super::crew::PAGE {
         press(&mut a, KeyCode::Down);
     }
-    assert_eq!(a.browser.items.len(), 2 * super::app::PAGE);
+    assert_eq!(a.crew.browser.items.len(), 2 * super::crew::PAGE);
     for _ in 0..5 {
         press(&mut a, KeyCode::PageDown);
     }
     for _ in 0..10 {
         press(&mut a, KeyCode::PageDown);
     }
-    assert_eq!(a.browser.items.len(), 250);
-    assert!(!a.browser.more);
-    assert_eq!(a.browser.selected, 249);
+    assert_eq!(a.crew.browser.items.len(), 250);
+    assert!(!a.crew.browser.more);
+    assert_eq!(a.crew.browser.selected, 249);
     let screen = render(&a, 80, 24).backend().to_string();
     assert!(screen.contains("430202001449 第249村"), "{screen}");
 }
 
 #[test]
 fn several_drafts_are_offered_one_after_another() {
-    let mut store = Store::open_in_memory().unwrap();
-    fixture(&mut store);
+    let db = Db::new();
+    fixture(&db);
+    let store = db.store();
     for (id, visit) in [("d1", "visit-new"), ("d2", "visit-old")] {
-        let (rev, data) = browse::load_visit(&store.conn, visit).unwrap().unwrap();
+        let (rev, data) = store.load_visit(visit).unwrap().unwrap();
         let mut form = super::form::Form::from_data(visit, Some(rev.clone()), &data);
         form.visit[2] = "401".into();
         let draft = browse::Draft {
@@ -592,16 +626,16 @@ fn several_drafts_are_offered_one_after_another() {
             form: serde_json::to_string(&form).unwrap(),
             updated_at: "2025-06-01T16:30:00.000+08:00".into(),
         };
-        browse::put_draft(&store.conn, &draft).unwrap();
+        store.put_draft(&draft).unwrap();
     }
-    let mut a = app_on(store, Lang::Zh);
+    let mut a = app_on(db, Lang::Zh);
     press(&mut a, KeyCode::Char('y'));
     ctrl(&mut a, 's');
-    assert_eq!(a.screen, Screen::Visits, "{:?}", a.message);
-    assert!(matches!(a.overlay, Some(Overlay::Confirm(Confirm::RestoreDraft(..)))), "the second draft");
+    assert_eq!(a.crew.screen, Screen::Visits, "{:?}", a.crew.message);
+    assert!(matches!(a.crew.overlay, Some(Overlay::Confirm(Confirm::RestoreDraft(..)))), "the second draft");
     press(&mut a, KeyCode::Char('y'));
     ctrl(&mut a, 's');
-    assert_eq!(a.overlay, None);
+    assert_eq!(a.crew.overlay, None);
     assert_eq!(count(&a, "SELECT count(*) FROM visit WHERE households = 401"), 2);
     assert_eq!(count(&a, "SELECT count(*) FROM draft"), 0);
 }
@@ -610,18 +644,18 @@ fn several_drafts_are_offered_one_after_another() {
 fn a_complete_search_typed_longer_is_narrowed_without_a_query() {
     let mut a = app(Lang::Zh);
     typ(&mut a, "照");
-    assert_eq!(a.browser.items.len(), 1);
+    assert_eq!(a.crew.browser.items.len(), 1);
     // Were the roster read again, the renamed village would drop out.
-    a.store.conn.execute("UPDATE roster SET name = '改名村' WHERE code = ?1", [MINGZHAO]).unwrap();
+    a.db.sql().execute("UPDATE roster SET name = '改名村' WHERE code = ?1", [MINGZHAO]).unwrap();
     typ(&mut a, "村");
-    assert!(matches!(&a.browser.items[..], [super::app::Item::Village(v)] if v.code == MINGZHAO));
+    assert!(matches!(&a.crew.browser.items[..], [super::crew::Item::Village(v)] if v.code == MINGZHAO));
     // Shorter again, or a different text: read from the roster.
     press(&mut a, KeyCode::Backspace);
-    assert!(a.browser.items.is_empty());
+    assert!(a.crew.browser.items.is_empty());
     set(&mut a, "村");
-    assert_eq!(a.browser.items.len(), 5);
+    assert_eq!(a.crew.browser.items.len(), 5);
     typ(&mut a, "委");
-    assert_eq!(a.browser.items.len(), 1);
+    assert_eq!(a.crew.browser.items.len(), 1);
 }
 
 #[test]
@@ -631,10 +665,10 @@ fn a_visit_in_conflict_is_marked() {
     let screen = render(&a, 120, 40).backend().to_string();
     assert!(!screen.contains("⚠"), "{screen}");
     // A second head, as a merge of two crews' edits leaves it.
-    a.store.conn.execute("INSERT INTO head (visit_id, rev_id) VALUES ('visit-old', 'other-side')", []).unwrap();
+    a.db.sql().execute("INSERT INTO head (visit_id, rev_id) VALUES ('visit-old', 'other-side')", []).unwrap();
     press(&mut a, KeyCode::Esc);
     press(&mut a, KeyCode::Enter);
-    let rows = &a.visits.as_ref().unwrap().rows;
+    let rows = &a.crew.visits.as_ref().unwrap().rows;
     assert_eq!(rows.iter().map(|r| r.conflict).collect::<Vec<_>>(), [false, true]);
     let screen = render(&a, 120, 40).backend().to_string();
     assert!(screen.contains("⚠ conflict"), "{screen}");
@@ -642,7 +676,7 @@ fn a_visit_in_conflict_is_marked() {
 
 #[test]
 fn the_three_roles_switch_with_f2_f3_f4() {
-    use super::supervisor::Role;
+    use super::roles::Role;
     for lang in [Lang::Zh, Lang::En] {
         let mut a = app(lang);
         // The role bar is on the first screen.
@@ -662,7 +696,7 @@ fn the_three_roles_switch_with_f2_f3_f4() {
         // Keys go to the county screens: typing edits the path, not the crew's search.
         press(&mut a, KeyCode::Char('x'));
         assert_eq!(a.county.as_ref().unwrap().sync.input.text, "~/x");
-        assert!(a.browser.query.is_empty());
+        assert!(a.crew.browser.query.is_empty());
         press(&mut a, KeyCode::F(4));
         assert_eq!(a.role, Role::Supervisor);
         assert!(a.supervisor.is_some(), "made on first switch");
@@ -670,7 +704,7 @@ fn the_three_roles_switch_with_f2_f3_f4() {
         // Back to the crew: where it was.
         press(&mut a, KeyCode::F(2));
         assert_eq!(a.role, Role::Crew);
-        assert_eq!(a.screen, Screen::Visits);
+        assert_eq!(a.crew.screen, Screen::Visits);
         // Ctrl-Q quits from any role.
         press(&mut a, KeyCode::F(3));
         ctrl(&mut a, 'q');

@@ -3,23 +3,24 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Row as TableRow};
 use serde_json::Value;
 
-use super::{County, DIM, HEAD, Outcome, sel_style};
+use super::{Action, County, DIM, HEAD, sel_style};
 use crate::domain::VisitData;
 use crate::store::Store;
 use crate::store::browse::LAST_SURVEYOR;
-use crate::store::conflict::{self, Conflict, DELETED_FIELD, Fields, Resolution, flatten};
-use crate::store::revisions;
+use crate::store::conflict::{Conflict, DELETED_FIELD, Fields, Resolution, flatten};
 use crate::strings::Lang;
 use crate::strings::county as s;
-use crate::tui::view::{fit, pad};
+use crate::text::{fit, pad};
+use crate::tui::component::Hint;
+use crate::tui::widgets::{list_table, window_start};
 
 /// One head of a conflicting visit.
 #[derive(Debug, Clone)]
@@ -73,7 +74,7 @@ impl Conflicts {
 
     /// Reads the open conflicts again (after a merge or a resolution).
     pub fn reload(&mut self, store: &Store) -> Result<()> {
-        self.list = conflict::list_conflicts(&store.conn)?;
+        self.list = store.conflicts()?;
         self.selected = self.selected.min(self.list.len().saturating_sub(1));
         Ok(())
     }
@@ -125,25 +126,23 @@ pub fn field_label(l: Lang, key: &str) -> String {
     }
 }
 
-/// A clock stamp as a local-looking UTC time.
-fn when(hlc: &str) -> String {
-    let ms: i64 = hlc.split('.').next().and_then(|w| w.parse().ok()).unwrap_or(0);
-    chrono::DateTime::from_timestamp_millis(ms).map(|t| t.format("%m-%d %H:%M").to_string()).unwrap_or_default()
-}
-
 impl Detail {
     pub fn load(store: &Store, c: &Conflict, l: Lang) -> Result<Detail> {
-        let heads: Vec<Head> = revisions::heads(&store.conn, &c.visit_id)?
+        let heads: Vec<Head> = store
+            .heads(&c.visit_id)?
             .into_iter()
             .map(|r| {
+                // An unreadable payload is an error to show, not a deletion.
                 let fields = if r.deleted {
                     None
                 } else {
-                    serde_json::from_str::<VisitData>(&r.payload).ok().map(|v| flatten(&v))
+                    let v: VisitData = serde_json::from_str(&r.payload)
+                        .with_context(|| format!("revision {}: unreadable payload", r.rev_id))?;
+                    Some(flatten(&v))
                 };
-                Head { rev_id: r.rev_id, device: r.device, author: r.author, hlc: r.hlc, fields }
+                Ok(Head { rev_id: r.rev_id, device: r.device, author: r.author, hlc: r.hlc, fields })
             })
-            .collect();
+            .collect::<Result<_>>()?;
         let open: BTreeSet<&str> = c.fields.iter().map(|f| f.field.as_str()).collect();
         let mut keys: Vec<String> = Vec::new();
         if heads.iter().any(|h| h.fields.is_none()) {
@@ -215,7 +214,7 @@ impl Detail {
     }
 }
 
-pub fn handle_key(c: &mut County, key: KeyEvent, store: &mut Store) -> Result<Outcome> {
+pub fn handle_key(c: &mut County, key: KeyEvent, store: &mut Store) -> Result<Action> {
     let l = c.lang;
     let cs = &mut c.conflicts;
     let Some(d) = &mut cs.detail else {
@@ -228,9 +227,9 @@ pub fn handle_key(c: &mut County, key: KeyEvent, store: &mut Store) -> Result<Ou
                     c.message = None;
                 }
             }
-            _ => return Ok(Outcome::Ignored),
+            _ => return Ok(Action::Ignored),
         }
-        return Ok(Outcome::Handled);
+        return Ok(Action::Handled);
     };
     let n = d.heads.len();
     match key.code {
@@ -270,7 +269,7 @@ pub fn handle_key(c: &mut County, key: KeyEvent, store: &mut Store) -> Result<Ou
         KeyCode::Enter => {
             let Some(how) = d.resolution() else {
                 c.message = Some((s::choose_all(l).into(), true));
-                return Ok(Outcome::Handled);
+                return Ok(Action::Handled);
             };
             let author = store.meta(LAST_SURVEYOR)?.filter(|a| !a.trim().is_empty()).unwrap_or_else(|| "county".into());
             let visit_id = d.conflict.visit_id.clone();
@@ -280,12 +279,12 @@ pub fn handle_key(c: &mut County, key: KeyEvent, store: &mut Store) -> Result<Ou
             cs.reload(store)?;
             c.message = Some((format!("{} · {}", s::resolved(l), s::n_conflicts(l, cs.list.len())), false));
         }
-        _ => return Ok(Outcome::Ignored),
+        _ => return Ok(Action::Ignored),
     }
-    Ok(Outcome::Handled)
+    Ok(Action::Handled)
 }
 
-pub fn key_hints(c: &County) -> Vec<(&'static str, &'static str)> {
+pub fn key_hints(c: &County) -> Vec<Hint> {
     let l = c.lang;
     match &c.conflicts.detail {
         None => vec![("↑↓", s::k_move(l)), ("Enter", s::k_view(l)), ("F5", s::tab_sync(l)), ("F7", s::tab_export(l))],
@@ -317,24 +316,21 @@ fn draw_list(c: &County, frame: &mut Frame, area: Rect) {
     let vw = (w * 3 / 10).clamp(8, 32);
     let idw = 10;
     let fw = w.saturating_sub(vw + idw + 2);
-    let mut lines = vec![
-        Line::styled(s::n_conflicts(l, cs.list.len()), HEAD),
-        Line::styled(
-            format!("{} {} {}", pad(s::village(l), vw), pad(s::visit(l), idw), fit(s::fields_in_conflict(l), fw)),
-            HEAD,
-        ),
-    ];
-    let h = (area.height as usize).saturating_sub(lines.len());
-    let start = if h == 0 || cs.selected < h { 0 } else { cs.selected + 1 - h };
-    for (i, x) in cs.list.iter().enumerate().skip(start).take(h) {
+    frame.render_widget(
+        Paragraph::new(Line::styled(s::n_conflicts(l, cs.list.len()), HEAD)),
+        Rect { height: 1.min(area.height), ..area },
+    );
+    let header = TableRow::new([fit(s::village(l), vw), fit(s::visit(l), idw), fit(s::fields_in_conflict(l), fw)]);
+    let widths = vec![Constraint::Length(vw as u16), Constraint::Length(idw as u16), Constraint::Length(fw as u16)];
+    let h = (area.height as usize).saturating_sub(2);
+    let start = window_start(cs.selected, h);
+    let rows = cs.list.iter().skip(start).take(h).map(|x| {
         let fields: Vec<String> = x.fields.iter().map(|f| field_label(l, &f.field)).collect();
         let village = format!("{} {}", x.village_name, x.village_code);
-        lines.push(Line::styled(
-            format!("{} {} {}", pad(&village, vw), pad(&x.visit_id, idw), fit(&fields.join(s::list_sep(l)), fw)),
-            sel_style(i == cs.selected),
-        ));
-    }
-    frame.render_widget(Paragraph::new(lines), area);
+        TableRow::new([fit(&village, vw), fit(&x.visit_id, idw), fit(&fields.join(s::list_sep(l)), fw)])
+    });
+    let table_area = Rect { y: area.y + 1, height: area.height.saturating_sub(1), ..area };
+    list_table(frame, table_area, header, rows, widths, cs.selected.checked_sub(start));
 }
 
 fn draw_detail(l: Lang, d: &Detail, frame: &mut Frame, area: Rect) {
@@ -379,7 +375,7 @@ fn draw_detail(l: Lang, d: &Detail, frame: &mut Frame, area: Rect) {
     for (i, h) in d.heads.iter().enumerate() {
         // Device ids are UUIDs: their start tells laptops apart.
         let device: String = h.device.chars().take(8).collect();
-        let title = s::side_title(l, i + 1, &device, &h.author, &when(&h.hlc));
+        let title = s::side_title(l, i + 1, &device, &h.author, &crate::text::stamp_short(&h.hlc));
         head.push_str(&pad(&title, col_w.saturating_sub(1)));
         head.push(' ');
     }

@@ -14,11 +14,13 @@ use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
 use super::path::{PathInput, expand, tilde};
-use super::{County, DIM, HEAD, Outcome, sel_style};
+use super::{Action, County, DIM, HEAD, sel_style};
 use crate::store::Store;
 use crate::strings::Lang;
 use crate::strings::county as s;
-use crate::tui::view::{fit, pad, scroll};
+use crate::text::scroll;
+use crate::text::{fit, pad};
+use crate::tui::component::Hint;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -76,7 +78,7 @@ impl Export {
     }
 }
 
-pub fn handle_key(c: &mut County, key: KeyEvent, store: &mut Store) -> Result<Outcome> {
+pub fn handle_key(c: &mut County, key: KeyEvent, store: &mut Store) -> Result<Action> {
     let sel = c.export.selected;
     if matches!(key.code, KeyCode::Char(_) | KeyCode::Backspace | KeyCode::Delete | KeyCode::Tab) {
         c.export.edited[sel] = true;
@@ -97,12 +99,14 @@ pub fn handle_key(c: &mut County, key: KeyEvent, store: &mut Store) -> Result<Ou
             let text = input.text.trim().to_string();
             c.message = Some(match run(c, Kind::ALL[sel], &text, store) {
                 Ok(done) => (done, false),
-                Err(err) => (format!("{}: {err:#}", s::export_failed(c.lang)), true),
+                Err(err) => {
+                    (format!("{}: {}", s::export_failed(c.lang), crate::strings::errors::render(&err, c.lang)), true)
+                }
             });
         }
-        _ => return Ok(Outcome::Ignored),
+        _ => return Ok(Action::Ignored),
     }
-    Ok(Outcome::Handled)
+    Ok(Action::Handled)
 }
 
 /// Writes one export; the sentence saying what was written.
@@ -133,7 +137,7 @@ pub fn run(c: &County, kind: Kind, text: &str, store: &Store) -> Result<String> 
     })
 }
 
-pub fn key_hints(c: &County) -> Vec<(&'static str, &'static str)> {
+pub fn key_hints(c: &County) -> Vec<Hint> {
     let l = c.lang;
     vec![
         ("↑↓", s::k_item(l)),

@@ -1,10 +1,9 @@
-//! The county screens (issue 6): merge crews' database files from a USB
-//! stick (dry run first, then file by file with a gauge), settle conflicting
-//! edits side by side, and export (CSV bundle, snapshot, spreadsheet).
+//! The county screens: merge crews' database files from a USB stick (dry
+//! run first, then file by file with a gauge), settle conflicting edits side
+//! by side, and export (CSV bundle, snapshot, spreadsheet).
 //!
-//! A component for the app to host, in the style of the supervisor views:
-//! [`County::handle_key`] turns a key into a change of state, [`County::draw`]
-//! only reads it. A merge runs one file per [`County::step`], so the host
+//! A [`Component`] for the app to host: a key changes the state, drawing
+//! only reads it. A merge runs one file per [`County::step`], so the app
 //! draws the gauge between files.
 
 pub mod conflicts;
@@ -20,9 +19,9 @@ use std::path::PathBuf;
 use anyhow::Result;
 use chrono::NaiveDate;
 use ratatui::Frame;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
@@ -31,10 +30,10 @@ use crate::domain::settings::Settings;
 use crate::store::Store;
 use crate::strings::Lang;
 use crate::strings::county as s;
-use crate::tui::view::fit;
+use crate::text::fit;
 
-/// What became of a key: the same answer as the supervisor views give the host.
-pub use crate::tui::supervisor::Outcome;
+pub use crate::tui::component::Action;
+use crate::tui::component::{Component, Ctx, Hint};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
@@ -80,14 +79,7 @@ pub struct County {
     pub changes: u64,
 }
 
-pub(crate) const DIM: Style = Style::new().fg(Color::DarkGray);
-pub(crate) const HEAD: Style = Style::new().add_modifier(Modifier::BOLD);
-pub(crate) const ERR: Style = Style::new().fg(Color::Red);
-pub(crate) const OK: Style = Style::new().fg(Color::Green);
-
-pub(crate) fn sel_style(selected: bool) -> Style {
-    if selected { Style::new().add_modifier(Modifier::REVERSED) } else { Style::new() }
-}
+pub(crate) use crate::tui::theme::{DIM, ERR, HEAD, OK, sel_style};
 
 /// The home folder, else the current one.
 pub fn home_dir() -> PathBuf {
@@ -95,14 +87,9 @@ pub fn home_dir() -> PathBuf {
 }
 
 impl County {
-    /// The county screens on `store`, today, with the home folder of the user.
-    pub fn new(store: &Store, lang: Lang) -> Result<County> {
-        County::with(store, lang, Settings::default(), chrono::Local::now().date_naive(), home_dir())
-    }
-
     /// With the settings (for the spreadsheet), the date and the home folder given.
     pub fn with(store: &Store, lang: Lang, settings: Settings, today: NaiveDate, home: PathBuf) -> Result<County> {
-        let own = store.conn.path().filter(|p| !p.is_empty()).and_then(|p| std::fs::canonicalize(p).ok());
+        let own = store.file_path();
         let sync = sync::Sync::new(&home, own);
         let export = export::Export::new(&home, today);
         let conflicts = conflicts::Conflicts::load(store)?;
@@ -122,24 +109,24 @@ impl County {
     }
 
     /// Handles one key event (only presses count).
-    pub fn handle_key(&mut self, key: KeyEvent, store: &mut Store) -> Result<Outcome> {
+    fn handle_key(&mut self, key: KeyEvent, store: &mut Store) -> Result<Action> {
         if key.kind != KeyEventKind::Press {
-            return Ok(Outcome::Ignored);
+            return Ok(Action::Ignored);
         }
         if self.help {
             self.help = false;
-            return Ok(Outcome::Handled);
+            return Ok(Action::Handled);
         }
         if key.modifiers.contains(KeyModifiers::CONTROL) && matches!(key.code, KeyCode::Char('q' | 'c')) {
-            return Ok(Outcome::Quit);
+            return Ok(Action::Quit);
         }
         if self.busy() {
             // A merge under way finishes first.
-            return Ok(Outcome::Handled);
+            return Ok(Action::Handled);
         }
         if key.code == KeyCode::F(1) {
             self.help = true;
-            return Ok(Outcome::Handled);
+            return Ok(Action::Handled);
         }
         if let Some(t) = Tab::ALL.into_iter().find(|t| t.key() == key.code) {
             self.message = None;
@@ -149,7 +136,7 @@ impl County {
                 Tab::Export => self.export.snapshot_into(&self.sync.dir, &self.home, self.today),
                 Tab::Sync => {}
             }
-            return Ok(Outcome::Handled);
+            return Ok(Action::Handled);
         }
         let r = match self.tab {
             Tab::Sync => sync::handle_key(self, key, store),
@@ -159,8 +146,8 @@ impl County {
         match r {
             Ok(o) => Ok(o),
             Err(e) => {
-                self.message = Some((format!("{}: {e:#}", s::error(self.lang)), true));
-                Ok(Outcome::Handled)
+                self.message = Some((crate::strings::errors::error_line(&e, self.lang), true));
+                Ok(Action::Handled)
             }
         }
     }
@@ -173,7 +160,7 @@ impl County {
     /// Merges the next file of a merge under way.
     pub fn step(&mut self, store: &mut Store) {
         if let Err(e) = sync::step(self, store) {
-            self.message = Some((format!("{}: {e:#}", s::error(self.lang)), true));
+            self.message = Some((crate::strings::errors::error_line(&e, self.lang), true));
         }
     }
 
@@ -185,7 +172,7 @@ impl County {
     }
 
     /// The keys of the screen shown, for the host's key bar: (key, meaning).
-    pub fn key_hints(&self) -> Vec<(&'static str, &'static str)> {
+    fn key_hints(&self) -> Vec<Hint> {
         let l = self.lang;
         if self.help {
             return vec![("Esc", s::k_back(l))];
@@ -200,7 +187,7 @@ impl County {
     }
 
     /// Draws the screens into `area` and places the cursor of a path being typed.
-    pub fn draw(&self, frame: &mut Frame, area: Rect) {
+    fn draw_into(&self, frame: &mut Frame, area: Rect) {
         // A long message (what an export wrote) takes two lines.
         let msg_h = match &self.message {
             Some((text, _)) if text.width() > area.width as usize => 2,
@@ -254,18 +241,21 @@ impl County {
     }
 }
 
-/// The key bar line from hints, cut at the last whole hint that fits.
-pub fn hint_line(hints: &[(&str, &str)], w: usize) -> String {
-    let mut out = String::new();
-    for (k, what) in hints {
-        let item = if k.is_empty() { what.to_string() } else { format!("{k} {what}") };
-        let add = if out.is_empty() { item } else { format!("  {item}") };
-        if out.width() + add.width() > w {
-            break;
+impl Component for County {
+    fn handle(&mut self, ev: &Event, ctx: &mut Ctx) -> Result<Action> {
+        match ev {
+            Event::Key(key) => self.handle_key(*key, ctx.store),
+            _ => Ok(Action::Ignored),
         }
-        out.push_str(&add);
     }
-    out
+
+    fn draw(&self, frame: &mut Frame, area: Rect) {
+        self.draw_into(frame, area);
+    }
+
+    fn hints(&self) -> Vec<Hint> {
+        self.key_hints()
+    }
 }
 
 fn draw_help(l: Lang, frame: &mut Frame, area: Rect) {

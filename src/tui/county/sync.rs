@@ -10,16 +10,19 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Gauge, Paragraph, Wrap};
+use ratatui::widgets::{Gauge, HighlightSpacing, Paragraph, Row as TableRow, Table, TableState, Wrap};
 use unicode_width::UnicodeWidthStr;
 
 use super::path::{Entry, PathInput, expand, list_dir, tilde};
-use super::{County, DIM, ERR, HEAD, OK, Outcome, sel_style};
+use super::{Action, County, DIM, ERR, HEAD, OK, sel_style};
 use crate::store::Store;
 use crate::store::sync::{FileOutcome, MergeOptions, MergeReport};
 use crate::strings::Lang;
 use crate::strings::county as s;
-use crate::tui::view::{fit, pad, scroll};
+use crate::text::scroll;
+use crate::text::{fit, pad};
+use crate::tui::component::Hint;
+use crate::tui::widgets::window_start;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
@@ -120,7 +123,7 @@ impl Sync {
     }
 }
 
-pub fn handle_key(c: &mut County, key: KeyEvent, store: &mut Store) -> Result<Outcome> {
+pub fn handle_key(c: &mut County, key: KeyEvent, store: &mut Store) -> Result<Action> {
     let l = c.lang;
     match &c.sync.stage {
         Stage::Pick => {}
@@ -145,11 +148,11 @@ pub fn handle_key(c: &mut County, key: KeyEvent, store: &mut Store) -> Result<Ou
                     let n = report_lines(l, report, &c.home, 80).len();
                     c.sync.scroll_report(key.code == KeyCode::Down, n);
                 }
-                _ => return Ok(Outcome::Ignored),
+                _ => return Ok(Action::Ignored),
             }
-            return Ok(Outcome::Handled);
+            return Ok(Action::Handled);
         }
-        Stage::Merging { .. } => return Ok(Outcome::Handled),
+        Stage::Merging { .. } => return Ok(Action::Handled),
         Stage::Done(report) => {
             match key.code {
                 KeyCode::Enter | KeyCode::Esc => {
@@ -163,13 +166,13 @@ pub fn handle_key(c: &mut County, key: KeyEvent, store: &mut Store) -> Result<Ou
                     let n = report_lines(l, report, &c.home, 80).len();
                     c.sync.scroll_report(key.code == KeyCode::Down, n);
                 }
-                _ => return Ok(Outcome::Ignored),
+                _ => return Ok(Action::Ignored),
             }
-            return Ok(Outcome::Handled);
+            return Ok(Action::Handled);
         }
     }
     if key.code == KeyCode::F(8) {
-        return dry_run(c, store).map(|_| Outcome::Handled);
+        return dry_run(c, store).map(|_| Action::Handled);
     }
     let sy = &mut c.sync;
     match sy.focus {
@@ -205,7 +208,7 @@ pub fn handle_key(c: &mut County, key: KeyEvent, store: &mut Store) -> Result<Ou
                     c.message = Some((format!("{}: {}", sy.input.text, s::no_such_path(l)), true));
                 }
             }
-            _ => return Ok(Outcome::Ignored),
+            _ => return Ok(Action::Ignored),
         },
         Focus::List => match key.code {
             KeyCode::Up if sy.selected == 0 => sy.focus = Focus::Input,
@@ -227,7 +230,7 @@ pub fn handle_key(c: &mut County, key: KeyEvent, store: &mut Store) -> Result<Ou
                 }
             }
             KeyCode::Enter | KeyCode::Right | KeyCode::Char(' ') => {
-                let Some(e) = sy.entries.get(sy.selected).cloned() else { return Ok(Outcome::Handled) };
+                let Some(e) = sy.entries.get(sy.selected).cloned() else { return Ok(Action::Handled) };
                 if e.is_dir {
                     if key.code != KeyCode::Char(' ') {
                         let from = sy.dir.clone();
@@ -246,10 +249,10 @@ pub fn handle_key(c: &mut County, key: KeyEvent, store: &mut Store) -> Result<Ou
                     }
                 }
             }
-            _ => return Ok(Outcome::Ignored),
+            _ => return Ok(Action::Ignored),
         },
     }
-    Ok(Outcome::Handled)
+    Ok(Action::Handled)
 }
 
 /// A folder as shown in the path field: with `~` and a final `/`.
@@ -303,7 +306,7 @@ pub fn step(c: &mut County, store: &mut Store) -> Result<()> {
     Ok(())
 }
 
-pub fn key_hints(c: &County) -> Vec<(&'static str, &'static str)> {
+pub fn key_hints(c: &County) -> Vec<Hint> {
     let l = c.lang;
     match &c.sync.stage {
         Stage::Pick => match c.sync.focus {
@@ -437,7 +440,10 @@ pub fn report_lines(l: Lang, r: &MergeReport, home: &Path, w: usize) -> Vec<Line
                     Span::styled(format!("  {}", if r.dry_run { s::refused_dry(l) } else { s::refused(l) }), ERR),
                 ]));
                 for reason in x.reasons.iter().take(5) {
-                    out.push(Line::styled(format!("  {}", fit(reason, w.saturating_sub(2))), ERR));
+                    out.push(Line::styled(
+                        format!("  {}", fit(&crate::strings::errors::refusal(reason, l), w.saturating_sub(2))),
+                        ERR,
+                    ));
                 }
                 if x.total > 5 {
                     out.push(Line::styled(format!("  … {}", x.total - 5), ERR));
@@ -504,30 +510,46 @@ fn draw_pick(c: &County, frame: &mut Frame, area: Rect) {
         ])),
         folder,
     );
-    // The folder listing.
+    // The folder listing: cursor, mark, name, size.
     let h = list.height as usize;
-    let mut lines = Vec::new();
-    if sy.list_error {
-        lines.push(Line::styled(s::unreadable_folder(l), ERR));
+    let note = if sy.list_error {
+        Some(Line::styled(s::unreadable_folder(l), ERR))
     } else if sy.entries.iter().all(|e| e.name == "..") {
-        lines.push(Line::styled(s::empty_folder(l), DIM));
+        Some(Line::styled(s::empty_folder(l), DIM))
+    } else {
+        None
+    };
+    let skip = usize::from(note.is_some());
+    if let Some(n) = note {
+        frame.render_widget(Paragraph::new(n), Rect { height: 1.min(list.height), ..list });
     }
-    let room = h.saturating_sub(lines.len());
-    let start = if room == 0 || sy.selected < room { 0 } else { sy.selected + 1 - room };
+    let room = h.saturating_sub(skip);
+    let start = window_start(sy.selected, room);
     let name_w = w.saturating_sub(4 + 10);
-    for (i, e) in sy.entries.iter().enumerate().skip(start).take(room) {
-        let sel = i == sy.selected && sy.focus == Focus::List;
+    let rows = sy.entries.iter().enumerate().skip(start).take(room).map(|(i, e)| {
         let cursor = if i == sy.selected { "›" } else { " " };
-        let text = if e.is_dir {
+        if e.is_dir {
             let name = if e.name == ".." { format!("../ ({})", s::parent(l)) } else { format!("{}/", e.name) };
-            format!("{cursor}   {}", pad(&name, name_w + 10))
+            TableRow::new([cursor.to_string(), String::new(), fit(&name, name_w), String::new()])
         } else {
             let mark = if sy.marked.contains(&e.path) { "[x]" } else { "[ ]" };
-            format!("{cursor}{mark}{} {:>9}", pad(&e.name, name_w), size_text(e.size))
-        };
-        lines.push(Line::styled(text, sel_style(sel)));
-    }
-    frame.render_widget(Paragraph::new(lines), list);
+            TableRow::new([
+                cursor.to_string(),
+                mark.to_string(),
+                fit(&e.name, name_w),
+                format!(" {:>9}", size_text(e.size)),
+            ])
+        }
+    });
+    let widths =
+        vec![Constraint::Length(1), Constraint::Length(3), Constraint::Length(name_w as u16), Constraint::Length(10)];
+    let table = Table::new(rows, widths)
+        .column_spacing(0)
+        .row_highlight_style(sel_style(true))
+        .highlight_spacing(HighlightSpacing::Never);
+    let selected = sy.selected.checked_sub(start).filter(|_| sy.focus == Focus::List);
+    let table_area = Rect { y: list.y + skip as u16, height: list.height.saturating_sub(skip as u16), ..list };
+    frame.render_stateful_widget(table, table_area, &mut TableState::default().with_selected(selected));
     // The files chosen.
     let mut m = vec![Line::from(vec![
         Span::styled(format!("{} ", s::marked_title(l)), HEAD),

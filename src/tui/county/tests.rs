@@ -8,19 +8,18 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::layout::{Constraint, Layout};
-use ratatui::widgets::Paragraph;
 
 use super::sync::{Focus, Stage};
-use super::{County, Outcome, Tab, hint_line};
+use super::{Action, County, Tab};
 use crate::domain::VisitData;
 use crate::domain::settings::Settings;
 use crate::store::Store;
 use crate::store::browse;
-use crate::store::conflict;
 use crate::store::sync::MergeOptions;
 use crate::strings::Lang;
+use crate::tui::component::{Component, Ctx, key_bar};
 
 fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2025, 6, 1).unwrap()
@@ -36,13 +35,24 @@ fn open_as(path: &Path, device: &str) -> Store {
     Store::open(path).unwrap()
 }
 
+/// A connection of the test's own on the store's file, for what the
+/// screens never ask the store for.
+fn sql(store: &Store) -> rusqlite::Connection {
+    rusqlite::Connection::open(store.file_path().expect("a file database")).unwrap()
+}
+
+fn open_conflicts(store: &Store) -> i64 {
+    store.conflicts().unwrap().len() as i64
+}
+
 fn villages(store: &Store) -> Vec<String> {
-    let mut st = store.conn.prepare("SELECT code FROM roster WHERE is_village = 1 ORDER BY code LIMIT 3").unwrap();
+    let sql = sql(store);
+    let mut st = sql.prepare("SELECT code FROM roster WHERE is_village = 1 ORDER BY code LIMIT 3").unwrap();
     st.query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
 }
 
 fn current(store: &Store, visit_id: &str) -> VisitData {
-    browse::load_visit(&store.conn, visit_id).unwrap().unwrap().1
+    store.load_visit(visit_id).unwrap().unwrap().1
 }
 
 fn edit(store: &mut Store, visit_id: &str, f: impl FnOnce(&mut VisitData)) {
@@ -118,8 +128,8 @@ fn county(fx: &Fx, lang: Lang) -> County {
     County::with(&fx.county, lang, Settings::default(), today(), fx.home.clone()).unwrap()
 }
 
-fn press(c: &mut County, store: &mut Store, code: KeyCode) -> Outcome {
-    c.handle_key(KeyEvent::new(code, KeyModifiers::NONE), store).unwrap()
+fn press(c: &mut County, store: &mut Store, code: KeyCode) -> Action {
+    c.handle(&Event::Key(KeyEvent::new(code, KeyModifiers::NONE)), &mut Ctx { store }).unwrap()
 }
 
 fn keys(c: &mut County, store: &mut Store, codes: &[KeyCode]) {
@@ -139,7 +149,7 @@ fn render(c: &County, w: u16, h: u16) -> Terminal<TestBackend> {
     t.draw(|f| {
         let [body, bar] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(f.area());
         c.draw(f, body);
-        f.render_widget(Paragraph::new(hint_line(&c.key_hints(), bar.width as usize)), bar);
+        key_bar(&c.hints(), bar, f.buffer_mut());
     })
     .unwrap();
     t
@@ -177,11 +187,11 @@ fn mark_both(c: &mut County, store: &mut Store) {
 
 fn hlc_fixed(store: &Store) {
     // Clock stamps are wall time: fixed here so that snapshots do not move.
-    store.conn.execute("UPDATE revision SET hlc = '1748736000000.00000'", []).unwrap();
+    sql(store).execute("UPDATE revision SET hlc = '1748736000000.00000'", []).unwrap();
 }
 
 fn visit_count(store: &Store) -> i64 {
-    store.conn.query_row("SELECT count(*) FROM visit", [], |r| r.get(0)).unwrap()
+    sql(store).query_row("SELECT count(*) FROM visit", [], |r| r.get(0)).unwrap()
 }
 
 #[test]
@@ -226,7 +236,7 @@ fn two_crew_files_merge_through_the_sync_screen() {
     assert_eq!(r.open_conflicts, 1);
     assert!(r.backup.is_some(), "a backup is taken before the merge");
     assert_eq!(visit_count(&store), 3);
-    assert_eq!(conflict::open_conflicts(&store.conn).unwrap(), 1);
+    assert_eq!(open_conflicts(&store), 1);
     // Only one backup for the whole merge.
     let backups = std::fs::read_dir(fx.home.join("backups")).unwrap().count();
     assert_eq!(backups, 1);
@@ -263,16 +273,16 @@ fn a_conflict_is_settled_by_taking_a_whole_side() {
     // Enter without a choice is refused with a message.
     press(&mut c, &mut store, KeyCode::Enter);
     assert!(c.message.as_ref().is_some_and(|m| m.1));
-    assert_eq!(conflict::open_conflicts(&store.conn).unwrap(), 1);
+    assert_eq!(open_conflicts(&store), 1);
     press(&mut c, &mut store, KeyCode::Char(char::from_digit(b as u32 + 1, 10).unwrap()));
     press(&mut c, &mut store, KeyCode::Enter);
-    assert_eq!(conflict::open_conflicts(&store.conn).unwrap(), 0);
+    assert_eq!(open_conflicts(&store), 0);
     assert!(c.conflicts.list.is_empty(), "the list refreshes at once");
     assert!(c.conflicts.detail.is_none());
     let v = current(&store, "visit-1");
     assert_eq!(v.notes, "管网未通");
     assert_ne!(v.surveyor, "李娜", "a whole side is taken whole");
-    let heads = crate::store::revisions::heads(&store.conn, "visit-1").unwrap();
+    let heads = store.heads("visit-1").unwrap();
     assert_eq!(heads.len(), 1);
     assert_eq!(heads[0].author, "县农业农村局", "the author is the last surveyor of this database");
 }
@@ -303,7 +313,7 @@ fn a_conflict_is_settled_field_by_field() {
     let how = c.conflicts.detail.as_ref().unwrap().resolution().expect("every field chosen");
     assert!(how.take.is_none());
     press(&mut c, &mut store, KeyCode::Enter);
-    assert_eq!(conflict::open_conflicts(&store.conn).unwrap(), 0);
+    assert_eq!(open_conflicts(&store), 0);
     let v = current(&store, "visit-1");
     assert_eq!(v.natural_villages, a_nv, "natural villages from crew A");
     assert_eq!(v.notes, "管网未通", "notes from crew B");
@@ -376,7 +386,7 @@ fn nothing_chosen_or_a_wrong_path_is_said_not_done() {
     assert_eq!(c.sync.marked, std::slice::from_ref(&fx.a));
     // Key releases are not presses.
     let release = KeyEvent { kind: KeyEventKind::Release, ..KeyEvent::new(KeyCode::F(8), KeyModifiers::NONE) };
-    assert_eq!(c.handle_key(release, &mut store).unwrap(), Outcome::Ignored);
+    assert_eq!(c.handle(&Event::Key(release), &mut Ctx { store: &mut store }).unwrap(), Action::Ignored);
     assert!(matches!(c.sync.stage, Stage::Pick));
 }
 
@@ -436,7 +446,7 @@ fn a_deletion_against_an_edit_is_settled_by_choosing_the_deleting_side() {
     a.snapshot(&a2).unwrap();
     let mut store = Store::open(&fx.home.join("county.db")).unwrap();
     store.merge_files(&[fx.a.clone(), fx.b.clone(), a2], MergeOptions::default()).unwrap();
-    assert_eq!(conflict::open_conflicts(&store.conn).unwrap(), 2);
+    assert_eq!(open_conflicts(&store), 2);
     let mut c = county(&fx, Lang::Zh);
     press(&mut c, &mut store, KeyCode::F(6));
     let i = c.conflicts.list.iter().position(|x| x.visit_id == "visit-2").unwrap();
@@ -445,7 +455,7 @@ fn a_deletion_against_an_edit_is_settled_by_choosing_the_deleting_side() {
     }
     press(&mut c, &mut store, KeyCode::Enter);
     let d = c.conflicts.detail.as_ref().unwrap();
-    assert_eq!(d.rows[0].field, conflict::DELETED_FIELD, "the deletion comes first");
+    assert_eq!(d.rows[0].field, crate::store::conflict::DELETED_FIELD, "the deletion comes first");
     assert!(d.rows[0].conflict);
     let deleting = d.heads.iter().position(|h| h.fields.is_none()).unwrap();
     let screen = render(&c, 80, 24).backend().to_string();
@@ -454,17 +464,17 @@ fn a_deletion_against_an_edit_is_settled_by_choosing_the_deleting_side() {
         press(&mut c, &mut store, KeyCode::Right);
     }
     press(&mut c, &mut store, KeyCode::Enter);
-    assert_eq!(conflict::open_conflicts(&store.conn).unwrap(), 1);
+    assert_eq!(open_conflicts(&store), 1);
     assert_eq!(c.conflicts.list.len(), 1);
     let gone: i64 =
-        store.conn.query_row("SELECT count(*) FROM visit WHERE visit_id = 'visit-2'", [], |r| r.get(0)).unwrap();
+        sql(&store).query_row("SELECT count(*) FROM visit WHERE visit_id = 'visit-2'", [], |r| r.get(0)).unwrap();
     assert_eq!(gone, 0, "the deleting side was chosen");
 }
 
 #[test]
 fn the_app_hosts_a_merge_with_its_gauge_and_the_supervisor_sees_the_result() {
     use crate::tui::app::App;
-    use crate::tui::supervisor::Role;
+    use crate::tui::roles::Role;
     let fx = fixture();
     let store = Store::open(&fx.home.join("county.db")).unwrap();
     let mut app = App::new(store, Lang::Zh, Settings::default(), today()).unwrap();
@@ -483,7 +493,7 @@ fn the_app_hosts_a_merge_with_its_gauge_and_the_supervisor_sees_the_result() {
     assert!(app.busy());
     let draw = |app: &App| {
         let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
-        t.draw(|f| crate::tui::view::draw(app, f)).unwrap();
+        t.draw(|f| app.draw(f)).unwrap();
         t.backend().to_string()
     };
     let first = draw(&app);

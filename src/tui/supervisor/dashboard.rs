@@ -13,41 +13,16 @@ use ratatui::widgets::{
     Block, Borders, Cell, HighlightSpacing, LineGauge, Paragraph, Row, StatefulWidget, Table, TableState, Widget,
 };
 
-use super::text::{bar, fit, gauge_ratio, width};
+use super::bars::{bar, gauge_ratio};
 use crate::domain::Level;
 use crate::domain::indicators::{Figures, Indicator, misses_target};
 use crate::domain::settings::{Settings, Targets};
-use crate::report::summary::percent;
 use crate::store::Store;
 use crate::store::summary::{AreaRow, Summary};
 use crate::strings::Lang;
 use crate::strings::supervisor as s;
-
-/// Open conflicts per area. Given the store, the prefix length of the level
-/// shown and the code prefix looked inside ("" for everything), the number of
-/// open conflicts of each area code. The merge engineer's `open_conflicts`
-/// can plug in here (`Supervisor::with_conflicts`); [`open_conflicts_by_area`]
-/// is the default, and with `None` the column shows "—".
-pub type ConflictCounter = Box<dyn Fn(&Store, usize, &str) -> Result<HashMap<String, i64>>>;
-
-/// The default [`ConflictCounter`]: visits with more than one head (the
-/// schema's definition of an open conflict, as `open_conflicts` counts them),
-/// placed by the village of their current row, or of a head's payload when
-/// the current row is gone (an edit against a deletion).
-pub fn open_conflicts_by_area(store: &Store, prefix_len: usize, within: &str) -> Result<HashMap<String, i64>> {
-    let hi = format!("{within}~");
-    let mut st = store.conn.prepare_cached(
-        "WITH c AS (SELECT visit_id FROM head GROUP BY visit_id HAVING count(*) > 1),
-         cv AS (SELECT coalesce(
-                  (SELECT v.village_code FROM visit v WHERE v.visit_id = c.visit_id),
-                  (SELECT max(json_extract(r.payload, '$.village_code')) FROM head h JOIN revision r ON r.rev_id = h.rev_id
-                   WHERE h.visit_id = c.visit_id AND json_valid(r.payload))) AS code
-                FROM c)
-         SELECT substr(code, 1, ?1), count(*) FROM cv WHERE code >= ?2 AND code < ?3 GROUP BY 1",
-    )?;
-    let rows = st.query_map(rusqlite::params![prefix_len as i64, within, hi], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
+use crate::text::percent;
+use crate::text::{fit, width};
 
 /// The columns the table can be sorted by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,13 +117,9 @@ impl Page {
         within: Option<String>,
         parent_name: Option<String>,
         settings: &Settings,
-        counter: Option<&ConflictCounter>,
     ) -> Result<Page> {
         let summary = store.summary(as_of, level, within.as_deref(), settings)?;
-        let conflicts = match counter {
-            Some(c) => Some(c(store, level.prefix_len(), within.as_deref().unwrap_or(""))?),
-            None => None,
-        };
+        let conflicts = Some(store.conflicts_by_area(level.prefix_len(), within.as_deref().unwrap_or(""))?);
         let order = (0..summary.areas.len()).collect();
         Ok(Page { level, within, parent_name, summary, conflicts, order, selected: 0 })
     }
@@ -318,12 +289,12 @@ pub fn draw_table(page: &Page, sort: &Sort, lang: Lang, area: Rect, buf: &mut Bu
             cells.push(Cell::from(code.to_string()));
         }
         cells.push(Cell::from(name.to_string()));
-        cells.push(Cell::from(super::text::right(&surveyed(f), w_surveyed as usize)));
+        cells.push(Cell::from(crate::text::right(&surveyed(f), w_surveyed as usize)));
         for i in Indicator::ALL {
             cells.push(indicator_cell(i.rate(&r), i.target(targets), bar_cells));
         }
-        cells.push(Cell::from(super::text::right(&f.duplicate_visits.to_string(), w_dup as usize)));
-        cells.push(Cell::from(super::text::right(&conf, w_conf as usize)));
+        cells.push(Cell::from(crate::text::right(&f.duplicate_visits.to_string(), w_dup as usize)));
+        cells.push(Cell::from(crate::text::right(&conf, w_conf as usize)));
         Row::new(cells)
     };
     let total_conf = page.conflicts.as_ref().map_or("—".to_string(), |m| m.values().sum::<i64>().to_string());

@@ -1,14 +1,13 @@
 //! The supervisor views: coverage dashboard with drill-down (area levels →
 //! villages → a village's visits), the as-of date, and the trend of an area.
 //!
-//! A self-contained component for the app to host: key events become
-//! [`Msg`]s, [`Supervisor::update`] changes the state, drawing only reads it.
+//! A [`Component`] for the app to host: inside, key events become [`Msg`]s,
+//! [`Supervisor::update`] changes the state, drawing only reads it.
 //! Every figure comes from [`Store::summary`] with `within`, so nothing loads
 //! the whole roster.
 
+pub mod bars;
 pub mod dashboard;
-pub mod rolebar;
-pub mod text;
 pub mod trend;
 pub mod visits;
 
@@ -16,33 +15,25 @@ use anyhow::Result;
 use chrono::NaiveDate;
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
 
+use super::component::{Action, Component, Ctx, Hint};
+use super::roles::Role;
 use crate::domain::Level;
 use crate::domain::settings::Settings;
 use crate::store::Store;
 use crate::strings::Lang;
 use crate::strings::supervisor as s;
-pub use dashboard::{ConflictCounter, Page, Sort, SortColumn};
-pub use rolebar::{Role, RoleBar};
-use text::{fit, width};
+use crate::text::{fit, width};
+pub use dashboard::{Page, Sort, SortColumn};
 pub use trend::Trend;
 pub use visits::Visits;
 
-/// What became of a key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Handled,
-    /// Not a key of these views (e.g. Esc at the top): the app may use it.
-    Ignored,
-    Quit,
-}
-
-/// Everything the supervisor views can be asked to do.
+/// Everything the supervisor views can be asked to do (what a key means here).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Msg {
     Move(isize),
@@ -87,45 +78,13 @@ pub struct Supervisor {
     pub sort: Sort,
     pub date_input: Option<DateInput>,
     pub help: bool,
-    conflicts: Option<ConflictCounter>,
-}
-
-/// The coarsest level with more than one area, else county (the roster's
-/// first and last village codes are enough to tell).
-pub fn top_level(store: &Store) -> Result<Level> {
-    let (lo, hi): (Option<String>, Option<String>) = store.conn.query_row(
-        "SELECT (SELECT code FROM roster WHERE is_village = 1 ORDER BY code LIMIT 1),
-                (SELECT code FROM roster WHERE is_village = 1 ORDER BY code DESC LIMIT 1)",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
-    let (lo, hi) = (lo.unwrap_or_default(), hi.unwrap_or_default());
-    for level in [Level::Province, Level::City] {
-        let n = level.prefix_len();
-        if lo.get(..n) != hi.get(..n) {
-            return Ok(level);
-        }
-    }
-    Ok(Level::County)
 }
 
 impl Supervisor {
     /// The dashboard at the top level, as of `today`.
     pub fn new(store: &Store, settings: Settings, lang: Lang, today: NaiveDate) -> Result<Self> {
-        Self::with_conflicts(store, settings, lang, today, Some(Box::new(dashboard::open_conflicts_by_area)))
-    }
-
-    /// As [`Supervisor::new`], with another counter of open conflicts per
-    /// area (None: the column shows "—").
-    pub fn with_conflicts(
-        store: &Store,
-        settings: Settings,
-        lang: Lang,
-        today: NaiveDate,
-        conflicts: Option<ConflictCounter>,
-    ) -> Result<Self> {
         let as_of = today.format("%Y-%m-%d").to_string();
-        let top = Page::load(store, &as_of, top_level(store)?, None, None, &settings, conflicts.as_ref())?;
+        let top = Page::load(store, &as_of, store.village_span()?.top_level(), None, None, &settings)?;
         Ok(Supervisor {
             settings,
             lang,
@@ -137,7 +96,6 @@ impl Supervisor {
             sort: Sort::default(),
             date_input: None,
             help: false,
-            conflicts,
         })
     }
 
@@ -202,16 +160,16 @@ impl Supervisor {
     }
 
     /// Handles one key event (only presses count).
-    pub fn handle_key(&mut self, key: KeyEvent, store: &Store) -> Result<Outcome> {
+    fn handle_key(&mut self, key: KeyEvent, store: &Store) -> Result<Action> {
         match self.message(key) {
             Some(msg) => self.update(msg, store),
-            None if self.date_input.is_some() || self.help => Ok(Outcome::Handled),
-            None => Ok(Outcome::Ignored),
+            None if self.date_input.is_some() || self.help => Ok(Action::Handled),
+            None => Ok(Action::Ignored),
         }
     }
 
     /// Changes the state for one message.
-    pub fn update(&mut self, msg: Msg, store: &Store) -> Result<Outcome> {
+    pub fn update(&mut self, msg: Msg, store: &Store) -> Result<Action> {
         match msg {
             Msg::Move(d) => match &mut self.visits {
                 Some(v) => v.move_by(d),
@@ -228,7 +186,7 @@ impl Supervisor {
                 } else if self.pages.len() > 1 {
                     self.pages.pop();
                 } else {
-                    return Ok(Outcome::Ignored);
+                    return Ok(Action::Ignored);
                 }
                 self.refresh(store)?;
             }
@@ -262,7 +220,7 @@ impl Supervisor {
             }
             Msg::DateCancel => self.date_input = None,
             Msg::DateApply => {
-                let Some(input) = &mut self.date_input else { return Ok(Outcome::Handled) };
+                let Some(input) = &mut self.date_input else { return Ok(Action::Handled) };
                 match crate::domain::validate::parse_date(&input.text) {
                     Ok(Some(date)) => {
                         self.date_input = None;
@@ -279,9 +237,9 @@ impl Supervisor {
             }
             Msg::Help => self.help = true,
             Msg::CloseHelp => self.help = false,
-            Msg::Quit => return Ok(Outcome::Quit),
+            Msg::Quit => return Ok(Action::Quit),
         }
-        Ok(Outcome::Handled)
+        Ok(Action::Handled)
     }
 
     fn resort(&mut self) {
@@ -295,19 +253,11 @@ impl Supervisor {
         let (code, name) = (row.code.clone(), dashboard::area_name(row, self.lang));
         match page.level.child() {
             Some(child) => {
-                let mut p = Page::load(
-                    store,
-                    &self.as_of,
-                    child,
-                    Some(code),
-                    Some(name),
-                    &self.settings,
-                    self.conflicts.as_ref(),
-                )?;
+                let mut p = Page::load(store, &self.as_of, child, Some(code), Some(name), &self.settings)?;
                 p.sort(&self.sort);
                 self.pages.push(p);
             }
-            None => self.visits = Some(Visits::load(store, &code, &name, &self.as_of)?),
+            None => self.visits = Some(Visits::load(store, &code, &name, &self.as_of, &self.settings)?),
         }
         Ok(())
     }
@@ -344,21 +294,14 @@ impl Supervisor {
             }
         } else if let Some(v) = &self.visits {
             if v.as_of != date {
-                let mut nv = Visits::load(store, &v.code, &v.name, &date)?;
+                let mut nv = Visits::load(store, &v.code, &v.name, &date, &self.settings)?;
                 nv.selected = v.selected.min(nv.rows.len().saturating_sub(1));
                 self.visits = Some(nv);
             }
         } else if self.page().summary.as_of != date {
             let old = self.page();
-            let mut p = Page::load(
-                store,
-                &date,
-                old.level,
-                old.within.clone(),
-                old.parent_name.clone(),
-                &self.settings,
-                self.conflicts.as_ref(),
-            )?;
+            let mut p =
+                Page::load(store, &date, old.level, old.within.clone(), old.parent_name.clone(), &self.settings)?;
             p.sort(&self.sort);
             if let Some(r) = old.selected_row() {
                 p.select_code(&r.code);
@@ -369,7 +312,7 @@ impl Supervisor {
     }
 
     /// The keys of the view shown, for the app's key bar.
-    pub fn key_hints(&self) -> Vec<(&'static str, &'static str)> {
+    fn key_hints(&self) -> Vec<Hint> {
         let l = self.lang;
         if self.help {
             return vec![("", s::help_close(l))];
@@ -412,7 +355,7 @@ impl Supervisor {
     }
 
     /// Draws the views into `area` and places the cursor of the date input.
-    pub fn draw(&self, frame: &mut Frame, area: Rect) {
+    fn draw_into(&self, frame: &mut Frame, area: Rect) {
         frame.render_widget(self, area);
         if let Some(pos) = self.cursor(area) {
             frame.set_cursor_position(pos);
@@ -577,49 +520,19 @@ impl Supervisor {
     }
 }
 
-/// The key bar: "key description" pairs, cut to the width.
-pub fn key_bar(hints: &[(&str, &str)], area: Rect, buf: &mut Buffer) {
-    let mut spans = Vec::new();
-    let mut used = 0usize;
-    for (k, d) in hints {
-        let w = width(k) + width(d) + 3;
-        if used + w > area.width as usize {
-            break;
+impl Component for Supervisor {
+    fn handle(&mut self, ev: &Event, ctx: &mut Ctx) -> Result<Action> {
+        match ev {
+            Event::Key(key) => self.handle_key(*key, ctx.store),
+            _ => Ok(Action::Ignored),
         }
-        used += w;
-        if !k.is_empty() {
-            spans.push(Span::styled(format!(" {k}"), Style::default().add_modifier(Modifier::REVERSED)));
-        }
-        spans.push(Span::raw(format!(" {d} ")));
     }
-    Paragraph::new(Line::from(spans)).render(area, buf);
-}
 
-/// The whole screen of the standalone `ruralsan dashboard`: role bar, the
-/// views, key bar.
-pub fn draw_standalone(sup: &Supervisor, frame: &mut Frame) {
-    let [top, mid, bottom] =
-        Layout::vertical([Constraint::Length(1), Constraint::Fill(1), Constraint::Length(1)]).areas(frame.area());
-    frame.render_widget(&RoleBar { lang: sup.lang, active: Role::Supervisor }, top);
-    sup.draw(frame, mid);
-    key_bar(&sup.key_hints(), bottom, frame.buffer_mut());
-}
+    fn draw(&self, frame: &mut Frame, area: Rect) {
+        self.draw_into(frame, area);
+    }
 
-/// Runs the supervisor views alone in the terminal until q (restores the
-/// terminal on every exit path, panics included).
-pub fn run_standalone(store: &Store, settings: Settings, lang: Lang, today: NaiveDate) -> Result<()> {
-    let mut sup = Supervisor::new(store, settings, lang, today)?;
-    let mut terminal = ratatui::init();
-    let result = (|| -> Result<()> {
-        loop {
-            terminal.draw(|f| draw_standalone(&sup, f))?;
-            if let ratatui::crossterm::event::Event::Key(key) = ratatui::crossterm::event::read()?
-                && sup.handle_key(key, store)? == Outcome::Quit
-            {
-                return Ok(());
-            }
-        }
-    })();
-    ratatui::restore();
-    result
+    fn hints(&self) -> Vec<Hint> {
+        self.key_hints()
+    }
 }

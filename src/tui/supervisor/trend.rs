@@ -11,14 +11,14 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, LegendPosition, Paragraph, Widget};
 
 use super::dashboard::mark;
-use super::text::{fit, width};
 use crate::domain::Level;
 use crate::domain::indicators::{Indicator, Rates};
 use crate::domain::settings::Settings;
-use crate::report::summary::percent;
 use crate::store::Store;
 use crate::strings::Lang;
 use crate::strings::supervisor as s;
+use crate::text::percent;
+use crate::text::{fit, width};
 
 /// The last day of the quarter holding `d`.
 pub fn quarter_end(d: NaiveDate) -> NaiveDate {
@@ -73,12 +73,7 @@ impl Trend {
         as_of: &str,
         settings: &Settings,
     ) -> Result<Trend> {
-        let hi = format!("{code}~");
-        let first: Option<String> = store.conn.query_row(
-            "SELECT min(survey_date) FROM visit WHERE village_code >= ?1 AND village_code < ?2",
-            [code, hi.as_str()],
-            |r| r.get(0),
-        )?;
+        let first = store.first_visit_date(code)?;
         let parse = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok();
         let dates = match (first.as_deref().and_then(parse), parse(as_of)) {
             (Some(f), Some(l)) => quarter_points(f, l),

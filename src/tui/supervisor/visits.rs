@@ -6,41 +6,13 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::widgets::{Cell, Paragraph, Row, StatefulWidget, Table, TableState, Widget};
 
-use super::text::{fit, right};
+use crate::domain::settings::Settings;
 use crate::store::Store;
 use crate::strings::Lang;
 use crate::strings::supervisor as s;
+use crate::text::{fit, right};
 
-/// How a visit stands as of the dashboard's date (SPEC §3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Standing {
-    /// The village's counting visit.
-    Counting,
-    /// Same date as the counting visit, smaller id: a duplicate visit.
-    Duplicate,
-    /// After the as-of date: not counted yet.
-    After,
-    /// An earlier visit, superseded.
-    Older,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct VisitRow {
-    pub visit_id: String,
-    pub survey_date: String,
-    pub surveyor: String,
-    pub households: i64,
-    pub hh_sewer_reuse: i64,
-    pub hh_controlled: i64,
-    pub nv_covered: i64,
-    pub natural_villages: i64,
-    pub notes: String,
-    pub facilities_normal: i64,
-    pub facilities: i64,
-    pub farms: i64,
-    pub water_bodies: i64,
-    pub standing: Standing,
-}
+pub use crate::store::views::{Standing, VisitFigures as VisitRow};
 
 pub struct Visits {
     /// The date the standings were computed as of.
@@ -52,50 +24,11 @@ pub struct Visits {
 }
 
 impl Visits {
-    /// The visits of one village (a handful), newest first; the same order
-    /// that picks the counting visit.
-    pub fn load(store: &Store, code: &str, name: &str, as_of: &str) -> Result<Visits> {
-        let mut st = store.conn.prepare_cached(
-            "SELECT visit_id, survey_date, surveyor, households, hh_sewer + hh_reuse, hh_controlled,
-                    nv_garbage_covered, natural_villages, notes,
-                    (SELECT count(*) FROM facility f WHERE f.visit_id = v.visit_id AND f.status = 'normal'),
-                    (SELECT count(*) FROM facility f WHERE f.visit_id = v.visit_id),
-                    (SELECT count(*) FROM farm f WHERE f.visit_id = v.visit_id),
-                    (SELECT count(*) FROM water_body w WHERE w.visit_id = v.visit_id)
-             FROM visit v WHERE village_code = ?1 ORDER BY survey_date DESC, visit_id DESC",
-        )?;
-        let mut rows = st
-            .query_map([code], |r| {
-                Ok(VisitRow {
-                    visit_id: r.get(0)?,
-                    survey_date: r.get(1)?,
-                    surveyor: r.get(2)?,
-                    households: r.get(3)?,
-                    hh_sewer_reuse: r.get(4)?,
-                    hh_controlled: r.get(5)?,
-                    nv_covered: r.get(6)?,
-                    natural_villages: r.get(7)?,
-                    notes: r.get(8)?,
-                    facilities_normal: r.get(9)?,
-                    facilities: r.get(10)?,
-                    farms: r.get(11)?,
-                    water_bodies: r.get(12)?,
-                    standing: Standing::Older,
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        let mut counting: Option<String> = None;
-        for v in &mut rows {
-            v.standing = if v.survey_date.as_str() > as_of {
-                Standing::After
-            } else if let Some(d) = &counting {
-                if *d == v.survey_date { Standing::Duplicate } else { Standing::Older }
-            } else {
-                counting = Some(v.survey_date.clone());
-                Standing::Counting
-            };
-        }
-        Ok(Visits { as_of: as_of.to_string(), code: code.to_string(), name: name.to_string(), rows, selected: 0 })
+    /// The visits of one village (a handful), newest first, with how each
+    /// stands as of `as_of`.
+    pub fn load(store: &Store, code: &str, name: &str, as_of: &str, settings: &Settings) -> Result<Visits> {
+        let v = store.village_visits(code, as_of, settings)?;
+        Ok(Visits { as_of: v.as_of, code: code.to_string(), name: name.to_string(), rows: v.rows, selected: 0 })
     }
 
     pub fn move_by(&mut self, delta: isize) {
@@ -129,8 +62,8 @@ impl Visits {
             heads.extend([s::v_facilities(lang), s::v_farms(lang), s::v_water(lang)]);
         }
         heads.push(s::v_notes(lang));
-        let w = |i: usize, min: usize| super::text::width(heads[i]).max(min) as u16;
-        let standing_w = super::text::width(s::v_after(lang)).max(super::text::width(s::v_duplicate(lang)));
+        let w = |i: usize, min: usize| crate::text::width(heads[i]).max(min) as u16;
+        let standing_w = crate::text::width(s::v_after(lang)).max(crate::text::width(s::v_duplicate(lang)));
         let mut widths = vec![
             Constraint::Length(10),
             Constraint::Length(w(1, standing_w)),

@@ -1,40 +1,4 @@
-//! Measuring and cutting text by terminal display width (wide characters
-//! count two), never by bytes or chars.
-
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
-
-/// The display width of `s`.
-pub fn width(s: &str) -> usize {
-    UnicodeWidthStr::width(s)
-}
-
-/// `s` cut to at most `max` columns, ending in "…" when cut.
-pub fn fit(s: &str, max: usize) -> String {
-    if width(s) <= max {
-        return s.to_string();
-    }
-    if max == 0 {
-        return String::new();
-    }
-    let mut out = String::new();
-    let mut w = 0;
-    for c in s.chars() {
-        let cw = c.width().unwrap_or(0);
-        if w + cw > max - 1 {
-            break;
-        }
-        out.push(c);
-        w += cw;
-    }
-    out.push('…');
-    out
-}
-
-/// `s` padded with spaces on the left to `w` columns (cut when longer).
-pub fn right(s: &str, w: usize) -> String {
-    let s = fit(s, w);
-    format!("{}{s}", " ".repeat(w - width(&s)))
-}
+//! Bars and gauge ratios for the dashboard, safe for any rate.
 
 /// A ratio made safe for gauges: NaN and None become 0, the rest is clamped to [0, 1].
 pub fn gauge_ratio(r: Option<f64>) -> f64 {
@@ -70,15 +34,6 @@ pub fn bar(ratio: Option<f64>, target: f64, cells: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cuts_by_display_width() {
-        assert_eq!(fit("株洲市荷塘区", 7), "株洲市…");
-        assert_eq!(width(&fit("株洲市荷塘区", 7)), 7);
-        assert_eq!(fit("株洲", 4), "株洲");
-        assert_eq!(fit("abc", 0), "");
-        assert_eq!(right("株", 4), "  株");
-    }
 
     #[test]
     fn gauge_ratios_are_clamped() {

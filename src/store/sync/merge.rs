@@ -1,0 +1,212 @@
+//! The set union itself: the roster and areas of a checked file, then its
+//! revisions, visit by visit, inserted or re-stamped inside the caller's
+//! transaction.
+
+use std::collections::{HashMap, HashSet};
+
+use anyhow::Result;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::check::{Problems, check_revision, read_revision, short};
+use super::stage::bad_file;
+use super::{FileReport, MergeOptions};
+use crate::domain::validate::{NAME_MAX_CHARS, check_line, check_roster_name, is_division_code};
+use crate::store::error::{Refusal, RowReason};
+use crate::store::revisions::{self, Revision};
+use crate::store::{NoProgress, Phase, Progress, Work};
+
+/// Merges the roster and areas of a checked file into the transaction.
+pub(super) fn merge_roster(
+    tx: &Connection,
+    file: &Connection,
+    report: &mut FileReport,
+    problems: &mut Problems,
+) -> Result<()> {
+    let mut st =
+        file.prepare("SELECT code, name, is_village, urban_rural_code FROM roster ORDER BY code").map_err(bad_file)?;
+    let mut rows = st.query([]).map_err(bad_file)?;
+    let mut local = tx.prepare_cached("SELECT name FROM roster WHERE code = ?1")?;
+    let mut ins =
+        tx.prepare_cached("INSERT INTO roster (code, name, is_village, urban_rural_code) VALUES (?1, ?2, ?3, ?4)")?;
+    while let Some(r) = rows.next().map_err(bad_file)? {
+        let code: String = r.get(0).map_err(bad_file)?;
+        let name: String = r.get(1).map_err(bad_file)?;
+        let is_village: i64 = r.get(2).map_err(bad_file)?;
+        let urban: Option<String> = r.get(3).map_err(bad_file)?;
+        if !is_division_code(&code) {
+            problems.push(Refusal::RosterCode { code: short(&code) });
+            continue;
+        }
+        if check_roster_name(&name).is_err()
+            || !(0..=1).contains(&is_village)
+            || urban.as_deref().is_some_and(|u| check_line(u, NAME_MAX_CHARS).is_err())
+        {
+            problems.push(Refusal::RosterRow { code: short(&code) });
+            continue;
+        }
+        match local.query_row([&code], |r| r.get::<_, String>(0)).optional()? {
+            None => {
+                ins.execute(params![code, name, is_village, urban])?;
+                report.roster_added += 1;
+            }
+            Some(here) if here != name => report.roster_names_differ.push((code, here, name)),
+            Some(_) => {}
+        }
+    }
+    let mut st = file.prepare("SELECT code, name FROM area ORDER BY code").map_err(bad_file)?;
+    let mut rows = st.query([]).map_err(bad_file)?;
+    let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO area (code, name) VALUES (?1, ?2)")?;
+    while let Some(r) = rows.next().map_err(bad_file)? {
+        let code: String = r.get(0).map_err(bad_file)?;
+        let name: String = r.get(1).map_err(bad_file)?;
+        if !matches!(code.len(), 6 | 9)
+            || !code.bytes().all(|b| b.is_ascii_digit())
+            || check_roster_name(&name).is_err()
+        {
+            problems.push(Refusal::AreaRow { code: short(&code) });
+            continue;
+        }
+        ins.execute(params![code, name])?;
+    }
+    Ok(())
+}
+
+/// Reads, checks and inserts the revisions of a checked file; the visits touched.
+pub(super) fn merge_revisions(
+    tx: &Connection,
+    file: &Connection,
+    name: &str,
+    opts: MergeOptions,
+    report: &mut FileReport,
+    problems: &mut Problems,
+    progress: &dyn Progress,
+) -> Result<(Vec<String>, String)> {
+    let today = chrono::Local::now().date_naive();
+    let total: i64 = file.query_row("SELECT count(*) FROM revision", [], |r| r.get(0)).map_err(bad_file)?;
+    let quiet = NoProgress;
+    let bar = Phase::new(if opts.progress { progress } else { &quiet }, Work::RevisionsChecked(name), total as u64);
+    let mut st = file
+        .prepare(
+            "SELECT rev_id, visit_id, parents, payload, deleted, hlc, device, author FROM revision ORDER BY visit_id, rev_id",
+        )
+        .map_err(bad_file)?;
+    let mut rows = st.query([]).map_err(bad_file)?;
+    let mut existing = tx.prepare_cached("SELECT hlc, device, author FROM revision WHERE rev_id = ?1")?;
+    let mut known_visit = tx.prepare_cached("SELECT 1 FROM revision WHERE visit_id = ?1 LIMIT 1")?;
+    let mut restamp = tx.prepare_cached("UPDATE revision SET hlc = ?2, device = ?3, author = ?4 WHERE rev_id = ?1")?;
+    let mut local_roots = tx.prepare_cached("SELECT rev_id FROM revision WHERE visit_id = ?1 AND parents = '[]'")?;
+    let mut roster_cache = HashMap::new();
+    let mut touched = Vec::new();
+    let mut max_hlc = String::new();
+    let mut group: Vec<Revision> = Vec::new();
+    let mut flush = |group: &mut Vec<Revision>, problems: &mut Problems| -> Result<()> {
+        if group.is_empty() {
+            return Ok(());
+        }
+        let ids: HashSet<String> = group.iter().map(|r| r.rev_id.clone()).collect();
+        let mut parsed = Vec::with_capacity(group.len());
+        for r in group.iter() {
+            parsed.push(check_revision(tx, r, &ids, today, &mut roster_cache, problems)?);
+        }
+        check_roots(group, &mut local_roots, problems)?;
+        if problems.total > 0 {
+            group.clear();
+            return Ok(());
+        }
+        let visit_id = group[0].visit_id.clone();
+        let is_new = !known_visit.exists([&visit_id])?;
+        if is_new && group.len() == 1 && !group[0].deleted {
+            // The common case: a visit new here with a single revision. It is
+            // its own head; write it without searching the graph again.
+            let r = group.pop().expect("one revision");
+            let data = parsed.pop().flatten().expect("checked payload");
+            max_hlc = max_hlc.clone().max(r.hlc.clone());
+            revisions::insert_revision(tx, &r)?;
+            tx.prepare_cached("INSERT INTO head (visit_id, rev_id) VALUES (?1, ?2)")?
+                .execute([&visit_id, &r.rev_id])?;
+            revisions::write_current(tx, &visit_id, &r.rev_id, &data)?;
+            report.new_revisions += 1;
+            report.new_visits += 1;
+            report.touched_visits += 1;
+            return Ok(());
+        }
+        let mut changed = false;
+        for r in group.drain(..) {
+            if r.hlc > max_hlc {
+                max_hlc = r.hlc.clone();
+            }
+            // A revision id hashes its visit id: a visit new here has none of them.
+            let here: Option<(String, String, String)> = if is_new {
+                None
+            } else {
+                existing.query_row([&r.rev_id], |x| Ok((x.get(0)?, x.get(1)?, x.get(2)?))).optional()?
+            };
+            match here {
+                None => {
+                    revisions::insert_revision(tx, &r)?;
+                    report.new_revisions += 1;
+                    changed = true;
+                }
+                // The same revision stamped differently on two devices (the
+                // same bundle imported twice): keep the least stamp, so every
+                // merge order agrees.
+                Some(h) if (&r.hlc, &r.device, &r.author) < (&h.0, &h.1, &h.2) => {
+                    restamp.execute(params![r.rev_id, r.hlc, r.device, r.author])?;
+                    changed = true;
+                }
+                Some(_) => {}
+            }
+        }
+        if changed {
+            report.new_visits += is_new as u64;
+            touched.push(visit_id);
+        }
+        Ok(())
+    };
+    let mut n = 0u64;
+    while let Some(row) = rows.next().map_err(bad_file)? {
+        let (r, bad) = read_revision(row).map_err(bad_file)?;
+        n += 1;
+        if let Some(why) = bad {
+            problems.push(Refusal::RevisionColumns { rev: short(&r.rev_id), detail: short(&why) });
+            continue;
+        }
+        if group.first().is_some_and(|g| g.visit_id != r.visit_id) {
+            flush(&mut group, problems)?;
+        }
+        group.push(r);
+        bar.step();
+    }
+    flush(&mut group, problems)?;
+    drop(bar);
+    report.revisions = n;
+    Ok((touched, max_hlc))
+}
+
+/// A visit has one history: one first revision (without parents), and it is
+/// not a deletion. A root new here is refused when the visit already has
+/// another root, here or in the file (`SecondRoot`), or when it deletes a
+/// visit that exists nowhere (`TombstoneWithoutVisit`). Every other revision
+/// of the file descends from a root of the file (its parents are in the
+/// file, `check_revision`), so these two rules cover every revision that
+/// would pretend a visit began twice, or ended without beginning.
+fn check_roots(group: &[Revision], local_roots: &mut rusqlite::CachedStatement, problems: &mut Problems) -> Result<()> {
+    let file_roots: Vec<&Revision> = group.iter().filter(|r| r.parents.is_empty()).collect();
+    if file_roots.is_empty() {
+        return Ok(());
+    }
+    let here: Vec<String> =
+        local_roots.query_map([&group[0].visit_id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    for r in file_roots.iter().filter(|r| !here.contains(&r.rev_id)) {
+        let another = here.iter().chain(file_roots.iter().map(|o| &o.rev_id)).any(|id| *id != r.rev_id);
+        let why = if another {
+            RowReason::SecondRoot
+        } else if r.deleted {
+            RowReason::TombstoneWithoutVisit
+        } else {
+            continue;
+        };
+        problems.push(Refusal::Revision { rev: short(&r.rev_id), visit: short(&r.visit_id), field: "parents", why });
+    }
+    Ok(())
+}

@@ -1,0 +1,227 @@
+//! Sync by USB stick (DESIGN.md "Files from elsewhere are untrusted"):
+//! snapshots to carry, and the merge of other crews' databases.
+//!
+//! A file to merge is copied to a staging file, hashed, opened read-only on
+//! its own connection with SQLite's defences on, checked (header, quick_check,
+//! application_id, user_version, the exact schema objects) and every row is
+//! read through the same validation as typed input. Anything wrong refuses the
+//! whole file and leaves the local database as it was. The merge of one file
+//! is one transaction: set union of revisions, roster codes added, the touched
+//! visits re-materialised (merging automatically what merges cleanly).
+
+mod check;
+mod merge;
+mod snapshot;
+mod stage;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use rusqlite::{TransactionBehavior, params};
+
+use super::conflict;
+pub use super::error::{FileRefused, Refusal};
+use super::revisions;
+use super::{NoProgress, Phase, Store, Work};
+use check::Problems;
+use merge::{merge_revisions, merge_roster};
+pub use snapshot::SnapshotReport;
+use stage::{FileRefusedReason, Staging, stage_and_check};
+
+/// Largest string or blob read from a file from elsewhere (bytes). A visit's
+/// payload is a few kilobytes; anything near this is hostile or broken.
+pub const MAX_VALUE_BYTES: i32 = 4 * 1024 * 1024;
+/// Write-ahead log pages before a checkpoint during a merge (~256 MB of 4 KB pages).
+const MERGE_CHECKPOINT_PAGES: i64 = 65_536;
+/// Most problems listed for a refused file; the rest are counted.
+const MAX_LISTED: usize = 50;
+
+/// What merging one file did (or, in a dry run, would do).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FileReport {
+    pub file: String,
+    pub hash: String,
+    pub source_device: String,
+    pub revisions: u64,
+    pub new_revisions: u64,
+    pub new_visits: u64,
+    pub touched_visits: u64,
+    pub auto_merged: u64,
+    pub conflicts: u64,
+    pub roster_added: u64,
+    /// Roster units whose name differs here and there: (code, here, there).
+    pub roster_names_differ: Vec<(String, String, String)>,
+}
+
+/// The fate of one file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FileOutcome {
+    Merged(FileReport),
+    /// The same file (by hash) was merged before: nothing changed.
+    AlreadyMerged {
+        file: String,
+        merged_at: String,
+        first_name: String,
+    },
+    Refused(FileRefused),
+}
+
+/// What a merge command did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MergeReport {
+    pub files: Vec<FileOutcome>,
+    /// The backup of the local database taken before writing.
+    pub backup: Option<PathBuf>,
+    pub open_conflicts: i64,
+    pub dry_run: bool,
+}
+
+impl MergeReport {
+    pub fn refused(&self) -> usize {
+        self.files.iter().filter(|f| matches!(f, FileOutcome::Refused(_))).count()
+    }
+}
+
+/// How to merge.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MergeOptions {
+    /// Check and report only; write nothing.
+    pub dry_run: bool,
+    /// Report progress to the store's [`Progress`] (a bar on a terminal).
+    pub progress: bool,
+}
+
+impl Store {
+    /// The staging folder for files to merge.
+    fn staging_dir(&self) -> PathBuf {
+        match self.conn.path().filter(|p| !p.is_empty()) {
+            Some(p) => Path::new(p).parent().unwrap_or(Path::new(".")).join("staging"),
+            None => std::env::temp_dir().join("ruralsan-staging"),
+        }
+    }
+
+    /// Merges other ruralsan databases into this one, each file in one
+    /// transaction; a refused file changes nothing.
+    pub fn merge_files(&mut self, files: &[PathBuf], opts: MergeOptions) -> Result<MergeReport> {
+        self.merge_files_after(files, opts, None)
+    }
+
+    /// As [`Store::merge_files`], continuing a merge whose backup was already
+    /// taken (`backup`): the terminal UI merges file by file to show its
+    /// progress, and one backup before the first file is enough.
+    pub fn merge_files_after(
+        &mut self,
+        files: &[PathBuf],
+        opts: MergeOptions,
+        backup: Option<PathBuf>,
+    ) -> Result<MergeReport> {
+        let mut report = MergeReport { dry_run: opts.dry_run, backup, ..Default::default() };
+        let staging = self.staging_dir();
+        // Each file's transaction rewrites pages all over the database
+        // (visit ids are random); copying them back after every file doubled
+        // the writes. Checkpoint when the log passes ~256 MB, and once at the end.
+        self.conn.execute_batch(&format!("PRAGMA wal_autocheckpoint = {MERGE_CHECKPOINT_PAGES}"))?;
+        let mut run = || -> Result<()> {
+            for (n, path) in files.iter().enumerate() {
+                let outcome = self.merge_one(path, &staging, n, opts, &mut report.backup)?;
+                report.files.push(outcome);
+            }
+            Ok(())
+        };
+        let result = run();
+        // The staging folder goes when empty; another merge may be using it.
+        let _still_in_use = std::fs::remove_dir(&staging);
+        self.conn.execute_batch("PRAGMA wal_autocheckpoint = 1000")?;
+        result?;
+        if !opts.dry_run {
+            // Without waiting: another program reading the database keeps the log for now.
+            self.conn.busy_timeout(std::time::Duration::ZERO)?;
+            let checkpoint = self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+            self.conn.busy_timeout(std::time::Duration::from_secs(10))?;
+            use rusqlite::ffi::ErrorCode::{DatabaseBusy, DatabaseLocked};
+            match checkpoint {
+                Err(e) if !matches!(e.sqlite_error_code(), Some(DatabaseBusy | DatabaseLocked)) => return Err(e.into()),
+                _ => {}
+            }
+        }
+        report.open_conflicts = conflict::open_conflicts(&self.conn)?;
+        Ok(report)
+    }
+
+    fn merge_one(
+        &mut self,
+        path: &Path,
+        staging: &Path,
+        n: usize,
+        opts: MergeOptions,
+        backup: &mut Option<PathBuf>,
+    ) -> Result<FileOutcome> {
+        let name = path.display().to_string();
+        let refuse = |reasons: Vec<Refusal>, total: usize| {
+            Ok(FileOutcome::Refused(FileRefused { file: name.clone(), reasons, total }))
+        };
+        let checked = match stage_and_check(path, staging, n, &self.conn)? {
+            Staging::Checked(c) => c,
+            Staging::Refused(why) => return refuse(vec![why], 1),
+            Staging::Already(merged_at, first_name) => {
+                return Ok(FileOutcome::AlreadyMerged { file: name, merged_at, first_name });
+            }
+        };
+        if !opts.dry_run && backup.is_none() {
+            *backup = self.backup_local()?;
+        }
+        let mut report = FileReport {
+            file: name.clone(),
+            hash: checked.hash.clone(),
+            source_device: checked.source_device.clone(),
+            ..Default::default()
+        };
+        let mut problems = Problems::default();
+        let progress = self.progress.as_ref();
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let read = (|| -> Result<(Vec<String>, String)> {
+            merge_roster(&tx, &checked.conn, &mut report, &mut problems)?;
+            merge_revisions(&tx, &checked.conn, &name, opts, &mut report, &mut problems, progress)
+        })();
+        let (touched, max_hlc) = match read {
+            Ok(x) => x,
+            Err(e) => match e.downcast::<FileRefusedReason>() {
+                Ok(r) => return refuse(vec![r.0], 1),
+                Err(e) => return Err(e),
+            },
+        };
+        if problems.total > 0 {
+            return refuse(problems.list, problems.total);
+        }
+        let quiet = NoProgress;
+        let bar =
+            Phase::new(if opts.progress { progress } else { &quiet }, Work::VisitsUpdated(&name), touched.len() as u64);
+        for visit_id in &touched {
+            let r = conflict::refresh(&tx, visit_id)?;
+            report.auto_merged += r.auto_merged as u64;
+            report.conflicts += r.conflict as u64;
+            bar.step();
+        }
+        drop(bar);
+        report.touched_visits += touched.len() as u64;
+        if !max_hlc.is_empty() {
+            revisions::observe_hlc(&tx, &max_hlc)?;
+        }
+        tx.execute(
+            "INSERT INTO merge_log (file_hash, source_device, merged_at, file_name, revisions, new_revisions)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                checked.hash,
+                checked.source_device,
+                chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                name,
+                report.revisions as i64,
+                report.new_revisions as i64
+            ],
+        )?;
+        if !opts.dry_run {
+            tx.commit()?;
+        }
+        Ok(FileOutcome::Merged(report))
+    }
+}
