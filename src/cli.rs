@@ -11,6 +11,13 @@ use crate::domain::{Level, settings::Settings};
 use crate::report;
 use crate::store::Store;
 use crate::strings::{self, Lang, pick};
+use crate::text::{safe, safe_path};
+
+/// `println!` for people: through the one sanitizer, so that text from data
+/// (names, file names) never reaches the terminal raw.
+macro_rules! say {
+    ($($t:tt)*) => { println!("{}", safe(&format!($($t)*))) };
+}
 
 #[derive(Parser, Debug)]
 #[command(name = "ruralsan", version, about = "农村人居环境整治调查 / rural sanitation field surveys")]
@@ -139,6 +146,12 @@ pub enum Command {
         /// Only check and report; write nothing
         #[arg(long)]
         dry_run: bool,
+        /// Backups kept: the newest N (else `[backups] last` in the config file, else 10)
+        #[arg(long, value_name = "N")]
+        keep_backups: Option<u32>,
+        /// … and the newest of each of the last M months (else `[backups] months`, else 12)
+        #[arg(long, value_name = "M")]
+        keep_months: Option<u32>,
     },
     /// List open conflicts between crews' edits
     Conflicts {
@@ -190,7 +203,7 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let e = strings::errors::render(&e, l);
-            eprintln!("ruralsan: {}", e.trim_end());
+            eprintln!("ruralsan: {}", safe(e.trim_end()));
             ExitCode::FAILURE
         }
     }
@@ -251,22 +264,26 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
     let started = std::time::Instant::now();
     let Some(command) = &cli.command else {
         let settings = crate::config::load(cli.config.as_deref(), l)?;
-        return crate::tui::run(open(&cli)?, l, settings, started);
+        let mut store = open(&cli)?;
+        store.set_backup_retention(settings.backups);
+        return crate::tui::run(store, l, settings, started);
     };
     match command {
         Command::Demo => {
             let settings = crate::config::load(cli.config.as_deref(), l)?;
             let path = cli.db.clone().unwrap_or_else(crate::tui::demo::default_path);
             let mut store = Store::open(&path)?;
+            store.set_backup_retention(settings.backups);
             crate::tui::demo::ensure(&mut store, chrono::Local::now().date_naive())?;
             return crate::tui::run(store, l, settings, started);
         }
         Command::Roster { command: RosterCommand::Import { file } } => {
             let mut store = open(&cli)?;
             let r = store.import_roster(file)?;
-            println!(
-                "{}: {} {}, {} {}, {} {}",
-                file.display(),
+            say!(
+                "{} ({}): {} {}, {} {}, {} {}",
+                safe_path(file),
+                r.encoding.name(),
                 r.rows,
                 pick(l, "行", "rows"),
                 r.added,
@@ -279,8 +296,9 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
             let mut store = open(&cli)?;
             let r = store.import_bundle(dir, *dry_run)?;
             if let Some(roster) = &r.roster {
-                println!(
-                    "villages.csv: {} {}, {} {}, {} {}",
+                say!(
+                    "villages.csv ({}): {} {}, {} {}, {} {}",
+                    roster.encoding.name(),
                     roster.rows,
                     pick(l, "行", "rows"),
                     roster.added,
@@ -289,10 +307,13 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
                     pick(l, "更新", "updated")
                 );
             }
-            println!(
+            if !r.encodings.is_empty() {
+                say!("{}", strings::input::encodings(&r.encodings, l));
+            }
+            say!(
                 "{}{}: {} {}, {} {}, {} {}, {} {} ({} {}, {} {}, {} {})",
                 if *dry_run { pick(l, "【试运行，未写入】", "[dry run, nothing written] ") } else { "" },
-                dir.display(),
+                safe_path(dir),
                 r.visits,
                 pick(l, "条调查", "visits"),
                 r.new,
@@ -312,9 +333,9 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
         Command::Export { dir } => {
             let store = open(&cli)?;
             let r = store.export_bundle(dir)?;
-            println!(
+            say!(
                 "{}: {} {}, {} {}, {} {}, {} {}, {} {}",
-                dir.display(),
+                safe_path(dir),
                 r.villages,
                 pick(l, "个名录单位", "roster units"),
                 r.visits,
@@ -339,8 +360,8 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
                     writeln!(out)?;
                     out.flush()?;
                 }
-                Format::Csv => print!("{}", report::summary::to_csv(&s, lang)?),
-                Format::Table => print!("{}", report::summary::to_table(&s, lang)),
+                Format::Csv => print!("{}", safe(&report::summary::to_csv(&s, lang)?)),
+                Format::Table => print!("{}", safe(&report::summary::to_table(&s, lang))),
             }
         }
         Command::SaveLoop { seed, count } => {
@@ -351,9 +372,9 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
             let settings = settings(&cli, l, *village_threshold, targets)?;
             let store = open(&cli)?;
             let r = report::xlsx::write_report(&store, file, &as_of(d.clone(), l)?, &settings, l)?;
-            println!(
+            say!(
                 "{}: {} {}, {} {}, {} {}",
-                file.display(),
+                safe_path(file),
                 r.counties,
                 pick(l, "个县(区)", "counties"),
                 r.townships,
@@ -364,22 +385,25 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
         }
         Command::Generate { roster, seed, fraction, out_dir } => {
             let n = crate::generate::generate(roster, *seed, *fraction, out_dir)?;
-            println!("{}: {n} {}", out_dir.display(), pick(l, "条调查", "visits"));
+            say!("{}: {n} {}", safe_path(out_dir), pick(l, "条调查", "visits"));
         }
         Command::Snapshot { file } => {
             let r = open(&cli)?.snapshot(file)?;
-            println!(
-                "{}",
-                strings::sync::snapshot_line(l, &file.display().to_string(), r.bytes, r.revisions, r.visits)
-            );
+            say!("{}", strings::sync::snapshot_line(l, &safe_path(file).to_string(), r.bytes, r.revisions, r.visits));
         }
-        Command::Merge { files, dry_run } => {
+        Command::Merge { files, dry_run, keep_backups, keep_months } => {
             use std::io::IsTerminal;
+            let mut settings = crate::config::load(cli.config.as_deref(), l)?;
+            settings.backups.last = keep_backups.unwrap_or(settings.backups.last);
+            settings.backups.months = keep_months.unwrap_or(settings.backups.months);
+            crate::config::check(&settings, l)?;
             let opts =
                 crate::store::sync::MergeOptions { dry_run: *dry_run, progress: std::io::stderr().is_terminal() };
-            let r = open(&cli)?.merge_files(files, opts)?;
+            let mut store = open(&cli)?;
+            store.set_backup_retention(settings.backups);
+            let r = store.merge_files(files, opts)?;
             let (out, err) = strings::sync::render_merge(&r, l);
-            print!("{out}");
+            print!("{}", safe(&out));
             if r.refused() > 0 {
                 bail!("{}{} {}", err, r.refused(), strings::sync::some_refused(l));
             }
@@ -388,8 +412,12 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
             let store = open(&cli)?;
             let list = store.conflicts()?;
             let text = match format {
-                Format::Json => serde_json::to_string_pretty(&crate::store::conflict::conflicts_json(&list))? + "\n",
-                _ => strings::sync::render_conflicts(&list, l),
+                Format::Json => {
+                    let mut json = Vec::new();
+                    crate::text::write_json_pretty(&mut json, &crate::store::conflict::conflicts_json(&list))?;
+                    String::from_utf8(json)? + "\n"
+                }
+                _ => safe(&strings::sync::render_conflicts(&list, l)).into_owned(),
             };
             // A long list is often piped into `head` or `less`: a closed pipe is not an error.
             use std::io::Write;
@@ -402,7 +430,7 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
             let mut store = open(&cli)?;
             let how = crate::store::conflict::Resolution::parse(take.clone(), fields)?;
             let rev = store.resolve_conflict(author.as_deref(), visit_id, &how)?;
-            println!("{visit_id}: {} {rev}", strings::sync::resolved(l));
+            say!("{visit_id}: {} {rev}", strings::sync::resolved(l));
         }
     }
     Ok(())

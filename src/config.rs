@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 
-use crate::domain::settings::Settings;
+use crate::domain::settings::{BackupRetention, Settings};
 use crate::domain::validate::MAX_HEAD;
 
 /// Largest manure coefficient, kg per head per day (a dairy cow: about 20).
@@ -99,6 +99,18 @@ fn problem(s: &Settings, l: Lang) -> Option<(String, String)> {
     for (k, v) in s.targets.named() {
         if let Some(p) = fraction(&format!("targets.{k}"), v) {
             return Some(p);
+        }
+    }
+    for (key, v, range) in [
+        ("backups.last", s.backups.last, BackupRetention::LAST),
+        ("backups.months", s.backups.months, BackupRetention::MONTHS),
+    ] {
+        if !range.contains(&v) {
+            let what = match l {
+                Lang::Zh => format!("应在 {} 到 {} 之间", range.start(), range.end()),
+                Lang::En => format!("must be between {} and {}", range.start(), range.end()),
+            };
+            return Some((key.to_string(), format!(" = {v}: {what}")));
         }
     }
     // Every coefficient within a realistic range; NaN is in no range. The

@@ -396,6 +396,10 @@ fn hostile_files_are_refused_whole_and_change_nothing() {
     let missing = dir.join("no-such-file.db");
     assert_refused(&mut local, &missing, |r| *r == Refusal::NoSuchFile);
 
+    // Refused files leave neither a backup nor a staged copy behind.
+    assert_eq!(backups(dir), Vec::<String>::new(), "a backup was taken for a refused file");
+    assert_eq!(staged_files(dir), Vec::<String>::new(), "a staged copy was left behind");
+
     // A refused file among good ones: the good one is merged, the bad one refused.
     let r = local.merge_files(&[negative.clone(), good.clone()], MergeOptions::default()).unwrap();
     assert!(matches!(r.files[0], FileOutcome::Refused(_)));
@@ -432,4 +436,202 @@ fn good_file_merges_once_and_a_dry_run_writes_nothing() {
     let again = local.merge_files(std::slice::from_ref(&good), MergeOptions::default()).unwrap();
     assert!(matches!(again.files[0], FileOutcome::AlreadyMerged { .. }), "{:?}", again.files[0]);
     assert_eq!(common::dump(&local), after, "merging the same file again changed something");
+}
+
+/// Adds to the database at `db` revisions of visit `visit_id` made through
+/// plain SQL (as a hostile crew's laptop could): a chain of `chain`
+/// revisions above `root`, and `siblings` heads, the i-th a child of the
+/// i-th link of the chain (of `root` when `chain` is 0). Each differs in
+/// its notes. Returns the ids of the sibling heads.
+fn grow_heads(db: &Path, visit_id: &str, root: &str, chain: usize, siblings: usize) -> Vec<String> {
+    let c = Connection::open(db).unwrap();
+    c.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+    let payload: String = c.query_row("SELECT payload FROM revision WHERE rev_id = ?1", [root], |r| r.get(0)).unwrap();
+    let v: VisitData = serde_json::from_str(&payload).unwrap();
+    let now = chrono::Utc::now().timestamp_millis() - 60_000;
+    let tx = c.unchecked_transaction().unwrap();
+    let insert = |parent: &str, notes: String, n: usize| -> String {
+        let mut w = v.clone();
+        w.notes = notes;
+        let payload = w.canonical_json();
+        let parents = vec![parent.to_string()];
+        let id = revision_id(visit_id, &parents, &payload, false);
+        tx.execute(
+            "INSERT INTO revision (rev_id, visit_id, parents, payload, deleted, hlc, device, author)
+             VALUES (?1, ?2, ?3, ?4, 0, ?5, 'crew-laptop', '陈静')",
+            params![
+                id,
+                visit_id,
+                serde_json::to_string(&parents).unwrap(),
+                payload,
+                ruralsan::store::revisions::format_hlc(now, n as i64)
+            ],
+        )
+        .unwrap();
+        tx.execute("INSERT INTO revision_parent (parent_id, rev_id) VALUES (?1, ?2)", params![parent, id]).unwrap();
+        id
+    };
+    let mut links = vec![root.to_string()];
+    for i in 0..chain {
+        let parent = links.last().unwrap().clone();
+        links.push(insert(&parent, format!("chain {i}"), i));
+    }
+    let heads: Vec<String> =
+        (0..siblings).map(|i| insert(&links[(i + 1).min(links.len() - 1)], format!("head {i}"), chain + i)).collect();
+    tx.commit().unwrap();
+    heads
+}
+
+/// The staged copies in a staging folder (its lock file is no copy).
+fn staged_files(dir: &Path) -> Vec<String> {
+    match std::fs::read_dir(dir.join("staging")) {
+        Ok(entries) => {
+            entries.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).filter(|n| n != ".lock").collect()
+        }
+        Err(_) => Vec::new(),
+    }
+}
+
+/// The files in the backups folder.
+fn backups(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = match std::fs::read_dir(dir.join("backups")) {
+        Ok(entries) => entries.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect(),
+        Err(_) => Vec::new(),
+    };
+    v.sort();
+    v
+}
+
+#[test]
+fn a_file_with_more_heads_than_a_person_can_settle_is_refused_and_leaves_no_backup_or_staging() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut crew = Store::open(&dir.join("crew").join("crew.db")).unwrap();
+    crew.import_roster(&common::sample("sample").join("villages.csv")).unwrap();
+    let code = villages(&crew, 1).remove(0);
+    let v = random_visit(&mut Rng::new(3), &code, "2024-05-01");
+    let saved = crew.save_visit("陈静", "visit-many-heads", Some(&v)).unwrap();
+    let root = crew.current_revision("visit-many-heads").unwrap().unwrap();
+    let _ = saved;
+    let max = ruralsan::store::sync::MAX_HEADS_PER_VISIT;
+    grow_heads(crew.path().unwrap(), "visit-many-heads", &root, 0, max + 1);
+    let file = dir.join("many-heads.db");
+    crew.snapshot(&file).unwrap();
+
+    let mut local = county(dir);
+    assert_refused(&mut local, &file, |r| {
+        *r == Refusal::TooManyHeads { visit: "visit-many-heads".into(), heads: max + 1, max }
+    });
+    assert_eq!(backups(dir), Vec::<String>::new(), "a backup was taken for a refused file");
+    assert_eq!(staged_files(dir), Vec::<String>::new(), "a staged copy was left behind");
+    // A dry run refuses it the same way.
+    let dry = local.merge_files(std::slice::from_ref(&file), MergeOptions { dry_run: true, progress: false }).unwrap();
+    assert!(matches!(&dry.files[0], FileOutcome::Refused(r) if matches!(r.reasons[0], Refusal::TooManyHeads { .. })));
+
+    // At the bound exactly, the file is accepted: the conflict is listed with every side.
+    let mut crew2 = Store::open(&dir.join("crew2").join("crew.db")).unwrap();
+    crew2.import_roster(&common::sample("sample").join("villages.csv")).unwrap();
+    crew2.save_visit("陈静", "visit-at-bound", Some(&v)).unwrap();
+    let root2 = crew2.current_revision("visit-at-bound").unwrap().unwrap();
+    grow_heads(crew2.path().unwrap(), "visit-at-bound", &root2, 0, max);
+    let file2 = dir.join("at-bound.db");
+    crew2.snapshot(&file2).unwrap();
+    let r = local.merge_files(std::slice::from_ref(&file2), MergeOptions::default()).unwrap();
+    assert!(matches!(&r.files[0], FileOutcome::Merged(m) if m.conflicts == 1), "{:?}", r.files[0]);
+    let list = local.conflicts().unwrap();
+    assert_eq!(list.len(), 1);
+    let notes = list[0].fields.iter().find(|f| f.field == "notes").expect("notes conflict");
+    assert_eq!(notes.sides.len(), max);
+    assert_eq!(notes.base, Some(serde_json::Value::String(v.notes.clone())));
+}
+
+#[test]
+fn conflicts_on_a_long_chain_with_thousands_of_sibling_heads_are_listed_and_resolved() {
+    // The 3,000 × 3,000 case of issue 12, made directly in the database (a
+    // merge refuses it now): the base is the root, every head a side.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut local = county(dir);
+    let code = villages(&local, 1).remove(0);
+    let v = random_visit(&mut Rng::new(5), &code, "2024-05-01");
+    local.save_visit("张伟", "visit-wide", Some(&v)).unwrap();
+    let root = local.current_revision("visit-wide").unwrap().unwrap();
+    let n = 3_000;
+    let heads = grow_heads(local.path().unwrap(), "visit-wide", &root, n, n);
+    {
+        let c = common::sql(&local);
+        let tx = c.unchecked_transaction().unwrap();
+        tx.execute("DELETE FROM head WHERE visit_id = 'visit-wide'", []).unwrap();
+        for h in &heads {
+            tx.execute("INSERT INTO head (visit_id, rev_id) VALUES ('visit-wide', ?1)", [h]).unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    let list = local.conflicts().unwrap();
+    assert_eq!(list.len(), 1);
+    let notes = list[0].fields.iter().find(|f| f.field == "notes").expect("notes conflict");
+    assert_eq!(notes.sides.len(), n);
+    // Head i hangs off link i+1 of the chain (link 0 is the root); the
+    // first hangs off "chain 0", the nearest link all heads share.
+    assert_eq!(notes.base, Some(serde_json::Value::String("chain 0".into())));
+    let take = heads[7].clone();
+    local
+        .resolve_conflict(
+            Some("张伟"),
+            "visit-wide",
+            &ruralsan::store::conflict::Resolution { take: Some(take), fields: vec![] },
+        )
+        .unwrap();
+    assert!(local.conflicts().unwrap().is_empty());
+    let notes: String = common::sql(&local)
+        .query_row("SELECT notes FROM visit WHERE visit_id = 'visit-wide'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(notes, "head 7");
+}
+
+#[test]
+fn leftovers_of_a_killed_merge_are_removed_and_backups_are_kept_within_the_bound() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let good = good_snapshot(dir);
+    let mut local = county(dir);
+    // What a merge killed midway leaves: a staged copy of the crew file, and
+    // a backup cut short by a full disk under its temporary name.
+    std::fs::create_dir_all(dir.join("staging")).unwrap();
+    std::fs::copy(&good, dir.join("staging").join("staged-4242-0.db")).unwrap();
+    std::fs::create_dir_all(dir.join("backups")).unwrap();
+    std::fs::write(dir.join("backups").join(".county-20250101T000000Z.db.4242.partial"), b"half a backup").unwrap();
+    // Backups of earlier merges: daily for 40 days, up to yesterday.
+    let today = chrono::Utc::now().date_naive();
+    let mut old = Vec::new();
+    for d in 1..=40u64 {
+        let t = (today - chrono::Days::new(d)).and_hms_opt(8, 0, 0).unwrap();
+        let name = format!("county-{}.db", t.format("%Y%m%dT%H%M%SZ"));
+        std::fs::write(dir.join("backups").join(&name), b"an old backup").unwrap();
+        old.push((name, t));
+    }
+    std::fs::write(dir.join("backups").join("notes.txt"), b"someone's file").unwrap();
+
+    local.set_backup_retention(ruralsan::domain::settings::BackupRetention { last: 3, months: 2 });
+    let r = local.merge_files(std::slice::from_ref(&good), MergeOptions::default()).unwrap();
+    assert!(matches!(r.files[0], FileOutcome::Merged(_)), "{:?}", r.files[0]);
+    assert_eq!(staged_files(dir), Vec::<String>::new(), "the killed merge's staged copy is still there");
+    let taken = r.backup.clone().expect("a backup").file_name().unwrap().to_string_lossy().into_owned();
+    let kept = r.backups.clone().expect("where backups are");
+    assert_eq!(kept.dir, dir.join("backups"));
+    // Kept: the newest 3 (the new one and the last two days), and the newest
+    // of this month and the month before (when not among them already).
+    let mut all = old.clone();
+    all.push((taken.clone(), chrono::Utc::now().naive_utc()));
+    let gone = ruralsan::store::sync::to_remove(
+        &all,
+        ruralsan::domain::settings::BackupRetention { last: 3, months: 2 },
+        today,
+    );
+    let mut want: Vec<String> =
+        all.iter().map(|(n, _)| n.clone()).filter(|n| !gone.contains(n)).chain(["notes.txt".to_string()]).collect();
+    want.sort();
+    assert_eq!(backups(dir), want, "partial backup left, or the bound not kept");
+    assert!(want.len() <= 3 + 2 + 1);
+    assert_eq!(kept.pruned as usize, gone.len());
 }

@@ -8,6 +8,7 @@ use std::collections::HashSet;
 
 use chrono::NaiveDate;
 
+pub use super::input::Malformed;
 use super::settings::ManureCoefficients;
 use super::{Species, VisitData};
 
@@ -84,6 +85,11 @@ pub enum Reason {
     UnknownVisit,
     DuplicateVisit,
     Csv(String),
+    /// The file as a whole, or its text from this line on (see [`Malformed`]).
+    Malformed(Malformed),
+    /// A code in scientific notation (`4.30202E+11`): a spreadsheet turned
+    /// the code into a number and cut its digits.
+    ScientificCode,
 }
 
 /// Where in a visit a problem lies.
@@ -145,20 +151,51 @@ pub fn parse_bool(s: &str) -> Result<Option<bool>, Reason> {
     }
 }
 
-/// A date cell `YYYY-MM-DD`, returned in that exact form.
+/// A date cell, returned as `YYYY-MM-DD`. Accepted: the year first, then
+/// month and day of one or two digits, separated by `-` or `/` (what Excel
+/// writes back: `2025/3/1`), or `2025年3月1日`.
 pub fn parse_date(s: &str) -> Result<Option<String>, Reason> {
-    match non_empty(s) {
-        None => Ok(None),
-        Some(t) => {
-            let d = NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|_| Reason::BadDate)?;
-            Ok(Some(d.format("%Y-%m-%d").to_string()))
+    let Some(t) = non_empty(s) else { return Ok(None) };
+    let parts: Vec<&str> = match t.strip_suffix('日') {
+        Some(rest) => rest.split(['年', '月']).collect(),
+        None => {
+            let sep = if t.contains('/') { '/' } else { '-' };
+            t.split(sep).collect()
         }
-    }
+    };
+    let digits = |p: &str, lens: std::ops::RangeInclusive<usize>| {
+        (lens.contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit())).then(|| p.parse::<u32>().ok()).flatten()
+    };
+    let date = match parts[..] {
+        [y, m, d] => match (digits(y, 4..=4), digits(m, 1..=2), digits(d, 1..=2)) {
+            (Some(y), Some(m), Some(d)) => NaiveDate::from_ymd_opt(y as i32, m, d),
+            _ => None,
+        },
+        _ => None,
+    };
+    date.map(|d| Some(d.format("%Y-%m-%d").to_string())).ok_or(Reason::BadDate)
 }
 
 /// A 12-digit division code.
 pub fn is_division_code(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The verdict on a division code cell: a code, a number a spreadsheet
+/// made of a code (`4.30202E+11`), or neither.
+pub fn check_code(s: &str) -> Result<(), Reason> {
+    if is_division_code(s) {
+        return Ok(());
+    }
+    let (mantissa, exponent) = s.split_once(['e', 'E']).unwrap_or((s, ""));
+    let exponent = exponent.strip_prefix(['+', '-']).unwrap_or(exponent);
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, "0"));
+    let all_digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    if all_digits(int) && all_digits(frac) && all_digits(exponent) {
+        Err(Reason::ScientificCode)
+    } else {
+        Err(Reason::BadCode)
+    }
 }
 
 /// Makes an optional parsed cell required.
@@ -251,8 +288,8 @@ pub fn validate_visit(v: &VisitData, today: NaiveDate, coefficients: &ManureCoef
     };
 
     let p = Place::Visit;
-    if !is_division_code(&v.village_code) {
-        at(p, "village_code", Reason::BadCode);
+    if let Err(r) = check_code(&v.village_code) {
+        at(p, "village_code", r);
     }
     match NaiveDate::parse_from_str(&v.survey_date, "%Y-%m-%d") {
         Err(_) => at(p, "survey_date", Reason::BadDate),
@@ -490,6 +527,20 @@ mod tests {
         assert_eq!(parse_decimal("NaN"), Err(Reason::NotNumber));
         assert_eq!(parse_date("2024-02-30"), Err(Reason::BadDate));
         assert_eq!(parse_date("2024-2-9"), Ok(Some("2024-02-09".into())));
+        for excel in ["2025/3/1", "2025-3-1", "2025/03/01", "2025-03-01", " 2025年3月1日 "] {
+            assert_eq!(parse_date(excel), Ok(Some("2025-03-01".into())), "{excel}");
+        }
+        for bad in ["1/3/2025", "3/1/2025", "2025/3-1", "25/3/1", "2025/13/1", "2025/2/30", "2025/3/1/", "2025年3月"]
+        {
+            assert_eq!(parse_date(bad), Err(Reason::BadDate), "{bad}");
+        }
+        assert_eq!(check_code("430202001201"), Ok(()));
+        for sci in ["4.30202E+11", "4.30202e11", "4.30202001201E+11", "4E11"] {
+            assert_eq!(check_code(sci), Err(Reason::ScientificCode), "{sci}");
+        }
+        for bad in ["4302020012", "43020200120a", "e11", "4.3E", ""] {
+            assert_eq!(check_code(bad), Err(Reason::BadCode), "{bad}");
+        }
         assert_eq!(Species::parse("蛋鸡"), Some(Species::Layer));
         assert_eq!(WaterStatus::parse("verified"), Some(WaterStatus::Verified));
     }

@@ -77,8 +77,9 @@ pub fn to_json(s: &Summary) -> Value {
 
 /// Writes the summary as pretty SPEC §5 JSON (the same text as
 /// `to_string_pretty(&to_json(s))`) without building it in memory first.
+/// Text a terminal would act on is written as `\uXXXX` escapes (`text::SafeJson`).
 pub fn write_json(s: &Summary, out: impl std::io::Write) -> serde_json::Result<()> {
-    serde_json::to_writer_pretty(out, &JsonSummary(s))
+    crate::text::write_json_pretty(out, &JsonSummary(s))
 }
 
 /// The name of the total row in JSON (part of the contract).
@@ -269,6 +270,8 @@ pub fn to_csv(s: &Summary, lang: Lang) -> anyhow::Result<String> {
     header.extend(Indicator::ALL.iter().map(|i| met_header(*i, lang)));
     w.write_record(&header)?;
     for (level, code, name, f) in rows(s, lang) {
+        // A name from the roster never reads as a formula in a spreadsheet.
+        let name = crate::store::csvio::for_spreadsheet(&name).into_owned();
         let mut rec = vec![level_name(level, lang).to_string(), code, name];
         rec.extend(COLUMNS.iter().map(|c| (c.value)(f).text()));
         rec.extend(Indicator::ALL.iter().map(|i| met_text(met(f, *i, &s.settings), lang).to_string()));

@@ -8,10 +8,11 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::csvio::{Problems, Table};
+use super::csvio::{Problems, Table, for_spreadsheet};
 use super::revisions::{self, Saved};
 use super::roster::{self, RosterReport};
 use super::{Phase, Progress, Store, Work};
+use crate::domain::input::TextEncoding;
 use crate::domain::validate::{self, Place, Reason, parse_bool, parse_date, parse_decimal, parse_int, required};
 use crate::domain::*;
 
@@ -88,6 +89,9 @@ pub struct ImportReport {
     pub facilities: u64,
     pub farms: u64,
     pub water_bodies: u64,
+    /// The encoding each file of visits and child rows was read in, in file
+    /// order (the roster's is in `roster`).
+    pub encodings: Vec<(String, TextEncoding)>,
 }
 
 /// Reads one cell through a parser, recording a problem on failure.
@@ -202,16 +206,17 @@ impl VisitIds {
     }
 }
 
+/// Stages visits.csv; the encoding it was read in.
 fn stage_visits(
     conn: &Connection,
     dir: &Path,
     ids: &mut VisitIds,
     problems: &mut Problems,
     progress: &dyn Progress,
-) -> Result<()> {
+) -> Result<Option<TextEncoding>> {
     let file = "visits.csv";
     let Some(mut t) = Table::open(&dir.join(file), file, VISIT_COLS, VISIT_COLS, false, problems)? else {
-        return Ok(());
+        return Ok(None);
     };
     let mut ins = conn
         .prepare_cached("INSERT INTO s_visit (visit_id, line, village_code, bad, data) VALUES (?1, ?2, ?3, ?4, ?5)")?;
@@ -249,9 +254,10 @@ fn stage_visits(
         ids.ids.insert(ids.key(&visit_id));
         ins.execute(params![visit_id, line as i64, v.village_code, bad, serde_json::to_string(&v)?])?;
     }
-    Ok(())
+    Ok(Some(t.encoding()))
 }
 
+/// Stages one file of child rows, when there is one; the encoding it was read in.
 fn stage_children(
     conn: &Connection,
     dir: &Path,
@@ -259,14 +265,14 @@ fn stage_children(
     ids: &VisitIds,
     problems: &mut Problems,
     progress: &dyn Progress,
-) -> Result<()> {
+) -> Result<Option<TextEncoding>> {
     let (file, cols) = child_file(kind);
     let path = dir.join(file);
     if !path.exists() {
-        return Ok(());
+        return Ok(None);
     }
     let Some(mut t) = Table::open(&path, file, cols, cols, false, problems)? else {
-        return Ok(());
+        return Ok(None);
     };
     let mut seq: i64 = 0;
     let mut ins = conn
@@ -324,7 +330,7 @@ fn stage_children(
         seq += 1;
         ins.execute(params![visit_id, kind, seq, line as i64, bad, data])?;
     }
-    Ok(())
+    Ok(Some(t.encoding()))
 }
 
 /// The roster verdict on a village code: `None` when it is an administrative village.
@@ -490,6 +496,10 @@ impl Store {
         if !dir.is_dir() {
             return Err(super::StoreError::NotAFolder { path: dir.to_path_buf() }.into());
         }
+        // What an import writes is about three times its CSV: rows, indexes, the log.
+        if !dry_run {
+            self.ensure_room(super::fsutil::folder_bytes(dir).saturating_mul(3))?;
+        }
         let device = self.device().to_string();
         let progress = self.progress.as_ref();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -501,9 +511,13 @@ impl Store {
         }
         tx.execute_batch(STAGING)?;
         let mut ids = VisitIds::default();
-        stage_visits(&tx, dir, &mut ids, &mut problems, progress)?;
+        if let Some(e) = stage_visits(&tx, dir, &mut ids, &mut problems, progress)? {
+            report.encodings.push(("visits.csv".into(), e));
+        }
         for kind in [KIND_FACILITY, KIND_FARM, KIND_WATER] {
-            stage_children(&tx, dir, kind, &ids, &mut problems, progress)?;
+            if let Some(e) = stage_children(&tx, dir, kind, &ids, &mut problems, progress)? {
+                report.encodings.push((child_file(kind).0.into(), e));
+            }
         }
         drop(ids);
         let deferred = super::figures::Deferred::begin(&tx)?;
@@ -523,6 +537,7 @@ impl Store {
 
     /// Imports a roster file: all or nothing.
     pub fn import_roster(&mut self, path: &Path) -> Result<RosterReport> {
+        self.ensure_room(super::fsutil::file_size(path).saturating_mul(3))?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut problems = Problems::default();
         let name = path.display().to_string();
@@ -535,7 +550,9 @@ impl Store {
     }
 
     /// Writes the current state as a CSV bundle (with the roster), each file
-    /// with a BOM so that spreadsheet programs read the Chinese right.
+    /// with a BOM so that spreadsheet programs read the Chinese right, and
+    /// every text that a spreadsheet would take for a formula marked as text
+    /// (`csvio::for_spreadsheet`; import takes the mark off again).
     pub fn export_bundle(&self, dir: &Path) -> Result<ExportReport> {
         std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
         let c = &self.conn;
@@ -634,7 +651,8 @@ fn export_query(
                     rusqlite::types::ValueRef::Null => String::new(),
                     rusqlite::types::ValueRef::Integer(v) => v.to_string(),
                     rusqlite::types::ValueRef::Real(v) => v.to_string(),
-                    rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                    // Text only: numbers are never negative, so never start like a formula.
+                    rusqlite::types::ValueRef::Text(t) => for_spreadsheet(&String::from_utf8_lossy(t)).into_owned(),
                     rusqlite::types::ValueRef::Blob(_) => String::new(),
                 });
             }

@@ -23,6 +23,21 @@ pub enum StoreError {
         #[source]
         source: rusqlite::Error,
     },
+    /// The database file can be read but not written (a read-only file or
+    /// medium): refused at open, before anything tries to write.
+    #[error("{}: the database file is read-only", path.display())]
+    ReadOnlyDatabase { path: PathBuf },
+    /// The folder of the database does not take new files (its `-wal` and
+    /// `-shm` sidecars, backups and staging live there).
+    #[error("{}: cannot write in this folder", path.display())]
+    FolderNotWritable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Not enough free space where a backup, merge or import would write.
+    #[error("{}: not enough free space ({needed} bytes needed, {free} free)", path.display())]
+    NoSpace { path: PathBuf, needed: u64, free: u64 },
     #[error("{name}: is not a ruralsan database")]
     NotRuralsan { name: String },
     #[error("{name}: was written by a newer ruralsan (schema version {version}, this program supports {supported})")]
@@ -179,6 +194,13 @@ pub enum Refusal {
     },
     AreaRow {
         code: String,
+    },
+    /// After the merge a visit would have more heads (conflicting versions)
+    /// than anyone can settle: a hostile or broken file.
+    TooManyHeads {
+        visit: String,
+        heads: usize,
+        max: usize,
     },
 }
 

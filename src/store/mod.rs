@@ -12,6 +12,7 @@ pub mod revisions;
 pub mod roster;
 pub mod summary;
 pub mod sync;
+pub mod textin;
 pub mod views;
 
 use std::path::Path;
@@ -40,6 +41,8 @@ pub struct Store {
     conn: Connection,
     device: String,
     progress: Box<dyn Progress>,
+    /// Which backups merges keep.
+    retention: crate::domain::settings::BackupRetention,
 }
 
 /// Where long work (import, merge, export, report, a slow summary) reports
@@ -117,16 +120,23 @@ impl Progress for NoProgress {
 impl Store {
     /// Opens (creating if missing) the database at `path`, refusing files that
     /// are not ruralsan databases or were written by a newer ruralsan.
+    ///
+    /// A database that cannot be written is refused here, at once, saying
+    /// why: a folder that takes no new files (the `-wal` and `-shm`
+    /// sidecars live there) or a read-only database file. Found later, the
+    /// first would read as "not a ruralsan database" and the second would
+    /// make a merge's backup wait forever.
     pub fn open(path: &Path) -> Result<Store> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|source| StoreError::CannotCreateFolder { path: dir.to_path_buf(), source })?;
-        }
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir)
+            .map_err(|source| StoreError::CannotCreateFolder { path: dir.to_path_buf(), source })?;
+        fsutil::ensure_writable_folder(dir)?;
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|source| StoreError::CannotOpen { path: path.to_path_buf(), source })?;
+        refuse_read_only(&conn, path)?;
         Store::setup(conn, &path.display().to_string(), true)
     }
 
@@ -168,7 +178,7 @@ impl Store {
             migrate(&conn)?;
         }
         let device = device_id(&conn)?;
-        Ok(Store { conn, device, progress: Box::new(NoProgress) })
+        Ok(Store { conn, device, progress: Box::new(NoProgress), retention: Default::default() })
     }
 
     /// Reports the progress of long work to `p` from now on.
@@ -183,6 +193,16 @@ impl Store {
     /// The database file (`None` for an in-memory database).
     pub fn path(&self) -> Option<&Path> {
         self.conn.path().filter(|p| !p.is_empty()).map(Path::new)
+    }
+
+    /// Refuses before writing when the database's folder has less free
+    /// space than `bytes` (plus a margin); nothing to check in memory.
+    pub(crate) fn ensure_room(&self, bytes: u64) -> Result<()> {
+        if let Some(db) = self.path() {
+            let dir = db.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            fsutil::ensure_space(dir, bytes.saturating_add(sync::SPACE_MARGIN))?;
+        }
+        Ok(())
     }
 
     /// This database's device id, made on first open.
@@ -215,6 +235,14 @@ impl Store {
         )?;
         Ok(())
     }
+}
+
+/// SQLite opens a file it may not write read-only, silently: say so now.
+fn refuse_read_only(conn: &Connection, path: &Path) -> Result<()> {
+    if conn.is_readonly(rusqlite::MAIN_DB)? {
+        return Err(StoreError::ReadOnlyDatabase { path: path.to_path_buf() }.into());
+    }
+    Ok(())
 }
 
 /// Applies the schema in one transaction and stamps the version. The schema
@@ -264,6 +292,20 @@ fn device_id(conn: &Connection) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_database_sqlite_may_only_read_is_refused_at_open() {
+        // Tests run as root, whom file modes do not stop: the read-only
+        // open SQLite falls back to for a read-only file is made directly.
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r.db");
+        drop(Store::open(&p).unwrap());
+        let ro = Connection::open_with_flags(&p, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        let e = refuse_read_only(&ro, &p).unwrap_err();
+        assert!(matches!(e.downcast_ref::<StoreError>(), Some(StoreError::ReadOnlyDatabase { path }) if *path == p));
+        let rw = Connection::open(&p).unwrap();
+        refuse_read_only(&rw, &p).unwrap();
+    }
 
     #[test]
     fn schema_applies_twice() {

@@ -9,6 +9,7 @@ use crate::domain::validate::LineProblem;
 #[cfg(test)]
 use crate::domain::validate::Reason;
 use crate::store::error::{FileRefused, Refusal, Refused, ResolveError, RowReason, StoreError};
+use crate::text::{one_line, safe_path};
 
 /// An error and its causes on one line, `outer: inner: …` (as `{e:#}`
 /// prints them), each known error value in the language `l`.
@@ -40,11 +41,16 @@ pub fn store_error(e: &StoreError, l: Lang) -> String {
     use StoreError::*;
     match e {
         CannotCreateFolder { path, .. } => {
-            format!("{}: {}", pick(l, "无法创建目录", "cannot create folder"), path.display())
+            format!("{}: {}", pick(l, "无法创建目录", "cannot create folder"), safe_path(path))
         }
         CannotOpen { path, .. } => {
-            format!("{}: {}", pick(l, "无法打开数据库", "cannot open the database"), path.display())
+            format!("{}: {}", pick(l, "无法打开数据库", "cannot open the database"), safe_path(path))
         }
+        ReadOnlyDatabase { path } => format!("{}: {}", path.display(), s::read_only_database(l)),
+        FolderNotWritable { path, source } => {
+            format!("{}: {} ({source})", path.display(), s::folder_not_writable(l))
+        }
+        NoSpace { path, needed, free } => format!("{}: {}", path.display(), s::no_space(l, *needed, *free)),
         NotRuralsan { name } => {
             format!(
                 "{name}: {}",
@@ -56,15 +62,15 @@ pub fn store_error(e: &StoreError, l: Lang) -> String {
         Schema { detail } => {
             format!("{}: {detail}", pick(l, "无法建立数据库结构", "cannot set up the database schema"))
         }
-        NotAFolder { path } => format!("{}: {}", path.display(), pick(l, "不是文件夹", "is not a folder")),
-        SnapshotExists { path } => format!("{}: {}", path.display(), s::snapshot_exists(l)),
-        BadPath { path } => format!("{}: {}", path.display(), s::bad_path(l)),
-        SnapshotFailed { path, .. } => format!("{}: {}", path.display(), s::snapshot_failed(l)),
+        NotAFolder { path } => format!("{}: {}", safe_path(path), pick(l, "不是文件夹", "is not a folder")),
+        SnapshotExists { path } => format!("{}: {}", safe_path(path), s::snapshot_exists(l)),
+        BadPath { path } => format!("{}: {}", safe_path(path), s::bad_path(l)),
+        SnapshotFailed { path, .. } => format!("{}: {}", safe_path(path), s::snapshot_failed(l)),
         SnapshotCheckFailed { path, detail } => {
-            format!("{}: {} ({detail})", path.display(), s::snapshot_check_failed(l))
+            format!("{}: {} ({detail})", safe_path(path), s::snapshot_check_failed(l))
         }
-        BackupFailed { path, .. } => format!("{}: {}", path.display(), s::backup_failed(l)),
-        CannotCopy { path, .. } => format!("{}: {}", path.display(), s::cannot_copy(l)),
+        BackupFailed { path, .. } => format!("{}: {}", safe_path(path), s::backup_failed(l)),
+        CannotCopy { path, .. } => format!("{}: {}", safe_path(path), s::cannot_copy(l)),
         CorruptParents { rev_id, detail } => match l {
             Lang::Zh => format!("版本 {rev_id} 的父版本列表无法读取：{detail}"),
             Lang::En => format!("revision {rev_id} has an unreadable parent list: {detail}"),
@@ -103,9 +109,14 @@ pub fn resolve_error(e: &ResolveError, l: Lang) -> String {
     }
 }
 
-/// One refused cell: `file:line: column: reason`.
+/// One refused cell: `file:line: column: reason` (`file: reason` for the
+/// file as a whole, line 0).
 pub fn line_problem(p: &LineProblem, l: Lang) -> String {
-    format!("{}:{}: {}: {}", p.file, p.line, p.column, p.reason.message(l))
+    let (file, column) = (one_line(&p.file), one_line(&p.column));
+    match p.line {
+        0 => format!("{file}: {}", p.reason.message(l)),
+        n => format!("{file}:{n}: {column}: {}", p.reason.message(l)),
+    }
 }
 
 /// A refused bundle: every problem listed, then the count.
@@ -165,11 +176,16 @@ pub fn refusal(r: &Refusal, l: Lang) -> String {
         RosterCode { code } => format!("roster {code}: code: {}", s::bad_code(l)),
         RosterRow { code } => format!("roster {code}: {}", s::bad_roster_row(l)),
         AreaRow { code } => format!("area {code}: {}", s::bad_roster_row(l)),
+        TooManyHeads { visit, heads, max } => {
+            format!("{} {visit}: {}", s::visit(l), s::too_many_heads(l, *heads, *max))
+        }
     }
 }
 
 /// A refused file: each reason, the count of those not listed, the verdict.
 pub fn file_refused(r: &FileRefused, l: Lang) -> String {
+    let file = one_line(&r.file);
+    let r = &FileRefused { file, reasons: r.reasons.clone(), total: r.total };
     let mut out = String::new();
     for why in &r.reasons {
         out.push_str(&format!("{}: {}\n", r.file, refusal(why, l)));

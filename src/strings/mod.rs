@@ -4,6 +4,7 @@
 
 pub mod county;
 pub mod errors;
+pub mod input;
 pub mod supervisor;
 pub mod sync;
 
@@ -78,6 +79,8 @@ impl Reason {
             DuplicateVisit => pick(lang, "调查编号重复", "appears twice in visits.csv").into(),
             Csv(e) if zh => format!("CSV 格式错误：{e}"),
             Csv(e) => format!("malformed CSV: {e}"),
+            Malformed(m) => input::malformed(m, lang),
+            ScientificCode => input::scientific_code(lang).into(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Messages of snapshot, merge, conflicts and resolve.
 
 use super::{Lang, pick};
+use crate::text::one_line;
 
 macro_rules! msg {
     ($($name:ident => $zh:literal, $en:literal;)+) => {
@@ -41,6 +42,8 @@ msg! {
     snapshot_failed => "无法写入快照", "cannot write the snapshot";
     snapshot_check_failed => "快照检查未通过，已删除", "the snapshot failed its check and was removed";
     backup_failed => "无法备份本地数据库，未合并", "cannot back up the local database; nothing merged";
+    read_only_database => "数据库文件是只读的，无法写入；请去掉文件的只读属性（Windows：文件属性；Linux：chmod u+w），或把它复制到可写的文件夹后用 --db 指定", "the database file is read-only, so nothing can be written; make the file writable (Windows: file properties; Linux: chmod u+w) or copy it to a writable folder and name it with --db";
+    folder_not_writable => "无法在数据库所在文件夹中写入（数据库需要在此写入 -wal、-shm 文件和 backups/）；请修改文件夹权限，或用 --db 选择可写的文件夹", "cannot write in the database's folder (the database needs to write its -wal and -shm files and backups/ there); make the folder writable or choose a writable folder with --db";
     no_such_visit => "没有这条调查", "no such visit";
     no_conflict => "这条调查没有待解决的冲突", "this visit has no open conflict";
     not_a_head => "不是这条调查的冲突版本之一（或前缀不唯一）；可选：", "is not one of the visit's conflicting revisions (or the prefix is ambiguous); choose from:";
@@ -60,6 +63,51 @@ msg! {
     resolved => "已解决，新版本：", "resolved; new revision:";
     some_refused => "个文件被拒绝", "file(s) refused";
     field_syntax => "应写成 字段=版本，如 households=3f2a", "must be FIELD=REV, e.g. households=3f2a";
+}
+
+/// A size in bytes for people: MB with one decimal (KB below 1 MB).
+pub fn size(bytes: u64) -> String {
+    if bytes < 1024 * 1024 {
+        format!("{} KB", bytes.div_ceil(1024))
+    } else {
+        format!("{:.1} MB", bytes as f64 / 1048576.0)
+    }
+}
+
+pub fn no_space(l: Lang, needed: u64, free: u64) -> String {
+    match l {
+        Lang::Zh => format!(
+            "磁盘空间不足：需要约 {}，仅剩 {}；未写入任何数据。请清理磁盘（如删除旧备份）后重试",
+            size(needed),
+            size(free)
+        ),
+        Lang::En => format!(
+            "not enough disk space: about {} needed, {} free; nothing was written. Free some space (e.g. old backups) and try again",
+            size(needed),
+            size(free)
+        ),
+    }
+}
+
+pub fn too_many_heads(l: Lang, heads: usize, max: usize) -> String {
+    match l {
+        Lang::Zh => format!("合并后将有 {heads} 个相互冲突的版本（上限 {max}），疑为恶意或损坏文件"),
+        Lang::En => {
+            format!("would have {heads} conflicting versions after the merge (at most {max}): hostile or broken")
+        }
+    }
+}
+
+/// Where the backups are and how many are kept.
+pub fn backups_kept(l: Lang, dir: &str, last: u32, months: u32, pruned: u64) -> String {
+    match l {
+        Lang::Zh => format!(
+            "备份保存在 {dir}（保留最近 {last} 个，以及近 {months} 个月每月最新的一个；本次清理旧备份 {pruned} 个）"
+        ),
+        Lang::En => format!(
+            "backups are kept in {dir} (the last {last}, and the newest of each of the last {months} months; {pruned} old backup(s) removed now)"
+        ),
+    }
 }
 
 pub fn value_too_big(l: Lang, max: usize) -> String {
@@ -209,26 +257,30 @@ pub fn render_merge(r: &crate::store::sync::MergeReport, l: Lang) -> (String, St
         out.push('\n');
     }
     if let Some(b) = &r.backup {
-        out.push_str(&format!("{} {}\n", backup_taken(l), b.display()));
+        out.push_str(&format!("{} {}\n", backup_taken(l), one_line(&b.display().to_string())));
+    }
+    if let Some(k) = &r.backups {
+        out.push_str(&backups_kept(l, &k.dir.display().to_string(), k.keep.last, k.keep.months, k.pruned));
+        out.push('\n');
     }
     for f in &r.files {
         match f {
             FileOutcome::Merged(x) => {
                 out.push_str(&merged_line(
                     l,
-                    &x.file,
+                    &one_line(&x.file),
                     x.revisions,
                     x.new_revisions,
                     x.new_visits,
                     x.auto_merged,
                     x.conflicts,
                     x.roster_added,
-                    &x.source_device,
+                    &one_line(&x.source_device),
                     r.dry_run,
                 ));
                 out.push('\n');
                 for (code, here, there) in x.roster_names_differ.iter().take(10) {
-                    out.push_str(&roster_name_differs(l, code, here, there));
+                    out.push_str(&roster_name_differs(l, code, &one_line(here), &one_line(there)));
                     out.push('\n');
                 }
                 if x.roster_names_differ.len() > 10 {
@@ -237,7 +289,7 @@ pub fn render_merge(r: &crate::store::sync::MergeReport, l: Lang) -> (String, St
                 }
             }
             FileOutcome::AlreadyMerged { file, merged_at, first_name } => {
-                out.push_str(&already_merged_line(l, file, merged_at, first_name));
+                out.push_str(&already_merged_line(l, &one_line(file), merged_at, &one_line(first_name)));
                 out.push('\n');
             }
             FileOutcome::Refused(x) => {
@@ -253,7 +305,7 @@ pub fn render_merge(r: &crate::store::sync::MergeReport, l: Lang) -> (String, St
 /// What long work is under way, for a progress bar.
 pub fn progress_label(l: Lang, w: crate::store::Work<'_>) -> String {
     use crate::store::Work;
-    let name = |n: &str| crate::text::one_line(n);
+    let name = |n: &str| one_line(n);
     match w {
         Work::File(f) => name(f),
         Work::WriteVisits => pick(l, "检查并写入调查", "checking and writing visits").to_string(),
@@ -297,7 +349,8 @@ pub fn render_conflicts(list: &[crate::store::conflict::Conflict], l: Lang) -> S
     }
     let mut out = String::new();
     for c in list {
-        out.push_str(&conflict_header(l, &c.village_code, &c.village_name, &c.visit_id, c.fields.len()));
+        let (name, visit) = (one_line(&c.village_name), one_line(&c.visit_id));
+        out.push_str(&conflict_header(l, &c.village_code, &name, &visit, c.fields.len()));
         out.push('\n');
         for f in &c.fields {
             out.push_str(&format!("    {}  ({} {})\n", f.field, base_value(l), show(l, &f.base, &f.field)));
@@ -306,8 +359,8 @@ pub fn render_conflicts(list: &[crate::store::conflict::Conflict], l: Lang) -> S
                     l,
                     &side.rev_id,
                     &show(l, &side.value, &f.field),
-                    &side.device,
-                    &side.author,
+                    &one_line(&side.device),
+                    &one_line(&side.author),
                     &show_hlc(&side.hlc),
                 ));
                 out.push('\n');

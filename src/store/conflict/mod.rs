@@ -61,6 +61,8 @@ pub struct Refreshed {
     pub auto_merged: bool,
     /// The visit has several heads: an open conflict.
     pub conflict: bool,
+    /// How many heads the visit has now.
+    pub heads: usize,
 }
 
 /// The merge of several person-made heads, when it is clean and keeps every rule.
@@ -121,6 +123,7 @@ pub fn refresh(conn: &Connection, visit_id: &str) -> Result<Refreshed> {
     } else {
         person.iter().map(|r| r.rev_id.clone()).collect()
     };
+    out.heads = head_ids.len();
     conn.prepare_cached("DELETE FROM head WHERE visit_id = ?1")?.execute([visit_id])?;
     let mut ins = conn.prepare_cached("INSERT INTO head (visit_id, rev_id) VALUES (?1, ?2)")?;
     for h in &head_ids {

@@ -7,14 +7,14 @@ use anyhow::Result;
 use rusqlite::Connection;
 
 use super::graph::fields_of;
-use super::list::{base_and_sides, conflict_of};
+use super::list::Sides;
 use super::refresh;
 use crate::domain::VisitData;
 use crate::domain::merge::{Fields, start_without_take, take_field, unflatten};
 use crate::domain::settings::ManureCoefficients;
 use crate::domain::validate::validate_visit;
 use crate::store::error::ResolveError;
-use crate::store::revisions::{self, Revision, insert_revision};
+use crate::store::revisions::{Revision, insert_revision};
 
 /// How to settle a conflict: a whole side, then field by field.
 #[derive(Debug, Clone, Default)]
@@ -28,7 +28,8 @@ pub struct Resolution {
 /// Settles the conflict of a visit with a new revision whose parents are all
 /// its heads, inside the caller's transaction. Returns the new revision id.
 pub fn resolve(conn: &Connection, device: &str, author: &str, visit_id: &str, how: &Resolution) -> Result<String> {
-    let heads = revisions::heads(conn, visit_id)?;
+    let loaded = Sides::load(conn, visit_id)?;
+    let heads = &loaded.heads;
     if heads.is_empty() {
         return Err(ResolveError::NoSuchVisit { visit_id: visit_id.to_string() }.into());
     }
@@ -47,15 +48,14 @@ pub fn resolve(conn: &Connection, device: &str, author: &str, visit_id: &str, ho
         }
     };
     let apply = |error| ResolveError::Apply { visit_id: visit_id.to_string(), error };
-    let conflict = conflict_of(conn, visit_id)?;
+    let conflict = loaded.conflict(conn, visit_id)?;
     let open: BTreeSet<&str> = conflict.fields.iter().map(|f| f.field.as_str()).collect();
     // The starting point: the whole side taken, else the automatic part of the merge.
     let mut result: Option<Fields> = match &how.take {
         Some(rev) => fields_of(find(rev)?)?,
         None => {
-            let (base, sides) = base_and_sides(conn, visit_id, &heads)?;
             let named: BTreeSet<&str> = how.fields.iter().map(|(f, _)| f.as_str()).collect();
-            Some(start_without_take(base.as_ref(), &sides, &open, &named).map_err(apply)?)
+            Some(start_without_take(loaded.base.as_ref(), &loaded.sides, &open, &named).map_err(apply)?)
         }
     };
     for (field, rev) in &how.fields {

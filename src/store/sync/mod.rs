@@ -9,6 +9,7 @@
 //! is one transaction: set union of revisions, roster codes added, the touched
 //! visits re-materialised (merging automatically what merges cleanly).
 
+mod backup;
 mod check;
 mod merge;
 mod snapshot;
@@ -21,12 +22,14 @@ use rusqlite::{TransactionBehavior, params};
 
 use super::conflict;
 pub use super::error::{FileRefused, Refusal};
+use super::fsutil::ensure_space;
 use super::revisions;
 use super::{NoProgress, Phase, Store, Work};
+pub use backup::{BackupsKept, SPACE_MARGIN, backup_time, backups_dir, to_remove};
 use check::Problems;
 use merge::{merge_revisions, merge_roster};
 pub use snapshot::SnapshotReport;
-use stage::{FileRefusedReason, Staging, stage_and_check};
+use stage::{FileRefusedReason, Staging, hold_staging, stage_and_check};
 
 /// Largest string or blob read from a file from elsewhere (bytes). A visit's
 /// payload is a few kilobytes; anything near this is hostile or broken.
@@ -35,6 +38,10 @@ pub const MAX_VALUE_BYTES: i32 = 4 * 1024 * 1024;
 const MERGE_CHECKPOINT_PAGES: i64 = 65_536;
 /// Most problems listed for a refused file; the rest are counted.
 const MAX_LISTED: usize = 50;
+/// Most heads (conflicting versions) one visit may have after a merge: a
+/// person settles a conflict between a few; thousands come from a hostile
+/// or broken file, and would make every listing of conflicts slow.
+pub const MAX_HEADS_PER_VISIT: usize = 1_000;
 
 /// What merging one file did (or, in a dry run, would do).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -72,6 +79,8 @@ pub struct MergeReport {
     pub files: Vec<FileOutcome>,
     /// The backup of the local database taken before writing.
     pub backup: Option<PathBuf>,
+    /// Where the backups are, and how many old ones this merge removed.
+    pub backups: Option<BackupsKept>,
     pub open_conflicts: i64,
     pub dry_run: bool,
 }
@@ -117,20 +126,19 @@ impl Store {
     ) -> Result<MergeReport> {
         let mut report = MergeReport { dry_run: opts.dry_run, backup, ..Default::default() };
         let staging = self.staging_dir();
+        let _held = hold_staging(&staging)?;
         // Each file's transaction rewrites pages all over the database
         // (visit ids are random); copying them back after every file doubled
         // the writes. Checkpoint when the log passes ~256 MB, and once at the end.
         self.conn.execute_batch(&format!("PRAGMA wal_autocheckpoint = {MERGE_CHECKPOINT_PAGES}"))?;
         let mut run = || -> Result<()> {
             for (n, path) in files.iter().enumerate() {
-                let outcome = self.merge_one(path, &staging, n, opts, &mut report.backup)?;
+                let outcome = self.merge_one(path, &staging, n, opts, (&mut report.backup, &mut report.backups))?;
                 report.files.push(outcome);
             }
             Ok(())
         };
         let result = run();
-        // The staging folder goes when empty; another merge may be using it.
-        let _still_in_use = std::fs::remove_dir(&staging);
         self.conn.execute_batch("PRAGMA wal_autocheckpoint = 1000")?;
         result?;
         if !opts.dry_run {
@@ -154,7 +162,7 @@ impl Store {
         staging: &Path,
         n: usize,
         opts: MergeOptions,
-        backup: &mut Option<PathBuf>,
+        (backup, backups): (&mut Option<PathBuf>, &mut Option<BackupsKept>),
     ) -> Result<FileOutcome> {
         let name = path.display().to_string();
         let refuse = |reasons: Vec<Refusal>, total: usize| {
@@ -167,8 +175,15 @@ impl Store {
                 return Ok(FileOutcome::AlreadyMerged { file: name, merged_at, first_name });
             }
         };
-        if !opts.dry_run && backup.is_none() {
-            *backup = self.backup_local()?;
+        // Room for what the merge writes (its log holds each page written,
+        // about the file's size twice) and for the backup still to take.
+        if !opts.dry_run
+            && let Some(db) = self.path()
+        {
+            let dir = db.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            let file_bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+            let backup_bytes = if backup.is_none() { self.database_bytes() } else { 0 };
+            ensure_space(dir, 2 * file_bytes + backup_bytes + SPACE_MARGIN)?;
         }
         let mut report = FileReport {
             file: name.clone(),
@@ -178,6 +193,7 @@ impl Store {
         };
         let mut problems = Problems::default();
         let progress = self.progress.as_ref();
+        let (db_path, retention) = (self.path().map(Path::to_path_buf), self.retention);
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let read = (|| -> Result<(Vec<String>, String)> {
             merge_roster(&tx, &checked.conn, &mut report, &mut problems)?;
@@ -196,13 +212,26 @@ impl Store {
         let quiet = NoProgress;
         let bar =
             Phase::new(if opts.progress { progress } else { &quiet }, Work::VisitsUpdated(&name), touched.len() as u64);
+        let mut too_many = Vec::new();
         for visit_id in &touched {
             let r = conflict::refresh(&tx, visit_id)?;
             report.auto_merged += r.auto_merged as u64;
             report.conflicts += r.conflict as u64;
+            if r.heads > MAX_HEADS_PER_VISIT {
+                too_many.push(Refusal::TooManyHeads {
+                    visit: check::short(visit_id),
+                    heads: r.heads,
+                    max: MAX_HEADS_PER_VISIT,
+                });
+            }
             bar.step();
         }
         drop(bar);
+        if !too_many.is_empty() {
+            let total = too_many.len();
+            too_many.truncate(MAX_LISTED);
+            return refuse(too_many, total);
+        }
         report.touched_visits += touched.len() as u64;
         if !max_hlc.is_empty() {
             revisions::observe_hlc(&tx, &max_hlc)?;
@@ -220,6 +249,16 @@ impl Store {
             ],
         )?;
         if !opts.dry_run {
+            // The backup is taken only now, once the file passed every check,
+            // just before the merge is written: from its own connection, it
+            // holds the database as last committed, without this transaction.
+            if backup.is_none()
+                && let Some(db) = &db_path
+            {
+                let (path, kept) = backup::take_backup(db, retention)?;
+                *backup = Some(path);
+                *backups = Some(kept);
+            }
             tx.commit()?;
         }
         Ok(FileOutcome::Merged(report))
