@@ -41,6 +41,15 @@ pub enum LangArg {
     En,
 }
 
+impl LangArg {
+    fn lang(self) -> Lang {
+        match self {
+            LangArg::Zh => Lang::Zh,
+            LangArg::En => Lang::En,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum Format {
     Table,
@@ -189,10 +198,7 @@ pub fn main() -> ExitCode {
             return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
         }
     };
-    let l = match cli.lang {
-        LangArg::Zh => Lang::Zh,
-        LangArg::En => Lang::En,
-    };
+    let l = cli.lang.lang();
     match run(cli, l) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -209,7 +215,12 @@ fn today() -> String {
 
 fn open(cli: &Cli) -> Result<Store> {
     let path = cli.db.clone().unwrap_or_else(crate::config::default_db);
-    Store::open(&path)
+    let mut store = Store::open(&path)?;
+    if cli.command.is_some() {
+        // Commands show long work on a terminal; the terminal UI shows its own.
+        store.set_progress(crate::progress::for_stderr(cli.lang.lang()));
+    }
+    Ok(store)
 }
 
 /// `--as-of`: a date of the form YYYY-MM-DD, else bad usage (exit 2, SPEC §7).
@@ -414,10 +425,9 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
             crate::config::check(&settings, l)?;
             let opts =
                 crate::store::sync::MergeOptions { dry_run: *dry_run, progress: std::io::stderr().is_terminal() };
-            let mut show = |name: &str, p| eprint!("{}", strings::sync::progress_line(l, name, p));
             let mut store = open(&cli)?;
             store.set_backup_retention(settings.backups);
-            let r = store.merge_files_reporting(files, opts, None, &mut show)?;
+            let r = store.merge_files(files, opts)?;
             let (out, err) = strings::sync::render_merge(&r, l);
             print!("{}", safe(&out));
             if r.refused() > 0 {

@@ -189,6 +189,9 @@ fn run_crews(dir: &Path, base_visits: &[VisitData], ops: &[Op]) -> Vec<PathBuf> 
             }
         }
     }
+    for c in &crews {
+        common::assert_figures_match(c);
+    }
     crews.iter().enumerate().map(|(i, c)| snapshot(c, dir, &format!("crew{i}-snap.db"))).collect()
 }
 
@@ -246,6 +249,8 @@ proptest! {
         merge(&mut b, &second.iter().map(|&i| files[i].clone()).collect::<Vec<_>>());
         let sa = state(&a);
         prop_assert_eq!(&sa, &state(&b), "orders {:?} and {:?} disagree", first, second);
+        common::assert_figures_match(&a);
+        common::assert_figures_match(&b);
 
         // No revision made anywhere is missing.
         let here = rev_ids(&dir.join("county-a.db"));
@@ -268,6 +273,17 @@ proptest! {
         // The current tables are what the revisions say.
         a.rebuild_current().unwrap();
         prop_assert_eq!(&state(&a), &sa);
+        common::assert_figures_match(&a);
+
+        // The figures in a file are never read: a crew file whose figures
+        // lie merges into the true figures.
+        let liar = dir.join("liar.db");
+        std::fs::copy(&files[0], &liar).unwrap();
+        rusqlite::Connection::open(&liar).unwrap()
+            .execute_batch("UPDATE visit_figures SET households = households + 7, produced_t = 1e9").unwrap();
+        let mut d = open(dir, "county-d.db");
+        merge(&mut d, &[liar]);
+        common::assert_figures_match(&d);
 
         // A→B→C equals A→C: crew 0's work reaching the county through crew 1.
         let mut c_direct = open(dir, "county-c1.db");

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::settings::ManureCoefficients;
-use super::{FacilityStatus, Listed, Species, WaterStatus};
+use super::{FacilityStatus, Listed, Species, VisitData, WaterStatus};
 
 /// A rate, or `None` when the denominator is 0: the one function every rate
 /// is computed by. Nothing is clamped: with the domain's bounds
@@ -105,6 +105,116 @@ pub fn water_outcome(listed: Listed, status: WaterStatus, meets_criteria: bool) 
         if meets_criteria { WaterOutcome::Relapsed } else { WaterOutcome::Remediated }
     } else {
         WaterOutcome::Open
+    }
+}
+
+/// The version of the per-visit formulas below. Stored with the figures
+/// kept per visit (see `store::figures`), so that figures made by another
+/// version of these formulas are recomputed rather than summed.
+pub const FIGURES_VERSION: u32 = 1;
+
+/// What one visit contributes to the indicators, whichever village threshold
+/// is in force: the store keeps one row of these per current visit, and a
+/// summary only picks each village's counting visit and sums.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct VisitFigures {
+    pub households: i64,
+    /// Treated households (`treated_households`).
+    pub households_treated: i64,
+    pub hh_controlled: i64,
+    pub natural_villages: i64,
+    pub nv_covered: i64,
+    pub facilities_normal: i64,
+    pub facilities_total: i64,
+    pub produced_t: f64,
+    pub utilized_t: f64,
+    pub scale_farms: i64,
+    pub scale_farms_equipped: i64,
+    pub water_listed: i64,
+    pub water_remediated: i64,
+    pub water_relapsed: i64,
+}
+
+/// The figures of one visit with these manure coefficients (the only
+/// settings they depend on; the village threshold applies in
+/// [`VisitFigures::village`]).
+pub fn visit_figures(v: &VisitData, coefficients: &ManureCoefficients) -> VisitFigures {
+    let mut f = VisitFigures {
+        households: v.households,
+        hh_controlled: v.hh_controlled,
+        natural_villages: v.natural_villages,
+        nv_covered: v.nv_garbage_covered,
+        facilities_total: v.facilities.len() as i64,
+        ..VisitFigures::default()
+    };
+    let mut served: i64 = 0;
+    for x in &v.facilities {
+        f.facilities_normal += (x.status == FacilityStatus::Normal) as i64;
+        served = served.saturating_add(normal_served(Some(x.status), x.households_served));
+    }
+    f.households_treated = treated_households(v.hh_sewer, v.hh_reuse, served);
+    // Tonnes are summed in farm_id order, the order of the current tables,
+    // so the figures are the same to the bit whichever order the farms came in.
+    let mut farms: Vec<&super::Farm> = v.farms.iter().collect();
+    if !farms.is_sorted_by(|a, b| a.farm_id <= b.farm_id) {
+        farms.sort_by(|a, b| a.farm_id.cmp(&b.farm_id));
+    }
+    for m in farms {
+        let produced = manure_produced_t(m.species, m.head_on_hand, m.annual_out, m.manure_t, coefficients);
+        f.produced_t += produced;
+        f.utilized_t += manure_utilized_t(produced, m.utilized_pct);
+        if is_scale_farm(m.species, m.head_on_hand, m.annual_out, coefficients) {
+            f.scale_farms += 1;
+            f.scale_farms_equipped += m.facility_equipped as i64;
+        }
+    }
+    for w in &v.water_bodies {
+        let meets = meets_black_odor(w.depth_cm, w.transparency_cm, w.do_mg_l, w.nh3n_mg_l);
+        match water_outcome(w.listed, w.status, meets) {
+            WaterOutcome::NotListed => {}
+            WaterOutcome::Open => f.water_listed += 1,
+            WaterOutcome::Remediated => {
+                f.water_listed += 1;
+                f.water_remediated += 1;
+            }
+            WaterOutcome::Relapsed => {
+                f.water_listed += 1;
+                f.water_relapsed += 1;
+            }
+        }
+    }
+    f
+}
+
+impl VisitFigures {
+    /// The figures of a village whose counting visit this is, with the
+    /// village threshold in force; `duplicate` when another visit of the
+    /// village has the same date.
+    pub fn village(&self, threshold: f64, duplicate: bool) -> Figures {
+        Figures {
+            villages: 1,
+            surveyed: 1,
+            duplicate_visits: duplicate as i64,
+            villages_treated: village_reaches(self.households_treated, self.households, threshold) as i64,
+            villages_controlled: village_reaches(
+                self.households_treated.saturating_add(self.hh_controlled),
+                self.households,
+                threshold,
+            ) as i64,
+            households_treated: self.households_treated,
+            households: self.households,
+            facilities_normal: self.facilities_normal,
+            facilities_total: self.facilities_total,
+            nv_covered: self.nv_covered,
+            natural_villages: self.natural_villages,
+            produced_t: self.produced_t,
+            utilized_t: self.utilized_t,
+            scale_farms: self.scale_farms,
+            scale_farms_equipped: self.scale_farms_equipped,
+            water_listed: self.water_listed,
+            water_remediated: self.water_remediated,
+            water_relapsed: self.water_relapsed,
+        }
     }
 }
 

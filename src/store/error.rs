@@ -84,6 +84,10 @@ pub enum StoreError {
     /// A stored revision whose content does not read.
     #[error("revision {rev_id} of visit {visit_id} has an unreadable payload ({detail})")]
     CorruptPayload { rev_id: String, visit_id: String, detail: String },
+    /// A row of a current table holds a value no domain type reads (the
+    /// per-visit figures cannot be computed from it).
+    #[error("a current table of visit {visit_id} holds an unknown value {value:?}")]
+    CorruptCurrent { visit_id: String, value: String },
 }
 
 /// Why `resolve` cannot settle a conflict.

@@ -6,6 +6,7 @@ pub mod conflict;
 pub mod csvio;
 mod diagnostics;
 pub mod error;
+pub mod figures;
 pub mod fsutil;
 pub mod live;
 pub mod revisions;
@@ -26,7 +27,7 @@ pub use error::StoreError;
 /// The one schema, embedded.
 pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
 /// The schema version this program writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 /// `PRAGMA application_id` of a ruralsan database ('RSNA'); also set in schema.sql.
 pub const APPLICATION_ID: i64 = 0x5253_4E41;
 
@@ -41,8 +42,81 @@ pub fn code_range(prefix: &str) -> (String, String) {
 pub struct Store {
     conn: Connection,
     device: String,
+    progress: Box<dyn Progress>,
     /// Which backups merges keep.
     retention: crate::domain::settings::BackupRetention,
+}
+
+/// Where long work (import, merge, export, report, a slow summary) reports
+/// how far it got. The store knows no terminal: the command line supplies a
+/// progress bar, everything else [`NoProgress`].
+pub trait Progress: Send {
+    /// Work `what` of `total` steps (0: unknown) begins.
+    fn start(&self, what: Work<'_>, total: u64);
+    /// `n` more steps are done.
+    fn advance(&self, n: u64);
+    /// The work is over.
+    fn finish(&self);
+}
+
+/// What long work is under way: the store says what, the caller says it in
+/// words (strings::progress).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Work<'a> {
+    /// Reading or writing one file of a bundle (its name in the bundle).
+    File(&'a str),
+    /// Checking and writing an import's visits.
+    WriteVisits,
+    /// Computing the per-visit figures from the current tables.
+    Figures,
+    /// Adding up a summary.
+    Summary,
+    /// Checking the revisions of a file to merge (its path).
+    RevisionsChecked(&'a str),
+    /// Updating the visits a merged file touched (its path).
+    VisitsUpdated(&'a str),
+}
+
+/// One piece of long work reported to a [`Progress`]: started when made,
+/// its steps passed on in batches, finished when dropped.
+pub(crate) struct Phase<'a> {
+    progress: &'a dyn Progress,
+    pending: std::cell::Cell<u64>,
+}
+
+impl<'a> Phase<'a> {
+    const BATCH: u64 = 1024;
+
+    pub(crate) fn new(progress: &'a dyn Progress, what: Work<'_>, total: u64) -> Phase<'a> {
+        progress.start(what, total);
+        Phase { progress, pending: std::cell::Cell::new(0) }
+    }
+
+    pub(crate) fn step(&self) {
+        let n = self.pending.get() + 1;
+        if n == Self::BATCH {
+            self.progress.advance(n);
+            self.pending.set(0);
+        } else {
+            self.pending.set(n);
+        }
+    }
+}
+
+impl Drop for Phase<'_> {
+    fn drop(&mut self) {
+        self.progress.advance(self.pending.get());
+        self.progress.finish();
+    }
+}
+
+/// Reports nothing.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn start(&self, _: Work<'_>, _: u64) {}
+    fn advance(&self, _: u64) {}
+    fn finish(&self) {}
 }
 
 impl Store {
@@ -106,7 +180,16 @@ impl Store {
             migrate(&conn)?;
         }
         let device = device_id(&conn)?;
-        Ok(Store { conn, device, retention: Default::default() })
+        Ok(Store { conn, device, progress: Box::new(NoProgress), retention: Default::default() })
+    }
+
+    /// Reports the progress of long work to `p` from now on.
+    pub fn set_progress(&mut self, p: Box<dyn Progress>) {
+        self.progress = p;
+    }
+
+    pub(crate) fn progress(&self) -> &dyn Progress {
+        self.progress.as_ref()
     }
 
     /// The database file (`None` for an in-memory database).
@@ -170,15 +253,22 @@ fn refuse_read_only(conn: &Connection, path: &Path) -> Result<()> {
 }
 
 /// Applies the schema in one transaction and stamps the version. The schema
-/// statements are idempotent, so running this twice is harmless.
+/// statements are idempotent, so running this twice is harmless. The
+/// per-visit figures are made from the current tables (all of them: a
+/// database from before version 3 has none).
 fn migrate(conn: &Connection) -> Result<()> {
-    conn.execute_batch(&format!("BEGIN IMMEDIATE;\n{SCHEMA_SQL}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"))
-        .map_err(|source| {
-            // The schema error is the one to report; a failed rollback leaves
-            // nothing behind either, as the connection is then dropped.
-            let _rollback = conn.execute_batch("ROLLBACK");
-            StoreError::Schema { detail: source.to_string() }.into()
-        })
+    let run = || -> Result<()> {
+        conn.execute_batch(&format!("BEGIN IMMEDIATE;\n{SCHEMA_SQL}"))?;
+        figures::rebuild(conn, &crate::domain::settings::ManureCoefficients::default(), &NoProgress)?;
+        conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"))?;
+        Ok(())
+    };
+    run().map_err(|source| {
+        // The schema error is the one to report; a failed rollback leaves
+        // nothing behind either, as the connection is then dropped.
+        let _rollback = conn.execute_batch("ROLLBACK");
+        StoreError::Schema { detail: source.to_string() }.into()
+    })
 }
 
 /// Domain rules that SQL statements use as functions, so that each is

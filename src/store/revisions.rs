@@ -74,16 +74,63 @@ fn parse_hlc(s: &str) -> Result<(i64, i64)> {
     }
 }
 
+thread_local! {
+    /// The last stamp issued while a [`StampBatch`] is open.
+    static BATCH: std::cell::RefCell<Option<((i64, i64), bool)>> = const { std::cell::RefCell::new(None) };
+}
+
 /// Issues the next clock stamp: never behind the wall clock, never behind
 /// any stamp this database has seen.
 pub fn next_hlc(conn: &Connection) -> Result<String> {
-    let last: Option<String> =
-        conn.query_row("SELECT value FROM meta WHERE key = 'hlc'", [], |r| r.get(0)).optional()?;
-    let (lw, lc) = last.as_deref().map(parse_hlc).transpose()?.unwrap_or((0, 0));
     let now = chrono::Utc::now().timestamp_millis();
-    let stamp = if now > lw { format_hlc(now, 0) } else { format_hlc(lw, lc + 1) };
+    let next = |(lw, lc): (i64, i64)| if now > lw { (now, 0) } else { (lw, lc + 1) };
+    let batched = BATCH.with_borrow_mut(|b| {
+        b.as_mut().map(|(last, issued)| {
+            *last = next(*last);
+            *issued = true;
+            *last
+        })
+    });
+    if let Some(stamp) = batched {
+        return Ok(format_hlc(stamp.0, stamp.1));
+    }
+    let last: Option<String> =
+        conn.prepare_cached("SELECT value FROM meta WHERE key = 'hlc'")?.query_row([], |r| r.get(0)).optional()?;
+    let (w, c) = next(last.as_deref().map(parse_hlc).transpose()?.unwrap_or((0, 0)));
+    let stamp = format_hlc(w, c);
     observe_hlc(conn, &stamp)?;
     Ok(stamp)
+}
+
+/// Stamps for a bulk write inside one write transaction (bundle import):
+/// issued from memory and recorded once by [`StampBatch::finish`] rather
+/// than read and written back for every revision. No other writer can run
+/// meanwhile, so the stamps are the same as one at a time.
+pub(crate) struct StampBatch<'a> {
+    conn: &'a Connection,
+}
+
+impl<'a> StampBatch<'a> {
+    pub(crate) fn begin(conn: &'a Connection) -> Result<StampBatch<'a>> {
+        let last: Option<String> =
+            conn.query_row("SELECT value FROM meta WHERE key = 'hlc'", [], |r| r.get(0)).optional()?;
+        let last = last.as_deref().map(parse_hlc).transpose()?.unwrap_or((0, 0));
+        BATCH.set(Some((last, false)));
+        Ok(StampBatch { conn })
+    }
+
+    pub(crate) fn finish(self) -> Result<()> {
+        if let Some(((w, c), true)) = BATCH.take() {
+            observe_hlc(self.conn, &format_hlc(w, c))?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for StampBatch<'_> {
+    fn drop(&mut self) {
+        BATCH.set(None);
+    }
 }
 
 /// Moves the clock forward to a stamp seen elsewhere (on merge).
@@ -158,6 +205,7 @@ pub fn refresh_visit(conn: &Connection, visit_id: &str) -> Result<()> {
 /// Replaces the current rows of a visit with those of `winner` (none when
 /// deleted or absent).
 pub fn materialise(conn: &Connection, visit_id: &str, winner: Option<&Revision>) -> Result<()> {
+    super::figures::delete(conn, visit_id)?;
     for table in ["visit", "facility", "farm", "water_body"] {
         conn.prepare_cached(&format!("DELETE FROM {table} WHERE visit_id = ?1"))?.execute([visit_id])?;
     }
@@ -167,7 +215,9 @@ pub fn materialise(conn: &Connection, visit_id: &str, winner: Option<&Revision>)
     write_current(conn, visit_id, &rev.rev_id, &data)
 }
 
+/// Writes the current rows of a visit and its per-visit figures.
 pub(crate) fn write_current(conn: &Connection, visit_id: &str, rev_id: &str, v: &VisitData) -> Result<()> {
+    super::figures::write(conn, visit_id, v)?;
     conn.prepare_cached(
         "INSERT INTO visit (visit_id, rev_id, village_code, survey_date, surveyor, households, hh_sewer, hh_reuse,
                             hh_controlled, natural_villages, nv_garbage_covered, notes)
@@ -373,7 +423,8 @@ impl Store {
     pub fn rebuild_current(&mut self) -> Result<()> {
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute_batch(
-            "DELETE FROM head; DELETE FROM visit; DELETE FROM facility; DELETE FROM farm; DELETE FROM water_body;",
+            "DELETE FROM head; DELETE FROM visit; DELETE FROM facility; DELETE FROM farm; DELETE FROM water_body;
+             DELETE FROM visit_figures;",
         )?;
         let ids: Vec<String> = {
             let mut st = tx.prepare("SELECT DISTINCT visit_id FROM revision ORDER BY visit_id")?;

@@ -93,6 +93,10 @@ pub fn store_error(e: &StoreError, l: Lang) -> String {
         CorruptPayload { rev_id, visit_id, detail } => {
             format!("revision {rev_id} of visit {visit_id} has an unreadable payload: {detail}")
         }
+        CorruptCurrent { visit_id, value } => match l {
+            Lang::Zh => format!("调查 {visit_id} 的当前数据含有无法识别的值 {value:?}"),
+            Lang::En => format!("a current table of visit {visit_id} holds an unknown value {value:?}"),
+        },
     }
 }
 

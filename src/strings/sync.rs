@@ -317,19 +317,23 @@ pub fn render_merge(r: &crate::store::sync::MergeReport, l: Lang) -> (String, St
     (out, err)
 }
 
-/// A merge's progress line on a terminal (`\r` rewrites it; the last one ends the line).
-pub fn progress_line(l: Lang, name: &str, p: crate::store::sync::Progress) -> String {
-    use crate::store::sync::Progress;
-    let name = one_line(name);
-    match p {
-        Progress::File { n, of } => format!("[{n}/{of}] {name}\n"),
-        Progress::RevisionsChecked { done, total, finished } => {
-            format!("\r{name}: {done}/{total} {}{}", revisions_checked(l), if finished { "\n" } else { "" })
-        }
-        Progress::VisitsUpdated { done, total, finished } => {
-            format!("\r{name}: {done}/{total} {}{}", visits_updated(l), if finished { "\n" } else { "" })
-        }
+/// What long work is under way, for a progress bar.
+pub fn progress_label(l: Lang, w: crate::store::Work<'_>) -> String {
+    use crate::store::Work;
+    let name = |n: &str| one_line(n);
+    match w {
+        Work::File(f) => name(f),
+        Work::WriteVisits => pick(l, "检查并写入调查", "checking and writing visits").to_string(),
+        Work::Figures => pick(l, "计算每次调查的指标", "computing per-visit figures").to_string(),
+        Work::Summary => pick(l, "汇总", "summary").to_string(),
+        Work::RevisionsChecked(f) => format!("{}: {}", name(f), revisions_checked(l)),
+        Work::VisitsUpdated(f) => format!("{}: {}", name(f), visits_updated(l)),
     }
+}
+
+/// The words after a progress bar's time left.
+pub fn time_left(l: Lang) -> &'static str {
+    pick(l, "剩余", "left")
 }
 
 /// A conflicting value for people.

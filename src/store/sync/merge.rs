@@ -9,10 +9,11 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::check::{Problems, check_revision, read_revision, short};
 use super::stage::bad_file;
-use super::{FileReport, MergeOptions, Progress};
+use super::{FileReport, MergeOptions};
 use crate::domain::validate::{NAME_MAX_CHARS, check_line, check_roster_name, is_division_code};
 use crate::store::error::{Refusal, RowReason};
 use crate::store::revisions::{self, Revision};
+use crate::store::{NoProgress, Phase, Progress, Work};
 
 /// Checks the roster and areas of a checked file against ours. The roster is
 /// the local office's reference data: a merge never adds, renames or
@@ -106,10 +107,12 @@ pub(super) fn merge_revisions(
     opts: MergeOptions,
     report: &mut FileReport,
     problems: &mut Problems,
-    on_progress: &mut dyn FnMut(&str, Progress),
+    progress: &dyn Progress,
 ) -> Result<(Vec<String>, String)> {
     let today = chrono::Local::now().date_naive();
     let total: i64 = file.query_row("SELECT count(*) FROM revision", [], |r| r.get(0)).map_err(bad_file)?;
+    let quiet = NoProgress;
+    let bar = Phase::new(if opts.progress { progress } else { &quiet }, Work::RevisionsChecked(name), total as u64);
     let mut st = file
         .prepare(
             "SELECT rev_id, visit_id, parents, payload, deleted, hlc, device, author FROM revision ORDER BY visit_id, rev_id",
@@ -200,14 +203,10 @@ pub(super) fn merge_revisions(
             flush(&mut group, problems)?;
         }
         group.push(r);
-        if opts.progress && n.is_multiple_of(2_000) {
-            on_progress(name, Progress::RevisionsChecked { done: n, total, finished: false });
-        }
+        bar.step();
     }
     flush(&mut group, problems)?;
-    if opts.progress && n >= 2_000 {
-        on_progress(name, Progress::RevisionsChecked { done: n, total, finished: true });
-    }
+    drop(bar);
     report.revisions = n;
     Ok((touched, max_hlc))
 }

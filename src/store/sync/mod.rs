@@ -20,11 +20,11 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use rusqlite::{TransactionBehavior, params};
 
-use super::Store;
 use super::conflict;
 pub use super::error::{FileRefused, Refusal};
 use super::fsutil::ensure_space;
 use super::revisions;
+use super::{NoProgress, Phase, Progress, Store, Work};
 pub use backup::{BackupsKept, SPACE_MARGIN, backup_time, backups_dir, to_remove};
 use check::Problems;
 use merge::{merge_revisions, merge_roster};
@@ -96,20 +96,8 @@ impl MergeReport {
 pub struct MergeOptions {
     /// Check and report only; write nothing.
     pub dry_run: bool,
-    /// Report progress (see [`Store::merge_files_reporting`]).
+    /// Report progress to the store's [`Progress`] (a bar on a terminal).
     pub progress: bool,
-}
-
-/// Progress of a long merge, for a terminal to show (the store says what,
-/// the caller says it in words).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Progress {
-    /// Starting file `n` (1-based) of `of`.
-    File { n: usize, of: usize },
-    /// Revisions of the current file checked so far.
-    RevisionsChecked { done: u64, total: i64, finished: bool },
-    /// Visits of the current file updated so far.
-    VisitsUpdated { done: usize, total: usize, finished: bool },
 }
 
 impl Store {
@@ -124,7 +112,7 @@ impl Store {
     /// Merges other ruralsan databases into this one, each file in one
     /// transaction; a refused file changes nothing.
     pub fn merge_files(&mut self, files: &[PathBuf], opts: MergeOptions) -> Result<MergeReport> {
-        self.merge_files_reporting(files, opts, None, &mut |_, _| {})
+        self.merge_files_after(files, opts, None)
     }
 
     /// As [`Store::merge_files`], continuing a merge whose backup was already
@@ -135,18 +123,6 @@ impl Store {
         files: &[PathBuf],
         opts: MergeOptions,
         backup: Option<PathBuf>,
-    ) -> Result<MergeReport> {
-        self.merge_files_reporting(files, opts, backup, &mut |_, _| {})
-    }
-
-    /// As [`Store::merge_files_after`], telling `on_progress` how far each
-    /// file is when `opts.progress` (the file's name, and what was done).
-    pub fn merge_files_reporting(
-        &mut self,
-        files: &[PathBuf],
-        opts: MergeOptions,
-        backup: Option<PathBuf>,
-        on_progress: &mut dyn FnMut(&str, Progress),
     ) -> Result<MergeReport> {
         let mut report = MergeReport { dry_run: opts.dry_run, backup, ..Default::default() };
         let staging = self.staging_dir();
@@ -162,11 +138,7 @@ impl Store {
         }
         let mut run = || -> Result<()> {
             for (n, path) in files.iter().enumerate() {
-                if opts.progress {
-                    on_progress(&path.display().to_string(), Progress::File { n: n + 1, of: files.len() });
-                }
-                let outcome =
-                    self.merge_one(path, &staging, n, opts, (&mut report.backup, &mut report.backups), on_progress)?;
+                let outcome = self.merge_one(path, &staging, n, opts, (&mut report.backup, &mut report.backups))?;
                 report.files.push(outcome);
             }
             Ok(())
@@ -205,7 +177,6 @@ impl Store {
         n: usize,
         opts: MergeOptions,
         (backup, backups): (&mut Option<PathBuf>, &mut Option<BackupsKept>),
-        on_progress: &mut dyn FnMut(&str, Progress),
     ) -> Result<FileOutcome> {
         let name = path.display().to_string();
         let refuse = |reasons: Vec<Refusal>, total: usize| {
@@ -238,12 +209,13 @@ impl Store {
             source_device: checked.source_device.clone(),
             ..Default::default()
         };
+        let progress = self.progress.as_ref();
         if opts.dry_run {
             // Inside the dry run's outer transaction (rolled back at the end):
             // this file's changes stay for the next file to meet, so the dry
             // run of several files reports what the merge of them will do.
             let sp = self.conn.savepoint()?;
-            let out = merge_checked(&sp, &checked, &name, opts, report, on_progress)?;
+            let out = merge_checked(&sp, &checked, &name, opts, report, progress)?;
             if matches!(out, FileOutcome::Merged(_)) {
                 sp.commit()?;
             }
@@ -251,7 +223,7 @@ impl Store {
         } else {
             let (db_path, retention) = (self.path().map(Path::to_path_buf), self.retention);
             let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let out = merge_checked(&tx, &checked, &name, opts, report, on_progress)?;
+            let out = merge_checked(&tx, &checked, &name, opts, report, progress)?;
             if matches!(out, FileOutcome::Merged(_)) {
                 // The backup is taken only now, once the file passed every check,
                 // just before the merge is written: from its own connection, it
@@ -278,7 +250,7 @@ fn merge_checked(
     name: &str,
     opts: MergeOptions,
     mut report: FileReport,
-    on_progress: &mut dyn FnMut(&str, Progress),
+    progress: &dyn Progress,
 ) -> Result<FileOutcome> {
     let refuse = |reasons: Vec<Refusal>, total: usize| {
         Ok(FileOutcome::Refused(FileRefused { file: name.to_string(), reasons, total }))
@@ -289,7 +261,7 @@ fn merge_checked(
         if problems.total > 0 {
             return Ok((Vec::new(), String::new()));
         }
-        merge_revisions(tx, &checked.conn, name, opts, &mut report, &mut problems, on_progress)
+        merge_revisions(tx, &checked.conn, name, opts, &mut report, &mut problems, progress)
     })();
     let (touched, max_hlc) = match read {
         Ok(x) => x,
@@ -301,8 +273,11 @@ fn merge_checked(
     if problems.total > 0 {
         return refuse(problems.list, problems.total);
     }
+    let quiet = NoProgress;
+    let bar =
+        Phase::new(if opts.progress { progress } else { &quiet }, Work::VisitsUpdated(name), touched.len() as u64);
     let mut too_many = Vec::new();
-    for (i, visit_id) in touched.iter().enumerate() {
+    for visit_id in &touched {
         let r = conflict::refresh(tx, visit_id)?;
         report.auto_merged += r.auto_merged as u64;
         report.conflicts += r.conflict as u64;
@@ -313,14 +288,9 @@ fn merge_checked(
                 max: MAX_HEADS_PER_VISIT,
             });
         }
-        if opts.progress && (i + 1).is_multiple_of(2_000) {
-            on_progress(name, Progress::VisitsUpdated { done: i + 1, total: touched.len(), finished: false });
-        }
+        bar.step();
     }
-    if opts.progress && touched.len() >= 2_000 {
-        let total = touched.len();
-        on_progress(name, Progress::VisitsUpdated { done: total, total, finished: true });
-    }
+    drop(bar);
     if !too_many.is_empty() {
         let total = too_many.len();
         too_many.truncate(MAX_LISTED);
