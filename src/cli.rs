@@ -19,6 +19,15 @@ macro_rules! say {
     ($($t:tt)*) => { println!("{}", safe(&format!($($t)*))) };
 }
 
+/// CSV for the terminal or a pipe: safe, but its leading BOM (which tells
+/// spreadsheet programs the file is UTF-8) kept.
+fn safe_csv(csv: &str) -> String {
+    match csv.strip_prefix('\u{feff}') {
+        Some(body) => format!("\u{feff}{}", safe(body)),
+        None => safe(csv).into_owned(),
+    }
+}
+
 #[derive(Parser, Debug)]
 #[command(name = "ruralsan", version, about = "农村人居环境整治调查 / rural sanitation field surveys")]
 pub struct Cli {
@@ -386,7 +395,7 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
                     writeln!(out)?;
                     out.flush()?;
                 }
-                Format::Csv => print!("{}", safe(&report::summary::to_csv(&s, lang)?)),
+                Format::Csv => print!("{}", safe_csv(&report::summary::to_csv(&s, lang)?)),
                 Format::Table => print!("{}", safe(&report::summary::to_table(&s, lang))),
             }
         }
@@ -443,7 +452,7 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
                     crate::text::write_json_pretty(&mut json, &crate::store::conflict::conflicts_json(&list))?;
                     String::from_utf8(json)? + "\n"
                 }
-                Format::Csv => report::conflicts::to_csv(&list, l)?,
+                Format::Csv => safe_csv(&report::conflicts::to_csv(&list, l)?),
                 Format::Table => safe(&strings::sync::render_conflicts(&list, l)).into_owned(),
             };
             // A long list is often piped into `head` or `less`: a closed pipe is not an error.

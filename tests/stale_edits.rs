@@ -58,7 +58,7 @@ fn set_field(v: &mut VisitData, field: u8, k: usize) {
     match field {
         0 => v.notes = format!("note {k}"),
         1 => v.households += 1000 + k as i64,
-        _ => v.natural_villages = v.nv_garbage_covered + 1000 + k as i64,
+        _ => v.natural_villages = v.nv_garbage_covered + 100 + k as i64,
     }
 }
 
