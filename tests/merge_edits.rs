@@ -138,13 +138,13 @@ fn a_file_from_an_older_version_is_upgraded_in_staging_and_a_newer_one_names_bot
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let base = base(dir);
-    // A crew whose app is one schema version older (version 1 lacked the
-    // visit_counting index).
+    // A crew whose app is one schema version older (version 2 lacked the
+    // per-visit figures table).
     let old = dir.join("old.db");
     std::fs::copy(&base, &old).unwrap();
     {
         let c = rusqlite::Connection::open(&old).unwrap();
-        c.execute_batch(&format!("DROP INDEX visit_counting; PRAGMA user_version = {};", SCHEMA_VERSION - 1)).unwrap();
+        c.execute_batch(&format!("DROP TABLE visit_figures; PRAGMA user_version = {};", SCHEMA_VERSION - 1)).unwrap();
     }
     let original = std::fs::read(&old).unwrap();
     let mut county = with_roster(&dir.join("county.db"));

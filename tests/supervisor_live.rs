@@ -190,7 +190,9 @@ fn a_write_by_another_connection_is_recomputed_on_the_next_tick() {
     // Another process removes a village's visits.
     let other = rusqlite::Connection::open(d.path().join("t.db")).unwrap();
     let village: String = other.query_row("SELECT village_code FROM visit LIMIT 1", [], |r| r.get(0)).unwrap();
+    // (as the store writes: the visit rows and their figures together)
     other.execute("DELETE FROM visit WHERE village_code = ?1", [&village]).unwrap();
+    other.execute("DELETE FROM visit_figures WHERE village_code = ?1", [&village]).unwrap();
     sup.tick(&store).unwrap();
     assert!(sup.live.pending(), "noticed on the next tick");
     assert!(!sup.waiting(), "the old figures stay up while the new ones come");
