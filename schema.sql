@@ -78,10 +78,9 @@ CREATE TABLE IF NOT EXISTS visit (
   notes              TEXT NOT NULL
 ) STRICT;
 CREATE INDEX IF NOT EXISTS visit_village_date ON visit (village_code, survey_date, visit_id);
--- Covers the summary's choice of each village's counting visit and the figures
--- it sums, so that the summary reads no visit rows (schema version 2).
-CREATE INDEX IF NOT EXISTS visit_counting ON visit (village_code, survey_date, visit_id, households, hh_sewer,
-  hh_reuse, hh_controlled, natural_villages, nv_garbage_covered);
+-- Schema version 2 covered the summary with this index; version 3 reads
+-- visit_figures instead.
+DROP INDEX IF EXISTS visit_counting;
 
 CREATE TABLE IF NOT EXISTS facility (
   visit_id          TEXT NOT NULL,
@@ -120,6 +119,37 @@ CREATE TABLE IF NOT EXISTS water_body (
   listed          TEXT NOT NULL,
   status          TEXT NOT NULL,
   PRIMARY KEY (visit_id, water_id)
+) STRICT, WITHOUT ROWID;
+
+-- What each current visit contributes to the indicators (SPEC §4; the
+-- domain's visit_figures), written in the same transaction as the visit's
+-- current rows and deleted with them, so a summary reads only this table and
+-- the roster. Keyed for picking each village's counting visit as of a date:
+-- the last row of the village with survey_date <= D. Independent of the
+-- village threshold (households and treated households are kept); produced
+-- and utilized tonnes and scale farms depend on the manure coefficients,
+-- recorded with the formula version in meta 'figures_settings' — a summary
+-- with other coefficients recomputes the table first. Never read from a
+-- merged file: merges recompute it here. Rebuildable from the current tables.
+CREATE TABLE IF NOT EXISTS visit_figures (
+  village_code         TEXT NOT NULL,
+  survey_date          TEXT NOT NULL,
+  visit_id             TEXT NOT NULL,
+  households           INTEGER NOT NULL,
+  households_treated   INTEGER NOT NULL,
+  hh_controlled        INTEGER NOT NULL,
+  natural_villages     INTEGER NOT NULL,
+  nv_covered           INTEGER NOT NULL,
+  facilities_normal    INTEGER NOT NULL,
+  facilities_total     INTEGER NOT NULL,
+  produced_t           REAL NOT NULL,
+  utilized_t           REAL NOT NULL,
+  scale_farms          INTEGER NOT NULL,
+  scale_farms_equipped INTEGER NOT NULL,
+  water_listed         INTEGER NOT NULL,
+  water_remediated     INTEGER NOT NULL,
+  water_relapsed       INTEGER NOT NULL,
+  PRIMARY KEY (village_code, survey_date, visit_id)
 ) STRICT, WITHOUT ROWID;
 
 -- A visit form being typed, kept so a crash loses at most the last keystrokes.

@@ -52,6 +52,23 @@ fn main() -> anyhow::Result<()> {
         );
     }
 
+    // As the terminal UI runs it: the first frame at once, the figures from
+    // the worker thread drawn when they come.
+    let t = Instant::now();
+    let mut bg = Supervisor::background(&store, Settings::default(), Lang::Zh, today, None)?;
+    term.draw(|f| {
+        draw_screen(&bg, Role::Supervisor, Lang::Zh, f);
+    })?;
+    println!("background: first frame {:.0} ms (figures pending: {})", ms(t), bg.waiting());
+    while bg.live.pending() {
+        bg.tick_waiting(&store, std::time::Duration::from_secs(600))?;
+    }
+    term.draw(|f| {
+        draw_screen(&bg, Role::Supervisor, Lang::Zh, f);
+    })?;
+    println!("background: figures drawn {:.0} ms ({} areas)", ms(t), bg.page().order.len());
+    drop(bg);
+
     let t = Instant::now();
     let mut s = Supervisor::new(&store, Settings::default(), Lang::Zh, today)?;
     term.draw(|f| {
@@ -94,6 +111,31 @@ fn main() -> anyhow::Result<()> {
         println!("trend of {} ({:?}, {} quarters): {:.0} ms", tr.name, tr.level, tr.points.len(), ms(t));
         s.handle(&key(KeyCode::Esc), &mut Ctx { store: &mut store })?;
         s.handle(&key(KeyCode::Esc), &mut Ctx { store: &mut store })?;
+    }
+    println!("(the second and third trend come from the kept figures)");
+
+    // The one-pass trend against one summary per quarter, same area and dates.
+    if let Some(row) = s.page().selected_row().cloned() {
+        let first = store.first_visit_date(&row.code)?.unwrap_or_else(|| as_of.clone());
+        let day = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d");
+        let dates: Vec<String> = ruralsan::tui::supervisor::trend::quarter_points(day(&first)?, day(&as_of)?)
+            .iter()
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .collect();
+        let settings = Settings::default();
+        let t = Instant::now();
+        store.trend(&row.code, &dates, &settings)?;
+        let one = ms(t);
+        let t = Instant::now();
+        for d in &dates {
+            store.summary(d, row.level, Some(&row.code), &settings)?;
+        }
+        println!(
+            "trend of {} ({} dates): one pass {one:.0} ms, a summary per date {:.0} ms",
+            row.code,
+            dates.len(),
+            ms(t)
+        );
     }
     Ok(())
 }

@@ -1,10 +1,10 @@
-//! Prints SQLite's query plan of the summary aggregate on a database, and
+//! Prints SQLite's query plans of the summary's two reads on a database, and
 //! times one run per level: `cargo run --release --example summary_plan DB [AS_OF]`.
 //! `RS_PRAGMAS="PRAGMA cache_size=-16384"` runs pragmas first, to try settings.
 
 use ruralsan::domain::{Level, Settings};
 use ruralsan::store::Store;
-use ruralsan::store::summary::SUMMARY_SQL;
+use ruralsan::store::summary::{FIGURES_SQL, ROSTER_SQL};
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
@@ -15,11 +15,13 @@ fn main() -> anyhow::Result<()> {
     if let Ok(p) = std::env::var("RS_PRAGMAS") {
         store.try_pragmas(&p)?;
     }
-    // Registers the SQL functions.
-    store.summary(&as_of, Level::County, Some("none"), &settings)?;
     println!("sqlite {}", rusqlite::version());
-    for (id, parent, detail) in store.query_plan(SUMMARY_SQL, rusqlite::params![as_of, 6, "", "~"])? {
-        println!("{id:>4} {parent:>4} {detail}");
+    let all: [&dyn rusqlite::ToSql; 3] = [&"", &"~", &as_of];
+    // The roster read takes the code range, the figures read the range and the date.
+    for (sql, n) in [(ROSTER_SQL, 2), (FIGURES_SQL, 3)] {
+        for (id, parent, detail) in store.query_plan(sql, &all[..n])? {
+            println!("{id:>4} {parent:>4} {detail}");
+        }
     }
     for level in [Level::County, Level::Township] {
         let t = std::time::Instant::now();

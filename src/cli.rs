@@ -11,6 +11,22 @@ use crate::domain::{Level, settings::Settings};
 use crate::report;
 use crate::store::Store;
 use crate::strings::{self, Lang, pick};
+use crate::text::{safe, safe_path};
+
+/// `println!` for people: through the one sanitizer, so that text from data
+/// (names, file names) never reaches the terminal raw.
+macro_rules! say {
+    ($($t:tt)*) => { println!("{}", safe(&format!($($t)*))) };
+}
+
+/// CSV for the terminal or a pipe: safe, but its leading BOM (which tells
+/// spreadsheet programs the file is UTF-8) kept.
+fn safe_csv(csv: &str) -> String {
+    match csv.strip_prefix('\u{feff}') {
+        Some(body) => format!("\u{feff}{}", safe(body)),
+        None => safe(csv).into_owned(),
+    }
+}
 
 #[derive(Parser, Debug)]
 #[command(name = "ruralsan", version, about = "农村人居环境整治调查 / rural sanitation field surveys")]
@@ -36,6 +52,15 @@ pub struct Cli {
 pub enum LangArg {
     Zh,
     En,
+}
+
+impl LangArg {
+    fn lang(self) -> Lang {
+        match self {
+            LangArg::Zh => Lang::Zh,
+            LangArg::En => Lang::En,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -87,7 +112,7 @@ pub enum Command {
     /// Print the indicators
     Summary {
         /// Date the indicators are computed as of (YYYY-MM-DD; default today)
-        #[arg(long)]
+        #[arg(long, value_parser = date_arg)]
         as_of: Option<String>,
         #[arg(long, value_enum, default_value = "county")]
         level: LevelArg,
@@ -97,7 +122,7 @@ pub enum Command {
         #[arg(long)]
         village_threshold: Option<f64>,
         /// Override a target, e.g. --target sewage=0.5
-        #[arg(long = "target", value_name = "NAME=VALUE")]
+        #[arg(long = "target", value_name = "NAME=VALUE", value_parser = target_arg)]
         targets: Vec<String>,
     },
     /// Write the summary workbook (county and township sheets, every village's status)
@@ -105,13 +130,13 @@ pub enum Command {
         /// The .xlsx file to write (replaced whole, never left half-written)
         file: PathBuf,
         /// Date the indicators are computed as of (YYYY-MM-DD; default today)
-        #[arg(long)]
+        #[arg(long, value_parser = date_arg)]
         as_of: Option<String>,
         /// Share of treated households for a village to count as treated
         #[arg(long)]
         village_threshold: Option<f64>,
         /// Override a target, e.g. --target sewage=0.5
-        #[arg(long = "target", value_name = "NAME=VALUE")]
+        #[arg(long = "target", value_name = "NAME=VALUE", value_parser = target_arg)]
         targets: Vec<String>,
     },
     /// Generate a deterministic survey bundle over a roster (for demos and benchmarks)
@@ -142,6 +167,12 @@ pub enum Command {
         /// changeover only: they are taken on your word)
         #[arg(long)]
         adopt_legacy: bool,
+        /// Backups kept: the newest N (else `[backups] last` in the config file, else 10)
+        #[arg(long, value_name = "N")]
+        keep_backups: Option<u32>,
+        /// … and the newest of each of the last M months (else `[backups] months`, else 12)
+        #[arg(long, value_name = "M")]
+        keep_months: Option<u32>,
     },
     /// This installation's identity: crew name, device id (key), fingerprint
     Identity {
@@ -175,7 +206,7 @@ pub enum Command {
         /// Take one field from one revision, e.g. --field households=3f2a or --field 'farms[F1].name=3f2a'
         #[arg(long = "field", value_name = "FIELD=REV")]
         fields: Vec<String>,
-        /// Who resolves (default: the last surveyor of this database, else the login name)
+        /// Who resolves (default: the user of this installation, $USER or $USERNAME)
         #[arg(long)]
         author: Option<String>,
     },
@@ -213,15 +244,12 @@ pub fn main() -> ExitCode {
             return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
         }
     };
-    let l = match cli.lang {
-        LangArg::Zh => Lang::Zh,
-        LangArg::En => Lang::En,
-    };
+    let l = cli.lang.lang();
     match run(cli, l) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let e = strings::errors::render(&e, l);
-            eprintln!("ruralsan: {}", e.trim_end());
+            eprintln!("ruralsan: {}", safe(e.trim_end()));
             ExitCode::FAILURE
         }
     }
@@ -237,7 +265,34 @@ fn open(cli: &Cli) -> Result<Store> {
     if let Some(e) = &cli.editor {
         store.set_editor(e);
     }
+    if cli.command.is_some() {
+        // Commands show long work on a terminal; the terminal UI shows its own.
+        store.set_progress(crate::progress::for_stderr(cli.lang.lang()));
+    }
     Ok(store)
+}
+
+/// `--as-of`: a date of the form YYYY-MM-DD, else bad usage (exit 2, SPEC §7).
+fn date_arg(d: &str) -> std::result::Result<String, String> {
+    match crate::domain::validate::parse_date(d) {
+        Ok(Some(d)) => Ok(d),
+        _ => Err("not a date of the form YYYY-MM-DD (日期格式应为 YYYY-MM-DD)".to_string()),
+    }
+}
+
+/// `--target`: NAME=VALUE with a known name and a finite number, else bad usage (exit 2).
+fn target_arg(item: &str) -> std::result::Result<String, String> {
+    let Some((name, value)) = item.split_once('=') else {
+        return Err("must be NAME=VALUE, e.g. sewage=0.4 (应写成 名称=数值)".to_string());
+    };
+    let v: f64 = match value.trim().parse() {
+        Ok(v) if f64::is_finite(v) => v,
+        _ => return Err(format!("{value}: not a number (数值无效)")),
+    };
+    if !crate::domain::settings::Targets::default().set(name.trim(), v) {
+        return Err(format!("{name}: no such target; known: sewage, garbage, manure, black_odor, equipping"));
+    }
+    Ok(item.to_string())
 }
 
 /// Settings from the config file with the command line's overrides.
@@ -281,22 +336,29 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
     let started = std::time::Instant::now();
     let Some(command) = &cli.command else {
         let settings = crate::config::load(cli.config.as_deref(), l)?;
-        return crate::tui::run(open(&cli)?, l, settings, started);
+        let mut store = open(&cli)?;
+        store.set_backup_retention(settings.backups);
+        return crate::tui::run(store, l, settings, started);
     };
     match command {
         Command::Demo => {
             let settings = crate::config::load(cli.config.as_deref(), l)?;
-            let path = cli.db.clone().unwrap_or_else(crate::tui::demo::default_path);
+            // Only an explicit --db moves the demo: $RURALSAN_DB names the
+            // real database, which must never get generated visits.
+            let explicit = std::env::args_os().any(|a| a == "--db" || a.to_string_lossy().starts_with("--db="));
+            let path = cli.db.clone().filter(|_| explicit).unwrap_or_else(crate::tui::demo::default_path);
             let mut store = Store::open(&path)?;
+            store.set_backup_retention(settings.backups);
             crate::tui::demo::ensure(&mut store, chrono::Local::now().date_naive())?;
             return crate::tui::run(store, l, settings, started);
         }
         Command::Roster { command: RosterCommand::Import { file } } => {
             let mut store = open(&cli)?;
             let r = store.import_roster(file)?;
-            println!(
-                "{}: {} {}, {} {}, {} {}",
-                file.display(),
+            say!(
+                "{} ({}): {} {}, {} {}, {} {}",
+                safe_path(file),
+                r.encoding.name(),
                 r.rows,
                 pick(l, "行", "rows"),
                 r.added,
@@ -309,8 +371,9 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
             let mut store = open(&cli)?;
             let r = store.import_bundle(dir, *dry_run)?;
             if let Some(roster) = &r.roster {
-                println!(
-                    "villages.csv: {} {}, {} {}, {} {}",
+                say!(
+                    "villages.csv ({}): {} {}, {} {}, {} {}",
+                    roster.encoding.name(),
                     roster.rows,
                     pick(l, "行", "rows"),
                     roster.added,
@@ -319,10 +382,13 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
                     pick(l, "更新", "updated")
                 );
             }
-            println!(
+            if !r.encodings.is_empty() {
+                say!("{}", strings::input::encodings(&r.encodings, l));
+            }
+            say!(
                 "{}{}: {} {}, {} {}, {} {}, {} {} ({} {}, {} {}, {} {})",
                 if *dry_run { pick(l, "【试运行，未写入】", "[dry run, nothing written] ") } else { "" },
-                dir.display(),
+                safe_path(dir),
                 r.visits,
                 pick(l, "条调查", "visits"),
                 r.new,
@@ -342,9 +408,9 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
         Command::Export { dir } => {
             let store = open(&cli)?;
             let r = store.export_bundle(dir)?;
-            println!(
+            say!(
                 "{}: {} {}, {} {}, {} {}, {} {}, {} {}",
-                dir.display(),
+                safe_path(dir),
                 r.villages,
                 pick(l, "个名录单位", "roster units"),
                 r.visits,
@@ -369,8 +435,8 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
                     writeln!(out)?;
                     out.flush()?;
                 }
-                Format::Csv => print!("{}", report::summary::to_csv(&s, lang)?),
-                Format::Table => print!("{}", report::summary::to_table(&s, lang)),
+                Format::Csv => print!("{}", safe_csv(&report::summary::to_csv(&s, lang)?)),
+                Format::Table => print!("{}", safe(&report::summary::to_table(&s, lang))),
             }
         }
         Command::SaveLoop { seed, count } => {
@@ -381,9 +447,9 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
             let settings = settings(&cli, l, *village_threshold, targets)?;
             let store = open(&cli)?;
             let r = report::xlsx::write_report(&store, file, &as_of(d.clone(), l)?, &settings, l)?;
-            println!(
+            say!(
                 "{}: {} {}, {} {}, {} {}",
-                file.display(),
+                safe_path(file),
                 r.counties,
                 pick(l, "个县(区)", "counties"),
                 r.townships,
@@ -394,27 +460,29 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
         }
         Command::Generate { roster, seed, fraction, out_dir } => {
             let n = crate::generate::generate(roster, *seed, *fraction, out_dir)?;
-            println!("{}: {n} {}", out_dir.display(), pick(l, "条调查", "visits"));
+            say!("{}: {n} {}", safe_path(out_dir), pick(l, "条调查", "visits"));
         }
         Command::Snapshot { file } => {
             let r = open(&cli)?.snapshot(file)?;
-            println!(
-                "{}",
-                strings::sync::snapshot_line(l, &file.display().to_string(), r.bytes, r.revisions, r.visits)
-            );
+            say!("{}", strings::sync::snapshot_line(l, &safe_path(file).to_string(), r.bytes, r.revisions, r.visits));
         }
-        Command::Merge { files, dry_run, enrol_new, adopt_legacy } => {
+        Command::Merge { files, dry_run, enrol_new, adopt_legacy, keep_backups, keep_months } => {
             use std::io::IsTerminal;
+            let mut settings = crate::config::load(cli.config.as_deref(), l)?;
+            settings.backups.last = keep_backups.unwrap_or(settings.backups.last);
+            settings.backups.months = keep_months.unwrap_or(settings.backups.months);
+            crate::config::check(&settings, l)?;
             let opts = crate::store::sync::MergeOptions {
                 dry_run: *dry_run,
                 progress: std::io::stderr().is_terminal(),
                 enrol_new: *enrol_new,
                 adopt_legacy: *adopt_legacy,
             };
-            let mut show = |name: &str, p| eprint!("{}", strings::sync::progress_line(l, name, p));
-            let r = open(&cli)?.merge_files_reporting(files, opts, None, &mut show)?;
+            let mut store = open(&cli)?;
+            store.set_backup_retention(settings.backups);
+            let r = store.merge_files(files, opts)?;
             let (out, err) = strings::sync::render_merge(&r, l);
-            print!("{out}{}", strings::trust::render_enrolled(&r, l));
+            print!("{}", safe(&format!("{out}{}", strings::trust::render_enrolled(&r, l))));
             if r.refused() > 0 {
                 bail!("{}{} {}", err, r.refused(), strings::sync::some_refused(l));
             }
@@ -423,8 +491,13 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
             let store = open(&cli)?;
             let list = store.conflicts()?;
             let text = match format {
-                Format::Json => serde_json::to_string_pretty(&crate::store::conflict::conflicts_json(&list))? + "\n",
-                _ => strings::sync::render_conflicts(&list, l),
+                Format::Json => {
+                    let mut json = Vec::new();
+                    crate::text::write_json_pretty(&mut json, &crate::store::conflict::conflicts_json(&list))?;
+                    String::from_utf8(json)? + "\n"
+                }
+                Format::Csv => safe_csv(&report::conflicts::to_csv(&list, l)?),
+                Format::Table => safe(&strings::sync::render_conflicts(&list, l)).into_owned(),
             };
             // A long list is often piped into `head` or `less`: a closed pipe is not an error.
             use std::io::Write;
@@ -466,7 +539,7 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
             let mut store = open(&cli)?;
             let how = crate::store::conflict::Resolution::parse(take.clone(), fields)?;
             let rev = store.resolve_conflict(author.as_deref(), visit_id, &how)?;
-            println!("{visit_id}: {} {rev}", strings::sync::resolved(l));
+            say!("{visit_id}: {} {rev}", strings::sync::resolved(l));
         }
     }
     Ok(())

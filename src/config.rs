@@ -4,7 +4,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 
-use crate::domain::settings::Settings;
+use crate::domain::settings::{BackupRetention, Settings};
+use crate::domain::validate::MAX_HEAD;
+
+/// Largest manure coefficient, kg per head per day (a dairy cow: about 20).
+pub const MAX_KG_PER_HEAD_DAY: f64 = 1_000.0;
+/// Largest number of days a year of manure is counted over.
+pub const MAX_DAYS: f64 = 366.0;
 use crate::strings::{Lang, pick};
 
 /// Where the config file lives unless `--config` says otherwise.
@@ -95,14 +101,33 @@ fn problem(s: &Settings, l: Lang) -> Option<(String, String)> {
             return Some(p);
         }
     }
-    // NaN is refused too: it is not "a number ≥ 0".
-    let negative = |v: f64| v.is_nan() || v < 0.0;
+    for (key, v, range) in [
+        ("backups.last", s.backups.last, BackupRetention::LAST),
+        ("backups.months", s.backups.months, BackupRetention::MONTHS),
+    ] {
+        if !range.contains(&v) {
+            let what = match l {
+                Lang::Zh => format!("应在 {} 到 {} 之间", range.start(), range.end()),
+                Lang::En => format!("must be between {} and {}", range.start(), range.end()),
+            };
+            return Some((key.to_string(), format!(" = {v}: {what}")));
+        }
+    }
+    // Every coefficient within a realistic range; NaN is in no range. The
+    // bounds keep a farm's computed manure finite and below
+    // MAX_HEAD × 1 000 kg × 366 d / 1 000 = 3.66 × 10^12 t.
     for sp in crate::domain::Species::ALL {
         let Some(c) = s.manure.of(*sp) else { continue };
-        for (field, v) in [("kg_per_head_day", c.kg_per_head_day), ("days", c.days), ("scale_min", c.scale_min as f64)]
-        {
-            if negative(v) {
-                let what = pick(l, "系数不能为负数", "coefficients must not be negative");
+        for (field, v, max) in [
+            ("kg_per_head_day", c.kg_per_head_day, MAX_KG_PER_HEAD_DAY),
+            ("days", c.days, MAX_DAYS),
+            ("scale_min", c.scale_min as f64, MAX_HEAD as f64),
+        ] {
+            if !(0.0..=max).contains(&v) {
+                let what = match l {
+                    Lang::Zh => format!("应在 0 到 {max} 之间"),
+                    Lang::En => format!("must be between 0 and {max}"),
+                };
                 return Some((format!("manure.{}.{field}", sp.code()), format!(" = {v}: {what}")));
             }
         }
@@ -140,6 +165,17 @@ mod tests {
         let pig = "[manure.pig]\ncount = \"annual_out\"\nkg_per_head_day = 2.0\nscale_count = \"annual_out\"\nscale_min = 500\n";
         let e = parse(&format!("{pig}days = -1\n"), Lang::En).unwrap_err().to_string();
         assert!(e.contains("manure.pig"), "{e}");
+        for bad in ["days = 1e308", "days = nan", "days = 367", "kg_per_head_day = 1e300", "scale_min = -1"] {
+            let text = format!(
+                "[manure.pig]\ncount = \"annual_out\"\nkg_per_head_day = 2.0\ndays = 180\nscale_count = \"annual_out\"\nscale_min = 500\n{bad}\n"
+            );
+            let text = text.replacen(&format!("{} = ", bad.split(' ').next().unwrap()), "# ", 1);
+            let e = parse(&text, Lang::En).unwrap_err().to_string();
+            assert!(
+                e.contains("line 7") && e.contains("manure.pig") && e.contains("must be between 0 and"),
+                "{bad}: {e}"
+            );
+        }
         let e = parse(pig, Lang::En).unwrap_err().to_string();
         assert!(e.contains("line 1") && e.contains("days"), "{e}");
     }

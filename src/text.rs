@@ -1,17 +1,115 @@
 //! Text for people, shared by the CLI's tables and the terminal UI:
 //! measuring and cutting by display width (wide characters count two, never
-//! bytes or chars), percentages, and clock stamps.
+//! bytes or chars), percentages, and clock stamps; and the one sanitizer
+//! every output goes through, so that text from data (a village name, a
+//! file name from a USB stick) can never act on the terminal: no escape
+//! sequences that retitle it or clear the screen, no bidi overrides that
+//! reorder what is shown.
+
+use std::borrow::Cow;
 
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+/// What an unsafe character shows as.
+pub const REPLACEMENT: char = '\u{fffd}';
+
+/// Whether `c` must not reach a terminal as it is: control characters (C0
+/// with ESC and BEL, DEL, C1 with the 8-bit CSI) and the invisible format
+/// characters that reorder or hide text (bidi embeddings, overrides,
+/// isolates and marks, zero-width characters, the BOM).
+pub fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+}
+
+/// `s` with every unsafe character but line breaks and tabs shown as `�`:
+/// for whole messages and listings, which keep their lines.
+pub fn safe(s: &str) -> Cow<'_, str> {
+    let keep = |c: char| c == '\n' || c == '\t' || !is_unsafe(c);
+    if s.chars().all(keep) {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(s.chars().map(|c| if keep(c) { c } else { REPLACEMENT }).collect())
+}
+
+/// A file name or path for a message: [`one_line`], so that a name from a
+/// USB stick can neither act on the terminal nor forge a line of a report.
+pub fn safe_path(p: &std::path::Path) -> String {
+    one_line(&p.display().to_string())
+}
 
 /// The display width of `s`.
 pub fn width(s: &str) -> usize {
     UnicodeWidthStr::width(s)
 }
 
-/// `s` on one line: a line break shows as ⏎.
+/// `s` on one line and safe: a line break shows as ⏎, a CR is dropped, a
+/// tab is a space, any other unsafe character shows as `�`.
 pub fn one_line(s: &str) -> String {
-    s.replace('\n', "⏎").replace('\r', "")
+    s.chars()
+        .filter(|c| *c != '\r')
+        .map(|c| match c {
+            '\n' => '⏎',
+            '\t' => ' ',
+            c if is_unsafe(c) => REPLACEMENT,
+            c => c,
+        })
+        .collect()
+}
+
+/// A `serde_json` formatter that also writes as `\uXXXX` the characters
+/// that `serde_json` leaves raw but a terminal would act on (DEL, C1
+/// controls, bidi and zero-width characters): the JSON means exactly the
+/// same, and printing it is safe.
+pub struct SafeJson<F>(pub F);
+
+impl SafeJson<serde_json::ser::PrettyFormatter<'static>> {
+    pub fn pretty() -> Self {
+        SafeJson(serde_json::ser::PrettyFormatter::new())
+    }
+}
+
+/// Writes `value` as pretty JSON through [`SafeJson`].
+pub fn write_json_pretty<T: serde::Serialize + ?Sized>(out: impl std::io::Write, value: &T) -> serde_json::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(out, SafeJson::pretty());
+    value.serialize(&mut ser)
+}
+
+macro_rules! delegate {
+    ($($name:ident($($arg:ident: $t:ty),*);)*) => {$(
+        fn $name<W: ?Sized + std::io::Write>(&mut self, w: &mut W $(, $arg: $t)*) -> std::io::Result<()> {
+            self.0.$name(w $(, $arg)*)
+        }
+    )*};
+}
+
+impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for SafeJson<F> {
+    delegate! {
+        begin_array();
+        end_array();
+        begin_array_value(first: bool);
+        end_array_value();
+        begin_object();
+        end_object();
+        begin_object_key(first: bool);
+        end_object_key();
+        begin_object_value();
+        end_object_value();
+    }
+
+    fn write_string_fragment<W: ?Sized + std::io::Write>(&mut self, w: &mut W, fragment: &str) -> std::io::Result<()> {
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            if is_unsafe(c) {
+                w.write_all(&fragment.as_bytes()[start..i])?;
+                for unit in c.encode_utf16(&mut [0; 2]) {
+                    write!(w, "\\u{unit:04x}")?;
+                }
+                start = i + c.len_utf8();
+            }
+        }
+        w.write_all(&fragment.as_bytes()[start..])
+    }
 }
 
 /// `s` on one line, cut to at most `w` columns, ending in "…" when cut.
@@ -125,6 +223,35 @@ mod tests {
         assert_eq!((shown.as_str(), x), ("四五", 4));
         let (shown, x) = scroll("一二三", 1, 10);
         assert_eq!((shown.as_str(), x), ("一二三", 2));
+    }
+
+    #[test]
+    fn text_from_data_cannot_act_on_the_terminal() {
+        let hostile = "村\x1b]0;pwned\x07\x1b[2J\u{9b}31m\u{202e}cba\u{200b}\x7f";
+        for shown in [safe(hostile).into_owned(), one_line(hostile), fit(hostile, 80), safe_path(hostile.as_ref())] {
+            assert!(!shown.chars().any(is_unsafe), "{shown:?}");
+            assert!(shown.starts_with('村') && shown.contains("pwned"), "{shown:?}");
+        }
+        assert_eq!(safe("a\nb\tc\r"), "a\nb\tc\u{fffd}");
+        assert!(matches!(safe("仙庾村\n"), Cow::Borrowed(_)));
+        assert_eq!(one_line("a\r\nb\tc\x1b"), "a⏎b c\u{fffd}");
+    }
+
+    #[test]
+    fn safe_json_means_the_same_and_prints_safely() {
+        let value = serde_json::json!({"name": "村\x1b[2J\u{9b}\u{202e}\x7f\u{1F600}", "n": [1, 2]});
+        let mut out = Vec::new();
+        write_json_pretty(&mut out, &value).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(!text.chars().any(|c| c != '\n' && is_unsafe(c)), "{text}");
+        assert!(text.contains("\\u009b") && text.contains("\\u202e") && text.contains("\\u007f"), "{text}");
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, value);
+        // Safe text is written exactly as serde_json's own pretty printer writes it.
+        let plain = serde_json::json!({"name": "仙庾村", "n": [1, {"a": [], "b": {}}]});
+        let mut out = Vec::new();
+        write_json_pretty(&mut out, &plain).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string_pretty(&plain).unwrap());
     }
 
     #[test]

@@ -125,6 +125,59 @@ fn each_broken_rule_is_refused_with_file_line_column_and_nothing_written() {
         ("water_bodies.csv", "provincial", "city", (2, "listed", |r| matches!(r, Reason::BadEnum(_)))),
         ("water_bodies.csv", ",40,", ",abc,", (2, "transparency_cm", |r| matches!(r, Reason::NotNumber))),
         ("water_bodies.csv", "v1,w1", "v1,w1,x", (2, "-", |r| matches!(r, Reason::Csv(_)))),
+        // Issue 12, class 1: text a merge would refuse is refused here too.
+        ("visits.csv", "陈静", "\"陈\n静\"", (2, "surveyor", |r| *r == Reason::BadChar('\n'))),
+        ("visits.csv", "陈静", "陈\u{202E}静", (2, "surveyor", |r| *r == Reason::BadChar('\u{202E}'))),
+        ("visits.csv", "陈静", "陈\u{200B}静", (2, "surveyor", |r| *r == Reason::BadChar('\u{200B}'))),
+        ("visits.csv", "line1", "line\u{1b}]0;pwned\u{7}1", (2, "notes", |r| *r == Reason::BadChar('\u{1b}'))),
+        ("visits.csv", "line1", "line\u{2066}1", (2, "notes", |r| *r == Reason::BadChar('\u{2066}'))),
+        ("visits.csv", "v1,4302", "v\t1,4302", (2, "visit_id", |r| *r == Reason::BadChar('\t'))),
+        (
+            "visits.csv",
+            "v1,4302",
+            &format!("{},4302", "v".repeat(101)),
+            (2, "visit_id", |r| *r == Reason::TooLong(100)),
+        ),
+        ("facilities.csv", "v1,f1", "v1,f\u{FEFF}1", (2, "facility_id", |r| *r == Reason::BadChar('\u{FEFF}'))),
+        ("farms.csv", "家庭农场", "家庭\u{202D}农场", (2, "name", |r| *r == Reason::BadChar('\u{202D}'))),
+        ("water_bodies.csv", "门前塘", "门前\u{2060}塘", (2, "name", |r| *r == Reason::BadChar('\u{2060}'))),
+        ("villages.csv", "仙庾村,", "仙\t庾村,", (2, "name", |r| *r == Reason::BadChar('\t'))),
+        ("villages.csv", "仙庾村,", "仙庾\u{1b}[2J村,", (2, "name", |r| *r == Reason::BadChar('\u{1b}'))),
+        ("villages.csv", "仙庾镇", "仙庾\u{200F}镇", (2, "township_name", |r| *r == Reason::BadChar('\u{200F}'))),
+        (
+            "villages.csv",
+            "荷塘区\n430202001001",
+            "荷塘\u{061C}区\n430202001001",
+            (2, "county_name", |r| *r == Reason::BadChar('\u{061C}')),
+        ),
+        // Issue 12, class 2: every count and measure has a realistic bound.
+        ("visits.csv", ",100,10,10,10,", ",100001,10,10,10,", (2, "households", |r| *r == Reason::TooLarge(100_000.0))),
+        (
+            "visits.csv",
+            ",100,10,10,10,",
+            ",1,9223372036854775807,9223372036854775807,0,",
+            (2, "hh_sewer", |r| *r == Reason::TooLarge(100_000.0)),
+        ),
+        (
+            "visits.csv",
+            ",100,10,10,10,",
+            ",1,9223372036854775807,9223372036854775807,0,",
+            (2, "households", |r| matches!(r, Reason::HouseholdsExceeded { sum: i64::MAX, households: 1 })),
+        ),
+        ("visits.csv", ",5,4,", ",1001,4,", (2, "natural_villages", |r| *r == Reason::TooLarge(1_000.0))),
+        (
+            "facilities.csv",
+            ",20,normal",
+            ",100001,normal",
+            (2, "households_served", |r| *r == Reason::TooLarge(100_000.0)),
+        ),
+        ("facilities.csv", "12.5", "1e300", (2, "capacity_m3_d", |r| *r == Reason::TooLarge(1_000_000.0))),
+        ("farms.csv", "pig,100,600,,", "pig,100,600,1.7e308,", (2, "manure_t", |r| *r == Reason::TooLarge(1e7))),
+        ("farms.csv", "pig,100,", "pig,10000001,", (2, "head_on_hand", |r| *r == Reason::TooLarge(1e7))),
+        ("farms.csv", ",600,", ",9223372036854775807,", (2, "annual_out", |r| *r == Reason::TooLarge(1e7))),
+        ("water_bodies.csv", "pond,500,", "pond,1e10,", (2, "area_m2", |r| *r == Reason::TooLarge(1e9))),
+        ("water_bodies.csv", ",30,40,", ",10001,40,", (2, "depth_cm", |r| *r == Reason::TooLarge(1e4))),
+        ("water_bodies.csv", ",5,3,", ",5,1e6,", (2, "nh3n_mg_l", |r| *r == Reason::TooLarge(1e3))),
     ];
     let mut s = store();
     let before = dump(&s);
@@ -137,6 +190,35 @@ fn each_broken_rule_is_refused_with_file_line_column_and_nothing_written() {
         );
         assert_eq!(dump(&s), before, "database changed after a refused bundle ({file}:{line}: {column})");
     }
+}
+
+/// Hostile but valid text (quotes, commas, CJK, emoji, a tab and line
+/// breaks in notes, a leading `=`) is accepted and comes back unchanged
+/// through export and import.
+#[test]
+fn hostile_but_valid_text_is_accepted_and_round_trips() {
+    let mut s = store();
+    let files: Vec<(&str, String)> = base()
+        .into_iter()
+        .map(|(n, t)| match n {
+            "visits.csv" => (n, t.replace("陈静", "\"陈,静 \"\"老陈\"\" 🚜\"").replace("line1", "=1+1\tline1\r\n😀")),
+            "farms.csv" => (n, t.replace("家庭农场", "\"家庭农场, 🐷 \"\"一号\"\"\"")),
+            "villages.csv" => (n, t.replace("仙庾村", "\"仙庾村（“东”,西）🏡村\"")),
+            _ => (n, t),
+        })
+        .collect();
+    let refs: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    let dir = write_bundle(&refs);
+    s.import_bundle(dir.path(), false).unwrap();
+    let (surveyor, notes): (String, String) =
+        common::sql(&s).query_row("SELECT surveyor, notes FROM visit", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    assert_eq!(surveyor, "陈,静 \"老陈\" 🚜");
+    assert_eq!(notes, "=1+1\tline1\r\n😀\nline2, \"quoted\"");
+    let out = tempfile::tempdir().unwrap();
+    s.export_bundle(out.path()).unwrap();
+    let mut again = store();
+    again.import_bundle(out.path(), false).unwrap();
+    assert_eq!(dump_current(&again), dump_current(&s));
 }
 
 #[test]
@@ -287,4 +369,321 @@ fn rows_separated_by_a_lone_carriage_return_both_import() {
     let r = s.import_bundle(dir.path(), false).unwrap();
     assert_eq!(r.facilities, 2);
     assert_eq!(count(&s, "facility"), 2);
+}
+
+// ---------------------------------------------------------------------------
+// Hostile and faulty input (issue 12, classes 3, 4 and 8): each case is
+// "refused, with this reason (an error value), database byte-identical" or
+// "accepted, and it round-trips".
+
+use ruralsan::domain::input::{Malformed, TextEncoding};
+
+/// A folder holding the base bundle, with `edit` applied to its files' bytes.
+fn bundle_with(edit: impl Fn(&str, Vec<u8>) -> Vec<u8>) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in base() {
+        std::fs::write(dir.path().join(name), edit(name, text.into_bytes())).unwrap();
+    }
+    dir
+}
+
+fn gb18030(text: &str) -> Vec<u8> {
+    encoding_rs::GB18030.encode(text).0.into_owned()
+}
+
+/// UTF-16LE with a BOM and tabs for commas: what Excel saves as "Unicode text".
+fn unicode_text(csv_text: &str) -> Vec<u8> {
+    let mut r = csv::ReaderBuilder::new().has_headers(false).from_reader(csv_text.as_bytes());
+    let mut w = csv::WriterBuilder::new().delimiter(b'\t').from_writer(Vec::new());
+    for rec in r.records() {
+        w.write_record(&rec.unwrap()).unwrap();
+    }
+    let tsv = String::from_utf8(w.into_inner().unwrap()).unwrap();
+    let mut out = vec![0xff, 0xfe];
+    for u in tsv.encode_utf16() {
+        out.extend_from_slice(&u.to_le_bytes());
+    }
+    out
+}
+
+/// Runs each case on one store: refused with the expected problem, the
+/// database byte-identical. Returns the number of cases.
+fn assert_refused(cases: Vec<(&str, tempfile::TempDir, LineProblem)>) -> usize {
+    let mut s = store();
+    s.import_bundle(&sample("sample"), false).unwrap();
+    let before = dump(&s);
+    for (what, dir, want) in &cases {
+        let problems = refusal(&mut s, dir.path());
+        assert!(problems.contains(want), "{what}: expected {want:?}, got {problems:?}");
+        assert_eq!(dump(&s), before, "{what}: database changed after a refused bundle");
+    }
+    cases.len()
+}
+
+fn problem(file: &str, line: u64, column: &str, reason: Reason) -> LineProblem {
+    LineProblem { file: file.into(), line, column: column.into(), reason }
+}
+
+#[test]
+fn csv_that_is_not_well_formed_is_refused_not_guessed() {
+    let big = "长".repeat(400_000); // 1.2 MB of UTF-8 in one cell
+    let cases = vec![
+        (
+            "a quote never closed swallows no rows",
+            mutated(
+                "visits.csv",
+                "quoted\"\"\"\n",
+                "quoted\"\"\"\nv2,430202001201,2024-02-09,陈,1,0,0,0,0,0,\"oops\nv3,430202001201,2024-02-09,陈,1,0,0,0,0,0,\n",
+            ),
+            problem("visits.csv", 4, "-", Reason::Malformed(Malformed::UnterminatedQuote)),
+        ),
+        (
+            "a quote never closed in a child file",
+            mutated("farms.csv", ",80,1\n", ",80,\"1\n"),
+            problem("farms.csv", 2, "-", Reason::Malformed(Malformed::UnterminatedQuote)),
+        ),
+        (
+            "a record over 1 MiB",
+            mutated("visits.csv", "line1\n", &format!("{big}\n")),
+            problem("visits.csv", 2, "-", Reason::Malformed(Malformed::RecordTooLong { max_bytes: 1 << 20 })),
+        ),
+        (
+            "a header line over 1 MiB",
+            mutated("farms.csv", "visit_id,", &format!("{},visit_id,", "x".repeat(2 << 20))),
+            problem("farms.csv", 1, "-", Reason::Malformed(Malformed::RecordTooLong { max_bytes: 1 << 20 })),
+        ),
+        (
+            "the same code twice in the roster",
+            mutated(
+                "villages.csv",
+                "430202001001,",
+                "430202001201,仙庾村,,430202001,仙庾镇,430202,荷塘区\n430202001001,",
+            ),
+            problem("villages.csv", 3, "code", Reason::Malformed(Malformed::DuplicateCode { first_line: 2 })),
+        ),
+        (
+            "a village code that a spreadsheet made a number",
+            mutated("visits.csv", "v1,430202001201", "v1,4.30202E+11"),
+            problem("visits.csv", 2, "village_code", Reason::ScientificCode),
+        ),
+        (
+            "a roster code that a spreadsheet made a number",
+            mutated("villages.csv", "430202001001,", "4.30202e11,"),
+            problem("villages.csv", 3, "code", Reason::ScientificCode),
+        ),
+        (
+            "UTF-8 with bytes that are not UTF-8 further on",
+            bundle_with(|n, b| if n == "farms.csv" { [b, vec![b'v', b'1', b',', 0xff, b'\n']].concat() } else { b }),
+            problem("farms.csv", 3, "-", Reason::Malformed(Malformed::Undecodable(TextEncoding::Utf8))),
+        ),
+        (
+            "GB18030 cut in the middle of a character",
+            bundle_with(|n, b| {
+                if n == "visits.csv" { [gb18030(std::str::from_utf8(&b).unwrap()), vec![0x81]].concat() } else { b }
+            }),
+            problem("visits.csv", 4, "-", Reason::Malformed(Malformed::Undecodable(TextEncoding::Gb18030))),
+        ),
+        (
+            "UTF-16 with a lone surrogate",
+            bundle_with(|n, b| {
+                if n == "water_bodies.csv" {
+                    [unicode_text(std::str::from_utf8(&b).unwrap()), vec![0x00, 0xdc]].concat()
+                } else {
+                    b
+                }
+            }),
+            problem("water_bodies.csv", 3, "-", Reason::Malformed(Malformed::Undecodable(TextEncoding::Utf16Le))),
+        ),
+    ];
+    let n = assert_refused(cases);
+    assert_eq!(n, 10);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_bundle_file_that_is_not_a_file_is_refused_before_it_is_read() {
+    let fifo = |dir: &std::path::Path, name: &str| {
+        std::fs::remove_file(dir.join(name)).unwrap();
+        let ok = std::process::Command::new("mkfifo").arg(dir.join(name)).status().unwrap().success();
+        assert!(ok, "mkfifo");
+    };
+    let link = |dir: &std::path::Path, name: &str, to: &str| {
+        std::fs::remove_file(dir.join(name)).unwrap();
+        std::os::unix::fs::symlink(to, dir.join(name)).unwrap();
+    };
+    let not_a_file = |f: &str| problem(f, 0, "-", Reason::Malformed(Malformed::NotAFile));
+    let d1 = mutated("visits.csv", "", "");
+    fifo(d1.path(), "visits.csv"); // opening it would wait for a writer for ever
+    let d2 = mutated("visits.csv", "", "");
+    link(d2.path(), "facilities.csv", "/dev/zero"); // reading it would never end
+    let d3 = mutated("visits.csv", "", "");
+    link(d3.path(), "villages.csv", "/dev/null");
+    let d4 = mutated("visits.csv", "", "");
+    std::fs::remove_file(d4.path().join("farms.csv")).unwrap();
+    std::fs::create_dir(d4.path().join("farms.csv")).unwrap();
+    let cases = vec![
+        ("a FIFO", d1, not_a_file("visits.csv")),
+        ("a link to /dev/zero", d2, not_a_file("facilities.csv")),
+        ("a link to /dev/null", d3, not_a_file("villages.csv")),
+        ("a folder", d4, not_a_file("farms.csv")),
+    ];
+    assert_eq!(assert_refused(cases), 4);
+    // The roster command too.
+    let mut s = store();
+    let err = s.import_roster(std::path::Path::new("/dev/zero")).unwrap_err();
+    let r = err.downcast_ref::<Refused>().expect("a refusal");
+    assert_eq!(r.problems[0].reason, Reason::Malformed(Malformed::NotAFile));
+}
+
+#[test]
+fn a_gzipped_roster_line_that_decompresses_past_the_bound_is_refused() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("roster.csv.gz");
+    let mut gz = flate2::write::GzEncoder::new(std::fs::File::create(&path).unwrap(), flate2::Compression::best());
+    gz.write_all(b"code,name\n430202001201,").unwrap();
+    for _ in 0..64 {
+        gz.write_all(&[b'x'; 1 << 16]).unwrap(); // 4 MiB in one line, a few KB on disk
+    }
+    gz.write_all(b"\n").unwrap();
+    gz.finish().unwrap();
+    assert!(std::fs::metadata(&path).unwrap().len() < 64 << 10);
+    let mut s = store();
+    let before = dump(&s);
+    let err = s.import_roster(&path).unwrap_err();
+    let r = err.downcast_ref::<Refused>().expect("a refusal");
+    assert_eq!(r.problems[0].reason, Reason::Malformed(Malformed::RecordTooLong { max_bytes: 1 << 20 }));
+    assert_eq!(r.problems[0].line, 2);
+    assert_eq!(dump(&s), before);
+}
+
+#[test]
+fn what_excel_writes_back_imports_and_says_its_encoding() {
+    let mut plain = store();
+    let want = plain.import_bundle(mutated("visits.csv", "", "").path(), false).unwrap();
+    assert!(want.encodings.iter().all(|(_, e)| *e == TextEncoding::Utf8), "{:?}", want.encodings);
+    type Encode = fn(&str) -> Vec<u8>;
+    let cases: [(&str, Encode, TextEncoding); 4] = [
+        ("CSV on Chinese Windows", gb18030, TextEncoding::Gb18030),
+        ("Unicode text", unicode_text, TextEncoding::Utf16Le),
+        ("CSV UTF-8", |t| [&[0xef, 0xbb, 0xbf][..], t.as_bytes()].concat(), TextEncoding::Utf8Bom),
+        ("dates as Excel shows them", |t| t.replace("2024-02-09", "2024/2/9").into_bytes(), TextEncoding::Utf8),
+    ];
+    for (what, encode, encoding) in cases {
+        let dir = bundle_with(|_, b| encode(std::str::from_utf8(&b).unwrap()));
+        let mut s = store();
+        let r = s.import_bundle(dir.path(), false).unwrap_or_else(|e| panic!("{what}: {e:#}"));
+        assert_eq!((r.new, r.facilities, r.farms, r.water_bodies), (1, 1, 1, 1), "{what}");
+        let files: Vec<&str> = r.encodings.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(files, ["visits.csv", "facilities.csv", "farms.csv", "water_bodies.csv"], "{what}");
+        for (file, e) in &r.encodings {
+            // A file of ASCII only reads the same in every encoding but UTF-16: as UTF-8.
+            let ascii = base().iter().any(|(n, t)| n == file && t.is_ascii());
+            let want = if ascii && encoding == TextEncoding::Gb18030 { TextEncoding::Utf8 } else { encoding };
+            assert_eq!(*e, want, "{what}: {file}");
+        }
+        assert_eq!(r.roster.as_ref().unwrap().encoding, encoding, "{what}");
+        assert_eq!(dump_current(&s), dump_current(&plain), "{what}");
+    }
+}
+
+/// Text cells (visits, child rows, roster) as the bundle's files hold them.
+fn cells(dir: &std::path::Path, file: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(dir.join(file)).unwrap();
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    r.records().flat_map(|rec| rec.unwrap().iter().map(str::to_string).collect::<Vec<_>>()).collect()
+}
+
+#[test]
+fn export_marks_formulas_as_text_and_imports_them_back_exactly() {
+    let mut a = store();
+    let dir = bundle_with(|n, b| {
+        let t = String::from_utf8(b).unwrap();
+        match n {
+            "visits.csv" => t
+                .replace("陈静", "\"=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"")
+                .replace("\"line1\nline2, \"\"quoted\"\"\"", "'-1"),
+            "farms.csv" => t.replace("家庭农场", "@SUM(A1)").replace("a1", "-a1"),
+            "water_bodies.csv" => t.replace("门前塘", "+1"),
+            _ => t,
+        }
+        .into_bytes()
+    });
+    a.import_bundle(dir.path(), false).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    a.export_bundle(out.path()).unwrap();
+    let mut exported = cells(out.path(), "visits.csv");
+    exported.extend(cells(out.path(), "farms.csv"));
+    exported.extend(cells(out.path(), "water_bodies.csv"));
+    for c in &exported {
+        assert!(!c.starts_with(['=', '+', '-', '@', '\t', '\r']), "a cell a spreadsheet runs: {c:?}");
+    }
+    for marked in ["'=HYPERLINK(\"http://x\",\"y\")", "'-1", "'@SUM(A1)", "'-a1", "'+1"] {
+        assert!(exported.iter().any(|c| c == marked), "{marked} not in {exported:?}");
+    }
+    let mut b = store();
+    b.import_bundle(out.path(), false).unwrap();
+    assert_eq!(dump_current(&a), dump_current(&b));
+    let (surveyor, notes): (String, String) =
+        common::sql(&b).query_row("SELECT surveyor, notes FROM visit", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    assert_eq!((surveyor.as_str(), notes.as_str()), ("=HYPERLINK(\"http://x\",\"y\")", "-1"));
+}
+
+mod round_trip {
+    use super::*;
+    use proptest::prelude::*;
+    use ruralsan::domain::settings::ManureCoefficients;
+    use ruralsan::domain::validate::validate_visit;
+
+    /// Text that starts the ways a spreadsheet or the text mark could misread.
+    fn tricky(inner: &'static str) -> impl Strategy<Value = String> {
+        let start = prop::sample::select(vec!["", "'", "''", "=", "'=", "-", "-1", "+", "@", "\t", "\r", "\"", ","]);
+        (start, inner).prop_map(|(s, rest)| format!("{s}{rest}"))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, .. ProptestConfig::default() })]
+
+        /// Any valid visit's text survives export → import exactly.
+        #[test]
+        fn any_valid_visit_text_round_trips(
+            v in common::strategies::visit_data("430202001201", "2024-02-09"),
+            notes in tricky("[a-z村'=\"\n,\t-]{0,8}"),
+            surveyor in tricky("[a-z陈'=\",-]{1,8}"),
+            names in prop::collection::vec(tricky("[a-z场'=\",-]{0,6}"), 6),
+            ids in prop::collection::vec(tricky("[A-Z0-9'=-]{1,4}"), 6),
+        ) {
+            let mut v = v;
+            v.notes = notes;
+            v.surveyor = surveyor;
+            for (i, f) in v.farms.iter_mut().enumerate() {
+                f.name = names[i].clone();
+                f.farm_id = format!("{}{i}", ids[i]);
+            }
+            for (i, w) in v.water_bodies.iter_mut().enumerate() {
+                w.name = names[i + 3].clone();
+                w.water_id = format!("{}{i}", ids[i + 3]);
+            }
+            for (i, f) in v.facilities.iter_mut().enumerate() {
+                f.facility_id = format!("{}{i}", ids[i]);
+            }
+            v.canonicalize();
+            // Only what the store accepts as valid; import trims single-line text.
+            let today = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
+            prop_assume!(validate_visit(&v, today, &ManureCoefficients::default()).is_empty());
+            prop_assume!(v.surveyor.trim() == v.surveyor);
+            prop_assume!(v.farms.iter().all(|f| f.name.trim() == f.name && f.farm_id.trim() == f.farm_id));
+            prop_assume!(v.water_bodies.iter().all(|w| w.name.trim() == w.name && w.water_id.trim() == w.water_id));
+            prop_assume!(v.facilities.iter().all(|f| f.facility_id.trim() == f.facility_id));
+
+            let mut a = store();
+            a.import_roster(&write_bundle(&[("v.csv", VILLAGES)]).path().join("v.csv")).unwrap();
+            a.save_visit("测试", "p1", Some(&v)).unwrap();
+            let out = tempfile::tempdir().unwrap();
+            a.export_bundle(out.path()).unwrap();
+            let mut b = store();
+            b.import_bundle(out.path(), false).unwrap();
+            prop_assert_eq!(dump_current(&a), dump_current(&b));
+        }
+    }
 }

@@ -95,6 +95,18 @@ fn bad_config_file_is_refused_with_line_and_key() {
             "line 4",
             "manure.pig.days",
         ),
+        // Issue 12: every setting is bounded; refused by the check, not by SQL.
+        (
+            "[manure.pig]\ncount = \"annual_out\"\nkg_per_head_day = 2.0\ndays = 1e308\nscale_count = \"annual_out\"\nscale_min = 500\n",
+            "line 4",
+            "manure.pig.days",
+        ),
+        (
+            "[manure.layer]\ncount = \"head_on_hand\"\nkg_per_head_day = inf\ndays = 365\nscale_count = \"head_on_hand\"\nscale_min = 2000\n",
+            "line 3",
+            "manure.layer.kg_per_head_day",
+        ),
+        ("village_threshold = nan\n", "line 1", "village_threshold"),
     ];
     for (k, (text, line, key)) in cases.iter().enumerate() {
         let config = f.config(&format!("bad{k}.toml"), text);
@@ -107,6 +119,13 @@ fn bad_config_file_is_refused_with_line_and_key() {
             assert_eq!(e.trim_end().lines().count(), 1, "one line: {e}");
         }
         assert!(!f.path("r.xlsx").exists());
+    }
+    // A flag out of range is refused with the key and the range.
+    for flags in [&["--village-threshold", "NaN"][..], &["--target", "sewage=1e308"][..]] {
+        let out = f.run(&[&["--lang", "en", "summary", "--format", "json"][..], flags].concat());
+        assert_eq!(out.status.code(), Some(1), "{flags:?}");
+        let e = stderr(&out);
+        assert!(e.contains("must be between 0 and 1") && out.stdout.is_empty(), "{flags:?}: {e}");
     }
     // Chinese messages name the line too.
     let config = f.config("bad-zh.toml", cases[0].0);
@@ -147,10 +166,13 @@ fn summary_json_echoes_settings_and_flags_override_the_file() {
     let default = json(&["--village-threshold", "0.5"]);
     assert!(treated(&default) > treated(&flagged), "{} vs {}", treated(&default), treated(&flagged));
 
-    // Bad flags: refused (1), unknown flags: usage (2).
-    for bad in [&["--target", "sewag=0.5"][..], &["--target", "sewage"], &["--village-threshold", "1.2"]] {
+    // A value out of its range: refused (1), as in the config file. A value
+    // that does not parse, or an unknown flag: bad usage (2, SPEC §7).
+    let out = f.run_with(&config, &["summary", "--village-threshold", "1.2"]);
+    assert_eq!(out.status.code(), Some(1));
+    for bad in [&["--target", "sewag=0.5"][..], &["--target", "sewage"]] {
         let out = f.run_with(&config, &[&["summary"][..], bad].concat());
-        assert_eq!(out.status.code(), Some(1), "{bad:?}");
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
     }
     assert_eq!(f.run(&["summary", "--levle", "county"]).status.code(), Some(2));
 }
@@ -259,5 +281,71 @@ fn report_command_writes_the_workbook() {
     let row: Vec<String> =
         (0..40).map(|c| county.get_value((2, c)).map(|d| d.to_string()).unwrap_or_default()).collect();
     assert!(row.contains(&"0.2".to_string()), "{row:?}");
-    assert_eq!(f.run(&["report", file.to_str().unwrap(), "--as-of", "31/12/2025"]).status.code(), Some(1));
+    assert_eq!(f.run(&["report", file.to_str().unwrap(), "--as-of", "31/12/2025"]).status.code(), Some(2));
+}
+
+// ---------------------------------------------------------------------------
+// Output cannot attack the reader; Excel's files are read (issue 12, classes 4 and 8).
+
+/// Whether `s` holds anything a terminal would act on (ESC, BEL, C1, bidi).
+fn acts_on_terminal(s: &str) -> bool {
+    s.chars().any(|c| c != '\n' && ruralsan::text::is_unsafe(c))
+}
+
+const HOSTILE: &str = "x\x1b]0;pwned\x07\x1b[2J\u{9b}1m\u{202e}";
+
+#[test]
+fn names_from_files_never_reach_the_terminal_raw() {
+    let f = Fixture { dir: tempfile::tempdir().unwrap() };
+    // A roster file whose name carries escape sequences: the summary line names it.
+    let roster = f.path(&format!("roster{HOSTILE}.csv"));
+    std::fs::write(&roster, "code,name\n430202001201,仙庾村\n").unwrap();
+    let out = f.run(&["--lang", "en", "roster", "import", roster.to_str().unwrap()]);
+    let text = stdout(&out);
+    assert!(text.contains("pwned") && text.contains("UTF-8") && !acts_on_terminal(&text), "{text:?}");
+    // A folder that is not one, named like that: the error names it safely.
+    let out = f.run(&["--lang", "en", "import", f.path(&format!("no{HOSTILE}\nforged line")).to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let e = stderr(&out);
+    assert!(e.contains("pwned") && !acts_on_terminal(&e), "{e:?}");
+    assert_eq!(e.trim_end().lines().count(), 1, "a name cannot forge a line: {e:?}");
+    // A column header from a file: quoted in the refusal, safely.
+    let bundle = f.path("b");
+    std::fs::create_dir(&bundle).unwrap();
+    std::fs::write(bundle.join("visits.csv"), format!("visit_id,{HOSTILE}\n")).unwrap();
+    let out = f.run(&["--lang", "en", "import", bundle.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let e = stderr(&out);
+    assert!(e.contains("visits.csv:1: x") && e.contains("is not a known column") && !acts_on_terminal(&e), "{e:?}");
+}
+
+#[test]
+fn excel_files_import_with_their_encoding_named_and_clear_refusals() {
+    let f = Fixture { dir: tempfile::tempdir().unwrap() };
+    let bundle = f.path("gbk");
+    std::fs::create_dir(&bundle).unwrap();
+    let gbk = |t: &str| encoding_rs::GB18030.encode(t).0.into_owned();
+    std::fs::write(bundle.join("villages.csv"), gbk("code,name\n430202001201,仙庾村\n")).unwrap();
+    let visits = "visit_id,village_code,survey_date,surveyor,households,hh_sewer,hh_reuse,hh_controlled,natural_villages,nv_garbage_covered,notes\n";
+    std::fs::write(bundle.join("visits.csv"), gbk(&format!("{visits}v1,430202001201,2025/3/1,陈静,10,1,1,1,2,1,\n")))
+        .unwrap();
+    let text = stdout(&f.run(&["--lang", "en", "import", bundle.to_str().unwrap()]));
+    assert!(text.contains("villages.csv (GB18030)") && text.contains("visits.csv GB18030"), "{text}");
+    // What Excel's General format makes of a code, and a quote never closed: each named, with what to do.
+    std::fs::write(bundle.join("visits.csv"), format!("{visits}v2,4.30202E+11,2025/3/1,陈静,10,1,1,1,2,1,\n")).unwrap();
+    let e = stderr(&f.run(&["--lang", "en", "import", bundle.to_str().unwrap()]));
+    assert!(
+        e.contains("visits.csv:2: village_code:") && e.contains("scientific notation") && e.contains("Text"),
+        "{e}"
+    );
+    let e = stderr(&f.run(&["import", bundle.to_str().unwrap()]));
+    assert!(e.contains("科学计数法") && e.contains("文本"), "{e}");
+    std::fs::write(bundle.join("visits.csv"), format!("{visits}v2,430202001201,2025/3/1,\"陈静,10,1,1,1,2,1,\n"))
+        .unwrap();
+    let e = stderr(&f.run(&["--lang", "en", "import", bundle.to_str().unwrap()]));
+    assert!(e.contains("visits.csv:2: -: a quote opened on this line is never closed"), "{e}");
+    let db_before = std::fs::read(f.db()).unwrap();
+    let e = stderr(&f.run(&["--lang", "en", "roster", "import", "/dev/zero"]));
+    assert!(e.contains("/dev/zero: is not a regular file"), "{e}");
+    assert_eq!(std::fs::read(f.db()).unwrap(), db_before, "refusals write nothing");
 }

@@ -18,6 +18,7 @@ use ruralsan::store::sync::MergeOptions;
 /// A crew's database: the roster, the shared first visit, then its own notes.
 fn crew(dir: &Path, base: &Path, name: &str, notes: &str) {
     let mut s = Store::open(&dir.join(format!("{name}-work.db"))).unwrap();
+    s.import_roster(&common::sample("sample").join("villages.csv")).unwrap();
     s.merge_files(&[base.to_path_buf()], MergeOptions::default()).unwrap();
     let (_, mut v): (String, VisitData) =
         ruralsan::store::browse::load_visit(&common::sql(&s), "visit-1").unwrap().unwrap();

@@ -121,5 +121,28 @@ fn a_killed_merge_leaves_the_database_as_before_or_fully_merged() {
         }
     }
     eprintln!("{rounds} killed merges: {as_before} as before, {merged} fully merged");
+
+    // What the killed merges left — staged copies of the crew file, backups
+    // cut short — goes with the next merge; backups stay within the bound.
+    let names = |sub: &str| -> Vec<String> {
+        std::fs::read_dir(dir.join(sub))
+            .map(|d| d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
+            .unwrap_or_default()
+    };
+    let left = names("staging").into_iter().filter(|n| n.starts_with("staged-")).count();
+    eprintln!("staged copies left by the killed merges: {left}");
+    let db = dir.join("victim.db");
+    for ext in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{ext}", db.display()));
+    }
+    std::fs::copy(&pristine, &db).unwrap();
+    assert!(merge(&db).wait().unwrap().success());
+    assert_eq!(content(&db), after);
+    let staged: Vec<String> = names("staging").into_iter().filter(|n| n != ".lock").collect();
+    assert!(staged.is_empty(), "staged copies left: {staged:?}");
+    let backups = names("backups");
+    assert!(backups.iter().all(|n| !n.ends_with(".partial")), "a partial backup is left: {backups:?}");
+    let victims = backups.iter().filter(|n| n.starts_with("victim-")).count();
+    assert!((1..=10).contains(&victims), "{victims} backups of the victim kept: {backups:?}");
     assert!(as_before > 0, "no kill landed before the merge committed; the test tested nothing");
 }

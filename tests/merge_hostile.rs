@@ -76,6 +76,196 @@ fn rewrite_first_visit(c: &Connection, change: impl FnOnce(&mut VisitData)) {
         .unwrap();
 }
 
+/// Gives the first revision a new visit id and author, and the matching
+/// revision id, so only the text rules can refuse it.
+fn retag_first(c: &Connection, visit: Option<&str>, author: Option<&str>) {
+    let (rev_id, visit_id, payload): (String, String, String) = c
+        .query_row("SELECT rev_id, visit_id, payload FROM revision ORDER BY rev_id LIMIT 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .unwrap();
+    let visit_id = visit.map_or(visit_id, str::to_string);
+    let new_id = revision_id(&visit_id, &[], &payload, false);
+    c.execute(
+        "UPDATE revision SET rev_id = ?2, visit_id = ?3, author = coalesce(?4, author) WHERE rev_id = ?1",
+        params![rev_id, new_id, visit_id, author],
+    )
+    .unwrap();
+}
+
+/// Adds a revision without parents (a root) of `visit_id` to a file, stamped
+/// like the file's own revisions, with its true id.
+fn insert_root(c: &Connection, visit_id: &str, payload: &str, deleted: bool) {
+    let (hlc, author): (String, String) =
+        c.query_row("SELECT hlc, author FROM revision LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    // Signed by this test's installation: only the history rules can refuse it.
+    let mut r = ruralsan::store::revisions::Revision {
+        rev_id: revision_id(visit_id, &[], payload, deleted),
+        visit_id: visit_id.to_string(),
+        parents: Vec::new(),
+        payload: payload.to_string(),
+        deleted,
+        hlc,
+        device: String::new(),
+        author,
+        crew: String::new(),
+        signature: String::new(),
+    };
+    r.sign(&ruralsan::identity::Identity::load_default().unwrap());
+    ruralsan::store::revisions::insert_revision(c, &r).unwrap();
+}
+
+/// The first revision of a database: its visit id and payload.
+fn first_revision(c: &Connection) -> (String, String) {
+    c.query_row("SELECT visit_id, payload FROM revision ORDER BY rev_id LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+}
+
+/// A refusal of a revision's `field` by the visit rule `reason`.
+fn rule(r: &Refusal, field: &str, reason: Reason) -> bool {
+    matches!(r, Refusal::Revision { field: f, why: RowReason::Rule(why), .. } if *f == field && *why == reason)
+}
+
+/// A refusal of a revision's parents for `why`.
+fn history(r: &Refusal, why: RowReason) -> bool {
+    matches!(r, Refusal::Revision { field: "parents", why: w, .. } if *w == why)
+}
+
+/// A change made to a copy of the good file.
+type Change = dyn Fn(&Connection);
+/// The refusal expected.
+type IsIt = dyn Fn(&Refusal) -> bool;
+
+/// Issue 12, classes 1, 2 and 7: what no door accepts, merge refuses too;
+/// numbers beyond their bounds; revisions that pretend a visit began twice
+/// or ended without beginning.
+#[test]
+fn values_and_histories_no_door_accepts_are_refused_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let good = good_snapshot(dir);
+    let mut local = county(dir);
+
+    let cases: Vec<(&str, Box<Change>, Box<IsIt>)> = vec![
+        (
+            "visit-id-tab.db",
+            Box::new(|c| retag_first(c, Some("v\t1"), None)),
+            Box::new(|r| rule(r, "visit_id", Reason::BadChar('\t'))),
+        ),
+        (
+            "visit-id-long.db",
+            Box::new(|c| retag_first(c, Some(&"v".repeat(101)), None)),
+            Box::new(|r| rule(r, "visit_id", Reason::TooLong(100))),
+        ),
+        (
+            "author-zero-width.db",
+            Box::new(|c| retag_first(c, None, Some("陈\u{200B}静"))),
+            Box::new(|r| rule(r, "author", Reason::BadChar('\u{200B}'))),
+        ),
+        (
+            "surveyor-bidi.db",
+            Box::new(|c| rewrite_first_visit(c, |v| v.surveyor = "陈\u{202E}静".into())),
+            Box::new(|r| rule(r, "surveyor", Reason::BadChar('\u{202E}'))),
+        ),
+        (
+            "surveyor-line-break.db",
+            Box::new(|c| rewrite_first_visit(c, |v| v.surveyor = "陈\n静".into())),
+            Box::new(|r| rule(r, "surveyor", Reason::BadChar('\n'))),
+        ),
+        (
+            "notes-escape.db",
+            Box::new(|c| rewrite_first_visit(c, |v| v.notes = "ok\u{1b}]0;pwned\u{7}".into())),
+            Box::new(|r| rule(r, "notes", Reason::BadChar('\u{1b}'))),
+        ),
+        (
+            "wrapping-households.db",
+            Box::new(|c| {
+                rewrite_first_visit(c, |v| {
+                    (v.households, v.hh_sewer, v.hh_reuse, v.hh_controlled) = (1, i64::MAX, i64::MAX, 0);
+                    v.facilities.clear();
+                })
+            }),
+            Box::new(|r| rule(r, "hh_sewer", Reason::TooLarge(100_000.0))),
+        ),
+        (
+            "huge-households.db",
+            Box::new(|c| rewrite_first_visit(c, |v| v.households = i64::MAX)),
+            Box::new(|r| rule(r, "households", Reason::TooLarge(100_000.0))),
+        ),
+        (
+            "huge-manure.db",
+            Box::new(|c| {
+                rewrite_first_visit(c, |v| {
+                    v.farms.push(ruralsan::domain::Farm {
+                        farm_id: "zz".into(),
+                        name: "场".into(),
+                        species: ruralsan::domain::Species::Pig,
+                        head_on_hand: 1,
+                        annual_out: 1,
+                        manure_t: Some(1.7e308),
+                        utilized_pct: 50.0,
+                        facility_equipped: false,
+                    })
+                })
+            }),
+            Box::new(|r| rule(r, "manure_t", Reason::TooLarge(1e7))),
+        ),
+        (
+            "roster-bidi.db",
+            Box::new(|c| {
+                c.execute_batch(
+                    "INSERT INTO roster (code, name, is_village) VALUES ('430202999999', '假\u{202E}村', 1)",
+                )
+                .unwrap()
+            }),
+            Box::new(|r| *r == Refusal::RosterRow { code: "430202999999".into() }),
+        ),
+        (
+            "area-zero-width.db",
+            Box::new(|c| c.execute_batch("INSERT INTO area (code, name) VALUES ('430299', '假\u{FEFF}区')").unwrap()),
+            Box::new(|r| *r == Refusal::AreaRow { code: "430299".into() }),
+        ),
+        (
+            "tombstone-of-nothing.db",
+            Box::new(|c| insert_root(c, "ghost-visit", "", true)),
+            Box::new(|r| history(r, RowReason::TombstoneWithoutVisit)),
+        ),
+        (
+            "second-root-in-file.db",
+            Box::new(|c| {
+                let (visit_id, payload) = first_revision(c);
+                let mut v: VisitData = serde_json::from_str(&payload).unwrap();
+                v.surveyor = "王芳".into();
+                insert_root(c, &visit_id, &v.canonical_json(), false);
+            }),
+            Box::new(|r| history(r, RowReason::SecondRoot)),
+        ),
+    ];
+    let mut n = 0;
+    for (name, change, is_it) in &cases {
+        let file = variant(dir, &good, name, change);
+        assert_refused(&mut local, &file, is_it);
+        n += 1;
+    }
+
+    // Against the local history: a second root of a visit the county has,
+    // and a parentless deletion of it.
+    let (visit_id, payload) = first_revision(&common::sql(&local));
+    let mut v: VisitData = serde_json::from_str(&payload).unwrap();
+    v.surveyor = "王芳".into();
+    let other = v.canonical_json();
+    let second_root = variant(dir, &good, "second-root-here.db", |c| insert_root(c, &visit_id, &other, false));
+    assert_refused(&mut local, &second_root, |r| history(r, RowReason::SecondRoot));
+    let delete_root = variant(dir, &good, "delete-root-here.db", |c| insert_root(c, &visit_id, "", true));
+    assert_refused(&mut local, &delete_root, |r| history(r, RowReason::SecondRoot));
+    assert_eq!(n + 2, 15);
+
+    // The same root as the local one is no second root: it merges.
+    let same_root = variant(dir, &good, "same-root.db", |c| insert_root(c, &visit_id, &payload, false));
+    let r = local.merge_files(&[same_root], MergeOptions::default()).unwrap();
+    assert!(matches!(r.files[0], FileOutcome::Merged(_)), "{:?}", r.files[0]);
+}
+
 /// Merges one file, expecting a refusal of that file with a reason that `is_it`.
 fn assert_refused(local: &mut Store, file: &Path, is_it: impl Fn(&Refusal) -> bool) {
     let before = common::dump(local);
@@ -170,15 +360,10 @@ fn hostile_files_are_refused_whole_and_change_nothing() {
 
     let outsider =
         variant(dir, &good, "outsider.db", |c| rewrite_first_visit(c, |v| v.village_code = "439999999999".into()));
+    // A unit outside the local roster: the file is refused as a whole
+    // (a merge never adds roster units), naming the count and the code.
     assert_refused(&mut local, &outsider, |r| {
-        matches!(
-            r,
-            Refusal::Revision {
-                field: "village_code",
-                why: RowReason::Roster { reason: Reason::UnknownVillage, .. },
-                ..
-            }
-        )
+        *r == Refusal::ForeignRoster { units: 1, first: vec!["439999999999".into()] }
     });
 
     let bad_roster = variant(dir, &good, "bad-roster.db", |c| {
@@ -212,6 +397,10 @@ fn hostile_files_are_refused_whole_and_change_nothing() {
 
     let missing = dir.join("no-such-file.db");
     assert_refused(&mut local, &missing, |r| *r == Refusal::NoSuchFile);
+
+    // Refused files leave neither a backup nor a staged copy behind.
+    assert_eq!(backups(dir), Vec::<String>::new(), "a backup was taken for a refused file");
+    assert_eq!(staged_files(dir), Vec::<String>::new(), "a staged copy was left behind");
 
     // A refused file among good ones: the good one is merged, the bad one refused.
     let r = local.merge_files(&[negative.clone(), good.clone()], MergeOptions::default()).unwrap();
@@ -250,4 +439,206 @@ fn good_file_merges_once_and_a_dry_run_writes_nothing() {
     let again = local.merge_files(std::slice::from_ref(&good), MergeOptions::default()).unwrap();
     assert!(matches!(again.files[0], FileOutcome::AlreadyMerged { .. }), "{:?}", again.files[0]);
     assert_eq!(common::dump(&local), after, "merging the same file again changed something");
+}
+
+/// Adds to the database at `db` revisions of visit `visit_id` made through
+/// plain SQL (as a hostile crew's laptop could): a chain of `chain`
+/// revisions above `root`, and `siblings` heads, the i-th a child of the
+/// i-th link of the chain (of `root` when `chain` is 0). Each differs in
+/// its notes. Returns the ids of the sibling heads.
+fn grow_heads(db: &Path, visit_id: &str, root: &str, chain: usize, siblings: usize) -> Vec<String> {
+    let c = Connection::open(db).unwrap();
+    c.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+    let payload: String = c.query_row("SELECT payload FROM revision WHERE rev_id = ?1", [root], |r| r.get(0)).unwrap();
+    let v: VisitData = serde_json::from_str(&payload).unwrap();
+    let now = chrono::Utc::now().timestamp_millis() - 60_000;
+    let tx = c.unchecked_transaction().unwrap();
+    let me = ruralsan::identity::Identity::load_default().unwrap();
+    let insert = |parent: &str, notes: String, n: usize| -> String {
+        let mut w = v.clone();
+        w.notes = notes;
+        let payload = w.canonical_json();
+        let parents = vec![parent.to_string()];
+        // Signed by this test's installation, as the crew's own app would.
+        let mut r = ruralsan::store::revisions::Revision {
+            rev_id: revision_id(visit_id, &parents, &payload, false),
+            visit_id: visit_id.to_string(),
+            parents,
+            payload,
+            deleted: false,
+            hlc: ruralsan::store::revisions::format_hlc(now, n as i64),
+            device: String::new(),
+            author: "陈静".into(),
+            crew: String::new(),
+            signature: String::new(),
+        };
+        r.sign(&me);
+        ruralsan::store::revisions::insert_revision(&tx, &r).unwrap();
+        let id = r.rev_id;
+        id
+    };
+    let mut links = vec![root.to_string()];
+    for i in 0..chain {
+        let parent = links.last().unwrap().clone();
+        links.push(insert(&parent, format!("chain {i}"), i));
+    }
+    let heads: Vec<String> =
+        (0..siblings).map(|i| insert(&links[(i + 1).min(links.len() - 1)], format!("head {i}"), chain + i)).collect();
+    tx.commit().unwrap();
+    heads
+}
+
+/// The staged copies in a staging folder (its lock file is no copy).
+fn staged_files(dir: &Path) -> Vec<String> {
+    match std::fs::read_dir(dir.join("staging")) {
+        Ok(entries) => {
+            entries.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).filter(|n| n != ".lock").collect()
+        }
+        Err(_) => Vec::new(),
+    }
+}
+
+/// The files in the backups folder.
+fn backups(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = match std::fs::read_dir(dir.join("backups")) {
+        Ok(entries) => entries.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect(),
+        Err(_) => Vec::new(),
+    };
+    v.sort();
+    v
+}
+
+#[test]
+fn a_file_with_more_heads_than_a_person_can_settle_is_refused_and_leaves_no_backup_or_staging() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut crew = Store::open(&dir.join("crew").join("crew.db")).unwrap();
+    crew.import_roster(&common::sample("sample").join("villages.csv")).unwrap();
+    let code = villages(&crew, 1).remove(0);
+    let v = random_visit(&mut Rng::new(3), &code, "2024-05-01");
+    let saved = crew.save_visit("陈静", "visit-many-heads", Some(&v)).unwrap();
+    let root = crew.current_revision("visit-many-heads").unwrap().unwrap();
+    let _ = saved;
+    let max = ruralsan::store::sync::MAX_HEADS_PER_VISIT;
+    grow_heads(crew.path().unwrap(), "visit-many-heads", &root, 0, max + 1);
+    let file = dir.join("many-heads.db");
+    crew.snapshot(&file).unwrap();
+
+    let mut local = county(dir);
+    assert_refused(&mut local, &file, |r| {
+        *r == Refusal::TooManyHeads { visit: "visit-many-heads".into(), heads: max + 1, max }
+    });
+    assert_eq!(backups(dir), Vec::<String>::new(), "a backup was taken for a refused file");
+    assert_eq!(staged_files(dir), Vec::<String>::new(), "a staged copy was left behind");
+    // A dry run refuses it the same way.
+    let dry =
+        local.merge_files(std::slice::from_ref(&file), MergeOptions { dry_run: true, ..Default::default() }).unwrap();
+    assert!(matches!(&dry.files[0], FileOutcome::Refused(r) if matches!(r.reasons[0], Refusal::TooManyHeads { .. })));
+
+    // At the bound exactly, the file is accepted: the conflict is listed with every side.
+    let mut crew2 = Store::open(&dir.join("crew2").join("crew.db")).unwrap();
+    crew2.import_roster(&common::sample("sample").join("villages.csv")).unwrap();
+    crew2.save_visit("陈静", "visit-at-bound", Some(&v)).unwrap();
+    let root2 = crew2.current_revision("visit-at-bound").unwrap().unwrap();
+    grow_heads(crew2.path().unwrap(), "visit-at-bound", &root2, 0, max);
+    let file2 = dir.join("at-bound.db");
+    crew2.snapshot(&file2).unwrap();
+    let r = local.merge_files(std::slice::from_ref(&file2), MergeOptions::default()).unwrap();
+    assert!(matches!(&r.files[0], FileOutcome::Merged(m) if m.conflicts == 1), "{:?}", r.files[0]);
+    let list = local.conflicts().unwrap();
+    assert_eq!(list.len(), 1);
+    let notes = list[0].fields.iter().find(|f| f.field == "notes").expect("notes conflict");
+    assert_eq!(notes.sides.len(), max);
+    assert_eq!(notes.base, Some(serde_json::Value::String(v.notes.clone())));
+}
+
+#[test]
+fn conflicts_on_a_long_chain_with_thousands_of_sibling_heads_are_listed_and_resolved() {
+    // The 3,000 × 3,000 case of issue 12, made directly in the database (a
+    // merge refuses it now): the base is the root, every head a side.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut local = county(dir);
+    let code = villages(&local, 1).remove(0);
+    let v = random_visit(&mut Rng::new(5), &code, "2024-05-01");
+    local.save_visit("张伟", "visit-wide", Some(&v)).unwrap();
+    let root = local.current_revision("visit-wide").unwrap().unwrap();
+    let n = 3_000;
+    let heads = grow_heads(local.path().unwrap(), "visit-wide", &root, n, n);
+    {
+        let c = common::sql(&local);
+        let tx = c.unchecked_transaction().unwrap();
+        tx.execute("DELETE FROM head WHERE visit_id = 'visit-wide'", []).unwrap();
+        for h in &heads {
+            tx.execute("INSERT INTO head (visit_id, rev_id) VALUES ('visit-wide', ?1)", [h]).unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    let list = local.conflicts().unwrap();
+    assert_eq!(list.len(), 1);
+    let notes = list[0].fields.iter().find(|f| f.field == "notes").expect("notes conflict");
+    assert_eq!(notes.sides.len(), n);
+    // Head i hangs off link i+1 of the chain (link 0 is the root); the
+    // first hangs off "chain 0", the nearest link all heads share.
+    assert_eq!(notes.base, Some(serde_json::Value::String("chain 0".into())));
+    let take = heads[7].clone();
+    local
+        .resolve_conflict(
+            Some("张伟"),
+            "visit-wide",
+            &ruralsan::store::conflict::Resolution { take: Some(take), fields: vec![], seen: vec![] },
+        )
+        .unwrap();
+    assert!(local.conflicts().unwrap().is_empty());
+    let notes: String = common::sql(&local)
+        .query_row("SELECT notes FROM visit WHERE visit_id = 'visit-wide'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(notes, "head 7");
+}
+
+#[test]
+fn leftovers_of_a_killed_merge_are_removed_and_backups_are_kept_within_the_bound() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let good = good_snapshot(dir);
+    let mut local = county(dir);
+    // What a merge killed midway leaves: a staged copy of the crew file, and
+    // a backup cut short by a full disk under its temporary name.
+    std::fs::create_dir_all(dir.join("staging")).unwrap();
+    std::fs::copy(&good, dir.join("staging").join("staged-4242-0.db")).unwrap();
+    std::fs::create_dir_all(dir.join("backups")).unwrap();
+    std::fs::write(dir.join("backups").join(".county-20250101T000000Z.db.4242.partial"), b"half a backup").unwrap();
+    // Backups of earlier merges: daily for 40 days, up to yesterday.
+    let today = chrono::Utc::now().date_naive();
+    let mut old = Vec::new();
+    for d in 1..=40u64 {
+        let t = (today - chrono::Days::new(d)).and_hms_opt(8, 0, 0).unwrap();
+        let name = format!("county-{}.db", t.format("%Y%m%dT%H%M%SZ"));
+        std::fs::write(dir.join("backups").join(&name), b"an old backup").unwrap();
+        old.push((name, t));
+    }
+    std::fs::write(dir.join("backups").join("notes.txt"), b"someone's file").unwrap();
+
+    local.set_backup_retention(ruralsan::domain::settings::BackupRetention { last: 3, months: 2 });
+    let r = local.merge_files(std::slice::from_ref(&good), MergeOptions::default()).unwrap();
+    assert!(matches!(r.files[0], FileOutcome::Merged(_)), "{:?}", r.files[0]);
+    assert_eq!(staged_files(dir), Vec::<String>::new(), "the killed merge's staged copy is still there");
+    let taken = r.backup.clone().expect("a backup").file_name().unwrap().to_string_lossy().into_owned();
+    let kept = r.backups.clone().expect("where backups are");
+    assert_eq!(kept.dir, dir.join("backups"));
+    // Kept: the newest 3 (the new one and the last two days), and the newest
+    // of this month and the month before (when not among them already).
+    let mut all = old.clone();
+    all.push((taken.clone(), chrono::Utc::now().naive_utc()));
+    let gone = ruralsan::store::sync::to_remove(
+        &all,
+        ruralsan::domain::settings::BackupRetention { last: 3, months: 2 },
+        today,
+    );
+    let mut want: Vec<String> =
+        all.iter().map(|(n, _)| n.clone()).filter(|n| !gone.contains(n)).chain(["notes.txt".to_string()]).collect();
+    want.sort();
+    assert_eq!(backups(dir), want, "partial backup left, or the bound not kept");
+    assert!(want.len() <= 3 + 2 + 1);
+    assert_eq!(kept.pruned as usize, gone.len());
 }

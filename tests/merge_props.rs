@@ -66,8 +66,15 @@ fn scratch() -> tempfile::TempDir {
     }
 }
 
+/// A database with the villages' roster (each office loads its own; a merge never brings one).
 fn open(dir: &Path, name: &str) -> Store {
-    Store::open(&dir.join(name)).unwrap()
+    let s = Store::open(&dir.join(name)).unwrap();
+    for code in VILLAGES {
+        common::sql(&s)
+            .execute("INSERT OR IGNORE INTO roster (code, name, is_village) VALUES (?1, ?1 || '村', 1)", [code])
+            .unwrap();
+    }
+    s
 }
 
 fn merge(store: &mut Store, files: &[PathBuf]) {
@@ -138,7 +145,7 @@ fn run_crews(dir: &Path, base_visits: &[VisitData], ops: &[Op]) -> Vec<PathBuf> 
     let mut base = open(dir, "base.db");
     for code in VILLAGES {
         common::sql(&base)
-            .execute("INSERT INTO roster (code, name, is_village) VALUES (?1, ?1 || '村', 1)", [code])
+            .execute("INSERT OR IGNORE INTO roster (code, name, is_village) VALUES (?1, ?1 || '村', 1)", [code])
             .unwrap();
     }
     for (i, v) in base_visits.iter().enumerate() {
@@ -176,11 +183,14 @@ fn run_crews(dir: &Path, base_visits: &[VisitData], ops: &[Op]) -> Vec<PathBuf> 
                 if let Some(c) = list.first() {
                     let heads = revisions::heads(&common::sql(&crews[crew]), &c.visit_id).unwrap();
                     let take = heads[side % heads.len()].rev_id.clone();
-                    let how = Resolution { take: Some(take), fields: Vec::new() };
+                    let how = Resolution { take: Some(take), fields: Vec::new(), seen: vec![] };
                     crews[crew].resolve_conflict(Some("county"), &c.visit_id, &how).unwrap();
                 }
             }
         }
+    }
+    for c in &crews {
+        common::assert_figures_match(c);
     }
     crews.iter().enumerate().map(|(i, c)| snapshot(c, dir, &format!("crew{i}-snap.db"))).collect()
 }
@@ -242,6 +252,8 @@ proptest! {
         merge(&mut b, &second.iter().map(|&i| files[i].clone()).collect::<Vec<_>>());
         let sa = state(&a);
         prop_assert_eq!(&sa, &state(&b), "orders {:?} and {:?} disagree", first, second);
+        common::assert_figures_match(&a);
+        common::assert_figures_match(&b);
 
         // No revision made anywhere is missing.
         let here = rev_ids(&dir.join("county-a.db"));
@@ -264,6 +276,17 @@ proptest! {
         // The current tables are what the revisions say.
         a.rebuild_current().unwrap();
         prop_assert_eq!(&state(&a), &sa);
+        common::assert_figures_match(&a);
+
+        // The figures in a file are never read: a crew file whose figures
+        // lie merges into the true figures.
+        let liar = dir.join("liar.db");
+        std::fs::copy(&files[0], &liar).unwrap();
+        rusqlite::Connection::open(&liar).unwrap()
+            .execute_batch("UPDATE visit_figures SET households = households + 7, produced_t = 1e9").unwrap();
+        let mut d = open(dir, "county-d.db");
+        merge(&mut d, &[liar]);
+        common::assert_figures_match(&d);
 
         // A→B→C equals A→C: crew 0's work reaching the county through crew 1.
         let mut c_direct = open(dir, "county-c1.db");
@@ -313,7 +336,7 @@ fn concurrent_edits_of_different_fields_merge_and_of_the_same_field_conflict() {
 
     // Field by field: the notes from one side; the result travels to a crew.
     let side = list[0].fields[0].sides[1].clone();
-    let how = Resolution { take: None, fields: vec![("notes".into(), side.rev_id[..8].to_string())] };
+    let how = Resolution { take: None, fields: vec![("notes".into(), side.rev_id[..8].to_string())], seen: vec![] };
     county.resolve_conflict(Some("科长"), "base-1", &how).unwrap();
     assert_eq!(conflict::open_conflicts(&common::sql(&county)).unwrap(), 0);
     let v1 = current(&county, "base-1").unwrap();
@@ -336,11 +359,16 @@ fn an_edit_against_a_deletion_is_a_conflict_settled_by_taking_a_side() {
     let list = conflict::list_conflicts(&common::sql(&county)).unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].fields[0].field, conflict::DELETED_FIELD);
-    let field_only =
-        Resolution { take: None, fields: vec![("households".into(), list[0].fields[0].sides[0].rev_id.clone())] };
+    let field_only = Resolution {
+        take: None,
+        fields: vec![("households".into(), list[0].fields[0].sides[0].rev_id.clone())],
+        seen: vec![],
+    };
     assert!(county.resolve_conflict(None, "base-2", &field_only).is_err(), "a deletion conflict needs a whole side");
     let deleted = revisions::heads(&common::sql(&county), "base-2").unwrap().into_iter().find(|h| h.deleted).unwrap();
-    county.resolve_conflict(None, "base-2", &Resolution { take: Some(deleted.rev_id), fields: vec![] }).unwrap();
+    county
+        .resolve_conflict(None, "base-2", &Resolution { take: Some(deleted.rev_id), fields: vec![], seen: vec![] })
+        .unwrap();
     assert!(current(&county, "base-2").is_none());
     let n: i64 = common::sql(&county)
         .query_row("SELECT count(*) FROM visit WHERE visit_id = 'base-2'", [], |r| r.get(0))
@@ -395,7 +423,7 @@ fn a_row_removed_on_one_side_and_edited_on_the_other_is_settled_row_by_row() {
         assert_eq!(list[0].fields.len(), 1, "{list:?}");
         assert!(f.field.starts_with("farms[") && f.field.ends_with("].utilized_pct"), "{}", f.field);
         let side = f.sides.iter().find(|s| s.value.is_none() == take_removal).unwrap();
-        let how = Resolution { take: None, fields: vec![(f.field.clone(), side.rev_id.clone())] };
+        let how = Resolution { take: None, fields: vec![(f.field.clone(), side.rev_id.clone())], seen: vec![] };
         county.resolve_conflict(None, "base-0", &how).unwrap();
         let farm_id = f.field.trim_start_matches("farms[").trim_end_matches("].utilized_pct");
         let v = current(&county, "base-0").unwrap();

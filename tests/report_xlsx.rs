@@ -196,3 +196,36 @@ fn replaces_the_file_whole_and_leaves_no_temporary() {
     // A folder that does not exist: refused, nothing left behind.
     assert!(write_report(&store, &dir.path().join("no/such/r.xlsx"), AS_OF, &Settings::default(), Lang::Zh).is_err());
 }
+
+/// Issue 12, class 4: a name that looks like a formula is text in the
+/// workbook (never a formula), and marked as text in the summary CSV.
+#[test]
+fn names_like_formulas_are_text_in_the_workbook_and_the_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("t.db")).unwrap();
+    let roster = dir.path().join("r.csv");
+    std::fs::write(
+        &roster,
+        "code,name,county_name,township_name\n430202001201,=HYPERLINK(\"http://x\")村,=1+1,@SUM(A1)\n",
+    )
+    .unwrap();
+    store.import_roster(&roster).unwrap();
+    let path = dir.path().join("r.xlsx");
+    write_report(&store, &path, AS_OF, &Settings::default(), Lang::En).unwrap();
+    let mut wb: Xlsx<_> = open_workbook(&path).unwrap();
+    let mut texts = Vec::new();
+    for name in wb.sheet_names() {
+        let formulas = wb.worksheet_formula(&name).unwrap();
+        assert!(formulas.used_cells().all(|(_, _, f)| f.is_empty()), "{name}: a formula");
+        texts.extend(wb.worksheet_range(&name).unwrap().used_cells().map(|(_, _, d)| d.to_string()));
+    }
+    for name in ["=HYPERLINK(\"http://x\")村", "=1+1", "@SUM(A1)"] {
+        assert!(texts.iter().any(|t| t == name), "{name} not a text cell in {texts:?}");
+    }
+    let s = store.summary(AS_OF, Level::County, None, &Settings::default()).unwrap();
+    let csv_text = sm::to_csv(&s, Lang::En).unwrap();
+    let mut r = csv::Reader::from_reader(csv_text.as_bytes());
+    let names: Vec<String> = r.records().map(|rec| rec.unwrap()[2].to_string()).collect();
+    assert!(names.contains(&"'=1+1".to_string()), "{names:?}");
+    assert!(names.iter().all(|n| !n.starts_with(['=', '+', '-', '@'])), "{names:?}");
+}

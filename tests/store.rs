@@ -50,6 +50,71 @@ fn a_database_from_a_newer_ruralsan_is_refused() {
     }
 }
 
+/// A database of schema version 2 (no per-visit figures, the old covering
+/// index) opens as version 3 with the figures made from its current tables.
+#[test]
+fn a_version_2_database_gets_its_figures_on_open() {
+    let (_d, path) = temp_db();
+    let mut s = Store::open(&path).unwrap();
+    s.import_bundle(&sample("sample"), false).unwrap();
+    let before = s.summary("2025-12-31", ruralsan::domain::Level::County, None, &Default::default()).unwrap();
+    drop(s);
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "DROP TABLE visit_figures; DELETE FROM meta WHERE key = 'figures_settings';
+             CREATE INDEX visit_counting ON visit (village_code, survey_date, visit_id, households, hh_sewer,
+               hh_reuse, hh_controlled, natural_villages, nv_garbage_covered);
+             PRAGMA user_version = 2;",
+        )
+        .unwrap();
+    let s = Store::open(&path).unwrap();
+    assert!(count(&s, "visit_figures") > 0);
+    assert_figures_match(&s);
+    let idx: i64 = sql(&s)
+        .query_row("SELECT count(*) FROM sqlite_schema WHERE name = 'visit_counting'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(idx, 0);
+    let after = s.summary("2025-12-31", ruralsan::domain::Level::County, None, &Default::default()).unwrap();
+    assert_eq!(after, before);
+}
+
+/// The figures check finds a row that lies, a row of no visit and a visit
+/// without a row (so the figures assertions of the other tests can fail).
+#[test]
+fn figures_mismatches_name_the_visits_whose_rows_are_wrong() {
+    let (_d, path) = temp_db();
+    let mut s = Store::open(&path).unwrap();
+    s.import_bundle(&sample("sample"), false).unwrap();
+    assert_eq!(s.figures_mismatches().unwrap(), vec![]);
+    let ids: Vec<String> = {
+        let c = sql(&s);
+        let mut st = c.prepare("SELECT visit_id FROM visit_figures ORDER BY visit_id LIMIT 2").unwrap();
+        st.query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
+    };
+    assert_eq!(ids.len(), 2);
+    sql(&s)
+        .execute_batch(&format!(
+            "UPDATE visit_figures SET households = households + 7 WHERE visit_id = '{a}';
+             DELETE FROM visit_figures WHERE visit_id = '{b}';
+             INSERT INTO visit_figures (village_code, survey_date, visit_id, households, households_treated,
+               hh_controlled, natural_villages, nv_covered, facilities_normal, facilities_total, produced_t,
+               utilized_t, scale_farms, scale_farms_equipped, water_listed, water_remediated, water_relapsed)
+             VALUES ('430202001201', '2025-01-01', 'ghost', 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);",
+            a = ids[0],
+            b = ids[1]
+        ))
+        .unwrap();
+    let m = s.figures_mismatches().unwrap();
+    let who: Vec<(&str, bool, bool)> =
+        m.iter().map(|x| (x.visit_id.as_str(), x.stored.is_some(), x.recomputed.is_some())).collect();
+    let mut want = vec![(ids[0].as_str(), true, true), (ids[1].as_str(), false, true), ("ghost", true, false)];
+    want.sort();
+    assert_eq!(who, want);
+    let lie = &m.iter().find(|x| x.visit_id == ids[0]).unwrap();
+    assert_eq!(lie.stored.as_ref().unwrap().households, lie.recomputed.as_ref().unwrap().households + 7);
+}
+
 #[test]
 fn files_that_are_not_ruralsan_databases_are_refused_and_left_alone() {
     let (_d, path) = temp_db();

@@ -6,7 +6,12 @@
 //!   counting visit (latest date ≤ as-of, greatest id on that date), so
 //!   same-day duplicates count once and later visits are left out;
 //! - adding visits after the as-of date changes nothing; adding a same-day
-//!   copy of a counting visit only marks the village as a duplicate.
+//!   copy of a counting visit only marks the village as a duplicate;
+//! - the per-visit figures table always equals the figures computed afresh
+//!   from the current tables, after random saves, edits, deletions, bundle
+//!   imports and merges (merge_props checks merges at length).
+
+mod common;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -18,9 +23,7 @@ use ruralsan::generate::{Rng, random_visit};
 use ruralsan::store::Store;
 use ruralsan::store::summary::Summary;
 
-#[path = "common/strategies.rs"]
-#[allow(dead_code)]
-mod strategies;
+use common::strategies;
 
 /// A random roster and random visits saved through `Store::save_visit`.
 struct World {
@@ -291,5 +294,56 @@ proptest! {
             prop_assert_eq!(total.surveyed, levels[0].total.surveyed);
             prop_assert_eq!(total.duplicate_visits, levels[0].total.duplicate_visits + 1);
         }
+    }
+
+    #[test]
+    fn figures_table_follows_every_write(
+        seed in any::<u64>(),
+        max_units in 1i64..5,
+        share in 0.2f64..1.0,
+        edits in 0usize..12,
+        pool in prop::collection::vec(strategies::visit_data("430101001201", "2024-03-01"), 0..6),
+    ) {
+        let mut w = build(seed, max_units, share, &pool);
+        common::assert_figures_match(&w.store);
+        // Edits (new dates, new child rows) and deletions of saved visits.
+        let mut rng = Rng::new(seed ^ 2);
+        for k in 0..edits.min(w.visits.len()) {
+            let (id, v) = w.visits[rng.range(0, w.visits.len() as i64 - 1) as usize].clone();
+            if k % 3 == 2 {
+                w.store.save_visit("del", &id, None).unwrap();
+            } else {
+                let day = date(rng.range(1, 6));
+                let edited = random_visit(&mut rng, &v.village_code, &day);
+                w.store.save_visit("edit", &id, Some(&edited)).unwrap();
+            }
+        }
+        common::assert_figures_match(&w.store);
+        // Export, then import into a fresh database and back over an edited one.
+        let out = tempfile::tempdir().unwrap();
+        w.store.export_bundle(out.path()).unwrap();
+        let mut fresh = Store::open_in_memory().unwrap();
+        fresh.import_bundle(out.path(), false).unwrap();
+        common::assert_figures_match(&fresh);
+        let as_of = date(6);
+        let settings = Settings::default();
+        prop_assert_eq!(summaries(&fresh, &as_of, &settings), summaries(&w.store, &as_of, &settings));
+        if let Some((id, v)) = w.visits.first().cloned() {
+            let edited = random_visit(&mut rng, &v.village_code, &v.survey_date);
+            fresh.save_visit("edit", &id, Some(&edited)).unwrap();
+            fresh.import_bundle(out.path(), false).unwrap();
+            common::assert_figures_match(&fresh);
+        }
+        // A merge of the database into an empty one.
+        let snap = out.path().join("snap.db");
+        w.store.snapshot(&snap).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut county = Store::open(&dir.path().join("county.db")).unwrap();
+        county.import_roster(&w._dir.path().join("roster.csv")).unwrap();
+        // The file's signer is another installation: enrolled on this first merge.
+        let opts = ruralsan::store::sync::MergeOptions { enrol_new: true, ..Default::default() };
+        let r = county.merge_files(&[snap], opts).unwrap();
+        prop_assert!(r.files.iter().all(|f| !matches!(f, ruralsan::store::sync::FileOutcome::Refused(_))), "{:?}", r.files);
+        common::assert_figures_match(&county);
     }
 }

@@ -38,10 +38,14 @@ fn a_supervisor_drills_down_changes_the_date_and_quits() {
     // Down to 攸县, its townships, a village, its visits; back up with Esc.
     t.keys(&["Down", "Down", "Down", "Down", "Down", "Enter"]);
     t.wait_for("全部 › 攸县 · 乡镇(街道) 17 个");
+    // Figures come from a worker thread: each step waits for them (the
+    // breadcrumb's count, the list's header), not only for the title, as
+    // Esc on a view still computing cancels instead of going back.
     t.keys(&["Enter"]);
-    t.wait_for("行政村");
+    t.wait_until("the villages' count", |s| s.lines().any(|l| l.contains("· 行政村") && l.trim_end().ends_with('个')));
     t.keys(&["Enter"]);
     t.wait_for("调查记录（新→旧，只读）");
+    t.wait_for("调查日期");
     for expect in ["全部 › 攸县 › 联星街道 · 行政村", "全部 › 攸县 · 乡镇", "全部 · 县(区) 9 个"]
     {
         t.keys(&["Escape"]);
@@ -55,7 +59,9 @@ fn a_supervisor_drills_down_changes_the_date_and_quits() {
     }
     t.keys(&["-l", "2024-06-30"]);
     t.keys(&["Enter"]);
-    let s = t.wait_for("截至 2024-06-30");
+    t.wait_for("截至 2024-06-30");
+    // The date shows at once; the figures follow from the worker thread.
+    let s = t.wait_for("合计");
     let total_line = s.lines().find(|l| l.contains("合计")).unwrap_or_default().to_string();
     assert!(total_line.contains(&surveyed), "total {total_line:?} should show {surveyed}");
     // The trend of 攸县 (still selected after coming back), then quit: the terminal is given back.

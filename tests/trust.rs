@@ -419,6 +419,7 @@ fn the_cli_names_enrols_and_lists_crews() {
     // The crew's laptop, its own installation, edits and makes a snapshot.
     let laptop = fx.dir.join("laptop.db");
     let mut s = Store::open_with(&laptop, &crew).unwrap();
+    s.import_roster(&common::sample("sample").join("villages.csv")).unwrap();
     s.merge_files(&[fx.dir.join("county-snap.db")], enrol_new()).unwrap();
     let (_, mut v) = s.load_visit("visit-1").unwrap().unwrap();
     v.notes = "命令行".into();

@@ -5,11 +5,20 @@
 use serde::Serialize;
 
 use super::settings::ManureCoefficients;
-use super::{FacilityStatus, Listed, Species, WaterStatus};
+use super::{FacilityStatus, Listed, Species, VisitData, WaterStatus};
 
-/// A rate, or `None` when the denominator is 0.
+/// A rate, or `None` when the denominator is 0: the one function every rate
+/// is computed by. Nothing is clamped: with the domain's bounds
+/// (`validate::MAX_*`) every numerator and denominator is finite and the
+/// numerator is at most the denominator, so a rate is in [0, 1] (the
+/// property tests assert it). A quotient that is not finite (NaN or ∞, only
+/// reachable through data that bypassed validation) is no figure either:
+/// `None`, shown as "—", never as a met target.
 pub fn rate(numerator: f64, denominator: f64) -> Option<f64> {
-    if denominator == 0.0 { None } else { Some(numerator / denominator) }
+    if denominator == 0.0 {
+        return None;
+    }
+    Some(numerator / denominator).filter(|r| r.is_finite())
 }
 
 /// The households a facility counts for in the treated households: those it
@@ -21,8 +30,11 @@ pub fn normal_served(status: Option<FacilityStatus>, households_served: i64) -> 
 
 /// Treated households of a village: sewer + reuse + households served by
 /// facilities in normal operation.
+/// Saturating: validated terms are each at most `MAX_HOUSEHOLDS` (10^5), so
+/// the sum never comes near `i64::MAX`; the form's preview also calls this on
+/// typed, not yet validated numbers, where saturating beats overflowing.
 pub fn treated_households(hh_sewer: i64, hh_reuse: i64, normal_facility_households: i64) -> i64 {
-    hh_sewer + hh_reuse + normal_facility_households
+    hh_sewer.saturating_add(hh_reuse).saturating_add(normal_facility_households)
 }
 
 /// Whether a village with `part` of its `households` reaches the threshold
@@ -96,6 +108,116 @@ pub fn water_outcome(listed: Listed, status: WaterStatus, meets_criteria: bool) 
     }
 }
 
+/// The version of the per-visit formulas below. Stored with the figures
+/// kept per visit (see `store::figures`), so that figures made by another
+/// version of these formulas are recomputed rather than summed.
+pub const FIGURES_VERSION: u32 = 1;
+
+/// What one visit contributes to the indicators, whichever village threshold
+/// is in force: the store keeps one row of these per current visit, and a
+/// summary only picks each village's counting visit and sums.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct VisitFigures {
+    pub households: i64,
+    /// Treated households (`treated_households`).
+    pub households_treated: i64,
+    pub hh_controlled: i64,
+    pub natural_villages: i64,
+    pub nv_covered: i64,
+    pub facilities_normal: i64,
+    pub facilities_total: i64,
+    pub produced_t: f64,
+    pub utilized_t: f64,
+    pub scale_farms: i64,
+    pub scale_farms_equipped: i64,
+    pub water_listed: i64,
+    pub water_remediated: i64,
+    pub water_relapsed: i64,
+}
+
+/// The figures of one visit with these manure coefficients (the only
+/// settings they depend on; the village threshold applies in
+/// [`VisitFigures::village`]).
+pub fn visit_figures(v: &VisitData, coefficients: &ManureCoefficients) -> VisitFigures {
+    let mut f = VisitFigures {
+        households: v.households,
+        hh_controlled: v.hh_controlled,
+        natural_villages: v.natural_villages,
+        nv_covered: v.nv_garbage_covered,
+        facilities_total: v.facilities.len() as i64,
+        ..VisitFigures::default()
+    };
+    let mut served: i64 = 0;
+    for x in &v.facilities {
+        f.facilities_normal += (x.status == FacilityStatus::Normal) as i64;
+        served = served.saturating_add(normal_served(Some(x.status), x.households_served));
+    }
+    f.households_treated = treated_households(v.hh_sewer, v.hh_reuse, served);
+    // Tonnes are summed in farm_id order, the order of the current tables,
+    // so the figures are the same to the bit whichever order the farms came in.
+    let mut farms: Vec<&super::Farm> = v.farms.iter().collect();
+    if !farms.is_sorted_by(|a, b| a.farm_id <= b.farm_id) {
+        farms.sort_by(|a, b| a.farm_id.cmp(&b.farm_id));
+    }
+    for m in farms {
+        let produced = manure_produced_t(m.species, m.head_on_hand, m.annual_out, m.manure_t, coefficients);
+        f.produced_t += produced;
+        f.utilized_t += manure_utilized_t(produced, m.utilized_pct);
+        if is_scale_farm(m.species, m.head_on_hand, m.annual_out, coefficients) {
+            f.scale_farms += 1;
+            f.scale_farms_equipped += m.facility_equipped as i64;
+        }
+    }
+    for w in &v.water_bodies {
+        let meets = meets_black_odor(w.depth_cm, w.transparency_cm, w.do_mg_l, w.nh3n_mg_l);
+        match water_outcome(w.listed, w.status, meets) {
+            WaterOutcome::NotListed => {}
+            WaterOutcome::Open => f.water_listed += 1,
+            WaterOutcome::Remediated => {
+                f.water_listed += 1;
+                f.water_remediated += 1;
+            }
+            WaterOutcome::Relapsed => {
+                f.water_listed += 1;
+                f.water_relapsed += 1;
+            }
+        }
+    }
+    f
+}
+
+impl VisitFigures {
+    /// The figures of a village whose counting visit this is, with the
+    /// village threshold in force; `duplicate` when another visit of the
+    /// village has the same date.
+    pub fn village(&self, threshold: f64, duplicate: bool) -> Figures {
+        Figures {
+            villages: 1,
+            surveyed: 1,
+            duplicate_visits: duplicate as i64,
+            villages_treated: village_reaches(self.households_treated, self.households, threshold) as i64,
+            villages_controlled: village_reaches(
+                self.households_treated.saturating_add(self.hh_controlled),
+                self.households,
+                threshold,
+            ) as i64,
+            households_treated: self.households_treated,
+            households: self.households,
+            facilities_normal: self.facilities_normal,
+            facilities_total: self.facilities_total,
+            nv_covered: self.nv_covered,
+            natural_villages: self.natural_villages,
+            produced_t: self.produced_t,
+            utilized_t: self.utilized_t,
+            scale_farms: self.scale_farms,
+            scale_farms_equipped: self.scale_farms_equipped,
+            water_listed: self.water_listed,
+            water_remediated: self.water_remediated,
+            water_relapsed: self.water_relapsed,
+        }
+    }
+}
+
 /// The additive figures of an area. Every rate derives from these, so a
 /// parent's figures are the sum of its children's.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -121,25 +243,29 @@ pub struct Figures {
 }
 
 impl Figures {
+    /// Adds another area's figures. Saturating, and provably never
+    /// saturated: every validated count is at most 10^7 (`validate::MAX_*`),
+    /// China has about 6 × 10^5 villages, so a national total is below
+    /// 10^7 × 6 × 10^5 × 10 (rows per visit) = 6 × 10^13, far from 2^63 ≈ 9.2 × 10^18.
     pub fn add(&mut self, o: &Figures) {
-        self.villages += o.villages;
-        self.surveyed += o.surveyed;
-        self.duplicate_visits += o.duplicate_visits;
-        self.villages_treated += o.villages_treated;
-        self.villages_controlled += o.villages_controlled;
-        self.households_treated += o.households_treated;
-        self.households += o.households;
-        self.facilities_normal += o.facilities_normal;
-        self.facilities_total += o.facilities_total;
-        self.nv_covered += o.nv_covered;
-        self.natural_villages += o.natural_villages;
+        self.villages = self.villages.saturating_add(o.villages);
+        self.surveyed = self.surveyed.saturating_add(o.surveyed);
+        self.duplicate_visits = self.duplicate_visits.saturating_add(o.duplicate_visits);
+        self.villages_treated = self.villages_treated.saturating_add(o.villages_treated);
+        self.villages_controlled = self.villages_controlled.saturating_add(o.villages_controlled);
+        self.households_treated = self.households_treated.saturating_add(o.households_treated);
+        self.households = self.households.saturating_add(o.households);
+        self.facilities_normal = self.facilities_normal.saturating_add(o.facilities_normal);
+        self.facilities_total = self.facilities_total.saturating_add(o.facilities_total);
+        self.nv_covered = self.nv_covered.saturating_add(o.nv_covered);
+        self.natural_villages = self.natural_villages.saturating_add(o.natural_villages);
         self.produced_t += o.produced_t;
         self.utilized_t += o.utilized_t;
-        self.scale_farms += o.scale_farms;
-        self.scale_farms_equipped += o.scale_farms_equipped;
-        self.water_listed += o.water_listed;
-        self.water_remediated += o.water_remediated;
-        self.water_relapsed += o.water_relapsed;
+        self.scale_farms = self.scale_farms.saturating_add(o.scale_farms);
+        self.scale_farms_equipped = self.scale_farms_equipped.saturating_add(o.scale_farms_equipped);
+        self.water_listed = self.water_listed.saturating_add(o.water_listed);
+        self.water_remediated = self.water_remediated.saturating_add(o.water_remediated);
+        self.water_relapsed = self.water_relapsed.saturating_add(o.water_relapsed);
     }
 
     pub fn rates(&self) -> Rates {
@@ -265,6 +391,22 @@ mod tests {
         assert_eq!(water_outcome(Listed::National, Remediating, false), WaterOutcome::Open);
         assert_eq!(water_outcome(Listed::Provincial, Verified, false), WaterOutcome::Remediated);
         assert_eq!(water_outcome(Listed::Provincial, Remediated, true), WaterOutcome::Relapsed);
+    }
+
+    #[test]
+    fn no_rate_is_nan_or_infinite() {
+        assert_eq!(rate(0.0, 0.0), None);
+        assert_eq!(rate(f64::NAN, 1.0), None);
+        assert_eq!(rate(f64::INFINITY, f64::INFINITY), None);
+        assert_eq!(rate(1.0, 4.0), Some(0.25));
+        // Manure that bypassed validation: "—", not a met target.
+        let f = Figures { produced_t: f64::MAX * 2.0, utilized_t: f64::MAX * 2.0, ..Figures::default() };
+        assert_eq!(f.rates().manure, None);
+        assert!(!misses_target(f.rates().manure, 0.8));
+        let mut big = Figures { households: i64::MAX, ..Figures::default() };
+        big.add(&Figures { households: 1, ..Figures::default() });
+        assert_eq!(big.households, i64::MAX, "saturates, never wraps negative");
+        assert_eq!(treated_households(i64::MAX, i64::MAX, 1), i64::MAX);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! arithmetic. Nothing here touches a database or a terminal.
 
 pub mod indicators;
+pub mod input;
 pub mod merge;
 pub mod model;
 pub mod settings;

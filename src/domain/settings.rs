@@ -128,10 +128,38 @@ pub struct Settings {
     pub village_threshold: f64,
     pub targets: Targets,
     pub manure: ManureCoefficients,
+    pub backups: BackupRetention,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { village_threshold: 0.5, targets: Targets::default(), manure: ManureCoefficients::default() }
+        Settings {
+            village_threshold: 0.5,
+            targets: Targets::default(),
+            manure: ManureCoefficients::default(),
+            backups: BackupRetention::default(),
+        }
+    }
+}
+
+/// Which backups of the database a merge keeps (`[backups]` in the config
+/// file): the newest `last`, and the newest of each of the last `months`
+/// calendar months. Older ones are removed after each new backup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackupRetention {
+    pub last: u32,
+    pub months: u32,
+}
+
+impl BackupRetention {
+    /// Bounds of the settings: at least the backup just taken is kept.
+    pub const LAST: std::ops::RangeInclusive<u32> = 1..=1000;
+    pub const MONTHS: std::ops::RangeInclusive<u32> = 0..=120;
+}
+
+impl Default for BackupRetention {
+    fn default() -> Self {
+        BackupRetention { last: 10, months: 12 }
     }
 }

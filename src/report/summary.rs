@@ -77,8 +77,9 @@ pub fn to_json(s: &Summary) -> Value {
 
 /// Writes the summary as pretty SPEC §5 JSON (the same text as
 /// `to_string_pretty(&to_json(s))`) without building it in memory first.
+/// Text a terminal would act on is written as `\uXXXX` escapes (`text::SafeJson`).
 pub fn write_json(s: &Summary, out: impl std::io::Write) -> serde_json::Result<()> {
-    serde_json::to_writer_pretty(out, &JsonSummary(s))
+    crate::text::write_json_pretty(out, &JsonSummary(s))
 }
 
 /// The name of the total row in JSON (part of the contract).
@@ -132,6 +133,8 @@ pub mod labels {
     pub const TOTAL: Label = Label::new("合计", "Total");
     pub const TARGET: Label = Label::new("目标", "Target");
     pub const AS_OF: Label = Label::new("截至", "As of");
+    /// Visits whose crews' edits conflict until someone resolves them.
+    pub const OPEN_CONFLICTS: Label = Label::new("未解决冲突", "Open conflicts");
     pub const MISSED: Label = Label::new("✗ = 未达目标", "✗ = target missed");
     /// Suffix of the "indicator met" columns.
     pub const MET: Label = Label::new("达标", " met");
@@ -260,18 +263,27 @@ pub fn rows(s: &Summary, lang: Lang) -> Vec<(&'static str, String, String, &Figu
 }
 
 /// One CSV row per area with every figure; rates as fractions for programs,
-/// plus one target row per indicator so the sheet carries the goals.
+/// plus one target row per indicator so the sheet carries the goals. With a
+/// BOM (spreadsheet programs on Chinese Windows read UTF-8 by it); every row
+/// also carries the as-of date and the count of open conflicts, so a sheet
+/// copied elsewhere still says what it is.
 pub fn to_csv(s: &Summary, lang: Lang) -> anyhow::Result<String> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = csv::Writer::from_writer("\u{feff}".as_bytes().to_vec());
     let mut header: Vec<String> =
         [labels::LEVEL, labels::CODE, labels::NAME].iter().map(|l| l.get(lang).to_string()).collect();
     header.extend(COLUMNS.iter().map(|c| c.label.get(lang).to_string()));
     header.extend(Indicator::ALL.iter().map(|i| met_header(*i, lang)));
+    header.push(labels::AS_OF.get(lang).to_string());
+    header.push(labels::OPEN_CONFLICTS.get(lang).to_string());
     w.write_record(&header)?;
     for (level, code, name, f) in rows(s, lang) {
+        // A name from the roster never reads as a formula in a spreadsheet.
+        let name = crate::store::csvio::for_spreadsheet(&name).into_owned();
         let mut rec = vec![level_name(level, lang).to_string(), code, name];
         rec.extend(COLUMNS.iter().map(|c| (c.value)(f).text()));
         rec.extend(Indicator::ALL.iter().map(|i| met_text(met(f, *i, &s.settings), lang).to_string()));
+        rec.push(s.as_of.clone());
+        rec.push(s.open_conflicts.to_string());
         w.write_record(&rec)?;
     }
     Ok(String::from_utf8(w.into_inner()?)?)

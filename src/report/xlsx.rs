@@ -151,12 +151,14 @@ impl<'a> Sheet<'a> {
 
 fn title(s: &Summary, what: &str, lang: Lang) -> String {
     format!(
-        "{} · {what}    {} {}    {} {}    {}",
+        "{} · {what}    {} {}    {} {}    {} {}    {}",
         labels::SUMMARY_OF.get(lang),
         labels::AS_OF.get(lang),
         s.as_of,
         labels::THRESHOLD.get(lang),
         sm::percent(Some(s.settings.village_threshold)),
+        labels::OPEN_CONFLICTS.get(lang),
+        s.open_conflicts,
         labels::MISSED.get(lang),
     )
 }

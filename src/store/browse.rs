@@ -48,6 +48,8 @@ pub struct VisitItem {
     pub water_bodies: i64,
     /// Several heads: crews' edits that conflict, until someone resolves them.
     pub conflict: bool,
+    /// The revision shown: a deletion from the list names it as its base.
+    pub rev_id: String,
 }
 
 /// A form being typed, kept so a crash loses at most the last keystrokes.
@@ -165,7 +167,7 @@ pub fn visits_of(conn: &Connection, code: &str) -> Result<Vec<VisitItem>> {
            (SELECT count(*) FROM facility WHERE visit_id = v.visit_id),
            (SELECT count(*) FROM farm WHERE visit_id = v.visit_id),
            (SELECT count(*) FROM water_body WHERE visit_id = v.visit_id),
-           {}
+           {}, v.rev_id
          FROM visit v WHERE v.village_code = ?1 ORDER BY v.survey_date DESC, v.visit_id DESC",
         sewage_sql("v"),
         super::conflict::is_open_conflict_sql("v.visit_id")
@@ -181,6 +183,7 @@ pub fn visits_of(conn: &Connection, code: &str) -> Result<Vec<VisitItem>> {
             farms: r.get(8)?,
             water_bodies: r.get(9)?,
             conflict: r.get(10)?,
+            rev_id: r.get(11)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -253,16 +256,20 @@ impl Store {
     /// transaction that also drops the form's draft and remembers the surveyor.
     /// The revision's editor is this installation's editor (who typed it),
     /// not the visit's surveyor.
+    /// `base` is the revision the form was opened from (`None`: a new visit):
+    /// a change merged since then merges with this one or becomes a conflict.
     pub fn save_from_form(
         &mut self,
         author: &str,
         visit_id: &str,
         data: Option<&VisitData>,
+        base: Option<&str>,
         draft_id: Option<&str>,
     ) -> Result<Saved> {
+        let base: Vec<String> = base.map(str::to_string).into_iter().collect();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let maker = revisions::Maker { identity: &self.identity, editor: &self.editor };
-        let saved = revisions::save(&tx, maker, visit_id, data)?;
+        let saved = revisions::save_on(&tx, maker, visit_id, data, revisions::Base::Revs(&base))?;
         if let Some(d) = draft_id {
             delete_draft(&tx, d)?;
         }
@@ -340,7 +347,7 @@ mod tests {
         let mut rng = crate::generate::Rng::new(3);
         let mut data = crate::generate::random_visit(&mut rng, "430202001201", "2025-01-02");
         data.canonicalize();
-        s.save_from_form("王芳", "v1", Some(&data), Some("d1")).unwrap();
+        s.save_from_form("王芳", "v1", Some(&data), None, Some("d1")).unwrap();
         assert!(drafts(&s.conn).unwrap().is_empty());
         assert_eq!(s.meta(LAST_SURVEYOR).unwrap().as_deref(), Some("王芳"));
         let (_, loaded) = load_visit(&s.conn, "v1").unwrap().unwrap();
@@ -349,7 +356,8 @@ mod tests {
         let list = visits_of(&s.conn, "430202001201").unwrap();
         assert_eq!(list.len(), 1);
         assert_eq!(villages(&s.conn, "430202001", "仙庾", 5, 0).unwrap()[0].last.as_ref().unwrap().0, "2025-01-02");
-        s.save_from_form("王芳", "v1", None, None).unwrap();
+        let rev = s.current_revision("v1").unwrap();
+        s.save_from_form("王芳", "v1", None, rev.as_deref(), None).unwrap();
         assert!(visits_of(&s.conn, "430202001201").unwrap().is_empty());
     }
 }

@@ -8,10 +8,11 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::Store;
-use super::csvio::{Problems, Table};
-use super::revisions::{self, Saved};
+use super::csvio::{Problems, Table, for_spreadsheet};
+use super::revisions::{self, Base, Saved};
 use super::roster::{self, RosterReport};
+use super::{Phase, Progress, Store, Work};
+use crate::domain::input::TextEncoding;
 use crate::domain::validate::{self, Place, Reason, parse_bool, parse_date, parse_decimal, parse_int, required};
 use crate::domain::*;
 
@@ -27,6 +28,25 @@ pub const VISIT_COLS: &[&str] = &[
     "natural_villages",
     "nv_garbage_covered",
     "notes",
+];
+/// `visits.csv` may also carry the revision each row was exported at: a
+/// re-imported row names it as its base, so that a change merged since the
+/// export merges with the row's edit or becomes a conflict. Without it (a
+/// bundle made by hand) a row is an edit of whatever wins now.
+pub const REV_COL: &str = "rev";
+const VISIT_COLS_IN: &[&str] = &[
+    "visit_id",
+    "village_code",
+    "survey_date",
+    "surveyor",
+    "households",
+    "hh_sewer",
+    "hh_reuse",
+    "hh_controlled",
+    "natural_villages",
+    "nv_garbage_covered",
+    "notes",
+    REV_COL,
 ];
 pub const FACILITY_COLS: &[&str] = &["visit_id", "facility_id", "kind", "households_served", "status", "capacity_m3_d"];
 pub const FARM_COLS: &[&str] = &[
@@ -88,6 +108,9 @@ pub struct ImportReport {
     pub facilities: u64,
     pub farms: u64,
     pub water_bodies: u64,
+    /// The encoding each file of visits and child rows was read in, in file
+    /// order (the roster's is in `roster`).
+    pub encodings: Vec<(String, TextEncoding)>,
 }
 
 /// Reads one cell through a parser, recording a problem on failure.
@@ -162,10 +185,11 @@ impl RowReader<'_> {
 }
 
 const STAGING: &str = "
-CREATE TEMP TABLE IF NOT EXISTS s_visit (visit_id TEXT PRIMARY KEY, line INTEGER NOT NULL, village_code TEXT NOT NULL,
-  bad TEXT NOT NULL, data TEXT NOT NULL) WITHOUT ROWID;
--- Appended in file order and sorted once when read (cheaper than keeping a
--- tree in order on every insert). seq, not line, orders the rows: a lone CR
+CREATE TEMP TABLE IF NOT EXISTS s_visit (visit_id TEXT NOT NULL, line INTEGER NOT NULL, village_code TEXT NOT NULL,
+  bad TEXT NOT NULL, data TEXT NOT NULL, base TEXT);
+-- Both appended in file order and sorted once when read: a tree kept in
+-- visit_id order took random reads and writes all over the temporary file
+-- for every row (a national bundle's visits are ~200 MB staged). seq, not line, orders the rows: a lone CR
 -- ends a record without starting a new line.
 CREATE TEMP TABLE IF NOT EXISTS s_child (visit_id TEXT NOT NULL, kind INTEGER NOT NULL, seq INTEGER NOT NULL,
   line INTEGER NOT NULL, bad TEXT NOT NULL, data TEXT NOT NULL);
@@ -184,17 +208,50 @@ fn child_file(kind: i64) -> (&'static str, &'static [&'static str]) {
     }
 }
 
-fn stage_visits(conn: &Connection, dir: &Path, problems: &mut Problems) -> Result<()> {
+/// The visit ids of visits.csv, as 64-bit hashes (a national bundle's ids
+/// take ~20 MB so, several times that as text): the children check their
+/// visit here while staging. A hash shared by two ids would let a child of
+/// no visit through, and two visits with the same id pass: both are caught
+/// exactly when the sorted rows are read back (`import_staged`).
+#[derive(Default)]
+struct VisitIds {
+    hasher: std::hash::RandomState,
+    ids: std::collections::HashSet<u64>,
+}
+
+impl VisitIds {
+    fn key(&self, id: &str) -> u64 {
+        std::hash::BuildHasher::hash_one(&self.hasher, id)
+    }
+}
+
+/// Stages visits.csv; the encoding it was read in.
+fn stage_visits(
+    conn: &Connection,
+    dir: &Path,
+    ids: &mut VisitIds,
+    problems: &mut Problems,
+    progress: &dyn Progress,
+) -> Result<Option<TextEncoding>> {
     let file = "visits.csv";
-    let Some(mut t) = Table::open(&dir.join(file), file, VISIT_COLS, VISIT_COLS, false, problems)? else {
-        return Ok(());
+    let Some(mut t) = Table::open(&dir.join(file), file, VISIT_COLS_IN, VISIT_COLS, false, problems)? else {
+        return Ok(None);
     };
     let mut ins = conn.prepare_cached(
-        "INSERT OR IGNORE INTO s_visit (visit_id, line, village_code, bad, data) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO s_visit (visit_id, line, village_code, bad, data, base) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
+    let _bar = Phase::new(progress, Work::File(file), 0);
     while let Some(line) = t.next_row(problems) {
-        let mut r = RowReader { t: &t, cols: VISIT_COLS, line, problems, bad: String::new() };
+        _bar.step();
+        let mut r = RowReader { t: &t, cols: VISIT_COLS_IN, line, problems, bad: String::new() };
+        let base = Some(r.cell(REV_COL).trim().to_string()).filter(|b| !b.is_empty());
         let visit_id = r.id("visit_id");
+        // An empty id is already refused as required.
+        if !visit_id.is_empty()
+            && let Err(why) = validate::check_id(&visit_id)
+        {
+            r.fail("visit_id", why);
+        }
         let v = VisitData {
             village_code: r.id("village_code"),
             survey_date: r.date("survey_date"),
@@ -214,27 +271,36 @@ fn stage_visits(conn: &Connection, dir: &Path, problems: &mut Problems) -> Resul
         if visit_id.is_empty() {
             continue;
         }
-        if ins.execute(params![visit_id, line as i64, v.village_code, bad, serde_json::to_string(&v)?])? == 0 {
-            problems.push(file, line, "visit_id", &Reason::DuplicateVisit);
-        }
+        // A second visit with this id is reported when the rows are read back in order.
+        ids.ids.insert(ids.key(&visit_id));
+        ins.execute(params![visit_id, line as i64, v.village_code, bad, serde_json::to_string(&v)?, base])?;
     }
-    Ok(())
+    Ok(Some(t.encoding()))
 }
 
-fn stage_children(conn: &Connection, dir: &Path, kind: i64, problems: &mut Problems) -> Result<()> {
+/// Stages one file of child rows, when there is one; the encoding it was read in.
+fn stage_children(
+    conn: &Connection,
+    dir: &Path,
+    kind: i64,
+    ids: &VisitIds,
+    problems: &mut Problems,
+    progress: &dyn Progress,
+) -> Result<Option<TextEncoding>> {
     let (file, cols) = child_file(kind);
     let path = dir.join(file);
     if !path.exists() {
-        return Ok(());
+        return Ok(None);
     }
     let Some(mut t) = Table::open(&path, file, cols, cols, false, problems)? else {
-        return Ok(());
+        return Ok(None);
     };
-    let mut known = conn.prepare_cached("SELECT 1 FROM s_visit WHERE visit_id = ?1")?;
     let mut seq: i64 = 0;
     let mut ins = conn
         .prepare_cached("INSERT INTO s_child (visit_id, kind, seq, line, bad, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
+    let _bar = Phase::new(progress, Work::File(file), 0);
     while let Some(line) = t.next_row(problems) {
+        _bar.step();
         let mut r = RowReader { t: &t, cols, line, problems, bad: String::new() };
         let visit_id = r.id("visit_id");
         let data = match kind {
@@ -278,14 +344,14 @@ fn stage_children(conn: &Connection, dir: &Path, kind: i64, problems: &mut Probl
         if visit_id.is_empty() {
             continue;
         }
-        if !known.exists([&visit_id])? {
+        if !ids.ids.contains(&ids.key(&visit_id)) {
             problems.push(file, line, "visit_id", &Reason::UnknownVisit);
             continue;
         }
         seq += 1;
         ins.execute(params![visit_id, kind, seq, line as i64, bad, data])?;
     }
-    Ok(())
+    Ok(Some(t.encoding()))
 }
 
 /// The roster verdict on a village code: `None` when it is an administrative village.
@@ -334,15 +400,24 @@ fn import_staged(
     maker: revisions::Maker,
     problems: &mut Problems,
     report: &mut ImportReport,
+    progress: &dyn Progress,
 ) -> Result<()> {
     check_villages(conn, problems)?;
     let today = chrono::Local::now().date_naive();
     let coefficients = crate::domain::settings::ManureCoefficients::default();
-    let mut visits = conn.prepare("SELECT visit_id, line, data, bad FROM s_visit ORDER BY visit_id")?;
+    let mut visits = conn.prepare("SELECT visit_id, line, data, bad, base FROM s_visit ORDER BY visit_id, line")?;
     // Both cursors in visit_id order: each visit takes the run of child rows
-    // that carry its id (every child's visit was checked while staging).
+    // that carry its id; a child passed over names no visit (its id's hash
+    // matched another's while staging).
     let mut children =
         conn.prepare("SELECT visit_id, kind, line, data, bad FROM s_child ORDER BY visit_id, kind, seq")?;
+    // Each sort takes up to the main page cache's size in memory (SQLite
+    // sizes its sorters from cache_size when they start): two sorts of 64 MB
+    // beside the 64 MB cache took a national import over 200 MB. Sorted
+    // with 16 MB each (spilling to the temporary file), then the cache
+    // grows back for the writes.
+    let cache: i64 = conn.query_row("PRAGMA main.cache_size", [], |r| r.get(0))?;
+    conn.execute_batch("PRAGMA main.cache_size = -16384")?;
     let mut kids = children.query([])?;
     let next_kid = |kids: &mut rusqlite::Rows| -> Result<Option<StagedChild>> {
         Ok(match kids.next()? {
@@ -357,18 +432,34 @@ fn import_staged(
         })
     };
     let mut kid = next_kid(&mut kids)?;
+    let staged: i64 = conn.query_row("SELECT count(*) FROM s_visit", [], |r| r.get(0))?;
+    let _bar = Phase::new(progress, Work::WriteVisits, staged as u64);
     let mut rows = visits.query([])?;
+    let mut cache_back = Some(format!("PRAGMA main.cache_size = {cache}"));
+    let mut previous = String::new();
+    let unknown = |k: &StagedChild, problems: &mut Problems| {
+        problems.push(child_file(k.kind as i64).0, k.line, "visit_id", &Reason::UnknownVisit);
+    };
     while let Some(row) = rows.next()? {
+        if let Some(sql) = cache_back.take() {
+            conn.execute_batch(&sql)?; // both sorts have started
+        }
+        _bar.step();
         let visit_id: String = row.get(0)?;
         let line: u64 = row.get::<_, i64>(1)? as u64;
+        if visit_id == previous {
+            problems.push("visits.csv", line, "visit_id", &Reason::DuplicateVisit);
+            continue;
+        }
+        previous.clone_from(&visit_id);
         let mut v: VisitData = serde_json::from_str(row.get_ref(2)?.as_str()?)?;
         // Cells that did not parse were reported while staging; their
         // placeholder values must not produce complaints of their own.
         let visit_bad: String = row.get(3)?;
         let mut bad: [Vec<String>; 3] = Default::default();
         let mut lines: [Vec<u64>; 3] = Default::default();
-        // (A child of no staged visit cannot occur; skipping keeps the runs aligned regardless.)
-        while kid.as_ref().is_some_and(|k| k.visit_id < visit_id) {
+        while let Some(k) = kid.take_if(|k| k.visit_id < visit_id) {
+            unknown(&k, problems);
             kid = next_kid(&mut kids)?;
         }
         while let Some(k) = kid.take_if(|k| k.visit_id == visit_id) {
@@ -405,11 +496,18 @@ fn import_staged(
         if !ok || !problems.is_empty() {
             continue;
         }
-        match revisions::save(conn, maker, &visit_id, Some(&v))? {
+        let base_rev: Option<String> = row.get(4)?;
+        let base: Vec<String> = base_rev.into_iter().collect();
+        let base = if base.is_empty() { Base::Current } else { Base::Revs(&base) };
+        match revisions::save_on(conn, maker, &visit_id, Some(&v), base)? {
             Saved::New => report.new += 1,
             Saved::Changed => report.changed += 1,
             Saved::Unchanged => report.unchanged += 1,
         }
+    }
+    while let Some(k) = kid.take() {
+        unknown(&k, problems);
+        kid = next_kid(&mut kids)?;
     }
     Ok(())
 }
@@ -421,6 +519,11 @@ impl Store {
         if !dir.is_dir() {
             return Err(super::StoreError::NotAFolder { path: dir.to_path_buf() }.into());
         }
+        // What an import writes is about three times its CSV: rows, indexes, the log.
+        if !dry_run {
+            self.ensure_room(super::fsutil::folder_bytes(dir).saturating_mul(3))?;
+        }
+        let progress = self.progress.as_ref();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let maker = revisions::Maker { identity: &self.identity, editor: &self.editor };
         let mut problems = Problems::default();
@@ -430,11 +533,21 @@ impl Store {
             report.roster = Some(roster::load(&tx, &roster_file, "villages.csv", &mut problems)?);
         }
         tx.execute_batch(STAGING)?;
-        stage_visits(&tx, dir, &mut problems)?;
-        for kind in [KIND_FACILITY, KIND_FARM, KIND_WATER] {
-            stage_children(&tx, dir, kind, &mut problems)?;
+        let mut ids = VisitIds::default();
+        if let Some(e) = stage_visits(&tx, dir, &mut ids, &mut problems, progress)? {
+            report.encodings.push(("visits.csv".into(), e));
         }
-        import_staged(&tx, maker, &mut problems, &mut report)?;
+        for kind in [KIND_FACILITY, KIND_FARM, KIND_WATER] {
+            if let Some(e) = stage_children(&tx, dir, kind, &ids, &mut problems, progress)? {
+                report.encodings.push((child_file(kind).0.into(), e));
+            }
+        }
+        drop(ids);
+        let deferred = super::figures::Deferred::begin(&tx)?;
+        let stamps = revisions::StampBatch::begin(&tx)?;
+        import_staged(&tx, maker, &mut problems, &mut report, progress)?;
+        stamps.finish()?;
+        deferred.finish()?;
         tx.execute_batch("DELETE FROM s_visit; DELETE FROM s_child;")?;
         if !problems.is_empty() {
             return Err(Refused::from(problems).into());
@@ -447,6 +560,7 @@ impl Store {
 
     /// Imports a roster file: all or nothing.
     pub fn import_roster(&mut self, path: &Path) -> Result<RosterReport> {
+        self.ensure_room(super::fsutil::file_size(path).saturating_mul(3))?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut problems = Problems::default();
         let name = path.display().to_string();
@@ -459,10 +573,15 @@ impl Store {
     }
 
     /// Writes the current state as a CSV bundle (with the roster), each file
-    /// with a BOM so that spreadsheet programs read the Chinese right.
+    /// with a BOM so that spreadsheet programs read the Chinese right, and
+    /// every text that a spreadsheet would take for a formula marked as text
+    /// (`csvio::for_spreadsheet`; import takes the mark off again).
     pub fn export_bundle(&self, dir: &Path) -> Result<ExportReport> {
         std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
         let c = &self.conn;
+        let export_query = |c: &Connection, dir: &Path, file: &str, header: &[&str], sql: &str| {
+            export_query(c, dir, file, header, sql, self.progress())
+        };
         let mut report = ExportReport::default();
         // One read transaction, so the files agree with each other.
         c.execute_batch("BEGIN")?;
@@ -481,8 +600,8 @@ impl Store {
                 c,
                 dir,
                 "visits.csv",
-                VISIT_COLS,
-                &format!("SELECT {} FROM visit ORDER BY visit_id", VISIT_COLS.join(", ")),
+                VISIT_COLS_IN,
+                &format!("SELECT {}, rev_id FROM visit ORDER BY visit_id", VISIT_COLS.join(", ")),
             )?;
             report.facilities = export_query(
                 c,
@@ -523,7 +642,19 @@ pub struct ExportReport {
 }
 
 /// Streams a query into `dir/file`, written whole or not at all.
-fn export_query(conn: &Connection, dir: &Path, file: &str, header: &[&str], sql: &str) -> Result<u64> {
+fn export_query(
+    conn: &Connection,
+    dir: &Path,
+    file: &str,
+    header: &[&str],
+    sql: &str,
+    progress: &dyn Progress,
+) -> Result<u64> {
+    // The rows to write, for the bar (SQLite counts from the table's pages,
+    // which the export reads next anyway).
+    let table = sql.split(" FROM ").nth(1).and_then(|t| t.split_whitespace().next()).unwrap_or("visit");
+    let total: i64 = conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?;
+    let _bar = Phase::new(progress, Work::File(file), total as u64);
     let path = dir.join(file);
     super::fsutil::write_atomic(&path, |f| {
         let mut out = std::io::BufWriter::new(f);
@@ -536,13 +667,15 @@ fn export_query(conn: &Connection, dir: &Path, file: &str, header: &[&str], sql:
         let mut count = 0;
         let mut rec: Vec<String> = Vec::with_capacity(n);
         while let Some(row) = rows.next()? {
+            _bar.step();
             rec.clear();
             for i in 0..n {
                 rec.push(match row.get_ref(i)? {
                     rusqlite::types::ValueRef::Null => String::new(),
                     rusqlite::types::ValueRef::Integer(v) => v.to_string(),
                     rusqlite::types::ValueRef::Real(v) => v.to_string(),
-                    rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                    // Text only: numbers are never negative, so never start like a formula.
+                    rusqlite::types::ValueRef::Text(t) => for_spreadsheet(&String::from_utf8_lossy(t)).into_owned(),
                     rusqlite::types::ValueRef::Blob(_) => String::new(),
                 });
             }

@@ -1,5 +1,7 @@
-//! Reading CSV files from people: optional BOM, columns in any order, every
-//! problem collected as `file:line: column: reason`.
+//! Reading CSV files from people: any accepted encoding (see `textin`),
+//! comma or tab, columns in any order, every problem collected as
+//! `file:line: column: reason`; and the one rule that keeps cells written
+//! for spreadsheets from being read as formulas.
 
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -7,6 +9,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
+use super::textin::{self, Decoded, Guard, InputError};
+use crate::domain::input::{Malformed, TextEncoding};
 use crate::domain::validate::{LineProblem, Reason};
 
 /// Most problems kept for the report; the rest are only counted.
@@ -36,9 +40,40 @@ impl Problems {
     }
 }
 
-/// Opens a file for reading, decompressing `.gz`.
+/// The first characters that make a spreadsheet read a cell as a formula
+/// (OWASP's list), and the quote that marks a cell as text.
+const FORMULA_START: &[char] = &['=', '+', '-', '@', '\t', '\r', '\''];
+
+/// A cell as written for spreadsheets: a text that a spreadsheet would take
+/// for a formula (or that starts with the text mark `'`) gets one `'` in
+/// front. [`from_spreadsheet`] undoes it exactly.
+pub fn for_spreadsheet(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(FORMULA_START) { format!("'{cell}").into() } else { cell.into() }
+}
+
+/// A cell as read: one leading `'` comes off when what follows starts like
+/// a formula or with `'` (the inverse of [`for_spreadsheet`]).
+pub fn from_spreadsheet(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_START) => rest,
+        _ => cell,
+    }
+}
+
+/// Opens a file for reading, decompressing `.gz`. A FIFO, a device or a
+/// folder (or a link to one) is refused before it is opened: reading one
+/// could hang or never end.
 pub fn open_reader(path: &Path) -> Result<Box<dyn Read>> {
+    let not_a_file = || InputError { line: 0, why: Malformed::NotAFile };
+    let meta = std::fs::metadata(path).with_context(|| path.display().to_string())?;
+    if !meta.is_file() {
+        return Err(not_a_file().into());
+    }
     let f = File::open(path).with_context(|| path.display().to_string())?;
+    // Swapped for something else between the two looks.
+    if !f.metadata().with_context(|| path.display().to_string())?.is_file() {
+        return Err(not_a_file().into());
+    }
     let r = BufReader::with_capacity(1 << 16, f);
     Ok(if path.extension().is_some_and(|e| e == "gz") {
         Box::new(BufReader::with_capacity(1 << 16, flate2::read::GzDecoder::new(r)))
@@ -47,10 +82,26 @@ pub fn open_reader(path: &Path) -> Result<Box<dyn Read>> {
     })
 }
 
+type Source = Guard<Decoded<Box<dyn Read>>>;
+
+/// The line and reason of a CSV error: an input that is not well-formed
+/// (from `textin`), text that is not UTF-8, or what the parser says.
+fn csv_problem(e: &csv::Error) -> (u64, Reason) {
+    let line = e.position().map_or(0, |p| p.line());
+    match e.kind() {
+        csv::ErrorKind::Io(io) => match InputError::of(io) {
+            Some(x) => (x.line, Reason::Malformed(x.why.clone())),
+            None => (line, Reason::Csv(e.to_string())),
+        },
+        csv::ErrorKind::Utf8 { .. } => (line, Reason::Malformed(Malformed::Undecodable(TextEncoding::Utf8))),
+        _ => (line, Reason::Csv(e.to_string())),
+    }
+}
+
 /// A CSV file whose header has been matched against the known columns.
 pub struct Table {
     pub file: String,
-    reader: csv::Reader<Box<dyn Read>>,
+    reader: csv::Reader<Source>,
     /// For each known column, its index in the file.
     index: Vec<Option<usize>>,
     width: usize,
@@ -69,11 +120,25 @@ impl Table {
         allow_extra: bool,
         problems: &mut Problems,
     ) -> Result<Option<Table>> {
-        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(open_reader(path)?);
+        let raw = match open_reader(path) {
+            Ok(r) => r,
+            Err(e) => match e.downcast::<InputError>() {
+                Ok(e) => {
+                    problems.push(file, e.line, "-", &Reason::Malformed(e.why));
+                    return Ok(None);
+                }
+                Err(e) => return Err(e),
+            },
+        };
+        let mut text = Decoded::new(raw);
+        let delim = textin::delimiter(text.peek_line());
+        let guard = Guard::new(text, delim, textin::MAX_RECORD_BYTES);
+        let mut reader = csv::ReaderBuilder::new().flexible(true).delimiter(delim).from_reader(guard);
         let header = match reader.headers() {
             Ok(h) => h.clone(),
             Err(e) => {
-                problems.push(file, 1, "-", &Reason::Csv(e.to_string()));
+                let (line, reason) = csv_problem(&e);
+                problems.push(file, line.max(1), "-", &reason);
                 return Ok(None);
             }
         };
@@ -129,8 +194,8 @@ impl Table {
                     return Some(line);
                 }
                 Err(e) => {
-                    let line = e.position().map_or(0, |p| p.line());
-                    problems.push(&self.file, line, "-", &Reason::Csv(e.to_string()));
+                    let (line, reason) = csv_problem(&e);
+                    problems.push(&self.file, line, "-", &reason);
                     if matches!(e.kind(), csv::ErrorKind::Io(_)) {
                         return None;
                     }
@@ -139,9 +204,15 @@ impl Table {
         }
     }
 
-    /// The cell of known column `k` in the current row ("" when absent).
+    /// The cell of known column `k` in the current row ("" when absent), the
+    /// text mark of [`for_spreadsheet`] taken off.
     pub fn get(&self, k: usize) -> &str {
-        self.index[k].and_then(|i| self.record.get(i)).unwrap_or("")
+        from_spreadsheet(self.index[k].and_then(|i| self.record.get(i)).unwrap_or(""))
+    }
+
+    /// The encoding the file is read in (final once it is read to the end).
+    pub fn encoding(&self) -> TextEncoding {
+        self.reader.get_ref().get_ref().encoding()
     }
 
     /// Whether the file has known column `k`.

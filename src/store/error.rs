@@ -23,6 +23,21 @@ pub enum StoreError {
         #[source]
         source: rusqlite::Error,
     },
+    /// The database file can be read but not written (a read-only file or
+    /// medium): refused at open, before anything tries to write.
+    #[error("{}: the database file is read-only", path.display())]
+    ReadOnlyDatabase { path: PathBuf },
+    /// The folder of the database does not take new files (its `-wal` and
+    /// `-shm` sidecars, backups and staging live there).
+    #[error("{}: cannot write in this folder", path.display())]
+    FolderNotWritable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Not enough free space where a backup, merge or import would write.
+    #[error("{}: not enough free space ({needed} bytes needed, {free} free)", path.display())]
+    NoSpace { path: PathBuf, needed: u64, free: u64 },
     #[error("{name}: is not a ruralsan database")]
     NotRuralsan { name: String },
     #[error("{name}: was written by a newer ruralsan (schema version {version}, this program supports {supported})")]
@@ -63,9 +78,16 @@ pub enum StoreError {
     /// The stored clock (`meta.hlc`) does not read.
     #[error("the stored clock stamp {value:?} is not a clock stamp")]
     CorruptClock { value: String },
+    /// `demo` pointed at a database holding visits it did not generate.
+    #[error("{}: holds real visits; the demo never adds generated visits to it", path.display())]
+    NotADemoDatabase { path: PathBuf },
     /// A stored revision whose content does not read.
     #[error("revision {rev_id} of visit {visit_id} has an unreadable payload ({detail})")]
     CorruptPayload { rev_id: String, visit_id: String, detail: String },
+    /// A row of a current table holds a value no domain type reads (the
+    /// per-visit figures cannot be computed from it).
+    #[error("a current table of visit {visit_id} holds an unknown value {value:?}")]
+    CorruptCurrent { visit_id: String, value: String },
 }
 
 /// Why `resolve` cannot settle a conflict.
@@ -82,6 +104,9 @@ pub enum ResolveError {
     Apply { visit_id: String, error: ApplyError },
     #[error("{visit_id}: the combined result breaks a rule: {}", problem.field)]
     BreaksRule { visit_id: String, problem: Problem },
+    /// The heads changed since the person chose (a merge brought another side).
+    #[error("{visit_id}: the conflict has changed since it was shown; look at it again")]
+    HeadsChanged { visit_id: String },
     /// A `--field` argument not of the form FIELD=REV.
     #[error("--field {item}: must be FIELD=REV")]
     FieldSyntax { item: String },
@@ -98,8 +123,12 @@ pub struct Refused {
 /// Why a revision read from a file is refused.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RowReason {
-    /// Empty, too long or holding control characters.
-    BadText,
+    /// A deletion without parents: the visit it deletes exists neither
+    /// here nor in the file.
+    TombstoneWithoutVisit,
+    /// A revision without parents for a visit that already has one (here or
+    /// in the file): a visit has one history.
+    SecondRoot,
     BadRevId,
     BadHlc,
     ParentsUnsorted,
@@ -116,6 +145,8 @@ pub enum RowReason {
         reason: Reason,
     },
     RevIdMismatch,
+    /// A signature that is not 128 hex digits.
+    SignatureFormat,
 }
 
 /// Why a file to merge is refused.
@@ -123,6 +154,8 @@ pub enum RowReason {
 pub enum Refusal {
     NoSuchFile,
     LiveDatabase,
+    /// The file is this database itself: nothing to merge (and no backup taken).
+    OwnDatabase,
     NotSqlite,
     Truncated,
     ValueTooBig {
@@ -178,6 +211,11 @@ pub enum Refusal {
         rev: String,
         fields: Vec<&'static str>,
     },
+    /// A revision that says it is an automatic merge (signed by nobody) but
+    /// is not exactly the merge of its parents this program makes.
+    ForgedMerge {
+        rev: String,
+    },
     /// A revision new here without a signature (README "Identity and enrolment").
     Unsigned {
         rev: String,
@@ -207,6 +245,19 @@ pub enum Refusal {
         crew: String,
         fingerprint: String,
         ahead_ms: i64,
+    },
+    /// After the merge a visit would have more heads (conflicting versions)
+    /// than anyone can settle: a hostile or broken file.
+    TooManyHeads {
+        visit: String,
+        heads: usize,
+        max: usize,
+    },
+    /// Revisions of units outside the local roster (or of communities): the
+    /// roster changes only by `roster import`. Their count and the first codes.
+    ForeignRoster {
+        units: usize,
+        first: Vec<String>,
     },
 }
 

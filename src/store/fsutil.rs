@@ -50,6 +50,47 @@ pub fn write_atomic<T>(dest: &Path, write: impl FnOnce(&mut File) -> Result<T>) 
     result.with_context(|| dest.display().to_string())
 }
 
+/// The size of a file, 0 when it does not exist.
+pub fn file_size(path: &Path) -> u64 {
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
+
+/// The total size of the regular files directly in a folder.
+pub fn folder_bytes(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries.flatten().filter_map(|e| e.metadata().ok()).filter(|m| m.is_file()).map(|m| m.len()).sum()
+}
+
+/// Refuses, before anything is written, when the file system holding
+/// `dir` has less than `needed` bytes free for this user. When the free
+/// space cannot be read the write goes ahead: it is all-or-nothing anyway,
+/// and a full disk then fails it cleanly.
+pub fn ensure_space(dir: &Path, needed: u64) -> std::result::Result<(), super::StoreError> {
+    match fs4::available_space(dir) {
+        Ok(free) if free < needed => Err(super::StoreError::NoSpace { path: dir.to_path_buf(), needed, free }),
+        _ => Ok(()),
+    }
+}
+
+/// Checks that new files can be made in `dir` (a database needs its `-wal`
+/// and `-shm` sidecars there) by making and removing a hidden probe file.
+pub fn ensure_writable_folder(dir: &Path) -> std::result::Result<(), super::StoreError> {
+    let probe = temp_beside(&dir.join("ruralsan-probe"), "tmp");
+    match std::fs::OpenOptions::new().write(true).create_new(true).open(&probe) {
+        Ok(f) => {
+            drop(f);
+            remove_file_if_exists(&probe);
+            Ok(())
+        }
+        // A probe left by a process killed at just this moment.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            remove_file_if_exists(&probe);
+            Ok(())
+        }
+        Err(source) => Err(super::StoreError::FolderNotWritable { path: dir.to_path_buf(), source }),
+    }
+}
+
 /// Removes a file that may not exist. Cleanup only: a file left behind is
 /// harmless, and the caller's own outcome is what it reports.
 fn remove_file_if_exists(path: &Path) {
@@ -74,6 +115,35 @@ mod tests {
     #[test]
     fn hex_is_lowercase_two_digits() {
         assert_eq!(hex(&[0, 15, 255]), "000fff");
+    }
+
+    #[test]
+    fn space_beyond_the_disk_is_refused_with_both_figures() {
+        let dir = tempfile::tempdir().unwrap();
+        ensure_space(dir.path(), 1).unwrap();
+        match ensure_space(dir.path(), u64::MAX) {
+            Err(super::super::StoreError::NoSpace { needed, free, path }) => {
+                assert_eq!((needed, path.as_path()), (u64::MAX, dir.path()));
+                assert!(free > 0 && free < u64::MAX);
+            }
+            other => panic!("not refused: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_folder_that_takes_no_files_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        ensure_writable_folder(dir.path()).unwrap();
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "the probe is removed");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn proc_takes_no_files_even_for_root() {
+        let e = ensure_writable_folder(Path::new("/proc")).unwrap_err();
+        assert!(
+            matches!(e, super::super::StoreError::FolderNotWritable { ref path, .. } if path == Path::new("/proc"))
+        );
     }
 
     #[test]

@@ -6,11 +6,15 @@ pub mod conflict;
 pub mod csvio;
 mod diagnostics;
 pub mod error;
+pub mod figures;
 pub mod fsutil;
+pub mod live;
 pub mod revisions;
 pub mod roster;
 pub mod summary;
 pub mod sync;
+pub mod textin;
+pub mod trend;
 pub mod trust;
 pub mod views;
 
@@ -41,6 +45,81 @@ pub struct Store {
     device: String,
     identity: crate::identity::Identity,
     editor: String,
+    progress: Box<dyn Progress>,
+    /// Which backups merges keep.
+    retention: crate::domain::settings::BackupRetention,
+}
+
+/// Where long work (import, merge, export, report, a slow summary) reports
+/// how far it got. The store knows no terminal: the command line supplies a
+/// progress bar, everything else [`NoProgress`].
+pub trait Progress: Send {
+    /// Work `what` of `total` steps (0: unknown) begins.
+    fn start(&self, what: Work<'_>, total: u64);
+    /// `n` more steps are done.
+    fn advance(&self, n: u64);
+    /// The work is over.
+    fn finish(&self);
+}
+
+/// What long work is under way: the store says what, the caller says it in
+/// words (strings::progress).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Work<'a> {
+    /// Reading or writing one file of a bundle (its name in the bundle).
+    File(&'a str),
+    /// Checking and writing an import's visits.
+    WriteVisits,
+    /// Computing the per-visit figures from the current tables.
+    Figures,
+    /// Adding up a summary.
+    Summary,
+    /// Checking the revisions of a file to merge (its path).
+    RevisionsChecked(&'a str),
+    /// Updating the visits a merged file touched (its path).
+    VisitsUpdated(&'a str),
+}
+
+/// One piece of long work reported to a [`Progress`]: started when made,
+/// its steps passed on in batches, finished when dropped.
+pub(crate) struct Phase<'a> {
+    progress: &'a dyn Progress,
+    pending: std::cell::Cell<u64>,
+}
+
+impl<'a> Phase<'a> {
+    const BATCH: u64 = 1024;
+
+    pub(crate) fn new(progress: &'a dyn Progress, what: Work<'_>, total: u64) -> Phase<'a> {
+        progress.start(what, total);
+        Phase { progress, pending: std::cell::Cell::new(0) }
+    }
+
+    pub(crate) fn step(&self) {
+        let n = self.pending.get() + 1;
+        if n == Self::BATCH {
+            self.progress.advance(n);
+            self.pending.set(0);
+        } else {
+            self.pending.set(n);
+        }
+    }
+}
+
+impl Drop for Phase<'_> {
+    fn drop(&mut self) {
+        self.progress.advance(self.pending.get());
+        self.progress.finish();
+    }
+}
+
+/// Reports nothing.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn start(&self, _: Work<'_>, _: u64) {}
+    fn advance(&self, _: u64) {}
+    fn finish(&self) {}
 }
 
 impl Store {
@@ -49,21 +128,28 @@ impl Store {
     ///
     /// The installation's identity comes from its folder (`$RURALSAN_HOME`
     /// or the platform data folder), made there on first use.
+    ///
+    /// A database that cannot be written is refused here, at once, saying
+    /// why: a folder that takes no new files (the `-wal` and `-shm`
+    /// sidecars live there) or a read-only database file. Found later, the
+    /// first would read as "not a ruralsan database" and the second would
+    /// make a merge's backup wait forever.
     pub fn open(path: &Path) -> Result<Store> {
         Store::open_with(path, &crate::identity::Identity::load_default()?)
     }
 
     /// As [`Store::open`], signing as `identity`.
     pub fn open_with(path: &Path, identity: &crate::identity::Identity) -> Result<Store> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|source| StoreError::CannotCreateFolder { path: dir.to_path_buf(), source })?;
-        }
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir)
+            .map_err(|source| StoreError::CannotCreateFolder { path: dir.to_path_buf(), source })?;
+        fsutil::ensure_writable_folder(dir)?;
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|source| StoreError::CannotOpen { path: path.to_path_buf(), source })?;
+        refuse_read_only(&conn, path)?;
         Store::setup(conn, &path.display().to_string(), true, identity)
     }
 
@@ -111,7 +197,7 @@ impl Store {
         // Written only when it differs: opening never takes the write lock otherwise.
         let held: Option<String> =
             conn.query_row("SELECT value FROM meta WHERE key = 'device_id'", [], |r| r.get(0)).optional()?;
-        if held.as_deref() != Some(device.as_str()) {
+        if held.as_deref() != Some(device.as_str()) && !conn.is_readonly(rusqlite::MAIN_DB)? {
             conn.execute(
                 "INSERT INTO meta (key, value) VALUES ('device_id', ?1)
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -119,7 +205,14 @@ impl Store {
             )?;
         }
         let editor = default_editor(identity);
-        Ok(Store { conn, device, identity: identity.clone(), editor })
+        Ok(Store {
+            conn,
+            device,
+            identity: identity.clone(),
+            editor,
+            progress: Box::new(NoProgress),
+            retention: Default::default(),
+        })
     }
 
     /// This installation's identity.
@@ -139,9 +232,28 @@ impl Store {
         }
     }
 
+    /// Reports the progress of long work to `p` from now on.
+    pub fn set_progress(&mut self, p: Box<dyn Progress>) {
+        self.progress = p;
+    }
+
+    pub(crate) fn progress(&self) -> &dyn Progress {
+        self.progress.as_ref()
+    }
+
     /// The database file (`None` for an in-memory database).
     pub fn path(&self) -> Option<&Path> {
         self.conn.path().filter(|p| !p.is_empty()).map(Path::new)
+    }
+
+    /// Refuses before writing when the database's folder has less free
+    /// space than `bytes` (plus a margin); nothing to check in memory.
+    pub(crate) fn ensure_room(&self, bytes: u64) -> Result<()> {
+        if let Some(db) = self.path() {
+            let dir = db.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            fsutil::ensure_space(dir, bytes.saturating_add(sync::SPACE_MARGIN))?;
+        }
+        Ok(())
     }
 
     /// This installation's device id: its public key (64 hex digits).
@@ -167,6 +279,11 @@ impl Store {
         Ok(self.conn.query_row("SELECT rev_id FROM visit WHERE visit_id = ?1", [visit_id], |r| r.get(0)).optional()?)
     }
 
+    /// Whether any visit was ever saved or merged here.
+    pub fn has_revisions(&self) -> Result<bool> {
+        Ok(self.conn.prepare_cached("SELECT 1 FROM revision LIMIT 1")?.exists([])?)
+    }
+
     pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
         self.conn.execute(
             "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -176,35 +293,47 @@ impl Store {
     }
 }
 
+/// SQLite opens a file it may not write read-only, silently: say so now.
+fn refuse_read_only(conn: &Connection, path: &Path) -> Result<()> {
+    if conn.is_readonly(rusqlite::MAIN_DB)? {
+        return Err(StoreError::ReadOnlyDatabase { path: path.to_path_buf() }.into());
+    }
+    Ok(())
+}
+
 /// Applies the schema in one transaction and stamps the version. The schema
 /// statements are idempotent, so running this twice is harmless.
 ///
-/// Version 4 added the revision's crew and signature: a revision table
-/// without them is set aside, made anew from schema.sql (so that its SQL
-/// text is the schema's, as the merge's schema check expects) and copied
-/// back with crew and signature empty (legacy revisions). Runs on a v1, v2
-/// or v3 database alike.
+/// Version 3 added the per-visit figures, made here from the current tables
+/// (all of them: a database from before version 3 has none). Version 4
+/// added the revision's crew and signature: a revision table without them
+/// is set aside, made anew from schema.sql (so that its SQL text is the
+/// schema's, as the merge's schema check expects) and copied back with crew
+/// and signature empty (legacy revisions).
 fn migrate(conn: &Connection) -> Result<()> {
-    let old_revisions: bool = conn.query_row(
-        "SELECT count(*) = 1 AND NOT EXISTS (SELECT 1 FROM pragma_table_info('revision') WHERE name = 'signature')
-         FROM sqlite_schema WHERE type = 'table' AND name = 'revision'",
-        [],
-        |r| r.get(0),
-    )?;
-    let (set_aside, copy_back) = if old_revisions {
-        (
-            "ALTER TABLE revision RENAME TO revision_v3; DROP INDEX IF EXISTS revision_visit;",
-            "INSERT INTO revision (rev_id, visit_id, parents, payload, deleted, hlc, device, author, crew, signature)
-               SELECT rev_id, visit_id, parents, payload, deleted, hlc, device, author, '', '' FROM revision_v3;
-             DROP TABLE revision_v3;",
-        )
-    } else {
-        ("", "")
+    let run = || -> Result<()> {
+        let old_revisions: bool = conn.query_row(
+            "SELECT count(*) = 1 AND NOT EXISTS (SELECT 1 FROM pragma_table_info('revision') WHERE name = 'signature')
+             FROM sqlite_schema WHERE type = 'table' AND name = 'revision'",
+            [],
+            |r| r.get(0),
+        )?;
+        let (set_aside, copy_back) = if old_revisions {
+            (
+                "ALTER TABLE revision RENAME TO revision_v3; DROP INDEX IF EXISTS revision_visit;",
+                "INSERT INTO revision (rev_id, visit_id, parents, payload, deleted, hlc, device, author, crew, signature)
+                   SELECT rev_id, visit_id, parents, payload, deleted, hlc, device, author, '', '' FROM revision_v3;
+                 DROP TABLE revision_v3;",
+            )
+        } else {
+            ("", "")
+        };
+        conn.execute_batch(&format!("BEGIN IMMEDIATE;\n{set_aside}\n{SCHEMA_SQL}\n{copy_back}"))?;
+        figures::rebuild(conn, &crate::domain::settings::ManureCoefficients::default(), &NoProgress)?;
+        conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"))?;
+        Ok(())
     };
-    conn.execute_batch(&format!(
-        "BEGIN IMMEDIATE;\n{set_aside}\n{SCHEMA_SQL}\n{copy_back}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"
-    ))
-    .map_err(|source| {
+    run().map_err(|source| {
         // The schema error is the one to report; a failed rollback leaves
         // nothing behind either, as the connection is then dropped.
         let _rollback = conn.execute_batch("ROLLBACK");
@@ -238,6 +367,20 @@ fn default_editor(identity: &crate::identity::Identity) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_database_sqlite_may_only_read_is_refused_at_open() {
+        // Tests run as root, whom file modes do not stop: the read-only
+        // open SQLite falls back to for a read-only file is made directly.
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r.db");
+        drop(Store::open(&p).unwrap());
+        let ro = Connection::open_with_flags(&p, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        let e = refuse_read_only(&ro, &p).unwrap_err();
+        assert!(matches!(e.downcast_ref::<StoreError>(), Some(StoreError::ReadOnlyDatabase { path }) if *path == p));
+        let rw = Connection::open(&p).unwrap();
+        refuse_read_only(&rw, &p).unwrap();
+    }
 
     #[test]
     fn schema_applies_twice() {

@@ -142,17 +142,62 @@ pub fn stamp_ms(s: &str) -> Option<i64> {
     parse_hlc(s).ok().map(|(w, _)| w)
 }
 
+thread_local! {
+    /// The last stamp issued while a [`StampBatch`] is open.
+    static BATCH: std::cell::RefCell<Option<((i64, i64), bool)>> = const { std::cell::RefCell::new(None) };
+}
+
 /// Issues the next clock stamp: never behind the wall clock, never behind
 /// any stamp this database has seen.
 pub fn next_hlc(conn: &Connection) -> Result<String> {
-    let last: Option<String> =
-        conn.query_row("SELECT value FROM meta WHERE key = 'hlc'", [], |r| r.get(0)).optional()?;
-    let last = last.as_deref().map(parse_hlc).transpose()?.unwrap_or((0, 0));
     let now = chrono::Utc::now().timestamp_millis();
-    let (w, c) = following(last, now);
+    let batched = BATCH.with_borrow_mut(|b| {
+        b.as_mut().map(|(last, issued)| {
+            *last = following(*last, now);
+            *issued = true;
+            *last
+        })
+    });
+    if let Some(stamp) = batched {
+        return Ok(format_hlc(stamp.0, stamp.1));
+    }
+    let last: Option<String> =
+        conn.prepare_cached("SELECT value FROM meta WHERE key = 'hlc'")?.query_row([], |r| r.get(0)).optional()?;
+    let (w, c) = following(last.as_deref().map(parse_hlc).transpose()?.unwrap_or((0, 0)), now);
     let stamp = format_hlc(w, c);
     set_hlc(conn, &stamp)?;
     Ok(stamp)
+}
+
+/// Stamps for a bulk write inside one write transaction (bundle import):
+/// issued from memory and recorded once by [`StampBatch::finish`] rather
+/// than read and written back for every revision. No other writer can run
+/// meanwhile, so the stamps are the same as one at a time.
+pub(crate) struct StampBatch<'a> {
+    conn: &'a Connection,
+}
+
+impl<'a> StampBatch<'a> {
+    pub(crate) fn begin(conn: &'a Connection) -> Result<StampBatch<'a>> {
+        let last: Option<String> =
+            conn.query_row("SELECT value FROM meta WHERE key = 'hlc'", [], |r| r.get(0)).optional()?;
+        let last = last.as_deref().map(parse_hlc).transpose()?.unwrap_or((0, 0));
+        BATCH.set(Some((last, false)));
+        Ok(StampBatch { conn })
+    }
+
+    pub(crate) fn finish(self) -> Result<()> {
+        if let Some(((w, c), true)) = BATCH.take() {
+            set_hlc(self.conn, &format_hlc(w, c))?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for StampBatch<'_> {
+    fn drop(&mut self) {
+        BATCH.set(None);
+    }
 }
 
 /// Moves the clock forward to a stamp seen elsewhere (on merge), never past
@@ -249,6 +294,7 @@ pub fn refresh_visit(conn: &Connection, visit_id: &str) -> Result<()> {
 /// Replaces the current rows of a visit with those of `winner` (none when
 /// deleted or absent).
 pub fn materialise(conn: &Connection, visit_id: &str, winner: Option<&Revision>) -> Result<()> {
+    super::figures::delete(conn, visit_id)?;
     for table in ["visit", "facility", "farm", "water_body"] {
         conn.prepare_cached(&format!("DELETE FROM {table} WHERE visit_id = ?1"))?.execute([visit_id])?;
     }
@@ -258,7 +304,9 @@ pub fn materialise(conn: &Connection, visit_id: &str, winner: Option<&Revision>)
     write_current(conn, visit_id, &rev.rev_id, &data)
 }
 
+/// Writes the current rows of a visit and its per-visit figures.
 pub(crate) fn write_current(conn: &Connection, visit_id: &str, rev_id: &str, v: &VisitData) -> Result<()> {
+    super::figures::write(conn, visit_id, v)?;
     conn.prepare_cached(
         "INSERT INTO visit (visit_id, rev_id, village_code, survey_date, surveyor, households, hh_sewer, hh_reuse,
                             hh_controlled, natural_villages, nv_garbage_covered, notes)
@@ -339,27 +387,67 @@ pub enum Saved {
     Unchanged,
 }
 
+/// What an edit was made from: the parents its revision names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Base<'a> {
+    /// Whatever wins now: for writers that saw nothing older (the demo, a
+    /// bundle row without a `rev`, tests).
+    Current,
+    /// The revision(s) the edit was made from (the form's, a draft's, a
+    /// re-imported row's): empty for a visit made new. A revision this
+    /// database does not hold for this visit names nothing, so an edit from
+    /// a state never seen here becomes a conflict, never an overwrite.
+    Revs(&'a [String]),
+}
+
 /// Saves a visit (or its deletion, `data = None`) as a new revision on top of
 /// the current winner, inside the caller's transaction. Writing the same
 /// content again writes nothing.
 pub fn save(conn: &Connection, maker: Maker, visit_id: &str, data: Option<&VisitData>) -> Result<Saved> {
+    save_on(conn, maker, visit_id, data, Base::Current)
+}
+
+/// Saves an edit made from `base`, inside the caller's transaction. The new
+/// revision names the base as its parents, so a change that arrived since
+/// (a merge, another window) merges three-way with it or becomes a conflict:
+/// never silently reverted. An edit that leaves the content as it found it
+/// (or as it is now) writes nothing.
+pub fn save_on(conn: &Connection, maker: Maker, visit_id: &str, data: Option<&VisitData>, base: Base) -> Result<Saved> {
     let known = conn.prepare_cached("SELECT 1 FROM head WHERE visit_id = ?1")?.exists([visit_id])?;
     let heads = if known { heads(conn, visit_id)? } else { Vec::new() };
     let payload = data.map(VisitData::canonical_json).unwrap_or_default();
     let deleted = data.is_none();
-    if let Some(w) = heads.first()
-        && w.deleted == deleted
-        && w.payload == payload
+    let same = |r: &Revision| r.deleted == deleted && r.payload == payload;
+    let mut parents: Vec<String> = match base {
+        Base::Current => heads.first().map(|w| vec![w.rev_id.clone()]).unwrap_or_default(),
+        Base::Revs(revs) => {
+            let mut st = conn.prepare_cached("SELECT 1 FROM revision WHERE rev_id = ?1 AND visit_id = ?2")?;
+            let mut out = Vec::new();
+            for r in revs {
+                if st.exists([r, visit_id])? {
+                    out.push(r.clone());
+                }
+            }
+            out
+        }
+    };
+    parents.sort();
+    parents.dedup();
+    // Nothing changed: the content is what the edit started from, or what
+    // wins now with no conflict to settle.
+    if let [one] = parents.as_slice()
+        && let Some(from) = load_revision(conn, one)?
+        && same(&from)
     {
         return Ok(Saved::Unchanged);
     }
-    if heads.is_empty() && deleted {
+    if heads.first().map_or(deleted, same) {
         return Ok(Saved::Unchanged);
     }
-    let parents: Vec<String> = heads.first().map(|w| vec![w.rev_id.clone()]).unwrap_or_default();
-    let rev = Revision::made_here(conn, visit_id, parents, payload, deleted, maker)?;
+    let rev = Revision::made_here(conn, visit_id, parents.clone(), payload, deleted, maker)?;
     insert_revision(conn, &rev)?;
-    if heads.len() <= 1 {
+    let on_the_head = heads.len() <= 1 && parents == heads.iter().map(|h| h.rev_id.clone()).collect::<Vec<_>>();
+    if on_the_head {
         // The new revision replaces the only head (or is the first): no need
         // to search the graph or read the payload back.
         conn.prepare_cached("DELETE FROM head WHERE visit_id = ?1")?.execute([visit_id])?;
@@ -374,6 +462,14 @@ pub fn save(conn: &Connection, maker: Maker, visit_id: &str, data: Option<&Visit
         refresh_visit(conn, visit_id)?;
     }
     Ok(if heads.is_empty() { Saved::New } else { Saved::Changed })
+}
+
+/// One stored revision by id.
+pub fn load_revision(conn: &Connection, rev_id: &str) -> Result<Option<Revision>> {
+    Ok(conn
+        .prepare_cached(&format!("SELECT {REVISION_COLUMNS} FROM revision WHERE rev_id = ?1"))?
+        .query_row([rev_id], row_to_revision)
+        .optional()?)
 }
 
 impl Store {
@@ -405,7 +501,8 @@ impl Store {
     pub fn rebuild_current(&mut self) -> Result<()> {
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute_batch(
-            "DELETE FROM head; DELETE FROM visit; DELETE FROM facility; DELETE FROM farm; DELETE FROM water_body;",
+            "DELETE FROM head; DELETE FROM visit; DELETE FROM facility; DELETE FROM farm; DELETE FROM water_body;
+             DELETE FROM visit_figures;",
         )?;
         let ids: Vec<String> = {
             let mut st = tx.prepare("SELECT DISTINCT visit_id FROM revision ORDER BY visit_id")?;

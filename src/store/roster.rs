@@ -1,13 +1,15 @@
 //! Roster import (SPEC §1): streamed, upsert by code, all or nothing.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::Result;
 use rusqlite::{Connection, params};
 
 use super::csvio::{Problems, Table};
+use crate::domain::input::{Malformed, TextEncoding};
 use crate::domain::name_is_village;
-use crate::domain::validate::{Reason, is_division_code};
+use crate::domain::validate::{NAME_MAX_CHARS, Reason, check_code, check_line, check_roster_name};
 
 const COLS: &[&str] = &["code", "name", "kind", "township_name", "county_name", "urban_rural_code"];
 const CODE: usize = 0;
@@ -24,6 +26,8 @@ pub struct RosterReport {
     pub added: u64,
     pub updated: u64,
     pub villages: u64,
+    /// The encoding the file was read in.
+    pub encoding: TextEncoding,
 }
 
 /// Loads roster rows from `path` into the caller's transaction. Problems are
@@ -45,18 +49,34 @@ pub fn load(conn: &Connection, path: &Path, file: &str, problems: &mut Problems)
          ON CONFLICT (code) DO UPDATE SET name = excluded.name WHERE name IS NOT excluded.name",
     )?;
     let (mut last_county, mut last_township) = (String::new(), String::new());
+    // The line of each code in this file: the same code twice is refused,
+    // never "the last one wins". Codes are 12 digits: a u64 each.
+    let mut seen: HashMap<u64, u64> = HashMap::new();
     while let Some(line) = t.next_row(problems) {
         report.rows += 1;
         let code = t.get(CODE).trim();
         let name = t.get(NAME).trim();
         let mut ok = true;
-        if !is_division_code(code) {
-            problems.push(file, line, "code", &Reason::BadCode);
+        if let Err(r) = check_code(code) {
+            problems.push(file, line, "code", &r);
             ok = false;
+        } else if let Some(&first_line) = seen.get(&code.parse().expect("12 digits")) {
+            problems.push(file, line, "code", &Reason::Malformed(Malformed::DuplicateCode { first_line }));
+            ok = false;
+        } else {
+            seen.insert(code.parse().expect("12 digits"), line);
         }
-        if name.is_empty() {
-            problems.push(file, line, "name", &Reason::Required);
-            ok = false;
+        // The domain's rules for names, as a merge will judge them.
+        for (col, r) in [
+            ("name", check_roster_name(name)),
+            ("township_name", check_line(t.get(TOWNSHIP).trim(), NAME_MAX_CHARS)),
+            ("county_name", check_line(t.get(COUNTY).trim(), NAME_MAX_CHARS)),
+            ("urban_rural_code", check_line(t.get(URBAN_RURAL).trim(), NAME_MAX_CHARS)),
+        ] {
+            if let Err(why) = r {
+                problems.push(file, line, col, &why);
+                ok = false;
+            }
         }
         let is_village = match t.get(KIND).trim() {
             "" => name_is_village(name),
@@ -86,5 +106,6 @@ pub fn load(conn: &Connection, path: &Path, file: &str, problems: &mut Problems)
             }
         }
     }
+    report.encoding = t.encoding();
     Ok(report)
 }

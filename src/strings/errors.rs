@@ -10,6 +10,7 @@ use crate::domain::validate::LineProblem;
 #[cfg(test)]
 use crate::domain::validate::Reason;
 use crate::store::error::{FileRefused, Refusal, Refused, ResolveError, RowReason, StoreError};
+use crate::text::{one_line, safe_path};
 
 /// An error and its causes on one line, `outer: inner: …` (as `{e:#}`
 /// prints them), each known error value in the language `l`.
@@ -32,6 +33,8 @@ pub fn cause(c: &(dyn std::error::Error + 'static), l: Lang) -> String {
         refused(x, l)
     } else if let Some(x) = c.downcast_ref::<FileRefused>() {
         file_refused(x, l)
+    } else if c.downcast_ref::<crate::tui::supervisor::live::WorkerStopped>().is_some() {
+        pick(l, "统计计算线程已停止，请重新打开程序", "the figures worker stopped: restart the program").to_string()
     } else {
         c.to_string()
     }
@@ -41,11 +44,16 @@ pub fn store_error(e: &StoreError, l: Lang) -> String {
     use StoreError::*;
     match e {
         CannotCreateFolder { path, .. } => {
-            format!("{}: {}", pick(l, "无法创建目录", "cannot create folder"), path.display())
+            format!("{}: {}", pick(l, "无法创建目录", "cannot create folder"), safe_path(path))
         }
         CannotOpen { path, .. } => {
-            format!("{}: {}", pick(l, "无法打开数据库", "cannot open the database"), path.display())
+            format!("{}: {}", pick(l, "无法打开数据库", "cannot open the database"), safe_path(path))
         }
+        ReadOnlyDatabase { path } => format!("{}: {}", path.display(), s::read_only_database(l)),
+        FolderNotWritable { path, source } => {
+            format!("{}: {} ({source})", path.display(), s::folder_not_writable(l))
+        }
+        NoSpace { path, needed, free } => format!("{}: {}", path.display(), s::no_space(l, *needed, *free)),
         NotRuralsan { name } => {
             format!(
                 "{name}: {}",
@@ -57,15 +65,15 @@ pub fn store_error(e: &StoreError, l: Lang) -> String {
         Schema { detail } => {
             format!("{}: {detail}", pick(l, "无法建立数据库结构", "cannot set up the database schema"))
         }
-        NotAFolder { path } => format!("{}: {}", path.display(), pick(l, "不是文件夹", "is not a folder")),
-        SnapshotExists { path } => format!("{}: {}", path.display(), s::snapshot_exists(l)),
-        BadPath { path } => format!("{}: {}", path.display(), s::bad_path(l)),
-        SnapshotFailed { path, .. } => format!("{}: {}", path.display(), s::snapshot_failed(l)),
+        NotAFolder { path } => format!("{}: {}", safe_path(path), pick(l, "不是文件夹", "is not a folder")),
+        SnapshotExists { path } => format!("{}: {}", safe_path(path), s::snapshot_exists(l)),
+        BadPath { path } => format!("{}: {}", safe_path(path), s::bad_path(l)),
+        SnapshotFailed { path, .. } => format!("{}: {}", safe_path(path), s::snapshot_failed(l)),
         SnapshotCheckFailed { path, detail } => {
-            format!("{}: {} ({detail})", path.display(), s::snapshot_check_failed(l))
+            format!("{}: {} ({detail})", safe_path(path), s::snapshot_check_failed(l))
         }
-        BackupFailed { path, .. } => format!("{}: {}", path.display(), s::backup_failed(l)),
-        CannotCopy { path, .. } => format!("{}: {}", path.display(), s::cannot_copy(l)),
+        BackupFailed { path, .. } => format!("{}: {}", safe_path(path), s::backup_failed(l)),
+        CannotCopy { path, .. } => format!("{}: {}", safe_path(path), s::cannot_copy(l)),
         CorruptParents { rev_id, detail } => match l {
             Lang::Zh => format!("版本 {rev_id} 的父版本列表无法读取：{detail}"),
             Lang::En => format!("revision {rev_id} has an unreadable parent list: {detail}"),
@@ -74,9 +82,22 @@ pub fn store_error(e: &StoreError, l: Lang) -> String {
             Lang::Zh => format!("数据库中的时钟值 {value:?} 无效"),
             Lang::En => format!("the stored clock stamp {value:?} is not a clock stamp"),
         },
+        NotADemoDatabase { path } => format!(
+            "{}: {}",
+            path.display(),
+            pick(
+                l,
+                "这个数据库里有真实的调查记录，演示不会往里添加生成的数据；请去掉 --db（演示使用自己的文件）或指定一个新文件",
+                "holds real visits; the demo never adds generated visits to it (leave out --db: the demo uses its own file, or name a new file)"
+            )
+        ),
         CorruptPayload { rev_id, visit_id, detail } => {
             format!("revision {rev_id} of visit {visit_id} has an unreadable payload: {detail}")
         }
+        CorruptCurrent { visit_id, value } => match l {
+            Lang::Zh => format!("调查 {visit_id} 的当前数据含有无法识别的值 {value:?}"),
+            Lang::En => format!("a current table of visit {visit_id} holds an unknown value {value:?}"),
+        },
     }
 }
 
@@ -97,12 +118,18 @@ pub fn resolve_error(e: &ResolveError, l: Lang) -> String {
             format!("{visit_id}: {} {}: {}", s::result_breaks_rule(l), problem.field, problem.reason.message(l))
         }
         FieldSyntax { item } => format!("--field {item}: {}", s::field_syntax(l)),
+        HeadsChanged { visit_id } => format!("{visit_id}: {}", s::heads_changed(l)),
     }
 }
 
-/// One refused cell: `file:line: column: reason`.
+/// One refused cell: `file:line: column: reason` (`file: reason` for the
+/// file as a whole, line 0).
 pub fn line_problem(p: &LineProblem, l: Lang) -> String {
-    format!("{}:{}: {}: {}", p.file, p.line, p.column, p.reason.message(l))
+    let (file, column) = (one_line(&p.file), one_line(&p.column));
+    match p.line {
+        0 => format!("{file}: {}", p.reason.message(l)),
+        n => format!("{file}:{n}: {column}: {}", p.reason.message(l)),
+    }
 }
 
 /// A refused bundle: every problem listed, then the count.
@@ -122,7 +149,8 @@ pub fn refused(r: &Refused, l: Lang) -> String {
 fn row_reason(w: &RowReason, l: Lang) -> String {
     use RowReason::*;
     match w {
-        BadText => s::bad_text(l).into(),
+        TombstoneWithoutVisit => s::tombstone_without_visit(l).into(),
+        SecondRoot => s::second_root(l).into(),
         BadRevId => s::bad_rev_id(l).into(),
         BadHlc => s::bad_hlc(l).into(),
         ParentsUnsorted => s::parents_unsorted(l).into(),
@@ -134,6 +162,7 @@ fn row_reason(w: &RowReason, l: Lang) -> String {
         Rule(r) => r.message(l),
         Roster { code, reason } => format!("{code} {}", reason.message(l)),
         RevIdMismatch => s::rev_id_mismatch(l).into(),
+        SignatureFormat => crate::strings::trust::signature_format(l).into(),
     }
 }
 
@@ -143,6 +172,7 @@ pub fn refusal(r: &Refusal, l: Lang) -> String {
     match r {
         NoSuchFile => s::no_such_file(l).into(),
         LiveDatabase => s::live_database(l).into(),
+        OwnDatabase => s::own_database(l).into(),
         NotSqlite => s::not_sqlite(l).into(),
         Truncated => s::truncated(l).into(),
         ValueTooBig { max_bytes } => s::value_too_big(l, *max_bytes),
@@ -162,16 +192,23 @@ pub fn refusal(r: &Refusal, l: Lang) -> String {
         RosterRow { code } => format!("roster {code}: {}", s::bad_roster_row(l)),
         AreaRow { code } => format!("area {code}: {}", s::bad_roster_row(l)),
         Relabelled { rev, fields } => t::relabelled(l, rev, fields),
+        ForgedMerge { rev } => t::forged_merge(l, rev),
         Unsigned { rev, crew } => t::unsigned(l, rev, crew),
         BadSignature { rev, crew, fingerprint } => t::bad_signature(l, rev, crew, fingerprint),
         NotEnrolled { crew, fingerprint, revisions } => t::not_enrolled(l, crew, fingerprint, *revisions),
         Revoked { crew, fingerprint, revisions } => t::revoked(l, crew, fingerprint, *revisions),
         FutureStamp { crew, fingerprint, ahead_ms } => t::future_stamp(l, crew, fingerprint, *ahead_ms),
+        TooManyHeads { visit, heads, max } => {
+            format!("{} {visit}: {}", s::visit(l), s::too_many_heads(l, *heads, *max))
+        }
+        ForeignRoster { units, first } => s::foreign_roster(l, *units, first),
     }
 }
 
 /// A refused file: each reason, the count of those not listed, the verdict.
 pub fn file_refused(r: &FileRefused, l: Lang) -> String {
+    let file = one_line(&r.file);
+    let r = &FileRefused { file, reasons: r.reasons.clone(), total: r.total };
     let mut out = String::new();
     for why in &r.reasons {
         out.push_str(&format!("{}: {}\n", r.file, refusal(why, l)));

@@ -4,6 +4,7 @@
 
 pub mod county;
 pub mod errors;
+pub mod input;
 pub mod supervisor;
 pub mod sync;
 pub mod trust;
@@ -39,6 +40,13 @@ impl Reason {
             FutureDate => pick(lang, "日期不能晚于今天", "is after today").into(),
             TooLong(n) if zh => format!("不能超过 {n} 个字符"),
             TooLong(n) => format!("is longer than {n} characters"),
+            TooLarge(max) if zh => format!("不能超过 {max}"),
+            TooLarge(max) => format!("is more than {max}"),
+            BadChar(c) if zh => format!("含有不允许的字符 U+{:04X}（控制字符、换行、双向控制或零宽字符）", *c as u32),
+            BadChar(c) => format!(
+                "holds the character U+{:04X}, which is not allowed (a control character, line break, bidi override or zero-width character)",
+                *c as u32
+            ),
             BadEnum(expected) if zh => format!("取值应为：{expected}"),
             BadEnum(expected) => format!("must be one of: {expected}"),
             BadBool => {
@@ -72,6 +80,8 @@ impl Reason {
             DuplicateVisit => pick(lang, "调查编号重复", "appears twice in visits.csv").into(),
             Csv(e) if zh => format!("CSV 格式错误：{e}"),
             Csv(e) => format!("malformed CSV: {e}"),
+            Malformed(m) => input::malformed(m, lang),
+            ScientificCode => input::scientific_code(lang).into(),
         }
     }
 }

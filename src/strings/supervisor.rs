@@ -52,6 +52,10 @@ text! {
     date_title = "截至日期", "As-of date";
     date_hint = "YYYY-MM-DD，回车确认，Esc 取消", "YYYY-MM-DD, Enter to apply, Esc to cancel";
     trend_title = "趋势", "Trend";
+    computing = "计算中…", "computing…";
+    cancelled = "已取消计算 · F5 重新计算", "Computation cancelled · F5 to compute again";
+    k_stop = "取消计算", "cancel";
+    k_recompute = "重新计算", "recompute";
     trend_none = "该地区尚无调查记录，无法绘制趋势", "No visits in this area yet: nothing to plot";
     help_title = "帮助", "Help";
     help_roles = "角色切换", "Switch role";

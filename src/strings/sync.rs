@@ -1,6 +1,7 @@
 //! Messages of snapshot, merge, conflicts and resolve.
 
 use super::{Lang, pick};
+use crate::text::one_line;
 
 macro_rules! msg {
     ($($name:ident => $zh:literal, $en:literal;)+) => {
@@ -16,13 +17,15 @@ msg! {
     corrupt => "数据库文件已损坏", "the database file is corrupt";
     unreadable => "无法读取数据库文件", "the database file cannot be read";
     live_database => "旁边有 -wal 文件：这是正在使用的数据库，不是快照；请在原电脑上用 ruralsan snapshot 生成快照", "has a -wal file beside it: it is a database in use, not a snapshot; make one with ruralsan snapshot on its laptop";
+    own_database => "这就是本数据库自身，无需合并（未做备份）", "is this database itself: nothing to merge (no backup taken)";
     no_such_file => "文件不存在（或不是普通文件）", "no such file (or not a regular file)";
     cannot_copy => "无法复制到暂存区", "cannot copy it to the staging folder";
     integrity_failed => "完整性检查未通过", "the integrity check failed";
     bad_device_id => "缺少或无效的设备编号（meta.device_id）", "missing or invalid device id (meta.device_id)";
     revision => "版本", "revision";
     visit => "调查", "visit";
-    bad_text => "为空、过长或含控制字符", "is empty, too long or holds control characters";
+    tombstone_without_visit => "删除了一条不存在的调查（无父版本的删除）", "deletes a visit that does not exist (a deletion without parents)";
+    second_root => "这条调查已有一个无父版本的起始版本；第二个起始版本被拒绝", "the visit already has a first revision (one without parents); a second one is refused";
     bad_rev_id => "应为 32 位小写十六进制", "is not 32 lowercase hex digits";
     bad_hlc => "时间戳格式无效", "is not a clock stamp";
     parents_unsorted => "父版本列表未排序或有重复", "parent list is not sorted or holds duplicates";
@@ -40,13 +43,16 @@ msg! {
     snapshot_failed => "无法写入快照", "cannot write the snapshot";
     snapshot_check_failed => "快照检查未通过，已删除", "the snapshot failed its check and was removed";
     backup_failed => "无法备份本地数据库，未合并", "cannot back up the local database; nothing merged";
+    read_only_database => "数据库文件是只读的，无法写入；请去掉文件的只读属性（Windows：文件属性；Linux：chmod u+w），或把它复制到可写的文件夹后用 --db 指定", "the database file is read-only, so nothing can be written; make the file writable (Windows: file properties; Linux: chmod u+w) or copy it to a writable folder and name it with --db";
+    folder_not_writable => "无法在数据库所在文件夹中写入（数据库需要在此写入 -wal、-shm 文件和 backups/）；请修改文件夹权限，或用 --db 选择可写的文件夹", "cannot write in the database's folder (the database needs to write its -wal and -shm files and backups/ there); make the folder writable or choose a writable folder with --db";
     no_such_visit => "没有这条调查", "no such visit";
     no_conflict => "这条调查没有待解决的冲突", "this visit has no open conflict";
     not_a_head => "不是这条调查的冲突版本之一（或前缀不唯一）；可选：", "is not one of the visit's conflicting revisions (or the prefix is ambiguous); choose from:";
     deletion_needs_take => "修改与删除冲突：请用 --take 选择整个版本", "an edit conflicts with a deletion: choose a whole side with --take";
     fields_unresolved => "以下冲突字段尚未选择（用 --field 字段=版本，或 --take 版本）：", "these conflicting fields have no choice yet (use --field FIELD=REV, or --take REV):";
     field_on_deleted => "所取版本已删除，不能再逐字段选择", "the side taken is a deletion; fields cannot be taken on top of it";
-    no_such_field => "没有这个字段", "no such field";
+    no_such_field => "未知字段", "unknown field";
+    heads_changed => "显示之后冲突已有变化（又合并了别的版本），请重新查看再处理", "the conflict has changed since it was shown (another side was merged); look at it again";
     result_unreadable => "合成结果无效", "the combined result is not a valid visit";
     result_breaks_rule => "合成结果不符合规则：", "the combined result breaks a rule:";
     dry_run => "【试运行，未写入】", "[dry run, nothing written] ";
@@ -59,6 +65,51 @@ msg! {
     resolved => "已解决，新版本：", "resolved; new revision:";
     some_refused => "个文件被拒绝", "file(s) refused";
     field_syntax => "应写成 字段=版本，如 households=3f2a", "must be FIELD=REV, e.g. households=3f2a";
+}
+
+/// A size in bytes for people: MB with one decimal (KB below 1 MB).
+pub fn size(bytes: u64) -> String {
+    if bytes < 1024 * 1024 {
+        format!("{} KB", bytes.div_ceil(1024))
+    } else {
+        format!("{:.1} MB", bytes as f64 / 1048576.0)
+    }
+}
+
+pub fn no_space(l: Lang, needed: u64, free: u64) -> String {
+    match l {
+        Lang::Zh => format!(
+            "磁盘空间不足：需要约 {}，仅剩 {}；未写入任何数据。请清理磁盘（如删除旧备份）后重试",
+            size(needed),
+            size(free)
+        ),
+        Lang::En => format!(
+            "not enough disk space: about {} needed, {} free; nothing was written. Free some space (e.g. old backups) and try again",
+            size(needed),
+            size(free)
+        ),
+    }
+}
+
+pub fn too_many_heads(l: Lang, heads: usize, max: usize) -> String {
+    match l {
+        Lang::Zh => format!("合并后将有 {heads} 个相互冲突的版本（上限 {max}），疑为恶意或损坏文件"),
+        Lang::En => {
+            format!("would have {heads} conflicting versions after the merge (at most {max}): hostile or broken")
+        }
+    }
+}
+
+/// Where the backups are and how many are kept.
+pub fn backups_kept(l: Lang, dir: &str, last: u32, months: u32, pruned: u64) -> String {
+    match l {
+        Lang::Zh => format!(
+            "备份保存在 {dir}（保留最近 {last} 个，以及近 {months} 个月每月最新的一个；本次清理旧备份 {pruned} 个）"
+        ),
+        Lang::En => format!(
+            "backups are kept in {dir} (the last {last}, and the newest of each of the last {months} months; {pruned} old backup(s) removed now)"
+        ),
+    }
 }
 
 pub fn value_too_big(l: Lang, max: usize) -> String {
@@ -80,6 +131,19 @@ pub fn newer_version(l: Lang, v: i64, ours: i64) -> String {
         Lang::Zh => format!("由更新版本的 ruralsan 写入（数据库版本 {v}，本程序支持 {ours}），请升级 ruralsan"),
         Lang::En => format!(
             "was written by a newer ruralsan (schema version {v}, this program supports {ours}); please upgrade ruralsan"
+        ),
+    }
+}
+
+pub fn foreign_roster(l: Lang, units: usize, first: &[String]) -> String {
+    let more = if units > first.len() { "…" } else { "" };
+    let codes = first.join(", ");
+    match l {
+        Lang::Zh => format!(
+            "含 {units} 个不在本地名录中的村（或社区）的调查：{codes}{more}；合并不会改动名录，名录只能用 roster import 更新"
+        ),
+        Lang::En => format!(
+            "holds visits of {units} unit(s) not villages of the local roster: {codes}{more}; a merge never changes the roster (use roster import)"
         ),
     }
 }
@@ -218,26 +282,30 @@ pub fn render_merge(r: &crate::store::sync::MergeReport, l: Lang) -> (String, St
         out.push('\n');
     }
     if let Some(b) = &r.backup {
-        out.push_str(&format!("{} {}\n", backup_taken(l), b.display()));
+        out.push_str(&format!("{} {}\n", backup_taken(l), one_line(&b.display().to_string())));
+    }
+    if let Some(k) = &r.backups {
+        out.push_str(&backups_kept(l, &k.dir.display().to_string(), k.keep.last, k.keep.months, k.pruned));
+        out.push('\n');
     }
     for f in &r.files {
         match f {
             FileOutcome::Merged(x) => {
                 out.push_str(&merged_line(
                     l,
-                    &x.file,
+                    &one_line(&x.file),
                     x.revisions,
                     x.new_revisions,
                     x.new_visits,
                     x.auto_merged,
                     x.conflicts,
                     x.roster_added,
-                    &x.source_device,
+                    &one_line(&x.source_device),
                     r.dry_run,
                 ));
                 out.push('\n');
                 for (code, here, there) in x.roster_names_differ.iter().take(10) {
-                    out.push_str(&roster_name_differs(l, code, here, there));
+                    out.push_str(&roster_name_differs(l, code, &one_line(here), &one_line(there)));
                     out.push('\n');
                 }
                 if x.roster_names_differ.len() > 10 {
@@ -246,7 +314,7 @@ pub fn render_merge(r: &crate::store::sync::MergeReport, l: Lang) -> (String, St
                 }
             }
             FileOutcome::AlreadyMerged { file, merged_at, first_name } => {
-                out.push_str(&already_merged_line(l, file, merged_at, first_name));
+                out.push_str(&already_merged_line(l, &one_line(file), merged_at, &one_line(first_name)));
                 out.push('\n');
             }
             FileOutcome::Refused(x) => {
@@ -259,18 +327,23 @@ pub fn render_merge(r: &crate::store::sync::MergeReport, l: Lang) -> (String, St
     (out, err)
 }
 
-/// A merge's progress line on a terminal (`\r` rewrites it; the last one ends the line).
-pub fn progress_line(l: Lang, name: &str, p: crate::store::sync::Progress) -> String {
-    use crate::store::sync::Progress;
-    match p {
-        Progress::File { n, of } => format!("[{n}/{of}] {name}\n"),
-        Progress::RevisionsChecked { done, total, finished } => {
-            format!("\r{name}: {done}/{total} {}{}", revisions_checked(l), if finished { "\n" } else { "" })
-        }
-        Progress::VisitsUpdated { done, total, finished } => {
-            format!("\r{name}: {done}/{total} {}{}", visits_updated(l), if finished { "\n" } else { "" })
-        }
+/// What long work is under way, for a progress bar.
+pub fn progress_label(l: Lang, w: crate::store::Work<'_>) -> String {
+    use crate::store::Work;
+    let name = |n: &str| one_line(n);
+    match w {
+        Work::File(f) => name(f),
+        Work::WriteVisits => pick(l, "检查并写入调查", "checking and writing visits").to_string(),
+        Work::Figures => pick(l, "计算每次调查的指标", "computing per-visit figures").to_string(),
+        Work::Summary => pick(l, "汇总", "summary").to_string(),
+        Work::RevisionsChecked(f) => format!("{}: {}", name(f), revisions_checked(l)),
+        Work::VisitsUpdated(f) => format!("{}: {}", name(f), visits_updated(l)),
     }
+}
+
+/// The words after a progress bar's time left.
+pub fn time_left(l: Lang) -> &'static str {
+    pick(l, "剩余", "left")
 }
 
 /// A conflicting value for people.
@@ -301,7 +374,8 @@ pub fn render_conflicts(list: &[crate::store::conflict::Conflict], l: Lang) -> S
     }
     let mut out = String::new();
     for c in list {
-        out.push_str(&conflict_header(l, &c.village_code, &c.village_name, &c.visit_id, c.fields.len()));
+        let (name, visit) = (one_line(&c.village_name), one_line(&c.visit_id));
+        out.push_str(&conflict_header(l, &c.village_code, &name, &visit, c.fields.len()));
         out.push('\n');
         for f in &c.fields {
             out.push_str(&format!("    {}  ({} {})\n", f.field, base_value(l), show(l, &f.base, &f.field)));
@@ -310,8 +384,8 @@ pub fn render_conflicts(list: &[crate::store::conflict::Conflict], l: Lang) -> S
                     l,
                     &side.rev_id,
                     &show(l, &side.value, &f.field),
-                    &side.crew,
-                    &side.author,
+                    &one_line(&side.crew),
+                    &one_line(&side.author),
                     &show_hlc(&side.hlc),
                     side.file.as_deref(),
                 ));

@@ -24,6 +24,22 @@ pub fn relabelled(l: Lang, rev: &str, fields: &[&'static str]) -> String {
     }
 }
 
+pub fn signature_format(l: Lang) -> &'static str {
+    match l {
+        Lang::Zh => "签名应为 128 位十六进制数字",
+        Lang::En => "a signature is 128 hex digits",
+    }
+}
+
+pub fn forged_merge(l: Lang, rev: &str) -> String {
+    match l {
+        Lang::Zh => format!("版本 {rev} 自称自动合并，但不是其父版本的合并结果（无人签名，予以拒绝）"),
+        Lang::En => format!(
+            "revision {rev} claims to be an automatic merge but is not the merge of its parents (signed by nobody)"
+        ),
+    }
+}
+
 pub fn unsigned(l: Lang, rev: &str, crew: &str) -> String {
     let crew = if crew.is_empty() { "?" } else { crew };
     match l {

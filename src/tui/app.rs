@@ -30,8 +30,11 @@ pub struct App {
     pub crew: Crew,
     pub county: Option<County>,
     pub supervisor: Option<Supervisor>,
-    /// The county's count of changes when the supervisor views were made.
-    supervisor_seen: u64,
+    /// Whether the supervisor's figures are computed off the UI thread (the
+    /// terminal UI); otherwise at once (tests that want figures right away).
+    pub background: bool,
+    /// The database's change mark the crew and county screens were read at.
+    seen_version: Option<crate::store::live::DataStamp>,
     /// An error of the county or supervisor screens, or of a switch to them.
     pub message: Option<String>,
     pub quit: bool,
@@ -55,7 +58,8 @@ impl App {
             crew,
             county: None,
             supervisor: None,
-            supervisor_seen: 0,
+            background: false,
+            seen_version: None,
             message: None,
             quit: false,
         })
@@ -129,16 +133,20 @@ impl App {
                 None => County::with(&self.store, self.lang, self.settings.clone(), self.today, county::home_dir())
                     .map(|c| self.county = Some(c)),
             },
-            Role::Supervisor => {
-                let changes = self.county.as_ref().map_or(0, |c| c.changes);
-                if self.supervisor.is_some() && self.supervisor_seen == changes {
-                    Ok(())
-                } else {
-                    self.supervisor_seen = changes;
-                    Supervisor::new(&self.store, self.settings.clone(), self.lang, self.today)
-                        .map(|sup| self.supervisor = Some(sup))
+            // Kept between visits: the figures follow the data by its stamp
+            // (crew saves and county merges included), kept ones reused.
+            Role::Supervisor => match &mut self.supervisor {
+                Some(sup) => sup.sync(&self.store),
+                None => {
+                    let (settings, lang, today) = (self.settings.clone(), self.lang, self.today);
+                    let made = if self.background {
+                        Supervisor::background(&self.store, settings, lang, today, None)
+                    } else {
+                        Supervisor::new(&self.store, settings, lang, today)
+                    };
+                    made.map(|sup| self.supervisor = Some(sup))
                 }
-            }
+            },
         };
         match made {
             Ok(()) => {
@@ -150,6 +158,54 @@ impl App {
                 self.report(e);
             }
         }
+    }
+
+    /// Takes the supervisor's figures that have come back and notices data
+    /// changed by others (the event loop calls it every turn).
+    pub fn tick(&mut self) {
+        if self.role != Role::Supervisor {
+            return;
+        }
+        if let Some(sup) = &mut self.supervisor
+            && let Err(e) = sup.tick(&self.store)
+        {
+            self.report(e);
+        }
+    }
+
+    /// Reads the crew and county screens again when the database changed
+    /// since they were drawn: another process merged (seen within a poll of
+    /// the event loop) or this app wrote. A form being typed is never
+    /// reloaded under the person's hands (its save names its base instead).
+    pub fn poll_changes(&mut self) {
+        let now = match self.store.data_stamp() {
+            Ok(v) => v,
+            Err(e) => return self.report(e),
+        };
+        if self.seen_version == Some(now) {
+            return;
+        }
+        let first = self.seen_version.is_none();
+        self.seen_version = Some(now);
+        if first || self.busy() {
+            return;
+        }
+        let done = match self.role {
+            Role::Crew if self.crew.form.is_none() && self.crew.overlay.is_none() => {
+                self.crew.reload_lists(&mut self.store)
+            }
+            Role::County => self.county.as_mut().map_or(Ok(()), |c| c.conflicts.reload(&self.store)),
+            _ => Ok(()),
+        };
+        if let Err(e) = done {
+            self.report(e);
+        }
+    }
+
+    /// Whether figures are being computed (the event loop then turns faster,
+    /// so they are drawn as they come and the spinner moves).
+    pub fn computing(&self) -> bool {
+        self.role == Role::Supervisor && self.supervisor.as_ref().is_some_and(|s| s.live.pending())
     }
 
     /// Whether a county merge is under way (the event loop steps it between frames).

@@ -30,6 +30,10 @@ pub fn ensure(store: &mut Store, today: NaiveDate) -> Result<()> {
     if store.meta(SEEDED)?.is_some() {
         return Ok(());
     }
+    if store.has_revisions()? {
+        let path = store.path().map(PathBuf::from).unwrap_or_default();
+        return Err(crate::store::StoreError::NotADemoDatabase { path }.into());
+    }
     let tmp = tempfile_dir("roster.csv");
     std::fs::write(&tmp, ROSTER_CSV).with_context(|| tmp.display().to_string())?;
     let imported = store.import_roster(&tmp);
@@ -91,5 +95,25 @@ mod tests {
         assert_eq!(q("SELECT count(*) FROM roster"), 1396);
         assert!((surveyed as f64 / villages as f64 - FRACTION).abs() < 0.05, "{surveyed}/{villages}");
         assert_eq!(q("SELECT count(*) FROM visit WHERE survey_date > '2025-06-01'"), 0);
+    }
+
+    #[test]
+    fn the_demo_never_adds_visits_to_a_database_with_real_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("real.db");
+        let mut s = Store::open(&path).unwrap();
+        let mut rng = Rng::new(1);
+        s.save_visit("陈静", "real", Some(&random_visit(&mut rng, "430202001201", "2025-01-01"))).unwrap();
+        let today = NaiveDate::from_ymd_opt(2025, 6, 1).unwrap();
+        let e = ensure(&mut s, today).unwrap_err();
+        assert!(matches!(
+            e.downcast_ref::<crate::store::StoreError>(),
+            Some(crate::store::StoreError::NotADemoDatabase { .. })
+        ));
+        let sql = rusqlite::Connection::open(&path).unwrap();
+        let n: i64 = sql.query_row("SELECT count(*) FROM revision", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 1, "nothing generated was added");
+        let roster: i64 = sql.query_row("SELECT count(*) FROM roster", [], |r| r.get(0)).unwrap();
+        assert_eq!(roster, 0, "nor the demo roster");
     }
 }

@@ -52,6 +52,7 @@ pub fn run(store: Store, lang: Lang, settings: Settings, started: Instant) -> Re
 pub fn run_as(store: Store, lang: Lang, settings: Settings, started: Instant, role: Role) -> Result<()> {
     let today = chrono::Local::now().date_naive();
     let mut app = App::new(store, lang, settings, today)?;
+    app.background = true;
     if role != Role::Crew {
         app.switch_role(role);
     }
@@ -80,7 +81,10 @@ pub fn run_as(store: Store, lang: Lang, settings: Settings, started: Instant, ro
             app.step();
             continue;
         }
-        if event::poll(Duration::from_millis(250))? {
+        // Figures on the way: look for them often; else a slower tick still
+        // notices other processes' merges within a second.
+        let wait = if app.computing() { Duration::from_millis(50) } else { Duration::from_millis(250) };
+        if event::poll(wait)? {
             // Handle every key already waiting, then run the queries they
             // made due once, then draw.
             loop {
@@ -95,6 +99,10 @@ pub fn run_as(store: Store, lang: Lang, settings: Settings, started: Instant, ro
             }
             app.settle();
         }
+        app.tick();
+        // Every screen shows the database as it is: a merge by another
+        // process shows within one poll (250 ms), this app's writes at once.
+        app.poll_changes();
         // Debounced drafts: written once typing pauses, and at least every
         // DRAFT_DEBOUNCE while it goes on.
         if app.draft_pending() {

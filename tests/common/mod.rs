@@ -106,3 +106,10 @@ pub fn write_bundle(files: &[(&str, &str)]) -> tempfile::TempDir {
     }
     dir
 }
+
+/// The per-visit figures table equals the figures computed afresh from the
+/// current tables with the coefficients the table records (defaults unless a
+/// summary asked for others): no visit's row missing, extra or different.
+pub fn assert_figures_match(store: &Store) {
+    assert_eq!(store.figures_mismatches().unwrap(), vec![], "figures rows that differ from the current visits");
+}

@@ -152,3 +152,41 @@ pub fn visit_data(village_code: &'static str, date: &'static str) -> impl Strate
             },
         )
 }
+
+/// One-line text that is hostile but valid: CJK, emoji, quotes, commas,
+/// brackets, a leading `=`/`+`/`@`/`-` (spreadsheet formula characters),
+/// inner spaces; never blank, never with surrounding blanks (every door
+/// trims those), at most 20 characters.
+pub fn hostile_line() -> impl Strategy<Value = String> {
+    "[a-zA-Z0-9村镇张陈王😀🐷🏡,;\"'“”（）=+@ -]{1,20}".prop_map(|s| {
+        let t = s.trim();
+        if t.is_empty() { "陈".to_string() } else { t.to_string() }
+    })
+}
+
+/// Notes that are hostile but valid: the one-line mix plus line breaks
+/// (LF, CRLF) and tabs, as typed in a spreadsheet cell.
+pub fn hostile_notes() -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop_oneof![hostile_line(), Just("\n".to_string()), Just("\r\n".to_string()), Just("\t".to_string())],
+        0..6,
+    )
+    .prop_map(|parts| parts.concat())
+}
+
+/// A valid visit (see [`visit_data`]) whose surveyor, notes and farm and
+/// water body names are hostile-but-valid text.
+pub fn hostile_visit(village_code: &'static str, date: &'static str) -> impl Strategy<Value = VisitData> {
+    (visit_data(village_code, date), hostile_line(), hostile_notes(), prop::collection::vec(hostile_line(), 6))
+        .prop_map(|(mut v, surveyor, notes, names)| {
+            v.surveyor = surveyor;
+            v.notes = notes;
+            for (i, f) in v.farms.iter_mut().enumerate() {
+                f.name = names[i % names.len()].clone();
+            }
+            for (i, w) in v.water_bodies.iter_mut().enumerate() {
+                w.name = names[(i + 3) % names.len()].clone();
+            }
+            v
+        })
+}

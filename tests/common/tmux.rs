@@ -41,14 +41,19 @@ impl Tmux {
     }
     /// Waits until the screen shows `text`; panics with the screen if it never does.
     pub fn wait_for(&self, text: &str) -> String {
+        self.wait_until(text, |s| s.contains(text))
+    }
+    /// Waits until the screen passes `test` (`what` names it for the panic).
+    #[allow(dead_code)]
+    pub fn wait_until(&self, what: &str, test: impl Fn(&str) -> bool) -> String {
         let start = Instant::now();
         loop {
             let s = self.screen();
-            if s.contains(text) {
+            if test(&s) {
                 return s;
             }
             if start.elapsed() > Duration::from_secs(30) {
-                panic!("never saw {text:?}; the screen:\n{s}");
+                panic!("never saw {what:?}; the screen:\n{s}");
             }
             sleep(Duration::from_millis(50));
         }

@@ -57,60 +57,71 @@ pub fn list_conflicts(conn: &Connection) -> Result<Vec<Conflict>> {
     Ok(out)
 }
 
-/// The fields of the heads' common ancestor (if any) and of each head: the
-/// three inputs of a three-way merge.
-pub(super) fn base_and_sides(
-    conn: &Connection,
-    visit_id: &str,
-    heads: &[Revision],
-) -> Result<(Option<Fields>, Vec<Option<Fields>>)> {
-    let graph = Graph::load(conn, visit_id)?;
-    let refs: Vec<&Revision> = heads.iter().collect();
-    let base = match graph.base(&refs) {
-        Some(b) => fields_of(b)?,
-        None => None,
-    };
-    let sides = heads.iter().map(fields_of).collect::<Result<Vec<_>>>()?;
-    Ok((base, sides))
+/// A visit's heads (winner first) with the fields of each and of their
+/// common ancestor: the three inputs of a three-way merge, read once.
+pub(super) struct Sides {
+    pub heads: Vec<Revision>,
+    pub base: Option<Fields>,
+    pub sides: Vec<Option<Fields>>,
+}
+
+impl Sides {
+    /// Reads the visit's heads and its revisions once, and finds the base in
+    /// one walk of the graph (near-linear in the revisions of the visit).
+    pub fn load(conn: &Connection, visit_id: &str) -> Result<Sides> {
+        let heads = revisions::heads(conn, visit_id)?;
+        let graph = Graph::load(conn, visit_id)?;
+        let refs: Vec<&Revision> = heads.iter().collect();
+        let base = match graph.base(&refs) {
+            Some(b) => fields_of(b)?,
+            None => None,
+        };
+        let sides = heads.iter().map(fields_of).collect::<Result<Vec<_>>>()?;
+        Ok(Sides { heads, base, sides })
+    }
+
+    /// The conflict these sides make (its fields are empty when there is a single head).
+    pub fn conflict(&self, conn: &Connection, visit_id: &str) -> Result<Conflict> {
+        let Sides { heads, base, sides } = self;
+        let names = open_fields(base.as_ref(), sides);
+        let files = heads.iter().map(|h| origin_file(conn, &h.rev_id)).collect::<Result<Vec<_>>>()?;
+        let fields = names
+            .into_iter()
+            .map(|k| ConflictField {
+                base: side_value(base.as_ref(), &k),
+                sides: heads
+                    .iter()
+                    .zip(sides)
+                    .zip(&files)
+                    .map(|((h, f), file)| Side {
+                        rev_id: h.rev_id.clone(),
+                        value: side_value(f.as_ref(), &k),
+                        device: h.device.clone(),
+                        author: h.author.clone(),
+                        hlc: h.hlc.clone(),
+                        crew: h.crew.clone(),
+                        file: file.clone(),
+                    })
+                    .collect(),
+                field: k,
+            })
+            .collect();
+        let village_code = sides
+            .iter()
+            .find_map(|f| f.as_ref().and_then(|f| f.get("village_code")).and_then(Value::as_str).map(str::to_string))
+            .unwrap_or_default();
+        // A village no longer in the roster has no name; a failing query is an error.
+        let village_name: String = conn
+            .query_row("SELECT name FROM roster WHERE code = ?1", [&village_code], |r| r.get(0))
+            .optional()?
+            .unwrap_or_default();
+        Ok(Conflict { visit_id: visit_id.to_string(), village_code, village_name, fields })
+    }
 }
 
 /// The conflict of one visit (its fields may be empty when the visit has a single head).
 pub fn conflict_of(conn: &Connection, visit_id: &str) -> Result<Conflict> {
-    let heads = revisions::heads(conn, visit_id)?;
-    let (base, sides) = base_and_sides(conn, visit_id, &heads)?;
-    let names = open_fields(base.as_ref(), &sides);
-    let files = heads.iter().map(|h| origin_file(conn, &h.rev_id)).collect::<Result<Vec<_>>>()?;
-    let fields = names
-        .into_iter()
-        .map(|k| ConflictField {
-            base: side_value(base.as_ref(), &k),
-            sides: heads
-                .iter()
-                .zip(&sides)
-                .zip(&files)
-                .map(|((h, f), file)| Side {
-                    rev_id: h.rev_id.clone(),
-                    value: side_value(f.as_ref(), &k),
-                    device: h.device.clone(),
-                    author: h.author.clone(),
-                    hlc: h.hlc.clone(),
-                    crew: h.crew.clone(),
-                    file: file.clone(),
-                })
-                .collect(),
-            field: k,
-        })
-        .collect();
-    let village_code = sides
-        .iter()
-        .find_map(|f| f.as_ref().and_then(|f| f.get("village_code")).and_then(Value::as_str).map(str::to_string))
-        .unwrap_or_default();
-    // A village no longer in the roster has no name; a failing query is an error.
-    let village_name: String = conn
-        .query_row("SELECT name FROM roster WHERE code = ?1", [&village_code], |r| r.get(0))
-        .optional()?
-        .unwrap_or_default();
-    Ok(Conflict { visit_id: visit_id.to_string(), village_code, village_name, fields })
+    Sides::load(conn, visit_id)?.conflict(conn, visit_id)
 }
 
 /// One head of a visit with its content as fields (`None`: a deletion).

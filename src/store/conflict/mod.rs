@@ -62,6 +62,8 @@ pub struct Refreshed {
     pub auto_merged: bool,
     /// The visit has several heads: an open conflict.
     pub conflict: bool,
+    /// How many heads the visit has now.
+    pub heads: usize,
 }
 
 /// The merge of several person-made heads, when it is clean and keeps every rule.
@@ -104,6 +106,19 @@ fn auto_merge(graph: &Graph, heads: &[&Revision]) -> Result<Option<Revision>> {
     }))
 }
 
+/// Whether `r`, which says it is an automatic merge, is exactly the merge of
+/// its parents this program makes. An automatic merge is signed by nobody,
+/// so it may add nothing of its own: any other payload, parents or clock is
+/// a forgery. Its parents must be held (`conn` sees them).
+pub fn is_genuine_auto_merge(conn: &Connection, r: &Revision) -> Result<bool> {
+    let graph = Graph::load(conn, &r.visit_id)?;
+    let parents: Vec<&Revision> = r.parents.iter().filter_map(|p| graph.get(p)).collect();
+    if parents.len() != r.parents.len() || parents.len() < 2 || parents.iter().any(|p| is_auto_merge(p)) {
+        return Ok(false);
+    }
+    Ok(auto_merge(&graph, &parents)?.is_some_and(|m| m.rev_id == r.rev_id && m.hlc == r.hlc))
+}
+
 /// Recomputes the heads of a visit (merging automatically what merges
 /// cleanly) and materialises the winner into the current tables.
 pub fn refresh(conn: &Connection, visit_id: &str) -> Result<Refreshed> {
@@ -124,6 +139,7 @@ pub fn refresh(conn: &Connection, visit_id: &str) -> Result<Refreshed> {
     } else {
         person.iter().map(|r| r.rev_id.clone()).collect()
     };
+    out.heads = head_ids.len();
     conn.prepare_cached("DELETE FROM head WHERE visit_id = ?1")?.execute([visit_id])?;
     let mut ins = conn.prepare_cached("INSERT INTO head (visit_id, rev_id) VALUES (?1, ?2)")?;
     for h in &head_ids {

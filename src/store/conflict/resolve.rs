@@ -7,14 +7,14 @@ use anyhow::Result;
 use rusqlite::Connection;
 
 use super::graph::fields_of;
-use super::list::{base_and_sides, conflict_of};
+use super::list::Sides;
 use super::refresh;
 use crate::domain::VisitData;
-use crate::domain::merge::{Fields, start_without_take, take_field, unflatten};
+use crate::domain::merge::{ApplyError, Fields, start_without_take, take_field, unflatten};
 use crate::domain::settings::ManureCoefficients;
 use crate::domain::validate::validate_visit;
 use crate::store::error::ResolveError;
-use crate::store::revisions::{self, Revision, insert_revision};
+use crate::store::revisions::{Revision, insert_revision};
 
 /// How to settle a conflict: a whole side, then field by field.
 #[derive(Debug, Clone, Default)]
@@ -23,17 +23,37 @@ pub struct Resolution {
     pub take: Option<String>,
     /// Then take these fields from these heads: (field, revision).
     pub fields: Vec<(String, String)>,
+    /// The heads the person saw when choosing (empty: whatever the heads are
+    /// now). When the heads have changed since (a merge brought another
+    /// side), the resolution is refused rather than cover a side unseen.
+    pub seen: Vec<String>,
 }
 
 /// Settles the conflict of a visit with a new revision whose parents are all
 /// its heads, inside the caller's transaction. Returns the new revision id.
-pub fn resolve(conn: &Connection, maker: revisions::Maker, visit_id: &str, how: &Resolution) -> Result<String> {
-    let heads = revisions::heads(conn, visit_id)?;
+pub fn resolve(
+    conn: &Connection,
+    maker: crate::store::revisions::Maker,
+    visit_id: &str,
+    how: &Resolution,
+) -> Result<String> {
+    let loaded = Sides::load(conn, visit_id)?;
+    let heads = &loaded.heads;
     if heads.is_empty() {
         return Err(ResolveError::NoSuchVisit { visit_id: visit_id.to_string() }.into());
     }
     if heads.len() < 2 {
         return Err(ResolveError::NoConflict { visit_id: visit_id.to_string() }.into());
+    }
+    if !how.seen.is_empty() {
+        let mut seen = how.seen.clone();
+        seen.sort();
+        seen.dedup();
+        let mut now: Vec<String> = heads.iter().map(|h| h.rev_id.clone()).collect();
+        now.sort();
+        if seen != now {
+            return Err(ResolveError::HeadsChanged { visit_id: visit_id.to_string() }.into());
+        }
     }
     let find = |rev: &str| -> Result<&Revision> {
         let m: Vec<&Revision> = heads.iter().filter(|h| h.rev_id.starts_with(rev)).collect();
@@ -47,15 +67,24 @@ pub fn resolve(conn: &Connection, maker: revisions::Maker, visit_id: &str, how: 
         }
     };
     let apply = |error| ResolveError::Apply { visit_id: visit_id.to_string(), error };
-    let conflict = conflict_of(conn, visit_id)?;
+    let conflict = loaded.conflict(conn, visit_id)?;
     let open: BTreeSet<&str> = conflict.fields.iter().map(|f| f.field.as_str()).collect();
     // The starting point: the whole side taken, else the automatic part of the merge.
+    // A field no side has is named as such, before asking for the choices missing.
+    for (field, _) in &how.fields {
+        let mut known = open.contains(field.as_str());
+        for h in heads {
+            known |= fields_of(h)?.is_some_and(|f| f.contains_key(field));
+        }
+        if !known {
+            return Err(apply(ApplyError::NoSuchField(field.clone())).into());
+        }
+    }
     let mut result: Option<Fields> = match &how.take {
         Some(rev) => fields_of(find(rev)?)?,
         None => {
-            let (base, sides) = base_and_sides(conn, visit_id, &heads)?;
             let named: BTreeSet<&str> = how.fields.iter().map(|(f, _)| f.as_str()).collect();
-            Some(start_without_take(base.as_ref(), &sides, &open, &named).map_err(apply)?)
+            Some(start_without_take(loaded.base.as_ref(), &loaded.sides, &open, &named).map_err(apply)?)
         }
     };
     for (field, rev) in &how.fields {
@@ -86,7 +115,7 @@ pub fn resolve(conn: &Connection, maker: revisions::Maker, visit_id: &str, how: 
 impl Resolution {
     /// From the command line: `--take REV` and `--field FIELD=REV`….
     pub fn parse(take: Option<String>, fields: &[String]) -> Result<Resolution, ResolveError> {
-        let mut out = Resolution { take, fields: Vec::new() };
+        let mut out = Resolution { take, fields: Vec::new(), seen: Vec::new() };
         for item in fields {
             let Some((f, rev)) = item.rsplit_once('=') else {
                 return Err(ResolveError::FieldSyntax { item: item.clone() });
@@ -103,7 +132,7 @@ impl crate::store::Store {
         // The person settling it: the one named, else this installation's editor.
         let author = author.map(str::trim).filter(|a| !a.is_empty()).unwrap_or(&self.editor).to_string();
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let maker = revisions::Maker { identity: &self.identity, editor: &author };
+        let maker = crate::store::revisions::Maker { identity: &self.identity, editor: &author };
         let rev = resolve(&tx, maker, visit_id, how)?;
         tx.commit()?;
         Ok(rev)

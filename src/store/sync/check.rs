@@ -7,10 +7,12 @@ use std::collections::{HashMap, HashSet};
 use anyhow::Result;
 use rusqlite::Connection;
 
-use super::{MAX_LISTED, MAX_NAME_CHARS};
+use super::MAX_LISTED;
 use crate::domain::VisitData;
 use crate::domain::settings::ManureCoefficients;
-use crate::domain::validate::{Reason, is_division_code, validate_visit};
+use crate::domain::validate::{
+    NAME_MAX_CHARS, Reason, check_id, check_required_line, is_division_code, validate_visit,
+};
 use crate::store::bundle::roster_problem;
 use crate::store::conflict::MERGE_DEVICE;
 use crate::store::error::{Refusal, RowReason};
@@ -49,9 +51,9 @@ pub(super) fn short(s: &str) -> String {
     out.chars().map(|c| if c.is_control() { '?' } else { c }).collect()
 }
 
-/// A name-like text from a file: non-empty, bounded, no control characters.
-pub(super) fn name_ok(s: &str) -> bool {
-    !s.trim().is_empty() && s.chars().count() <= MAX_NAME_CHARS && !s.chars().any(char::is_control)
+/// A one-line name from a file (device, author): the domain's rule for names.
+pub(super) fn name_check(s: &str) -> Result<(), Reason> {
+    check_required_line(s, NAME_MAX_CHARS)
 }
 
 /// Checks one revision read from a file, as typed input would be checked.
@@ -70,8 +72,8 @@ pub(super) fn check_revision(
     let mut bad = |field: &'static str, why: RowReason| {
         problems.push(Refusal::Revision { rev: rev.clone(), visit: visit.clone(), field, why })
     };
-    if !name_ok(&r.visit_id) {
-        bad("visit_id", RowReason::BadText);
+    if let Err(why) = check_id(&r.visit_id) {
+        bad("visit_id", RowReason::Rule(why));
     }
     if !is_rev_id(&r.rev_id) {
         bad("rev_id", RowReason::BadRevId);
@@ -79,18 +81,21 @@ pub(super) fn check_revision(
     if !is_hlc(&r.hlc) {
         bad("hlc", RowReason::BadHlc);
     }
-    if !name_ok(&r.device) {
-        bad("device", RowReason::BadText);
+    if let Err(why) = name_check(&r.device) {
+        bad("device", RowReason::Rule(why));
     }
-    if !name_ok(&r.author) {
-        bad("author", RowReason::BadText);
+    if let Err(why) = name_check(&r.author) {
+        bad("author", RowReason::Rule(why));
     }
     // Empty for legacy revisions and automatic merges; the signature is checked by the gate.
-    if !r.crew.is_empty() && !name_ok(&r.crew) {
-        bad("crew", RowReason::BadText);
+    if !r.crew.is_empty()
+        && let Err(why) = name_check(&r.crew)
+    {
+        bad("crew", RowReason::Rule(why));
     }
-    if r.signature.len() > 128 {
-        bad("signature", RowReason::BadText);
+    let signature_ok = r.signature.len() == 128 && r.signature.bytes().all(|b| b.is_ascii_hexdigit());
+    if !r.signature.is_empty() && !signature_ok {
+        bad("signature", RowReason::SignatureFormat);
     }
     if !r.parents.windows(2).all(|w| w[0] < w[1]) {
         bad("parents", RowReason::ParentsUnsorted);

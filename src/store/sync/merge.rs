@@ -7,15 +7,19 @@ use std::collections::{HashMap, HashSet};
 use anyhow::Result;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::check::{Problems, check_revision, name_ok, read_revision, short};
+use super::check::{Problems, check_revision, read_revision, short};
 use super::stage::bad_file;
-use super::{FileReport, MergeOptions, Progress};
-use crate::domain::validate::is_division_code;
-use crate::store::error::Refusal;
+use super::{FileReport, MergeOptions};
+use crate::domain::validate::{NAME_MAX_CHARS, check_line, check_roster_name, is_division_code};
+use crate::store::conflict::{self, MERGE_DEVICE, is_auto_merge};
+use crate::store::error::{Refusal, RowReason};
 use crate::store::revisions::{self, Revision};
 use crate::store::trust::Gate;
+use crate::store::{NoProgress, Phase, Progress, Work};
 
-/// Merges the roster and areas of a checked file into the transaction.
+/// Checks the roster and areas of a checked file against ours. The roster is
+/// the local office's reference data: a merge never adds, renames or
+/// re-kinds a unit (only `roster import` does); differing names are reported.
 pub(super) fn merge_roster(
     tx: &Connection,
     file: &Connection,
@@ -26,8 +30,6 @@ pub(super) fn merge_roster(
         file.prepare("SELECT code, name, is_village, urban_rural_code FROM roster ORDER BY code").map_err(bad_file)?;
     let mut rows = st.query([]).map_err(bad_file)?;
     let mut local = tx.prepare_cached("SELECT name FROM roster WHERE code = ?1")?;
-    let mut ins =
-        tx.prepare_cached("INSERT INTO roster (code, name, is_village, urban_rural_code) VALUES (?1, ?2, ?3, ?4)")?;
     while let Some(r) = rows.next().map_err(bad_file)? {
         let code: String = r.get(0).map_err(bad_file)?;
         let name: String = r.get(1).map_err(bad_file)?;
@@ -37,30 +39,64 @@ pub(super) fn merge_roster(
             problems.push(Refusal::RosterCode { code: short(&code) });
             continue;
         }
-        if !name_ok(&name) || !(0..=1).contains(&is_village) || urban.as_deref().is_some_and(|u| !name_ok(u)) {
+        if check_roster_name(&name).is_err()
+            || !(0..=1).contains(&is_village)
+            || urban.as_deref().is_some_and(|u| check_line(u, NAME_MAX_CHARS).is_err())
+        {
             problems.push(Refusal::RosterRow { code: short(&code) });
             continue;
         }
-        match local.query_row([&code], |r| r.get::<_, String>(0)).optional()? {
-            None => {
-                ins.execute(params![code, name, is_village, urban])?;
-                report.roster_added += 1;
-            }
-            Some(here) if here != name => report.roster_names_differ.push((code, here, name)),
-            Some(_) => {}
+        if let Some(here) = local.query_row([&code], |r| r.get::<_, String>(0)).optional()?
+            && here != name
+        {
+            report.roster_names_differ.push((code, here, name));
         }
     }
     let mut st = file.prepare("SELECT code, name FROM area ORDER BY code").map_err(bad_file)?;
     let mut rows = st.query([]).map_err(bad_file)?;
-    let mut ins = tx.prepare_cached("INSERT OR IGNORE INTO area (code, name) VALUES (?1, ?2)")?;
     while let Some(r) = rows.next().map_err(bad_file)? {
         let code: String = r.get(0).map_err(bad_file)?;
         let name: String = r.get(1).map_err(bad_file)?;
-        if !matches!(code.len(), 6 | 9) || !code.bytes().all(|b| b.is_ascii_digit()) || !name_ok(&name) {
+        if !matches!(code.len(), 6 | 9)
+            || !code.bytes().all(|b| b.is_ascii_digit())
+            || check_roster_name(&name).is_err()
+        {
             problems.push(Refusal::AreaRow { code: short(&code) });
+        }
+    }
+    foreign_units(tx, file, problems)
+}
+
+/// Codes listed in a foreign-roster refusal.
+const FOREIGN_LISTED: usize = 5;
+
+/// Refuses a file whose revisions are of units outside the local roster (or
+/// of communities): one refusal with their count and the first codes.
+fn foreign_units(tx: &Connection, file: &Connection, problems: &mut Problems) -> Result<()> {
+    let mut st = file
+        .prepare(
+            "SELECT DISTINCT json_extract(payload, '$.village_code') FROM revision
+             WHERE NOT deleted AND json_valid(payload) ORDER BY 1",
+        )
+        .map_err(bad_file)?;
+    let mut rows = st.query([]).map_err(bad_file)?;
+    let mut local = tx.prepare_cached("SELECT is_village FROM roster WHERE code = ?1")?;
+    let (mut units, mut first) = (0usize, Vec::new());
+    while let Some(r) = rows.next().map_err(bad_file)? {
+        // Anything not a code is the revision check's to report.
+        let Ok(Some(code)) = r.get::<_, Option<String>>(0) else { continue };
+        if !is_division_code(&code) {
             continue;
         }
-        ins.execute(params![code, name])?;
+        if local.query_row([&code], |r| r.get::<_, bool>(0)).optional()? != Some(true) {
+            units += 1;
+            if first.len() < FOREIGN_LISTED {
+                first.push(code);
+            }
+        }
+    }
+    if units > 0 {
+        problems.push(Refusal::ForeignRoster { units, first });
     }
     Ok(())
 }
@@ -76,10 +112,12 @@ pub(super) fn merge_revisions(
     gate: &mut Gate,
     report: &mut FileReport,
     problems: &mut Problems,
-    on_progress: &mut dyn FnMut(&str, Progress),
+    progress: &dyn Progress,
 ) -> Result<(Vec<String>, String)> {
     let today = chrono::Local::now().date_naive();
     let total: i64 = file.query_row("SELECT count(*) FROM revision", [], |r| r.get(0)).map_err(bad_file)?;
+    let quiet = NoProgress;
+    let bar = Phase::new(if opts.progress { progress } else { &quiet }, Work::RevisionsChecked(name), total as u64);
     let mut st = file
         .prepare(&format!("SELECT {} FROM revision ORDER BY visit_id, rev_id", revisions::REVISION_COLUMNS))
         .map_err(bad_file)?;
@@ -87,6 +125,10 @@ pub(super) fn merge_revisions(
     let mut existing =
         tx.prepare_cached("SELECT hlc, device, crew, author, signature FROM revision WHERE rev_id = ?1")?;
     let mut known_visit = tx.prepare_cached("SELECT 1 FROM revision WHERE visit_id = ?1 LIMIT 1")?;
+    let mut restamp = tx.prepare_cached(
+        "UPDATE revision SET hlc = ?2, device = ?3, crew = ?4, author = ?5, signature = ?6 WHERE rev_id = ?1",
+    )?;
+    let mut local_roots = tx.prepare_cached("SELECT rev_id FROM revision WHERE visit_id = ?1 AND parents = '[]'")?;
     let mut roster_cache = HashMap::new();
     let mut touched = Vec::new();
     let mut max_hlc = String::new();
@@ -100,14 +142,20 @@ pub(super) fn merge_revisions(
         for r in group.iter() {
             parsed.push(check_revision(tx, r, &ids, today, &mut roster_cache, problems)?);
         }
+        check_roots(group, &mut local_roots, problems)?;
         if problems.total > 0 {
             group.clear();
             return Ok(());
         }
         let visit_id = group[0].visit_id.clone();
         let is_new = !known_visit.exists([&visit_id])?;
-        // Held revisions must say what they say here (a re-labelled one
-        // refuses the file); the others pass the gate (signature, trust, clock).
+        // A revision held here that arrives with other metadata is either
+        // the same edit made and signed independently elsewhere (the same
+        // bundle imported on two laptops, the same figure typed by two
+        // crews): kept, with the least of the two stamps so that every
+        // merge order agrees; or a re-labelling (unsigned, badly signed, an
+        // automatic merge turned into a person's edit or back): refused.
+        // Revisions new here pass the gate (signature, trust, clock).
         let mut held = Vec::with_capacity(group.len());
         for r in group.iter() {
             // A revision id hashes its visit id: a visit new here has none of them.
@@ -118,6 +166,7 @@ pub(super) fn merge_revisions(
                     .query_row([&r.rev_id], |x| Ok([x.get(0)?, x.get(1)?, x.get(2)?, x.get(3)?, x.get(4)?]))
                     .optional()?
             };
+            let mut restamped = false;
             match &here {
                 Some(h) => {
                     let theirs = [&r.hlc, &r.device, &r.crew, &r.author, &r.signature];
@@ -128,7 +177,15 @@ pub(super) fn merge_revisions(
                         .map(|(f, _)| f)
                         .collect();
                     if !fields.is_empty() {
-                        problems.push(Refusal::Relabelled { rev: short(&r.rev_id), fields });
+                        let merge_here = h[1] == MERGE_DEVICE || h[3] == MERGE_DEVICE;
+                        let signed_elsewhere = !is_auto_merge(r) && !merge_here && r.signature_valid();
+                        if !signed_elsewhere {
+                            problems.push(Refusal::Relabelled { rev: short(&r.rev_id), fields });
+                        } else if let Some(why) = gate.admit(r, short) {
+                            problems.push(why);
+                        } else if theirs < [&h[0], &h[1], &h[2], &h[3], &h[4]] {
+                            restamped = true;
+                        }
                     }
                 }
                 None => {
@@ -137,7 +194,7 @@ pub(super) fn merge_revisions(
                     }
                 }
             }
-            held.push(here.is_some());
+            held.push((here.is_some(), restamped));
         }
         if problems.total > 0 {
             group.clear();
@@ -159,7 +216,8 @@ pub(super) fn merge_revisions(
             return Ok(());
         }
         let mut changed = false;
-        for (r, held) in group.drain(..).zip(held) {
+        let mut merges = Vec::new();
+        for (r, (held, restamped)) in group.drain(..).zip(held) {
             if r.hlc > max_hlc {
                 max_hlc = r.hlc.clone();
             }
@@ -167,6 +225,18 @@ pub(super) fn merge_revisions(
                 revisions::insert_revision(tx, &r)?;
                 report.new_revisions += 1;
                 changed = true;
+                if is_auto_merge(&r) {
+                    merges.push(r);
+                }
+            } else if restamped {
+                restamp.execute(params![r.rev_id, r.hlc, r.device, r.crew, r.author, r.signature])?;
+                changed = true;
+            }
+        }
+        // Every parent is held now: an automatic merge must be exactly ours.
+        for m in &merges {
+            if !conflict::is_genuine_auto_merge(tx, m)? {
+                problems.push(Refusal::ForgedMerge { rev: short(&m.rev_id) });
             }
         }
         if changed {
@@ -187,14 +257,38 @@ pub(super) fn merge_revisions(
             flush(&mut group, problems)?;
         }
         group.push(r);
-        if opts.progress && n.is_multiple_of(2_000) {
-            on_progress(name, Progress::RevisionsChecked { done: n, total, finished: false });
-        }
+        bar.step();
     }
     flush(&mut group, problems)?;
-    if opts.progress && n >= 2_000 {
-        on_progress(name, Progress::RevisionsChecked { done: n, total, finished: true });
-    }
+    drop(bar);
     report.revisions = n;
     Ok((touched, max_hlc))
+}
+
+/// A visit has one history: one first revision (without parents), and it is
+/// not a deletion. A root new here is refused when the visit already has
+/// another root, here or in the file (`SecondRoot`), or when it deletes a
+/// visit that exists nowhere (`TombstoneWithoutVisit`). Every other revision
+/// of the file descends from a root of the file (its parents are in the
+/// file, `check_revision`), so these two rules cover every revision that
+/// would pretend a visit began twice, or ended without beginning.
+fn check_roots(group: &[Revision], local_roots: &mut rusqlite::CachedStatement, problems: &mut Problems) -> Result<()> {
+    let file_roots: Vec<&Revision> = group.iter().filter(|r| r.parents.is_empty()).collect();
+    if file_roots.is_empty() {
+        return Ok(());
+    }
+    let here: Vec<String> =
+        local_roots.query_map([&group[0].visit_id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    for r in file_roots.iter().filter(|r| !here.contains(&r.rev_id)) {
+        let another = here.iter().chain(file_roots.iter().map(|o| &o.rev_id)).any(|id| *id != r.rev_id);
+        let why = if another {
+            RowReason::SecondRoot
+        } else if r.deleted {
+            RowReason::TombstoneWithoutVisit
+        } else {
+            continue;
+        };
+        problems.push(Refusal::Revision { rev: short(&r.rev_id), visit: short(&r.visit_id), field: "parents", why });
+    }
+    Ok(())
 }

@@ -60,24 +60,4 @@ impl Store {
         remove_tmp();
         result
     }
-
-    /// Takes a backup of the local database (backup API) into `backups/`
-    /// next to it; `None` for an in-memory database.
-    pub fn backup_local(&self) -> Result<Option<PathBuf>> {
-        let Some(db) = self.conn.path().filter(|p| !p.is_empty()).map(PathBuf::from) else { return Ok(None) };
-        let dir = db.parent().map(|p| p.join("backups")).unwrap_or_else(|| PathBuf::from("backups"));
-        std::fs::create_dir_all(&dir).with_context(|| dir.display().to_string())?;
-        let stem = db.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "ruralsan".into());
-        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
-        let mut path = dir.join(format!("{stem}-{stamp}.db"));
-        let mut i = 1;
-        while path.exists() {
-            path = dir.join(format!("{stem}-{stamp}-{i}.db"));
-            i += 1;
-        }
-        self.conn
-            .backup(rusqlite::MAIN_DB, &path, None::<fn(rusqlite::backup::Progress)>)
-            .map_err(|source| StoreError::BackupFailed { path: path.clone(), source })?;
-        Ok(Some(path))
-    }
 }

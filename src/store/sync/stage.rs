@@ -13,9 +13,10 @@ use rusqlite::limits::Limit;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use sha2::{Digest, Sha256};
 
-use super::{MAX_NAME_CHARS, MAX_VALUE_BYTES};
+use super::MAX_VALUE_BYTES;
+use super::backup::SPACE_MARGIN;
 use crate::store::error::{Refusal, StoreError};
-use crate::store::fsutil::{hex, remove_with_sidecars};
+use crate::store::fsutil::{ensure_space, hex, remove_with_sidecars};
 use crate::store::{APPLICATION_ID, SCHEMA_VERSION, Store};
 
 /// A staged copy of a file, removed (with its sidecars) when dropped.
@@ -26,6 +27,91 @@ struct Staged {
 impl Drop for Staged {
     fn drop(&mut self) {
         remove_with_sidecars(&self.path);
+    }
+}
+
+/// The name of a staged copy, unique to this process and file.
+fn staged_name(n: usize) -> String {
+    format!("{STAGED_PREFIX}{}-{n}.db", std::process::id())
+}
+const STAGED_PREFIX: &str = "staged-";
+
+/// The staging folder held for one merge command (a shared lock on
+/// `staging/.lock`); when dropped, the last merge out removes the folder.
+pub(super) struct StagingHeld {
+    lock: Option<std::fs::File>,
+    dir: PathBuf,
+}
+
+/// Holds the staging folder for a merge. When no other merge holds it
+/// (an exclusive lock is free), staged copies found there are left by a
+/// merge that was killed: they are removed. Then the folder is held shared,
+/// so that a merge starting meanwhile leaves this one's copies alone. On a
+/// file system without locks the folder is used as before, uncleaned.
+pub(super) fn hold_staging(staging: &Path) -> Result<StagingHeld> {
+    let lock_path = staging.join(".lock");
+    // A merge finishing meanwhile may remove the lock file just opened: retry.
+    for _ in 0..100 {
+        std::fs::create_dir_all(staging).with_context(|| staging.display().to_string())?;
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .with_context(|| staging.display().to_string())?;
+        if lock.try_lock().is_ok() {
+            remove_stale_staged(staging);
+            // Dropping to shared: no other merge can have staged a file meanwhile.
+            let _unlock_then_share = lock.unlock();
+        }
+        if lock.lock_shared().is_err() {
+            break;
+        }
+        if still_at(&lock, &lock_path) {
+            return Ok(StagingHeld { lock: Some(lock), dir: staging.to_path_buf() });
+        }
+    }
+    Ok(StagingHeld { lock: None, dir: staging.to_path_buf() })
+}
+
+impl Drop for StagingHeld {
+    fn drop(&mut self) {
+        let Some(lock) = self.lock.take() else { return };
+        // The last merge out (the exclusive lock is free) removes the folder.
+        // Only where a removed lock file can be told apart (see `still_at`).
+        let _unlock = lock.unlock();
+        let lock_path = self.dir.join(".lock");
+        if cfg!(unix) && lock.try_lock().is_ok() && still_at(&lock, &lock_path) {
+            remove_stale_staged(&self.dir);
+            let _cleanup = std::fs::remove_file(&lock_path);
+            let _cleanup = std::fs::remove_dir(&self.dir);
+        }
+    }
+}
+
+/// Whether `lock` is still the file at `path` (not removed by a merge that finished).
+#[cfg(unix)]
+fn still_at(lock: &std::fs::File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (lock.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => (a.dev(), a.ino()) == (b.dev(), b.ino()),
+        _ => false,
+    }
+}
+
+/// Elsewhere the lock file is never removed, so it is always the one.
+#[cfg(not(unix))]
+fn still_at(_lock: &std::fs::File, _path: &Path) -> bool {
+    true
+}
+
+/// Removes every staged copy (and sidecar) in the staging folder.
+fn remove_stale_staged(staging: &Path) {
+    let Ok(entries) = std::fs::read_dir(staging) else { return };
+    for e in entries.flatten() {
+        if e.file_name().to_string_lossy().starts_with(STAGED_PREFIX) {
+            let _cleanup = std::fs::remove_file(e.path());
+        }
     }
 }
 
@@ -130,6 +216,52 @@ fn open_defended(path: &Path) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
+/// The oldest schema version a file to merge may have: older ones are
+/// upgraded (in the staging copy) by the same migration that upgrades a
+/// database on open. Laptops in a county are never all upgraded on one day.
+pub const MIN_MERGE_VERSION: i64 = 1;
+
+/// Upgrades the staging copy (never the original) of a file written by an
+/// older ruralsan, with SQLite's defences on; the exact schema check that
+/// follows then judges the result. A file not ours, newer, or failing its
+/// integrity check is left as it is for the checks to refuse.
+fn upgrade_staged(path: &Path) -> Result<Option<Refusal>> {
+    let conn = match Connection::open_with_flags(
+        file_uri(path),
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    ) {
+        Ok(c) => c,
+        Err(e) => return Ok(Some(sqlite_reason(&e))),
+    };
+    let upgrade = || -> rusqlite::Result<Option<Refusal>> {
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)?;
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false)?;
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, false)?;
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_VIEW, false)?;
+        conn.set_limit(Limit::SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)?;
+        conn.set_limit(Limit::SQLITE_LIMIT_ATTACHED, 0)?;
+        conn.execute_batch("PRAGMA trusted_schema = OFF; PRAGMA cell_size_check = ON; PRAGMA mmap_size = 0;")?;
+        let app_id: i64 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if app_id != APPLICATION_ID || !(MIN_MERGE_VERSION..SCHEMA_VERSION).contains(&version) {
+            return Ok(None);
+        }
+        let quick: String = conn.query_row("PRAGMA quick_check(1)", [], |r| r.get(0))?;
+        if quick != "ok" {
+            return Ok(Some(Refusal::IntegrityFailed { detail: quick }));
+        }
+        conn.execute_batch(&format!(
+            "BEGIN IMMEDIATE;\n{}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;",
+            crate::store::SCHEMA_SQL
+        ))?;
+        Ok(None)
+    };
+    match upgrade() {
+        Ok(r) => Ok(r),
+        Err(e) => Ok(Some(sqlite_reason(&e))),
+    }
+}
+
 /// Why SQLite would not read a file.
 pub(super) fn sqlite_reason(e: &rusqlite::Error) -> Refusal {
     use rusqlite::ffi::ErrorCode::*;
@@ -161,7 +293,8 @@ pub(super) fn stage_and_check(src: &Path, staging: &Path, n: usize, local: &Conn
         return Ok(Staging::Refused(Refusal::LiveDatabase));
     }
     std::fs::create_dir_all(staging).with_context(|| staging.display().to_string())?;
-    let staged = Staged { path: staging.join(format!("staged-{}-{n}.db", std::process::id())) };
+    ensure_space(staging, std::fs::metadata(src).map(|m| m.len()).unwrap_or(0) + SPACE_MARGIN)?;
+    let staged = Staged { path: staging.join(staged_name(n)) };
     let hash =
         copy_hashing(src, &staged.path).map_err(|source| StoreError::CannotCopy { path: src.to_path_buf(), source })?;
     let done: Option<(String, String)> = local
@@ -182,6 +315,9 @@ fn check_staged(staged: Staged, hash: String) -> Result<std::result::Result<Chec
     if let Some(why) = check_header(&staged.path)? {
         return Ok(Err(why));
     }
+    if let Some(why) = upgrade_staged(&staged.path)? {
+        return Ok(Err(why));
+    }
     let conn = match open_defended(&staged.path) {
         Ok(c) => c,
         Err(e) => return Ok(Err(sqlite_reason(&e))),
@@ -197,6 +333,7 @@ fn check_staged(staged: Staged, hash: String) -> Result<std::result::Result<Chec
             return Ok(Err(Refusal::NewerSchema { version, supported: SCHEMA_VERSION }));
         }
         if version != SCHEMA_VERSION {
+            // Older than any upgrade this program knows (or the upgrade did not take).
             return Ok(Err(Refusal::OlderSchema { version, supported: SCHEMA_VERSION }));
         }
         let quick: Vec<String> = {
@@ -218,7 +355,7 @@ fn check_staged(staged: Staged, hash: String) -> Result<std::result::Result<Chec
         let device: Option<String> =
             conn.query_row("SELECT value FROM meta WHERE key = 'device_id'", [], |r| r.get(0)).optional()?;
         match device {
-            Some(d) if !d.trim().is_empty() && d.chars().count() <= MAX_NAME_CHARS => Ok(Ok(d)),
+            Some(d) if super::check::name_check(&d).is_ok() => Ok(Ok(d)),
             _ => Ok(Err(Refusal::BadDeviceId)),
         }
     };
@@ -242,6 +379,37 @@ pub(super) fn bad_file(e: rusqlite::Error) -> anyhow::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn copies_left_by_a_killed_merge_are_removed_when_no_merge_holds_the_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let staging = dir.path().join("staging");
+        std::fs::create_dir_all(&staging).unwrap();
+        for f in ["staged-999999-0.db", "staged-999999-0.db-wal", "staged-999999-1.db-journal"] {
+            std::fs::write(staging.join(f), b"left by a killed merge").unwrap();
+        }
+        std::fs::write(staging.join("keep.txt"), b"not ours").unwrap();
+        let first = hold_staging(&staging).unwrap();
+        let names = |d: &Path| {
+            let mut v: Vec<String> =
+                std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+            v.sort();
+            v
+        };
+        assert_eq!(names(&staging), vec![".lock", "keep.txt"]);
+        // A second merge while the first holds the folder removes nothing of the first's.
+        std::fs::write(staging.join(staged_name(0)), b"in use").unwrap();
+        let second = hold_staging(&staging).unwrap();
+        assert!(staging.join(staged_name(0)).exists(), "a copy in use was removed");
+        drop(first);
+        assert!(staging.join(".lock").exists(), "removed while another merge holds the folder");
+        drop(second);
+        // The last one out removed the lock file; the folder stays only for the file not ours.
+        assert_eq!(names(&staging), vec!["keep.txt"]);
+        std::fs::remove_file(staging.join("keep.txt")).unwrap();
+        drop(hold_staging(&staging).unwrap());
+        assert!(!staging.exists(), "an empty staging folder is removed");
+    }
 
     #[test]
     fn header_checks_name_the_problem() {

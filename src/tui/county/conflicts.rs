@@ -223,6 +223,7 @@ impl Detail {
                 .filter(|(f, i)| f.as_str() != DELETED_FIELD && Some(**i) != take)
                 .map(|(f, i)| (f.clone(), self.heads[*i].rev_id.clone()))
                 .collect(),
+            seen: self.heads.iter().map(|h| h.rev_id.clone()).collect(),
         })
     }
 }

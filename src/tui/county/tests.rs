@@ -29,12 +29,14 @@ fn roster() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sample/villages.csv")
 }
 
-/// A store with a fixed device id.
 /// A store signing as crew `crew` (this test process's key under that name:
-/// the crews trust one another, and their sides show apart by crew).
+/// the crews trust one another, and their sides show apart by crew), with
+/// the sample roster (a merge never brings a roster: every office loads its own).
 fn open_as(path: &Path, crew: &str) -> Store {
     let id = crate::identity::Identity::load_default().unwrap().with_name(crew);
-    Store::open_with(path, &id).unwrap()
+    let mut s = Store::open_with(path, &id).unwrap();
+    s.import_roster(&roster()).unwrap();
+    s
 }
 
 /// A connection of the test's own on the store's file, for what the

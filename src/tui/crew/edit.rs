@@ -112,7 +112,10 @@ impl Crew {
         data.surveyor = author.clone();
         let visit_id = f.form.visit_id.clone();
         let draft_id = f.draft_id.clone();
-        let saved = store.save_from_form(&author, &visit_id, Some(&data), Some(&draft_id))?;
+        // The revision the form was opened from (kept in a draft too): a
+        // change merged meanwhile is merged with this edit, never reverted.
+        let base = f.form.base_rev.clone();
+        let saved = store.save_from_form(&author, &visit_id, Some(&data), base.as_deref(), Some(&draft_id))?;
         self.form = None;
         self.screen = Screen::Visits;
         self.reload_visits(store)?;

@@ -141,7 +141,8 @@ impl FormScreen {
 /// Questions that need a yes or no.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Confirm {
-    DeleteVisit(String),
+    /// Visit id and the revision the list showed.
+    DeleteVisit(String, String),
     DeleteRow,
     Discard {
         then_quit: bool,
@@ -300,12 +301,12 @@ impl Crew {
         self.overlay = None;
         let yes = msg == Msg::Yes;
         match c {
-            Confirm::DeleteVisit(id) if yes => {
+            Confirm::DeleteVisit(id, rev) if yes => {
                 let author = match store.meta(LAST_SURVEYOR)? {
                     Some(a) => a,
                     None => store.load_visit(&id)?.map(|(_, d)| d.surveyor).unwrap_or_default(),
                 };
-                store.save_from_form(&author, &id, None, None)?;
+                store.save_from_form(&author, &id, None, Some(&rev), None)?;
                 self.reload_visits(store)?;
                 self.message = Some((s::deleted(self.lang).into(), false));
             }

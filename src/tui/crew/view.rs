@@ -208,7 +208,7 @@ fn draw_overlay(app: &Crew, o: &Overlay, frame: &mut Frame, area: Rect) {
         Overlay::Confirm(c) => {
             let mut v = vec![
                 match c {
-                    Confirm::DeleteVisit(_) => s::confirm_delete_visit(l),
+                    Confirm::DeleteVisit(..) => s::confirm_delete_visit(l),
                     Confirm::DeleteRow => s::confirm_delete_row(l),
                     Confirm::Discard { .. } => s::confirm_discard(l),
                     Confirm::RestoreDraft(..) => s::confirm_draft(l),

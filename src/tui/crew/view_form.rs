@@ -166,8 +166,12 @@ pub(super) fn draw_form(app: &Crew, f: &FormScreen, frame: &mut Frame, area: Rec
 fn village_figures(app: &Crew, d: &VisitData, w: usize) -> Vec<Line<'static>> {
     let l = app.lang;
     let threshold = app.settings.village_threshold;
-    let normal: i64 =
-        d.facilities.iter().filter(|f| f.status == FacilityStatus::Normal).map(|f| f.households_served).sum();
+    // Saturating: the preview shows typed numbers before validation bounds them.
+    let normal = d
+        .facilities
+        .iter()
+        .filter(|f| f.status == FacilityStatus::Normal)
+        .fold(0i64, |a, f| a.saturating_add(f.households_served));
     let treated = treated_households(d.hh_sewer, d.hh_reuse, normal);
     let ok = village_reaches(treated, d.households, threshold);
     let share = rate(treated as f64, d.households as f64);

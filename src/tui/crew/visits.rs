@@ -33,7 +33,7 @@ impl Crew {
             }
             Msg::Remove => {
                 if let Some(r) = v.rows.get(v.selected) {
-                    self.overlay = Some(Overlay::Confirm(Confirm::DeleteVisit(r.visit_id.clone())));
+                    self.overlay = Some(Overlay::Confirm(Confirm::DeleteVisit(r.visit_id.clone(), r.rev_id.clone())));
                 }
             }
             Msg::Enter => {

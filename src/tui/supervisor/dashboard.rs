@@ -4,7 +4,6 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
-use anyhow::Result;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -14,11 +13,12 @@ use ratatui::widgets::{
 };
 
 use super::bars::{bar, gauge_ratio};
+use super::live::Key;
 use crate::domain::Level;
 use crate::domain::indicators::{Figures, Indicator, misses_target};
 use crate::domain::settings::{Settings, Targets};
-use crate::store::Store;
 use crate::store::summary::{AreaRow, Summary};
+use crate::store::views::ConflictsByArea;
 use crate::strings::Lang;
 use crate::strings::supervisor as s;
 use crate::text::percent;
@@ -101,27 +101,72 @@ pub struct Page {
     pub within: Option<String>,
     /// The parent area's name (None at the top).
     pub parent_name: Option<String>,
+    /// Empty while the figures are pending (see `shown`).
     pub summary: Summary,
     pub conflicts: Option<HashMap<String, i64>>,
     /// Indexes into `summary.areas`, in display order.
     pub order: Vec<usize>,
     /// Index into `order`.
     pub selected: usize,
+    /// What the figures shown were computed for; None while pending.
+    pub shown: Option<Key>,
+    /// The area to select when figures arrive.
+    keep: Option<String>,
 }
 
 impl Page {
-    pub fn load(
-        store: &Store,
-        as_of: &str,
+    /// A page whose figures are yet to come.
+    pub fn pending(
         level: Level,
         within: Option<String>,
         parent_name: Option<String>,
+        as_of: &str,
         settings: &Settings,
-    ) -> Result<Page> {
-        let summary = store.summary(as_of, level, within.as_deref(), settings)?;
-        let conflicts = Some(store.conflicts_by_area(level.prefix_len(), within.as_deref().unwrap_or(""))?);
-        let order = (0..summary.areas.len()).collect();
-        Ok(Page { level, within, parent_name, summary, conflicts, order, selected: 0 })
+    ) -> Page {
+        let summary = Summary {
+            as_of: as_of.to_string(),
+            settings: settings.clone(),
+            level,
+            total: Figures::default(),
+            areas: Vec::new(),
+            open_conflicts: 0,
+        };
+        Page {
+            level,
+            within,
+            parent_name,
+            summary,
+            conflicts: None,
+            order: Vec::new(),
+            selected: 0,
+            shown: None,
+            keep: None,
+        }
+    }
+
+    /// Drops the figures shown (they are of another date or were cancelled),
+    /// remembering the area selected.
+    pub fn clear(&mut self) {
+        if let Some(code) = self.selected_row().map(|r| r.code.clone()) {
+            self.keep = Some(code);
+        }
+        let fresh = Page::pending(self.level, self.within.take(), self.parent_name.take(), "", &self.summary.settings);
+        let keep = self.keep.take();
+        *self = Page { keep, ..fresh };
+    }
+
+    /// Shows the figures computed for `key`, sorted, the same area selected.
+    pub fn fill(&mut self, key: Key, summary: Summary, conflicts: ConflictsByArea, sort: &Sort) {
+        let keep = self.selected_row().map(|r| r.code.clone()).or(self.keep.take());
+        self.order = (0..summary.areas.len()).collect();
+        self.summary = summary;
+        self.conflicts = Some(conflicts);
+        self.shown = Some(key);
+        self.selected = 0;
+        self.sort(sort);
+        if let Some(code) = keep {
+            self.select_code(&code);
+        }
     }
 
     pub fn conflicts_of(&self, code: &str) -> Option<i64> {

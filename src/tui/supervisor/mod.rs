@@ -3,12 +3,16 @@
 //!
 //! A [`Component`] for the app to host: inside, key events become [`Msg`]s,
 //! [`Supervisor::update`] changes the state, drawing only reads it.
-//! Every figure comes from [`Store::summary`] with `within`, so nothing loads
-//! the whole roster.
+//! Every figure comes from [`Store::summary`] with `within` (the trend from
+//! `Store::trend`), so nothing loads the whole roster; [`live::Live`]
+//! computes them off the UI thread and keeps the latest, and a view waits
+//! for them without making anything else wait ([`Supervisor::sync`]).
 
 pub mod bars;
 pub mod dashboard;
+pub mod live;
 pub mod trend;
+mod view;
 pub mod visits;
 
 use anyhow::Result;
@@ -26,10 +30,12 @@ use super::roles::Role;
 use crate::domain::Level;
 use crate::domain::settings::Settings;
 use crate::store::Store;
+use crate::store::live::DataStamp;
 use crate::strings::Lang;
 use crate::strings::supervisor as s;
 use crate::text::{fit, width};
 pub use dashboard::{Page, Sort, SortColumn};
+use live::{Key, Live, Output, View};
 pub use trend::Trend;
 pub use visits::Visits;
 
@@ -54,6 +60,10 @@ pub enum Msg {
     Indicator(bool),
     Help,
     CloseHelp,
+    /// Esc while figures are being computed: stop.
+    Cancel,
+    /// Compute again after a cancel.
+    Recompute,
     Quit,
 }
 
@@ -78,14 +88,38 @@ pub struct Supervisor {
     pub sort: Sort,
     pub date_input: Option<DateInput>,
     pub help: bool,
+    /// Where the figures come from, and the latest ones.
+    pub live: Live,
+    /// The person cancelled the figures of the view shown: none is asked
+    /// for again until they move elsewhere or press F5.
+    pub cancelled: bool,
 }
 
 impl Supervisor {
-    /// The dashboard at the top level, as of `today`.
+    /// The dashboard at the top level, as of `today`, its figures computed
+    /// at once on this thread.
     pub fn new(store: &Store, settings: Settings, lang: Lang, today: NaiveDate) -> Result<Self> {
+        Supervisor::with_live(store, settings, lang, today, Live::inline())
+    }
+
+    /// The dashboard with its figures computed off the UI thread (when the
+    /// store is a file): it is drawn at once, and the figures fill in as
+    /// [`Supervisor::tick`] brings them. `gate`: see [`Live::background`].
+    pub fn background(
+        store: &Store,
+        settings: Settings,
+        lang: Lang,
+        today: NaiveDate,
+        gate: Option<std::sync::mpsc::Receiver<()>>,
+    ) -> Result<Self> {
+        let live = Live::for_store(store, gate)?;
+        Supervisor::with_live(store, settings, lang, today, live)
+    }
+
+    fn with_live(store: &Store, settings: Settings, lang: Lang, today: NaiveDate, live: Live) -> Result<Self> {
         let as_of = today.format("%Y-%m-%d").to_string();
-        let top = Page::load(store, &as_of, store.village_span()?.top_level(), None, None, &settings)?;
-        Ok(Supervisor {
+        let top = Page::pending(store.village_span()?.top_level(), None, None, &as_of, &settings);
+        let mut sup = Supervisor {
             settings,
             lang,
             today,
@@ -96,7 +130,106 @@ impl Supervisor {
             sort: Sort::default(),
             date_input: None,
             help: false,
-        })
+            live,
+            cancelled: false,
+        };
+        sup.sync(store)?;
+        Ok(sup)
+    }
+
+    /// What the view shown needs, on data `data`.
+    fn wanted(&self, data: DataStamp) -> Key {
+        let view = if let Some(t) = &self.trend {
+            View::Trend { level: t.level, code: t.code.clone() }
+        } else if let Some(v) = &self.visits {
+            View::Visits { code: v.code.clone() }
+        } else {
+            let p = self.page();
+            View::Areas { level: p.level, within: p.within.clone() }
+        };
+        Key { data, settings: self.settings.clone(), as_of: self.as_of.clone(), view }
+    }
+
+    /// What the view shown shows.
+    fn shown(&self) -> Option<&Key> {
+        match (&self.trend, &self.visits) {
+            (Some(t), _) => t.shown.as_ref(),
+            (None, Some(v)) => v.shown.as_ref(),
+            (None, None) => self.page().shown.as_ref(),
+        }
+    }
+
+    /// Whether the view shown waits for its figures.
+    pub fn waiting(&self) -> bool {
+        self.shown().is_none() && !self.cancelled
+    }
+
+    /// Brings the view shown up to date: from the kept figures when they
+    /// are there, else asks for them (the view shows "computing…" meanwhile;
+    /// figures of older data stay up until the new ones come).
+    pub fn sync(&mut self, store: &Store) -> Result<()> {
+        let want = self.wanted(store.data_stamp()?);
+        if self.shown() == Some(&want) || self.cancelled {
+            return Ok(());
+        }
+        match self.live.get(&want, store)? {
+            Some(out) => self.fill(want, &out),
+            None => {
+                if !self.shown().is_some_and(|k| k.same_view(&want)) {
+                    self.clear_shown();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes the figures that have come back and shows them if they are the
+    /// view's; then checks the data (another process may have merged).
+    pub fn tick(&mut self, store: &Store) -> Result<()> {
+        self.tick_waiting(store, std::time::Duration::ZERO)
+    }
+
+    /// [`Supervisor::tick`], waiting up to `wait` for figures (tests and
+    /// measurements; the event loop never waits here).
+    pub fn tick_waiting(&mut self, store: &Store, wait: std::time::Duration) -> Result<()> {
+        self.live.poll(wait)?;
+        self.sync(store)
+    }
+
+    fn fill(&mut self, key: Key, out: &Output) {
+        match (out, &mut self.trend, &mut self.visits) {
+            (Output::Trend(points), Some(t), _) => {
+                t.points = points.clone();
+                t.as_of = key.as_of.clone();
+                t.shown = Some(key);
+            }
+            (Output::Visits(v), None, Some(vs)) => {
+                vs.rows = v.rows.clone();
+                vs.as_of = v.as_of.clone();
+                vs.selected = vs.selected.min(vs.rows.len().saturating_sub(1));
+                vs.shown = Some(key);
+            }
+            (Output::Areas { summary, conflicts }, None, None) => {
+                let sort = self.sort;
+                self.page_mut().fill(key, (**summary).clone(), conflicts.clone(), &sort);
+            }
+            _ => {}
+        }
+    }
+
+    /// Drops the figures of the view shown (of another date, or cancelled).
+    fn clear_shown(&mut self) {
+        match (&mut self.trend, &mut self.visits) {
+            (Some(t), _) => {
+                t.points.clear();
+                t.shown = None;
+            }
+            (None, Some(v)) => {
+                v.rows.clear();
+                v.shown = None;
+            }
+            (None, None) => self.page_mut().clear(),
+        }
     }
 
     /// The page shown (the deepest of the drill-down).
@@ -134,6 +267,9 @@ impl Supervisor {
         if key.modifiers.contains(KeyModifiers::CONTROL) {
             return None;
         }
+        if key.code == KeyCode::Esc && self.live.pending() {
+            return Some(Msg::Cancel);
+        }
         let in_trend = self.trend.is_some();
         let in_areas = self.trend.is_none() && self.visits.is_none();
         Some(match key.code {
@@ -155,6 +291,7 @@ impl Supervisor {
             KeyCode::Char('t') if !in_trend => Msg::OpenTrend,
             KeyCode::Char('?') | KeyCode::F(1) => Msg::Help,
             KeyCode::Char('q') => Msg::Quit,
+            KeyCode::F(5) => Msg::Recompute,
             _ => return None,
         })
     }
@@ -162,7 +299,11 @@ impl Supervisor {
     /// Handles one key event (only presses count).
     fn handle_key(&mut self, key: KeyEvent, store: &Store) -> Result<Action> {
         match self.message(key) {
-            Some(msg) => self.update(msg, store),
+            Some(msg) => {
+                let action = self.update(msg, store)?;
+                self.sync(store)?;
+                Ok(action)
+            }
             None if self.date_input.is_some() || self.help => Ok(Action::Handled),
             None => Ok(Action::Ignored),
         }
@@ -177,7 +318,7 @@ impl Supervisor {
             },
             Msg::Home => self.update(Msg::Move(isize::MIN / 2), store).map(drop)?,
             Msg::End => self.update(Msg::Move(isize::MAX / 2), store).map(drop)?,
-            Msg::Drill => self.drill(store)?,
+            Msg::Drill => self.drill(),
             Msg::Back => {
                 if self.trend.is_some() {
                     self.trend = None;
@@ -188,7 +329,7 @@ impl Supervisor {
                 } else {
                     return Ok(Action::Ignored);
                 }
-                self.refresh(store)?;
+                self.cancelled = false;
             }
             Msg::NextSort | Msg::PrevSort => {
                 self.sort.column = self.sort.column.step(msg == Msg::NextSort);
@@ -229,7 +370,7 @@ impl Supervisor {
                     _ => input.error = Some(s::bad_date(self.lang).to_string()),
                 }
             }
-            Msg::OpenTrend => self.open_trend(store)?,
+            Msg::OpenTrend => self.open_trend(),
             Msg::Indicator(forward) => {
                 if let Some(t) = &mut self.trend {
                     t.step_indicator(forward);
@@ -237,6 +378,13 @@ impl Supervisor {
             }
             Msg::Help => self.help = true,
             Msg::CloseHelp => self.help = false,
+            Msg::Cancel => {
+                if self.live.cancel() {
+                    self.cancelled = true;
+                    self.clear_shown();
+                }
+            }
+            Msg::Recompute => self.cancelled = false,
             Msg::Quit => return Ok(Action::Quit),
         }
         Ok(Action::Handled)
@@ -247,31 +395,30 @@ impl Supervisor {
         self.page_mut().sort(&sort);
     }
 
-    fn drill(&mut self, store: &Store) -> Result<()> {
+    fn drill(&mut self) {
         let page = self.page();
-        let Some(row) = page.selected_row() else { return Ok(()) };
+        let Some(row) = page.selected_row() else { return };
         let (code, name) = (row.code.clone(), dashboard::area_name(row, self.lang));
         match page.level.child() {
             Some(child) => {
-                let mut p = Page::load(store, &self.as_of, child, Some(code), Some(name), &self.settings)?;
-                p.sort(&self.sort);
+                let p = Page::pending(child, Some(code), Some(name), &self.as_of, &self.settings);
                 self.pages.push(p);
             }
-            None => self.visits = Some(Visits::load(store, &code, &name, &self.as_of, &self.settings)?),
+            None => self.visits = Some(Visits::pending(&code, &name, &self.as_of)),
         }
-        Ok(())
+        self.cancelled = false;
     }
 
-    fn open_trend(&mut self, store: &Store) -> Result<()> {
+    fn open_trend(&mut self) {
         let (level, code, name) = match &self.visits {
             Some(v) => (Level::Village, v.code.clone(), v.name.clone()),
             None => match self.page().selected_row() {
                 Some(r) => (r.level, r.code.clone(), dashboard::area_name(r, self.lang)),
-                None => return Ok(()),
+                None => return,
             },
         };
-        self.trend = Some(Trend::load(store, level, &code, &name, &self.as_of, &self.settings)?);
-        Ok(())
+        self.trend = Some(Trend::pending(level, &code, &name, &self.as_of));
+        self.cancelled = false;
     }
 
     /// Moves the as-of date. Only the view shown is recomputed now; the levels
@@ -279,36 +426,8 @@ impl Supervisor {
     /// summary query, and at national scale the top level is the dearest).
     pub fn set_as_of(&mut self, date: &str, store: &Store) -> Result<()> {
         self.as_of = date.to_string();
-        self.refresh(store)
-    }
-
-    /// Recomputes the view shown if it was computed as of another date,
-    /// keeping sort, selection and the trend's indicator.
-    fn refresh(&mut self, store: &Store) -> Result<()> {
-        let date = self.as_of.clone();
-        if let Some(t) = &self.trend {
-            if t.as_of != date {
-                let mut nt = Trend::load(store, t.level, &t.code, &t.name, &date, &self.settings)?;
-                nt.indicator = t.indicator;
-                self.trend = Some(nt);
-            }
-        } else if let Some(v) = &self.visits {
-            if v.as_of != date {
-                let mut nv = Visits::load(store, &v.code, &v.name, &date, &self.settings)?;
-                nv.selected = v.selected.min(nv.rows.len().saturating_sub(1));
-                self.visits = Some(nv);
-            }
-        } else if self.page().summary.as_of != date {
-            let old = self.page();
-            let mut p =
-                Page::load(store, &date, old.level, old.within.clone(), old.parent_name.clone(), &self.settings)?;
-            p.sort(&self.sort);
-            if let Some(r) = old.selected_row() {
-                p.select_code(&r.code);
-            }
-            *self.page_mut() = p;
-        }
-        Ok(())
+        self.cancelled = false;
+        self.sync(store)
     }
 
     /// The keys of the view shown, for the app's key bar.
@@ -320,6 +439,19 @@ impl Supervisor {
         if self.date_input.is_some() {
             return vec![("Enter", s::k_apply(l)), ("Esc", s::k_cancel(l))];
         }
+        // While figures are computed Esc stops them; after that F5 asks again.
+        let mut hints = self.view_hints();
+        if self.live.pending() {
+            hints.retain(|(k, _)| *k != "Esc");
+            hints.insert(0, ("Esc", s::k_stop(l)));
+        } else if self.cancelled {
+            hints.insert(0, ("F5", s::k_recompute(l)));
+        }
+        hints
+    }
+
+    fn view_hints(&self) -> Vec<Hint> {
+        let l = self.lang;
         if self.trend.is_some() {
             return vec![
                 ("←→", s::k_indicator(l)),
@@ -352,171 +484,6 @@ impl Supervisor {
             ("b", s::k_below(l)),
             ("q", s::k_quit(l)),
         ]
-    }
-
-    /// Draws the views into `area` and places the cursor of the date input.
-    fn draw_into(&self, frame: &mut Frame, area: Rect) {
-        frame.render_widget(self, area);
-        if let Some(pos) = self.cursor(area) {
-            frame.set_cursor_position(pos);
-        }
-    }
-
-    /// Where the date input's cursor goes (by display width).
-    pub fn cursor(&self, area: Rect) -> Option<Position> {
-        let input = self.date_input.as_ref()?;
-        let popup = date_popup(area);
-        Some(Position::new(popup.x + 1 + 2 + width(&input.text) as u16, popup.y + 1))
-    }
-
-    fn breadcrumb(&self) -> String {
-        let mut parts = vec![s::national(self.lang).to_string()];
-        parts.extend(self.pages.iter().filter_map(|p| p.parent_name.clone()));
-        if let Some(v) = &self.visits {
-            parts.push(v.name.clone());
-        }
-        let tail = match &self.visits {
-            Some(v) => format!("{} {}", s::visits_title(self.lang), v.code),
-            None => {
-                let p = self.page();
-                format!("{} {}", s::level_name(p.level, self.lang), s::count_areas(p.order.len(), self.lang))
-            }
-        };
-        format!("{} · {tail}", parts.join(" › "))
-    }
-
-    fn status_line(&self) -> Line<'static> {
-        let l = self.lang;
-        let mut spans = vec![
-            Span::styled(format!("{} {}", s::as_of(l), self.as_of), Style::default().add_modifier(Modifier::BOLD)),
-            Span::raw("  "),
-        ];
-        if self.visits.is_none() && self.trend.is_none() {
-            let arrow = if self.sort.descending { "▼" } else { "▲" };
-            let mut sort = format!("{} {}{arrow}", s::sort(l), self.sort.column.label(l));
-            if self.sort.below_first {
-                sort.push_str(&format!(" · {}", s::below_first(l)));
-            }
-            spans.push(Span::raw(sort));
-            spans.push(Span::raw("  "));
-        }
-        spans.push(Span::styled(format!("✓{}", s::met(l)), Style::default().fg(Color::Green)));
-        spans.push(Span::raw(" "));
-        spans.push(Span::styled(format!("✗{}", s::missed(l)), Style::default().fg(Color::Red)));
-        spans.push(Span::raw(format!(" —{}", s::no_data(l))));
-        Line::from(spans)
-    }
-}
-
-fn date_popup(area: Rect) -> Rect {
-    let w = 46.min(area.width);
-    let h = 5.min(area.height);
-    Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h }
-}
-
-fn centered(area: Rect, w: u16, h: u16) -> Rect {
-    let (w, h) = (w.min(area.width), h.min(area.height));
-    Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h }
-}
-
-impl Widget for &Supervisor {
-    fn render(self, area: Rect, buf: &mut Buffer) {
-        let l = self.lang;
-        let [crumb, status, body] =
-            Layout::vertical([Constraint::Length(1), Constraint::Length(1), Constraint::Fill(1)]).areas(area);
-        Paragraph::new(fit(&self.breadcrumb(), crumb.width as usize))
-            .style(Style::default().add_modifier(Modifier::BOLD))
-            .render(crumb, buf);
-        Paragraph::new(self.status_line()).render(status, buf);
-        if let Some(t) = &self.trend {
-            t.draw(&self.settings, l, body, buf);
-        } else if let Some(v) = &self.visits {
-            v.draw(l, body, buf);
-        } else {
-            let page = self.page();
-            let detail_h = if body.height >= 16 { 7 } else { 0 };
-            let [table, detail] = Layout::vertical([Constraint::Fill(1), Constraint::Length(detail_h)]).areas(body);
-            dashboard::draw_table(page, &self.sort, l, table, buf);
-            if detail_h > 0 {
-                let (name, figures) = match page.selected_row() {
-                    Some(r) => (dashboard::area_name(r, l), &r.figures),
-                    None => (s::total(l).to_string(), &page.summary.total),
-                };
-                dashboard::draw_detail(&name, figures, &self.settings, l, detail, buf);
-            }
-        }
-        if let Some(input) = &self.date_input {
-            let popup = date_popup(area);
-            Clear.render(popup, buf);
-            let block = Block::default().borders(Borders::ALL).title(format!(" {} ", s::date_title(l)));
-            let inner = block.inner(popup);
-            block.render(popup, buf);
-            let lines = vec![
-                Line::from(format!("> {}", input.text)),
-                match &input.error {
-                    Some(e) => Line::styled(format!("✗ {e}"), Style::default().fg(Color::Red)),
-                    None => Line::from(s::date_hint(l)),
-                },
-            ];
-            Paragraph::new(lines).render(inner, buf);
-        }
-        if self.help {
-            self.render_help(area, buf);
-        }
-    }
-}
-
-impl Supervisor {
-    fn help_lines(&self) -> Vec<(String, String)> {
-        let l = self.lang;
-        let mut lines: Vec<(String, String)> =
-            Role::ALL.iter().map(|r| (r.key().to_string(), format!("{} · {}", s::help_roles(l), r.name(l)))).collect();
-        lines.push((String::new(), String::new()));
-        let keys: [(&str, &str); 11] = [
-            ("↑↓ PgUp PgDn", s::k_move(l)),
-            ("Enter →", s::k_drill(l)),
-            ("Esc ←", s::k_back(l)),
-            ("s / S", s::k_sort(l)),
-            ("r", s::k_reverse(l)),
-            ("b", s::k_below(l)),
-            ("d", s::k_date(l)),
-            ("t", s::k_trend(l)),
-            ("← → Tab", s::k_indicator(l)),
-            ("? F1", s::k_help(l)),
-            ("q", s::k_quit(l)),
-        ];
-        lines.extend(keys.iter().map(|(k, d)| (k.to_string(), d.to_string())));
-        lines.push((String::new(), String::new()));
-        lines.push(("✓ ✗ —".to_string(), format!("{} / {} / {}", s::met(l), s::missed(l), s::no_data(l))));
-        lines
-    }
-
-    fn render_help(&self, area: Rect, buf: &mut Buffer) {
-        let lines = self.help_lines();
-        let kw = lines.iter().map(|(k, _)| width(k)).max().unwrap_or(0);
-        let dw = lines.iter().map(|(_, d)| width(d)).max().unwrap_or(0);
-        let popup = centered(area, (kw + dw + 5) as u16, lines.len() as u16 + 2);
-        Clear.render(popup, buf);
-        let block = Block::default()
-            .borders(Borders::ALL)
-            .title(format!(" {} ", s::help_title(self.lang)))
-            .title_bottom(format!(" {} ", s::help_close(self.lang)));
-        let inner = block.inner(popup);
-        block.render(popup, buf);
-        let text: Vec<Line> = lines
-            .iter()
-            .map(|(k, d)| {
-                Line::from(vec![
-                    Span::styled(
-                        format!("{k}{}", " ".repeat(kw - width(k))),
-                        Style::default().add_modifier(Modifier::BOLD),
-                    ),
-                    Span::raw("  "),
-                    Span::raw(d.clone()),
-                ])
-            })
-            .collect();
-        Paragraph::new(text).render(inner, buf);
     }
 }
 

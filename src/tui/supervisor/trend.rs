@@ -1,7 +1,6 @@
 //! The trend of one area: each indicator as of every quarter end since the
-//! area's first visit, one `Store::summary` per quarter at the area's own level.
+//! area's first visit, all computed in one pass by `Store::trend`.
 
-use anyhow::Result;
 use chrono::{Datelike, NaiveDate};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -11,10 +10,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, LegendPosition, Paragraph, Widget};
 
 use super::dashboard::mark;
+use super::live::Key;
 use crate::domain::Level;
 use crate::domain::indicators::{Indicator, Rates};
 use crate::domain::settings::Settings;
-use crate::store::Store;
 use crate::strings::Lang;
 use crate::strings::supervisor as s;
 use crate::text::percent;
@@ -42,6 +41,7 @@ pub fn quarter_points(first: NaiveDate, last: NaiveDate) -> Vec<NaiveDate> {
     out
 }
 
+#[derive(Debug, Clone, PartialEq)]
 pub struct Point {
     pub date: NaiveDate,
     pub rates: Rates,
@@ -62,36 +62,22 @@ pub struct Trend {
     pub points: Vec<Point>,
     /// Index into `Indicator::ALL` of the indicator plotted.
     pub indicator: usize,
+    /// What the points shown were computed for; None while pending.
+    pub shown: Option<Key>,
 }
 
 impl Trend {
-    pub fn load(
-        store: &Store,
-        level: Level,
-        code: &str,
-        name: &str,
-        as_of: &str,
-        settings: &Settings,
-    ) -> Result<Trend> {
-        let first = store.first_visit_date(code)?;
-        let parse = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok();
-        let dates = match (first.as_deref().and_then(parse), parse(as_of)) {
-            (Some(f), Some(l)) => quarter_points(f, l),
-            _ => Vec::new(),
-        };
-        let mut points = Vec::with_capacity(dates.len());
-        for date in dates {
-            let sum = store.summary(&date.format("%Y-%m-%d").to_string(), level, Some(code), settings)?;
-            points.push(Point { date, rates: sum.total.rates() });
-        }
-        Ok(Trend {
+    /// The trend of an area, its points yet to come.
+    pub fn pending(level: Level, code: &str, name: &str, as_of: &str) -> Trend {
+        Trend {
             as_of: as_of.to_string(),
             level,
             code: code.to_string(),
             name: name.to_string(),
-            points,
+            points: Vec::new(),
             indicator: 0,
-        })
+            shown: None,
+        }
     }
 
     pub fn indicator(&self) -> Indicator {

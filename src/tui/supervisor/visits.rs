@@ -1,13 +1,11 @@
 //! The last drill-down step: a village's visits, newest first, read-only.
 
-use anyhow::Result;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::widgets::{Cell, Paragraph, Row, StatefulWidget, Table, TableState, Widget};
 
-use crate::domain::settings::Settings;
-use crate::store::Store;
+use super::live::Key;
 use crate::strings::Lang;
 use crate::strings::supervisor as s;
 use crate::text::{fit, right};
@@ -21,14 +19,21 @@ pub struct Visits {
     pub name: String,
     pub rows: Vec<VisitRow>,
     pub selected: usize,
+    /// What the rows shown were computed for; None while pending.
+    pub shown: Option<Key>,
 }
 
 impl Visits {
-    /// The visits of one village (a handful), newest first, with how each
-    /// stands as of `as_of`.
-    pub fn load(store: &Store, code: &str, name: &str, as_of: &str, settings: &Settings) -> Result<Visits> {
-        let v = store.village_visits(code, as_of, settings)?;
-        Ok(Visits { as_of: v.as_of, code: code.to_string(), name: name.to_string(), rows: v.rows, selected: 0 })
+    /// A village's visit list, its rows yet to come.
+    pub fn pending(code: &str, name: &str, as_of: &str) -> Visits {
+        Visits {
+            as_of: as_of.to_string(),
+            code: code.to_string(),
+            name: name.to_string(),
+            rows: Vec::new(),
+            selected: 0,
+            shown: None,
+        }
     }
 
     pub fn move_by(&mut self, delta: isize) {
