@@ -474,8 +474,7 @@ fn grow_heads(db: &Path, visit_id: &str, root: &str, chain: usize, siblings: usi
         };
         r.sign(&me);
         ruralsan::store::revisions::insert_revision(&tx, &r).unwrap();
-        let id = r.rev_id;
-        id
+        r.rev_id
     };
     let mut links = vec![root.to_string()];
     for i in 0..chain {

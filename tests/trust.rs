@@ -449,3 +449,107 @@ fn the_cli_names_enrols_and_lists_crews() {
     let line = format!("enrolled crew 攸县 3 组, fingerprint {}", ruralsan::identity::spoken(&crew.key_id()));
     assert!(out.contains(&line), "{out}");
 }
+
+#[test]
+fn the_same_edit_signed_by_two_crews_merges_in_either_order_to_the_same_state() {
+    let fx = fixture();
+    // A second crew from the same county snapshot makes the very edit the first made.
+    let other_id = Identity::generate("攸县 5 组");
+    let other = fx.dir.join("other-laptop.db");
+    std::fs::copy(fx.dir.join("county-snap.db"), &other).unwrap();
+    {
+        let mut k = Store::open_with(&other, &other_id).unwrap();
+        let (_, mut v) = k.load_visit("visit-1").unwrap().unwrap();
+        v.notes = "新建污水站".into();
+        k.save_visit("李娜", "visit-1", Some(&v)).unwrap();
+    }
+    let a = fx.stick("a.db");
+    let b = fx.dir.join("b.db");
+    Store::open_with(&other, &other_id).unwrap().snapshot(&b).unwrap();
+    let rev_of = |p: &Path| -> (String, String) {
+        rusqlite::Connection::open(p)
+            .unwrap()
+            .query_row("SELECT rev_id, crew FROM revision WHERE parents <> '[]'", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+    };
+    let (ra, ca) = rev_of(&a);
+    let (rb, cb) = rev_of(&b);
+    assert_eq!(ra, rb, "the same edit from the same base is the same revision");
+    assert_ne!(ca, cb, "made by two crews");
+
+    let state = |order: [&PathBuf; 2], name: &str| {
+        let db = fx.dir.join(name);
+        std::fs::copy(&fx.county, &db).unwrap();
+        let mut c = Store::open_with(&db, &fx.county_id).unwrap();
+        for f in order {
+            let r = c.merge_files(std::slice::from_ref(f), enrol_new()).unwrap();
+            assert!(matches!(r.files[0], FileOutcome::Merged(_)), "{:?}", r.files[0]);
+        }
+        common::sql(&c)
+            .prepare("SELECT rev_id, hlc, device, crew, author, signature FROM revision ORDER BY rev_id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<Vec<(String, String, String, String, String, String)>>>()
+            .unwrap()
+    };
+    let ab = state([&a, &b], "ab.db");
+    let ba = state([&b, &a], "ba.db");
+    assert_eq!(ab, ba, "merge order changes nothing");
+    assert_eq!(ab.len(), 2, "one root and the one edit");
+    // Whichever signer is kept, its signature holds.
+    let kept = ab.iter().find(|r| r.0 == ra).unwrap();
+    let c = rusqlite::Connection::open(fx.dir.join("ab.db")).unwrap();
+    let r = c
+        .query_row(
+            &format!("SELECT {} FROM revision WHERE rev_id = ?1", ruralsan::store::revisions::REVISION_COLUMNS),
+            [&kept.0],
+            ruralsan::store::revisions::row_to_revision,
+        )
+        .unwrap();
+    assert!(r.signature_valid());
+}
+
+#[test]
+fn an_automatic_merge_that_is_not_the_merge_of_its_parents_is_refused() {
+    use ruralsan::store::revisions::{REVISION_COLUMNS, Revision, insert_revision, revision_id, row_to_revision};
+    let fx = fixture();
+    let stick = fx.stick("crew.db");
+    let forged = fx.dir.join("forged-merge.db");
+    std::fs::copy(&stick, &forged).unwrap();
+    let c = rusqlite::Connection::open(&forged).unwrap();
+    let revs: Vec<Revision> = c
+        .prepare(&format!("SELECT {REVISION_COLUMNS} FROM revision ORDER BY rev_id"))
+        .unwrap()
+        .query_map([], row_to_revision)
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert_eq!(revs.len(), 2, "the county's root and the crew's edit");
+    let edit = revs.iter().find(|r| !r.parents.is_empty()).unwrap();
+    // "Merges" the root and the edit, with figures nobody signed.
+    let mut v: ruralsan::domain::VisitData = serde_json::from_str(&edit.payload).unwrap();
+    v.notes = "无人签名的改动".into();
+    let payload = v.canonical_json();
+    let parents: Vec<String> = revs.iter().map(|r| r.rev_id.clone()).collect();
+    let m = Revision {
+        rev_id: revision_id("visit-1", &parents, &payload, false),
+        visit_id: "visit-1".into(),
+        parents,
+        payload,
+        deleted: false,
+        hlc: revs.iter().map(|r| r.hlc.clone()).max().unwrap(),
+        device: "merge".into(),
+        author: "merge".into(),
+        crew: String::new(),
+        signature: String::new(),
+    };
+    insert_revision(&c, &m).unwrap();
+    c.execute("DELETE FROM head", []).unwrap();
+    c.execute("INSERT INTO head (visit_id, rev_id) VALUES ('visit-1', ?1)", [&m.rev_id]).unwrap();
+    c.execute_batch("PRAGMA journal_mode = DELETE").unwrap();
+    drop(c);
+    assert_eq!(fx.refused(&forged, enrol_new()), vec![Refusal::ForgedMerge { rev: m.rev_id.clone() }]);
+    // The stick as the crew made it merges.
+    assert_eq!(merged(&fx.county().merge_files(&[stick], enrol_new()).unwrap()).new_revisions, 1);
+}
