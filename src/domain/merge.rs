@@ -172,8 +172,22 @@ pub fn three_way(base: Option<&Fields>, heads: &[Option<Fields>]) -> Outcome {
 /// The fields a person must settle: those of a conflicting merge, else
 /// (the merge is clean field by field but breaks a rule) every field the
 /// heads disagree on.
+///
+/// An edit against a deletion is the deletion (one choice: keep or delete
+/// the visit) followed by the fields the live sides changed from the base,
+/// so the one figure really edited is shown, not every field.
 pub fn open_fields(base: Option<&Fields>, sides: &[Option<Fields>]) -> Vec<String> {
     match three_way(base, sides) {
+        Outcome::Conflict(f) if f.iter().any(|k| k == DELETED_FIELD) => {
+            let empty = Fields::new();
+            let b = base.unwrap_or(&empty);
+            let changed: BTreeSet<&String> = sides
+                .iter()
+                .flatten()
+                .flat_map(|s| s.keys().chain(b.keys()).filter(move |k| s.get(*k) != b.get(*k)))
+                .collect();
+            std::iter::once(DELETED_FIELD.to_string()).chain(changed.into_iter().cloned()).collect()
+        }
         Outcome::Conflict(f) => f,
         Outcome::Clean(_) => {
             let keys: BTreeSet<&String> = sides.iter().flatten().flat_map(|f| f.keys()).collect();
@@ -300,6 +314,16 @@ mod tests {
     fn split_child_keeps_brackets_in_ids() {
         assert_eq!(split_child("farms[a].b].name"), Some(("farms", "a].b", "name")));
         assert_eq!(split_child("households"), None);
+    }
+
+    #[test]
+    fn an_edit_against_a_deletion_opens_the_deletion_and_the_edited_fields_only() {
+        let base = f(&[("households", json!(10)), ("notes", json!("a"))]);
+        let edited = f(&[("households", json!(12)), ("notes", json!("a"))]);
+        let open = open_fields(Some(&base), &[Some(edited.clone()), None]);
+        assert_eq!(open, vec![DELETED_FIELD.to_string(), "households".to_string()]);
+        // Whichever side comes first.
+        assert_eq!(open_fields(Some(&base), &[None, Some(edited)]), open);
     }
 
     #[test]

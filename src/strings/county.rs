@@ -197,6 +197,14 @@ pub fn wrote_xlsx(l: Lang, path: &str, counties: usize, townships: usize, villag
 
 /// "Side A: device · author · time".
 /// A side's column title: its crew, editor, time and the file it came in.
+/// The column of the value both sides started from.
+pub fn base_title(l: Lang) -> &'static str {
+    match l {
+        Lang::Zh => "原值",
+        Lang::En => "Base",
+    }
+}
+
 pub fn side_title(l: Lang, n: usize, crew: &str, author: &str, when: &str, file: Option<&str>) -> String {
     let crew = crate::text::one_line(if crew.is_empty() { "?" } else { crew });
     let author = crate::text::one_line(author);

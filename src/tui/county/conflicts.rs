@@ -43,7 +43,11 @@ pub struct Row {
     pub field: String,
     /// The value on each head, for people.
     pub values: Vec<String>,
-    /// The heads disagree on it.
+    /// The value at the heads' common ancestor, for a field someone must
+    /// choose (`None`: not shown).
+    pub base: Option<String>,
+    /// The live heads disagree on it (a deleted side differs on nothing but
+    /// the deletion).
     pub differs: bool,
     /// A conflict: someone must choose.
     pub conflict: bool,
@@ -191,8 +195,19 @@ impl Detail {
                         }
                     })
                     .collect();
-                let differs = values.iter().any(|v| *v != values[0]);
-                Row { conflict: open.contains(k.as_str()), field: k, values, differs }
+                let conflict = open.contains(k.as_str());
+                let live: Vec<&String> =
+                    heads.iter().zip(&values).filter(|(h, _)| h.fields.is_some()).map(|(_, v)| v).collect();
+                let differs = conflict || k == DELETED_FIELD || live.iter().any(|v| *v != live[0]);
+                let base = c.fields.iter().find(|f| f.field == k).map(|f| match (&f.base, k == DELETED_FIELD) {
+                    (Some(_), true) => s::kept_value(l).to_string(),
+                    (None, true) => "—".to_string(),
+                    (v, false) => {
+                        let v = show(l, v.as_ref());
+                        choice_label(l, &k, &v).unwrap_or(v)
+                    }
+                });
+                Row { conflict, field: k, values, base, differs }
             })
             .collect::<Vec<_>>();
         let selected = rows.iter().position(|r| r.conflict).unwrap_or(0);
@@ -200,8 +215,9 @@ impl Detail {
     }
 
     /// The side that a row's value comes from, as chosen so far.
+    /// Choosing a side of the deletion chooses that side whole.
     pub fn chosen(&self, row: &Row) -> Option<usize> {
-        self.choice.get(&row.field).copied().or(self.take)
+        self.choice.get(&row.field).copied().or(self.take).or_else(|| self.choice.get(DELETED_FIELD).copied())
     }
 
     /// The resolution chosen, if it settles every conflicting field.
@@ -349,7 +365,9 @@ fn draw_list(c: &County, frame: &mut Frame, area: Rect) {
 
 fn draw_detail(l: Lang, d: &Detail, frame: &mut Frame, area: Rect) {
     let w = area.width as usize;
-    let n = d.heads.len().max(1);
+    // The base column, when some field to choose has one to show.
+    let with_base = d.rows.iter().any(|r| r.base.is_some());
+    let n = d.heads.len().max(1) + usize::from(with_base);
     let label_w = (w / 4).clamp(10, 26);
     // Each side: a mark column and the value.
     let col_w = (w.saturating_sub(3 + label_w)) / n;
@@ -386,6 +404,10 @@ fn draw_detail(l: Lang, d: &Detail, frame: &mut Frame, area: Rect) {
         ),
     ];
     let mut head = format!("  {} ", pad(s::field(l), label_w));
+    if with_base {
+        head.push_str(&pad(s::base_title(l), col_w.saturating_sub(1)));
+        head.push(' ');
+    }
     for (i, h) in d.heads.iter().enumerate() {
         let when = crate::text::stamp_short(&h.hlc);
         let title = s::side_title(l, i + 1, &h.crew, &h.author, &when, h.file.as_deref());
@@ -405,6 +427,10 @@ fn draw_detail(l: Lang, d: &Detail, frame: &mut Frame, area: Rect) {
         };
         let chosen = if r.conflict || d.take.is_some() { d.chosen(r) } else { None };
         let mut spans = vec![Span::raw(format!("{mark} {} ", pad(&field_label(l, &r.field), label_w)))];
+        if with_base {
+            let b = r.base.as_deref().unwrap_or("");
+            spans.push(Span::styled(pad(&format!(" {b}"), col_w.saturating_sub(1)) + " ", DIM));
+        }
         for (j, v) in r.values.iter().enumerate() {
             let tick = if chosen == Some(j) { "▶" } else { " " };
             let style = if r.differs { HEAD } else { ratatui::style::Style::new() };

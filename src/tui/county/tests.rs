@@ -461,6 +461,12 @@ fn a_deletion_against_an_edit_is_settled_by_choosing_the_deleting_side() {
     let d = c.conflicts.detail.as_ref().unwrap();
     assert_eq!(d.rows[0].field, crate::store::conflict::DELETED_FIELD, "the deletion comes first");
     assert!(d.rows[0].conflict);
+    // Only what the live side changed is open, each with its base value;
+    // the deleted side's empty column marks nothing else as differing.
+    let edited: Vec<&str> = d.rows[1..].iter().filter(|r| r.conflict).map(|r| r.field.as_str()).collect();
+    assert_eq!(edited, vec!["notes"], "crew B edited the notes alone");
+    assert!(d.rows.iter().filter(|r| r.conflict).all(|r| r.base.is_some()));
+    assert!(d.rows.iter().filter(|r| !r.conflict).all(|r| !r.differs), "only edited fields differ");
     let deleting = d.heads.iter().position(|h| h.fields.is_none()).unwrap();
     let screen = render(&c, 80, 24).backend().to_string();
     assert!(screen.contains("! 删除调查") && screen.contains("已删除"), "{screen}");
