@@ -73,3 +73,49 @@ fn a_supervisor_drills_down_changes_the_date_and_quits() {
     let s = t.wait_for("EXITED 0");
     assert!(!s.contains("督导看板"), "the alternate screen is left on quit:\n{s}");
 }
+
+#[test]
+fn the_dashboard_shows_a_merge_made_by_another_process_without_a_key() {
+    if !tmux_available() {
+        eprintln!("tmux is not installed: the end-to-end test cannot drive a terminal here");
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_ruralsan");
+    let dir = tempfile::tempdir().unwrap();
+    let run = |db: &std::path::Path, args: &[&str]| {
+        let out = Command::new(bin).arg("--db").arg(db).args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        out.stdout
+    };
+    // A crew's file with the sample's visits; a county with the roster alone.
+    let crew = dir.path().join("crew.db");
+    run(&crew, &["import", common::sample("sample").to_str().unwrap()]);
+    let stick = dir.path().join("stick.db");
+    run(&crew, &["snapshot", stick.to_str().unwrap()]);
+    let county = dir.path().join("county.db");
+    run(&county, &["roster", "import", common::sample("sample").join("villages.csv").to_str().unwrap()]);
+    let total = |db: &std::path::Path| {
+        let json: serde_json::Value = serde_json::from_slice(&run(db, &["summary", "--format", "json"])).unwrap();
+        let t = &json["areas"][0];
+        format!("{}/{}", t["surveyed"], t["villages"])
+    };
+    let before = total(&county);
+
+    let cmd = format!("{bin} --db '{}'; echo EXITED $?; sleep 60", county.display());
+    let t = Tmux::start("m", 80, 24, &cmd);
+    t.wait_for("F4");
+    t.keys(&["F4"]);
+    t.wait_for("督导看板");
+    let total_line = |s: &str| s.lines().find(|l| l.contains("合计")).unwrap_or_default().to_string();
+    let s = t.wait_until("the total before", |s| total_line(s).contains(&before));
+    assert!(total_line(&s).contains(&before));
+    // Another process merges the crew's file while the dashboard is open.
+    run(&county, &["merge", "--enrol-new", stick.to_str().unwrap()]);
+    let after = total(&county);
+    assert_ne!(before, after, "the merge brought surveyed villages");
+    // No key pressed: the screen follows the database.
+    let s = t.wait_until("the total after the merge", |s| total_line(s).contains(&after));
+    assert!(total_line(&s).contains(&after), "{s}");
+    t.keys(&["q"]);
+    t.wait_for("EXITED 0");
+}
