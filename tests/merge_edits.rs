@@ -158,12 +158,19 @@ fn a_file_from_an_older_version_is_upgraded_in_staging_and_a_newer_one_names_bot
     std::fs::copy(&base, &newer).unwrap();
     rusqlite::Connection::open(&newer)
         .unwrap()
-        .execute_batch(&format!("PRAGMA user_version = {};", SCHEMA_VERSION + 1))
+        .execute_batch(&format!(
+            "PRAGMA user_version = {}; UPDATE meta SET value = '9.1.0' WHERE key = 'app_version';",
+            SCHEMA_VERSION + 1
+        ))
         .unwrap();
     let before = common::dump(&county);
     let r = merged(&mut county, &[newer], false);
     let FileOutcome::Refused(refused) = &r.files[0] else { panic!("{:?}", r.files[0]) };
-    assert_eq!(refused.reasons, [Refusal::NewerSchema { version: SCHEMA_VERSION + 1, supported: SCHEMA_VERSION }]);
+    // It says which program wrote it: the version to install.
+    assert_eq!(
+        refused.reasons,
+        [Refusal::NewerSchema { version: SCHEMA_VERSION + 1, supported: SCHEMA_VERSION, app: Some("9.1.0".into()) }]
+    );
     assert_eq!(common::dump(&county), before);
 }
 

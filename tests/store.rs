@@ -38,13 +38,17 @@ fn a_database_from_a_newer_ruralsan_is_refused() {
     drop(Store::open(&path).unwrap());
     rusqlite::Connection::open(&path)
         .unwrap()
-        .execute_batch(&format!("PRAGMA user_version = {}", SCHEMA_VERSION + 1))
+        .execute_batch(&format!(
+            "PRAGMA user_version = {}; UPDATE meta SET value = '9.1.0' WHERE key = 'app_version';",
+            SCHEMA_VERSION + 1
+        ))
         .unwrap();
     let e = Store::open(&path).err().expect("refused");
     match e.downcast_ref::<StoreError>() {
-        Some(StoreError::NewerSchema { name, version, supported }) => {
+        Some(StoreError::NewerSchema { name, version, supported, app }) => {
             assert!(name.ends_with("t.db"), "{name}");
             assert_eq!((*version, *supported), (SCHEMA_VERSION + 1, SCHEMA_VERSION));
+            assert_eq!(app.as_deref(), Some("9.1.0"), "the version to install");
         }
         other => panic!("not a newer-schema refusal: {other:?}"),
     }

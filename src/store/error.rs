@@ -41,7 +41,8 @@ pub enum StoreError {
     #[error("{name}: is not a ruralsan database")]
     NotRuralsan { name: String },
     #[error("{name}: was written by a newer ruralsan (schema version {version}, this program supports {supported})")]
-    NewerSchema { name: String, version: i64, supported: i64 },
+    /// `app`: the program version that wrote the file, when it says (install that or newer).
+    NewerSchema { name: String, version: i64, supported: i64, app: Option<String> },
     #[error("{name}: cannot switch to WAL journal mode")]
     NoWal { name: String },
     #[error("cannot set up the database schema: {detail}")]
@@ -171,6 +172,8 @@ pub enum Refusal {
     NewerSchema {
         version: i64,
         supported: i64,
+        /// The program version that wrote the file, when it says.
+        app: Option<String>,
     },
     OlderSchema {
         version: i64,

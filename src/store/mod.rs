@@ -170,7 +170,10 @@ impl Store {
             return Err(not_ours().into());
         }
         if version > SCHEMA_VERSION {
-            return Err(StoreError::NewerSchema { name: name.to_string(), version, supported: SCHEMA_VERSION }.into());
+            let app = written_by(&conn);
+            return Err(
+                StoreError::NewerSchema { name: name.to_string(), version, supported: SCHEMA_VERSION, app }.into()
+            );
         }
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         if wal {
@@ -202,6 +205,16 @@ impl Store {
                 "INSERT INTO meta (key, value) VALUES ('device_id', ?1)
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 [&device],
+            )?;
+        }
+        // Which program wrote the file last: an older one meeting it says what to install.
+        let app: Option<String> =
+            conn.query_row("SELECT value FROM meta WHERE key = 'app_version'", [], |r| r.get(0)).optional()?;
+        if app.as_deref() != Some(env!("CARGO_PKG_VERSION")) && !conn.is_readonly(rusqlite::MAIN_DB)? {
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('app_version', ?1)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [env!("CARGO_PKG_VERSION")],
             )?;
         }
         let editor = default_editor(identity);
@@ -291,6 +304,14 @@ impl Store {
         )?;
         Ok(())
     }
+}
+
+/// The program version a (newer) file says wrote it, if it reads as one:
+/// the file may be hostile, so only a short version-like text is taken.
+pub(crate) fn written_by(conn: &Connection) -> Option<String> {
+    let v: String = conn.query_row("SELECT value FROM meta WHERE key = 'app_version'", [], |r| r.get(0)).ok()?;
+    let version_like = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+');
+    (!v.is_empty() && v.len() <= 32 && v.chars().all(version_like)).then_some(v)
 }
 
 /// SQLite opens a file it may not write read-only, silently: say so now.

@@ -60,7 +60,9 @@ pub fn store_error(e: &StoreError, l: Lang) -> String {
                 pick(l, "不是 ruralsan 数据库，拒绝打开", "is not a ruralsan database; refusing to open it")
             )
         }
-        NewerSchema { name, version, supported } => format!("{name}: {}", s::newer_version(l, *version, *supported)),
+        NewerSchema { name, version, supported, app } => {
+            format!("{name}: {}", s::newer_version(l, *version, *supported, app.as_deref()))
+        }
         NoWal { name } => format!("{name}: {}", pick(l, "无法启用 WAL 日志模式", "cannot switch to WAL journal mode")),
         Schema { detail } => {
             format!("{}: {detail}", pick(l, "无法建立数据库结构", "cannot set up the database schema"))
@@ -179,7 +181,7 @@ pub fn refusal(r: &Refusal, l: Lang) -> String {
         Corrupt { detail } => format!("{} ({detail})", s::corrupt(l)),
         Unreadable { detail } => format!("{} ({detail})", s::unreadable(l)),
         WrongApplicationId(id) => s::wrong_application_id(l, *id),
-        NewerSchema { version, supported } => s::newer_version(l, *version, *supported),
+        NewerSchema { version, supported, app } => s::newer_version(l, *version, *supported, app.as_deref()),
         OlderSchema { version, supported } => s::older_version(l, *version, *supported),
         IntegrityFailed { detail } => format!("{}: {detail}", s::integrity_failed(l)),
         SchemaDiffers { extra, missing_or_changed } => s::schema_differs(l, extra, missing_or_changed),

@@ -126,11 +126,20 @@ pub fn wrong_application_id(l: Lang, id: i64) -> String {
     }
 }
 
-pub fn newer_version(l: Lang, v: i64, ours: i64) -> String {
-    match l {
-        Lang::Zh => format!("由更新版本的 ruralsan 写入（数据库版本 {v}，本程序支持 {ours}），请升级 ruralsan"),
-        Lang::En => format!(
-            "was written by a newer ruralsan (schema version {v}, this program supports {ours}); please upgrade ruralsan"
+pub fn newer_version(l: Lang, v: i64, ours: i64, app: Option<&str>) -> String {
+    let mine = env!("CARGO_PKG_VERSION");
+    match (l, app) {
+        (Lang::Zh, Some(a)) => format!(
+            "由更新版本的 ruralsan {a} 写入（数据库版本 {v}，本程序 {mine} 支持 {ours}），请安装 ruralsan {a} 或更新版本"
+        ),
+        (Lang::Zh, None) => {
+            format!("由更新版本的 ruralsan 写入（数据库版本 {v}，本程序 {mine} 支持 {ours}），请升级 ruralsan")
+        }
+        (Lang::En, Some(a)) => format!(
+            "was written by ruralsan {a} (schema version {v}; this program, {mine}, supports {ours}): install ruralsan {a} or newer"
+        ),
+        (Lang::En, None) => format!(
+            "was written by a newer ruralsan (schema version {v}; this program, {mine}, supports {ours}): please upgrade ruralsan"
         ),
     }
 }

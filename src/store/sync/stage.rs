@@ -330,7 +330,8 @@ fn check_staged(staged: Staged, hash: String) -> Result<std::result::Result<Chec
         }
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if version > SCHEMA_VERSION {
-            return Ok(Err(Refusal::NewerSchema { version, supported: SCHEMA_VERSION }));
+            let app = crate::store::written_by(&conn);
+            return Ok(Err(Refusal::NewerSchema { version, supported: SCHEMA_VERSION, app }));
         }
         if version != SCHEMA_VERSION {
             // Older than any upgrade this program knows (or the upgrade did not take).
