@@ -97,6 +97,11 @@ impl Store {
         browse::villages(&self.conn, prefix, query, limit, offset)
     }
 
+    /// The county and township above a village-level unit.
+    pub fn village_path(&self, code: &str) -> Result<Vec<AreaItem>> {
+        browse::path_of(&self.conn, code)
+    }
+
     /// A roster unit: name and whether it is an administrative village.
     pub fn roster_unit(&self, code: &str) -> Result<Option<(String, bool)>> {
         browse::roster_unit(&self.conn, code)

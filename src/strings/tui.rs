@@ -21,6 +21,8 @@ s! {
     not_treated = "未治理", "not treated";
     not_surveyed = "未调查", "not surveyed";
     community = "社区", "community";
+    community_not_surveyed = "社区·不调查", "community ✗";
+    place = "所属乡镇·区县", "Township · county";
     more = "…（继续向下翻看更多）", "… (move down for more)";
     nothing = "没有匹配的单位", "Nothing matches";
     community_refused = "社区不是行政村，不做调查", "A community is not an administrative village; it is not surveyed";

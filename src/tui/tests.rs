@@ -20,6 +20,7 @@ fn today() -> NaiveDate {
 
 const HETANGPU: &str = "430202001201";
 const MINGZHAO: &str = "430202001203";
+const XIANYU: &str = "430202001202";
 
 /// A database on a temporary file, with a connection of the test's own for
 /// setting up and checking what the screens never ask the store for.
@@ -67,7 +68,7 @@ fn fixture(db: &Db) {
     for (code, name, v) in [
         ("430202001001", "文化路社区居委会", 0),
         (HETANGPU, "荷塘铺村委会", 1),
-        ("430202001202", "仙庾村", 1),
+        (XIANYU, "仙庾村", 1),
         (MINGZHAO, "明照村", 1),
         ("430202002201", "宋家桥村", 1),
         ("430203100245", "石湾村", 1),
@@ -158,11 +159,13 @@ fn set(app: &mut App, text: &str) {
     typ(app, text);
 }
 
-/// County 荷塘区 → township 月塘街道 → the village `nth` in the list.
-fn to_village(app: &mut App, nth: usize) {
+/// County 荷塘区 → township 月塘街道 (after 仙庾镇: xian, yue) → the village `code`.
+fn to_village(app: &mut App, code: &str) {
     press(app, KeyCode::Enter);
+    press(app, KeyCode::Down);
     press(app, KeyCode::Enter);
-    for _ in 0..nth {
+    let at = app.crew.browser.items.iter().position(|i| matches!(i, super::crew::Item::Village(v) if v.code == code));
+    for _ in 0..at.expect("the village is in the township") {
         press(app, KeyCode::Down);
     }
     press(app, KeyCode::Enter);
@@ -198,6 +201,7 @@ fn screens() {
         let mut a = app(lang);
         snap(&a, "browser_counties");
         press(&mut a, KeyCode::Enter);
+        press(&mut a, KeyCode::Down);
         press(&mut a, KeyCode::Enter);
         snap(&a, "browser_villages");
         press(&mut a, KeyCode::Char('?'));
@@ -234,7 +238,6 @@ fn screens() {
         press(&mut a, KeyCode::Char('y'));
         press(&mut a, KeyCode::Esc);
         press(&mut a, KeyCode::Down);
-        press(&mut a, KeyCode::Down);
         press(&mut a, KeyCode::Enter);
         assert_eq!(a.crew.visits.as_ref().unwrap().code, MINGZHAO);
         snap(&a, "visits_none");
@@ -246,7 +249,7 @@ fn screens() {
 #[test]
 fn filling_and_saving_a_new_visit_writes_it_and_drops_the_draft() {
     let mut a = app(Lang::Zh);
-    to_village(&mut a, 2);
+    to_village(&mut a, MINGZHAO);
     assert_eq!(a.crew.visits.as_ref().unwrap().code, MINGZHAO);
     press(&mut a, KeyCode::Char('n'));
     assert_eq!(a.crew.screen, Screen::Form);
@@ -328,7 +331,7 @@ fn filling_and_saving_a_new_visit_writes_it_and_drops_the_draft() {
 fn a_new_visit_copies_the_last_one_forward_with_fresh_ids() {
     let mut a = app(Lang::En);
     a.store.set_meta(browse::LAST_SURVEYOR, "王芳").unwrap();
-    to_village(&mut a, 0);
+    to_village(&mut a, HETANGPU);
     press(&mut a, KeyCode::Char('n'));
     let f = &a.crew.form.as_ref().unwrap().form;
     assert_eq!(f.visit[0], "2025-06-01");
@@ -347,7 +350,7 @@ fn a_new_visit_copies_the_last_one_forward_with_fresh_ids() {
 #[test]
 fn editing_changes_the_visit_and_deleting_asks_first() {
     let mut a = app(Lang::Zh);
-    to_village(&mut a, 0);
+    to_village(&mut a, HETANGPU);
     // Newest first.
     assert_eq!(a.crew.visits.as_ref().unwrap().rows[0].visit_id, "visit-new");
     press(&mut a, KeyCode::Down);
@@ -372,7 +375,7 @@ fn editing_changes_the_visit_and_deleting_asks_first() {
 #[test]
 fn rows_are_added_and_deleted_in_the_lists() {
     let mut a = app(Lang::Zh);
-    to_village(&mut a, 0);
+    to_village(&mut a, HETANGPU);
     press(&mut a, KeyCode::Enter);
     press(&mut a, KeyCode::PageDown);
     press(&mut a, KeyCode::PageDown);
@@ -391,7 +394,7 @@ fn rows_are_added_and_deleted_in_the_lists() {
 #[test]
 fn leaving_with_unsaved_changes_asks_and_discarding_drops_the_draft() {
     let mut a = app(Lang::Zh);
-    to_village(&mut a, 0);
+    to_village(&mut a, HETANGPU);
     press(&mut a, KeyCode::Enter);
     typ(&mut a, "1");
     a.flush_draft().unwrap();
@@ -414,7 +417,7 @@ fn a_draft_left_by_a_crash_is_offered_back() {
     let reopen = |db: Db| app_on(db, Lang::Zh);
     let db = {
         let mut a = reopen(db);
-        to_village(&mut a, 1);
+        to_village(&mut a, XIANYU);
         press(&mut a, KeyCode::Char('n'));
         typ(&mut a, "321");
         a.flush_draft().unwrap();
@@ -446,7 +449,7 @@ fn a_draft_left_by_a_crash_is_offered_back() {
     // Refusing a draft deletes it.
     let mut a = reopen(a.db);
     assert_eq!(a.crew.overlay, None);
-    to_village(&mut a, 0);
+    to_village(&mut a, HETANGPU);
     press(&mut a, KeyCode::Enter);
     typ(&mut a, "9");
     a.flush_draft().unwrap();
@@ -464,6 +467,7 @@ fn only_key_presses_count_and_communities_are_not_offered() {
     a.key(release);
     assert!(a.crew.browser.path.is_empty());
     press(&mut a, KeyCode::Enter);
+    press(&mut a, KeyCode::Down);
     press(&mut a, KeyCode::Enter);
     // Villages first, the community after them.
     for _ in 0..3 {
@@ -495,7 +499,7 @@ fn only_key_presses_count_and_communities_are_not_offered() {
 #[test]
 fn the_live_figures_follow_the_domain_rules() {
     let mut a = app(Lang::En);
-    to_village(&mut a, 0);
+    to_village(&mut a, HETANGPU);
     press(&mut a, KeyCode::Enter);
     // 100 + 20 + 120 normal-facility households of 400 = 60 %: treated.
     let screen = render(&a, 120, 40).backend().to_string();
@@ -520,7 +524,7 @@ fn the_live_figures_follow_the_domain_rules() {
 #[test]
 fn the_cursor_sits_after_wide_characters_by_display_width() {
     let mut a = app(Lang::Zh);
-    to_village(&mut a, 0);
+    to_village(&mut a, HETANGPU);
     press(&mut a, KeyCode::Enter);
     press(&mut a, KeyCode::Down);
     // "陈静" is two characters, four columns wide; the labels column is
@@ -541,7 +545,7 @@ fn the_cursor_sits_after_wide_characters_by_display_width() {
 fn more_screens() {
     for lang in [Lang::Zh, Lang::En] {
         let mut a = app(lang);
-        to_village(&mut a, 0);
+        to_village(&mut a, HETANGPU);
         press(&mut a, KeyCode::Char('d'));
         snap(&a, "confirm_delete_visit");
         press(&mut a, KeyCode::Esc);
@@ -607,7 +611,8 @@ fn long_lists_are_fetched_a_page_at_a_time() {
     assert!(!a.crew.browser.more);
     assert_eq!(a.crew.browser.selected, 249);
     let screen = render(&a, 80, 24).backend().to_string();
-    assert!(screen.contains("430202001449 第249村"), "{screen}");
+    // By pinyin, then character by character: 第9村 (di 9 cun) comes last.
+    assert!(screen.contains("430202001209 第9村"), "{screen}");
 }
 
 #[test]
@@ -661,7 +666,7 @@ fn a_complete_search_typed_longer_is_narrowed_without_a_query() {
 #[test]
 fn a_visit_in_conflict_is_marked() {
     let mut a = app(Lang::En);
-    to_village(&mut a, 0);
+    to_village(&mut a, HETANGPU);
     let screen = render(&a, 120, 40).backend().to_string();
     assert!(!screen.contains("⚠"), "{screen}");
     // A second head, as a merge of two crews' edits leaves it.
@@ -682,7 +687,7 @@ fn the_three_roles_switch_with_f2_f3_f4() {
         // The role bar is on the first screen.
         let first = render(&a, 80, 24).backend().to_string();
         assert!(first.contains("F3") && first.contains("F4"), "{first}");
-        to_village(&mut a, 0);
+        to_village(&mut a, HETANGPU);
         press(&mut a, KeyCode::F(3));
         assert_eq!(a.role, Role::County);
         // The county screens of a fixed home folder, for a stable picture.
@@ -759,7 +764,7 @@ fn keys_work_while_the_supervisor_figures_are_computed() {
 #[test]
 fn the_visit_list_follows_a_write_by_another_process_and_a_form_keeps_its_base() {
     let mut a = app(Lang::Zh);
-    to_village(&mut a, 0);
+    to_village(&mut a, HETANGPU);
     a.app.poll_changes();
     assert_eq!(a.crew.visits.as_ref().unwrap().rows.len(), 2);
     // Another program (a CLI merge, say) writes a third visit of this village.

@@ -42,12 +42,15 @@ impl Crew {
         let b = &mut self.browser;
         let prefix = b.path.last().map(|a| a.code.clone()).unwrap_or_default();
         let q = b.query.trim().to_string();
+        // Whatever matches the longer query matches the shorter one: typed
+        // on at the end (pinyin is read from the start of a syllable), or
+        // around it (characters).
         if let Some((p, old)) = &b.complete_for
             && *p == prefix
             && q != *old
-            && q.contains(old.as_str())
+            && (q.starts_with(old.as_str()) || (!crate::hanzi::is_pinyin_query(&q) && q.contains(old.as_str())))
         {
-            b.items.retain(|i| matches!(i, Item::Village(v) if v.name.contains(q.as_str())));
+            b.items.retain(|i| matches!(i, Item::Village(v) if crate::hanzi::matches(&v.name, &q)));
             b.complete_for = Some((prefix, q));
             b.selected = 0;
             b.stale = false;
@@ -118,7 +121,7 @@ impl Crew {
                         b.items.iter().position(|i| matches!(i, Item::Area(x) if x.code == a.code)).unwrap_or(0);
                     return Ok(());
                 } else {
-                    self.quit = true;
+                    // The top: nothing above it (Ctrl-Q quits).
                     return Ok(());
                 }
                 self.reload_browser(store)?;

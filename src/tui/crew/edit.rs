@@ -48,8 +48,20 @@ impl Crew {
         let mut form: Form = serde_json::from_str(&d.form)?;
         form.normalize();
         let (name, _) = store.roster_unit(&form.village_code)?.unwrap_or_default();
+        let path = store.village_path(&form.village_code)?;
+        // Esc goes back the real way: the village's township, then its county.
+        self.browser.path = path.clone();
+        self.browser.query.clear();
+        self.browser.cursor = 0;
+        self.reload_browser(store)?;
+        self.browser.selected = self
+            .browser
+            .items
+            .iter()
+            .position(|i| matches!(i, super::Item::Village(v) if v.code == form.village_code))
+            .unwrap_or(0);
         self.visits =
-            Some(Visits { code: form.village_code.clone(), name: name.clone(), rows: Vec::new(), selected: 0 });
+            Some(Visits { code: form.village_code.clone(), name: name.clone(), path, rows: Vec::new(), selected: 0 });
         self.reload_visits(store)?;
         let is_new = form.base_rev.is_none();
         self.open_form(store, form, name, d.draft_id.clone(), is_new, true)

@@ -67,6 +67,9 @@ pub struct Browser {
 pub struct Visits {
     pub code: String,
     pub name: String,
+    /// Its county and township: shown above the visits and the form, and
+    /// the way back when it was opened from a restored draft.
+    pub path: Vec<AreaItem>,
     pub rows: Vec<VisitItem>,
     pub selected: usize,
 }

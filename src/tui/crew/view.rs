@@ -10,7 +10,7 @@ use unicode_width::UnicodeWidthStr;
 
 use super::{Confirm, Crew, Item, Overlay, Screen};
 use crate::domain::indicators::{rate, treated_households, village_reaches};
-use crate::store::browse::SewageFigures;
+use crate::store::browse::{AreaItem, SewageFigures, VillageItem};
 use crate::strings::Lang;
 use crate::strings::tui as s;
 use crate::text::{fit, pad, percent, scroll};
@@ -47,15 +47,17 @@ pub fn draw(app: &Crew, frame: &mut Frame, area: Rect) {
     }
 }
 
+/// Where the crew is: the browser's path, or the village's own county and
+/// township once a village is open (whichever way it was found).
 fn breadcrumb(app: &Crew) -> String {
     let l = app.lang;
     let mut parts = vec![s::all_counties(l).to_string()];
-    for a in &app.browser.path {
-        parts.push(a.name.clone().unwrap_or_else(|| a.code.clone()));
+    let open = app.visits.as_ref().filter(|_| app.screen != Screen::Browser);
+    let path = open.map_or(&app.browser.path, |v| &v.path);
+    for a in path {
+        parts.push(area_label(a));
     }
-    if app.screen != Screen::Browser
-        && let Some(v) = &app.visits
-    {
+    if let Some(v) = open {
         parts.push(v.name.clone());
     }
     if app.screen == Screen::Form
@@ -64,6 +66,18 @@ fn breadcrumb(app: &Crew) -> String {
         parts.push(if f.is_new { s::new_visit(l) } else { s::edit_visit(l) }.to_string());
     }
     parts.join(" › ")
+}
+
+/// An area by its name, or its code when the roster names it not.
+pub(super) fn area_label(a: &AreaItem) -> String {
+    a.name.clone().unwrap_or_else(|| a.code.clone())
+}
+
+/// "月塘街道 · 荷塘区": where a village-level unit lies.
+pub(super) fn place_of(v: &VillageItem) -> String {
+    let township = v.township.clone().unwrap_or_else(|| v.code.get(..9).unwrap_or("").to_string());
+    let county = v.county.clone().unwrap_or_else(|| v.code.get(..6).unwrap_or("").to_string());
+    format!("{township} · {county}")
 }
 
 /// The treated verdict of a visit's sewage figures, by the domain's rule.
@@ -94,17 +108,27 @@ fn draw_browser(app: &Crew, frame: &mut Frame, area: Rect) -> Option<Position> {
     ]);
     frame.render_widget(Paragraph::new(search), Rect { height: 1.min(area.height), ..area });
     let villages = b.items.iter().any(|i| matches!(i, Item::Village(_)));
-    let name_w = if villages { w.saturating_sub(12 + 10 + 12 + 3) } else { w.saturating_sub(13) };
+    // A list that spans townships (a search) says where each unit lies.
+    let places = villages && b.path.len() < 2;
+    let rest = w.saturating_sub(12 + 10 + 12 + 4);
+    let (name_w, place_w) = if places {
+        let place_w = (rest / 2).min(28);
+        (rest.saturating_sub(place_w + 1), place_w)
+    } else if villages {
+        (rest, 0)
+    } else {
+        (w.saturating_sub(13), 0)
+    };
     let (header, widths) = if villages {
-        (
-            Row::new([s::code(l), s::name(l), s::last_visit(l), s::sewage(l)]),
-            vec![
-                Constraint::Length(12),
-                Constraint::Length(name_w as u16),
-                Constraint::Length(10),
-                Constraint::Length(12),
-            ],
-        )
+        let mut head = vec![s::code(l), s::name(l)];
+        let mut widths = vec![Constraint::Length(12), Constraint::Length(name_w as u16)];
+        if places {
+            head.push(s::place(l));
+            widths.push(Constraint::Length(place_w as u16));
+        }
+        head.extend([s::last_visit(l), s::sewage(l)]);
+        widths.extend([Constraint::Length(10), Constraint::Length(12)]);
+        (Row::new(head), widths)
     } else {
         (Row::new([s::code(l), s::name(l)]), vec![Constraint::Length(12), Constraint::Length(name_w as u16)])
     };
@@ -112,24 +136,23 @@ fn draw_browser(app: &Crew, frame: &mut Frame, area: Rect) -> Option<Position> {
     let h = (area.height as usize).saturating_sub(2 + usize::from(b.more));
     let start = window_start(b.selected, h);
     let rows = b.items.iter().skip(start).take(h).map(|item| match item {
-        Item::Area(a) => Row::new([a.code.clone(), fit(a.name.as_deref().unwrap_or(&a.code), name_w)]),
-        Item::Village(v) if !v.is_village => {
-            Row::new([v.code.clone(), fit(&v.name, name_w), String::new(), s::community(l).to_string()]).style(DIM)
-        }
+        Item::Area(a) => Row::new([a.code.clone(), fit(&area_label(a), name_w)]),
         Item::Village(v) => {
-            let (date, verdict, ok) = match &v.last {
+            let (date, verdict, style) = match &v.last {
+                _ if !v.is_village => (String::new(), s::community_not_surveyed(l).to_string(), DIM),
                 Some((d, f)) => {
                     let (t, ok) = sewage_verdict(l, f, app.settings.village_threshold);
-                    (d.clone(), t, ok)
+                    (d.clone(), t, if ok { OK } else { WARN })
                 }
-                None => (String::new(), s::not_surveyed(l).to_string(), false),
+                None => (String::new(), s::not_surveyed(l).to_string(), WARN),
             };
-            Row::new([
-                Cell::from(v.code.clone()),
-                Cell::from(fit(&v.name, name_w)),
-                Cell::from(date),
-                Cell::from(verdict).style(if ok { OK } else { WARN }),
-            ])
+            let mut cells = vec![Cell::from(v.code.clone()), Cell::from(fit(&v.name, name_w))];
+            if places {
+                cells.push(Cell::from(fit(&place_of(v), place_w)));
+            }
+            cells.extend([Cell::from(date), Cell::from(fit(&verdict, 12)).style(style)]);
+            let row = Row::new(cells);
+            if v.is_village { row } else { row.style(DIM) }
         }
     });
     let shown = b.items.len().saturating_sub(start).min(h);

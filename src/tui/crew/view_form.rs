@@ -51,10 +51,13 @@ pub(super) fn draw_form(app: &Crew, f: &FormScreen, frame: &mut Frame, area: Rec
     let l = app.lang;
     let w = area.width as usize;
     let mut lines = Vec::new();
+    // The full path: three 新华村 in one county are told apart by it.
+    let mut place: Vec<String> = app.visits.iter().flat_map(|v| v.path.iter().map(super::view::area_label)).collect();
+    place.push(f.village_name.clone());
     let title = format!(
         "{} · {} {} · {}",
         if f.is_new { s::new_visit(l) } else { s::edit_visit(l) },
-        f.village_name,
+        place.join(" › "),
         f.form.village_code,
         f.form.visit[0]
     );

@@ -9,7 +9,8 @@ use crate::tui::form::{Form, new_id};
 
 impl Crew {
     pub fn open_visits(&mut self, store: &mut Store, code: &str, name: &str) -> Result<()> {
-        self.visits = Some(Visits { code: code.into(), name: name.into(), rows: Vec::new(), selected: 0 });
+        let path = store.village_path(code)?;
+        self.visits = Some(Visits { code: code.into(), name: name.into(), path, rows: Vec::new(), selected: 0 });
         self.screen = Screen::Visits;
         self.reload_visits(store)
     }
