@@ -1,6 +1,7 @@
 //! Every string the terminal UI shows, in Chinese and English.
 
 use super::{Lang, pick};
+use crate::domain::indicators::OdorFailure;
 
 macro_rules! s {
     ($($name:ident = $zh:literal, $en:literal;)+) => {
@@ -40,6 +41,8 @@ s! {
     sec_farms = "养殖场", "Livestock farms";
     sec_water = "黑臭水体", "Water bodies";
     no_rows = "（无，按 a 添加）", "(none; press a to add)";
+    no_figure = "—", "—";
+    from_facilities = "（由设施服务户数引起）", " (caused by the households served by facilities)";
     treated_share = "治理户数占比", "Treated share";
     share_short = "治理占比", "Treated";
     counts_treated = "计为已治理村", "counts as treated";
@@ -163,4 +166,34 @@ s! {
     k_no = "否", "no";
     k_cancel = "取消", "cancel";
     k_close_help = "关闭帮助", "close help";
+}
+
+/// A number of a measurement as people write it: at most one decimal, no
+/// trailing zero (18, 8, 1.5).
+fn num(x: f64) -> String {
+    let t = format!("{x:.1}");
+    t.strip_suffix(".0").map(str::to_string).unwrap_or(t)
+}
+
+/// Which measurement made a water body black-odorous: "透明度 18 cm < 25 cm".
+pub fn odor_failure(l: Lang, f: &OdorFailure) -> String {
+    match *f {
+        OdorFailure::Transparency { value, limit } => {
+            format!("{} {} cm < {} cm", pick(l, "透明度", "transparency"), num(value), num(limit))
+        }
+        OdorFailure::DissolvedOxygen { value, limit } => {
+            format!("{} {} mg/L < {} mg/L", pick(l, "溶解氧", "dissolved O₂"), num(value), num(limit))
+        }
+        OdorFailure::Ammonia { value, limit } => {
+            format!("{} {} mg/L > {} mg/L", pick(l, "氨氮", "ammonia N"), num(value), num(limit))
+        }
+    }
+}
+
+/// The banner of a visit copied forward, until it is saved.
+pub fn copied_banner(l: Lang, date: &str, surveyor: &str) -> String {
+    match l {
+        Lang::Zh => format!("复制自 {date} {surveyor} 的调查：只改变化的项，保存前请核对"),
+        Lang::En => format!("Copied from the visit of {date} by {surveyor}: change what changed, check before saving"),
+    }
 }

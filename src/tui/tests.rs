@@ -518,7 +518,8 @@ fn the_live_figures_follow_the_domain_rules() {
     // Transparency 5 cm at 20 cm depth fails (< 8 cm): black-odorous, so relapsed.
     press(&mut a, KeyCode::PageDown);
     let screen = render(&a, 120, 40).backend().to_string();
-    assert!(screen.contains("→ black-odorous · relapsed"), "{screen}");
+    // The verdict names the measurement that failed and its limit.
+    assert!(screen.contains("→ black-odorous (transparency 5 cm < 8 cm) · relapsed"), "{screen}");
 }
 
 #[test]

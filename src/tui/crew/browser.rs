@@ -2,9 +2,10 @@
 
 use anyhow::Result;
 
-use super::{Crew, Item, Msg, PAGE, insert_at, remove_at};
+use super::{Crew, Item, Msg, PAGE};
 use crate::store::Store;
 use crate::strings::tui as s;
+use crate::tui::widgets::edit_line;
 
 impl Crew {
     pub(super) fn prefix(&self) -> String {
@@ -69,7 +70,7 @@ impl Crew {
     }
 
     pub(super) fn update_browser(&mut self, store: &mut Store, msg: Msg) -> Result<()> {
-        if self.browser.stale && !matches!(msg, Msg::Char(_) | Msg::Backspace | Msg::Delete) {
+        if self.browser.stale && !matches!(msg, Msg::Char(_) | Msg::Edit(_)) {
             self.search(store)?;
         }
         let step = match msg {
@@ -90,25 +91,16 @@ impl Crew {
             Msg::Up | Msg::Prev => b.selected = b.selected.saturating_sub(1),
             Msg::PageUp => b.selected = b.selected.saturating_sub(10),
             Msg::Char(c) => {
-                insert_at(&mut b.query, b.cursor, c);
-                b.cursor += 1;
+                edit_line(&mut b.query, &mut b.cursor, tui_input::InputRequest::InsertChar(c));
                 b.selected = 0;
                 b.stale = true;
             }
-            Msg::Backspace if b.cursor > 0 => {
-                b.cursor -= 1;
-                remove_at(&mut b.query, b.cursor);
-                b.selected = 0;
-                b.stale = true;
+            Msg::Edit(req) => {
+                if edit_line(&mut b.query, &mut b.cursor, req) {
+                    b.selected = 0;
+                    b.stale = true;
+                }
             }
-            Msg::Delete if remove_at(&mut b.query, b.cursor) => {
-                b.selected = 0;
-                b.stale = true;
-            }
-            Msg::Left => b.cursor = b.cursor.saturating_sub(1),
-            Msg::Right => b.cursor = (b.cursor + 1).min(b.query.chars().count()),
-            Msg::Home => b.cursor = 0,
-            Msg::End => b.cursor = b.query.chars().count(),
             Msg::Back => {
                 if !b.query.is_empty() {
                     b.query.clear();

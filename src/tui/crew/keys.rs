@@ -1,7 +1,8 @@
 //! The crew's key map: what a key means in front of the screen shown, and
 //! the hints of the key bar for the same state.
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use tui_input::InputRequest;
 
 use super::{Crew, Overlay, Screen};
 use crate::strings::Lang;
@@ -34,6 +35,14 @@ pub enum Msg {
     New,
     Yes,
     No,
+    /// An editing key in a one-line field (the search box, a form field):
+    /// cursor and word moves, deleting a word or the line, as `tui-input`
+    /// reads the key (Ctrl-U, Ctrl-W, Home/End, Ctrl-←/→ …).
+    Edit(InputRequest),
+    /// A key for the notes text area (several lines), as typed.
+    Area(KeyEvent),
+    /// The crew's day: villages still to visit, visits saved today.
+    Day,
 }
 
 impl Crew {
@@ -52,6 +61,29 @@ impl Crew {
         self.screen == Screen::Form && self.form.as_ref().is_some_and(|f| f.record().is_some())
     }
 
+    /// Whether the notes text area has the focus (and the form no overlay).
+    pub(super) fn notes_focus(&self) -> bool {
+        self.screen == Screen::Form && self.form.as_ref().is_some_and(|f| f.notes.is_some())
+    }
+
+    /// The notes area's own keys: everything but leaving it, saving, help
+    /// and quitting. Up on its first line and Down on its last move to the
+    /// field above or below, as in the other fields.
+    fn notes_key(&self, key: KeyEvent) -> Msg {
+        let area = self.form.as_ref().and_then(|f| f.notes.as_ref());
+        let (row, rows) = area.map_or((0, 1), |a| (a.cursor().0, a.lines().len()));
+        match key.code {
+            KeyCode::Tab => Msg::Next,
+            KeyCode::BackTab => Msg::Prev,
+            KeyCode::Esc => Msg::Back,
+            KeyCode::PageUp => Msg::PageUp,
+            KeyCode::PageDown => Msg::PageDown,
+            KeyCode::Up if row == 0 => Msg::Prev,
+            KeyCode::Down if row + 1 >= rows => Msg::Next,
+            _ => Msg::Area(key),
+        }
+    }
+
     /// The key map: what a key means in front of the screen shown now.
     pub fn key_to_msg(&self, key: KeyEvent) -> Option<Msg> {
         if key.kind != KeyEventKind::Press {
@@ -62,8 +94,24 @@ impl Crew {
             KeyCode::Char('q' | 'c') if ctrl => return Some(Msg::Quit),
             KeyCode::Char('s') if ctrl => return Some(Msg::Save),
             KeyCode::F(1) => return Some(Msg::Help),
-            _ if ctrl => return None,
+            KeyCode::Char('t') if ctrl && self.overlay.is_none() && self.screen != Screen::Form => {
+                return Some(Msg::Day);
+            }
             _ => {}
+        }
+        if self.overlay.is_none() && self.notes_focus() {
+            return Some(self.notes_key(key));
+        }
+        // Editing keys of a one-line field; typed characters stay `Char`.
+        if self.overlay.is_none()
+            && self.typing()
+            && let Some(req) = tui_input::backend::crossterm::to_input_request(&Event::Key(key))
+            && !matches!(req, InputRequest::InsertChar(_))
+        {
+            return Some(Msg::Edit(req));
+        }
+        if ctrl {
+            return None;
         }
         match &self.overlay {
             Some(Overlay::Help) => return Some(Msg::Back),

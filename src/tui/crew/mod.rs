@@ -20,12 +20,15 @@ use super::component::{Action, Component, Ctx, Hint};
 use super::form::{Form, List, VISIT_FIELDS};
 use crate::domain::VisitData;
 use crate::domain::settings::Settings;
-use crate::domain::validate::{Place, Problem};
+use crate::domain::validate::{Place, Problem, Reason};
 use crate::store::Store;
 use crate::store::browse::{AreaItem, Draft, LAST_SURVEYOR, VillageItem, VisitItem};
 use crate::strings::Lang;
 use crate::strings::tui as s;
 pub use keys::Msg;
+
+/// The key of the notes field: typed in a text area of several lines.
+pub const NOTES: &str = "notes";
 
 /// Rows fetched per page of a village list.
 pub const PAGE: usize = 100;
@@ -97,6 +100,11 @@ pub struct FormScreen {
     pub changed: bool,
     /// Changed since the draft was last written.
     pub draft_dirty: bool,
+    /// The focused field's value was just arrived at: a digit typed into a
+    /// number (or a date) replaces it instead of being added to it.
+    pub fresh: bool,
+    /// The notes as a text area (several lines), while they have the focus.
+    pub notes: Option<ratatui_textarea::TextArea<'static>>,
 }
 
 impl FormScreen {
@@ -120,13 +128,36 @@ impl FormScreen {
             (Some(_), None) => None,
         }
     }
-    /// The problem of one field, if any.
+    /// The problem of one field, if any; a facility's households served
+    /// also show the households problem they cause ([`Self::echo`]).
     pub fn problem(&self, place: Place, key: &str) -> Option<&Problem> {
-        self.problems.iter().find(|p| p.place == place && p.field == key)
+        self.problems.iter().find(|p| p.place == place && p.field == key).or_else(|| match place {
+            Place::Facility(i) if key == "households_served" => self.echo(i),
+            _ => None,
+        })
     }
-    /// Problems in a section (0 = village figures).
-    pub fn problems_in(&self, section: usize) -> usize {
+    /// The households problem (more households treated or controlled than
+    /// live there) when facility `i` serves households: it is as much the
+    /// facility's as 常住户数's, so it shows on both.
+    pub fn echo(&self, i: usize) -> Option<&Problem> {
+        let serves = self.data.facilities.get(i).is_some_and(|f| f.households_served > 0);
+        let own = self.problems.iter().any(|p| p.place == Place::Facility(i) && p.field == "households_served");
         self.problems
+            .iter()
+            .find(|p| p.place == Place::Visit && matches!(p.reason, Reason::HouseholdsExceeded { .. }))
+            .filter(|_| serves && !own)
+    }
+    /// The first problem of a record, its echo included.
+    pub fn first_problem(&self, place: Place) -> Option<&Problem> {
+        self.problems.iter().find(|p| p.place == place).or_else(|| match place {
+            Place::Facility(i) => self.echo(i),
+            _ => None,
+        })
+    }
+    /// Problems in a section (0 = village figures), echoes included.
+    pub fn problems_in(&self, section: usize) -> usize {
+        let own = self
+            .problems
             .iter()
             .filter(|p| match p.place {
                 Place::Visit => section == 0,
@@ -134,7 +165,34 @@ impl FormScreen {
                 Place::Farm(_) => section == 2,
                 Place::Water(_) => section == 3,
             })
-            .count()
+            .count();
+        let echoes =
+            if section == 1 { (0..self.data.facilities.len()).filter(|i| self.echo(*i).is_some()).count() } else { 0 };
+        own + echoes
+    }
+    /// Whether any of `keys` of the record at `place` has a problem: its
+    /// live figure is then shown as "—", never as 958.3 %.
+    pub fn any_problem(&self, place: Place, keys: &[&str]) -> bool {
+        self.problems.iter().any(|p| p.place == place && keys.contains(&p.field))
+    }
+    /// After the focus moved: the cursor at the end of the new field, its
+    /// value replaceable, and the notes opened as a text area.
+    pub(super) fn refocus(&mut self) {
+        self.cursor = self.focused_len();
+        self.fresh = true;
+        self.notes = None;
+        if let Some((fields, _, values)) = self.record()
+            && self.list().is_none()
+            && fields.get(self.focus).is_some_and(|f| f.key == NOTES)
+        {
+            let text = values.get(self.focus).cloned().unwrap_or_default();
+            let mut area = ratatui_textarea::TextArea::new(text.split('\n').map(str::to_string).collect());
+            area.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
+            area.set_cursor_line_style(ratatui::style::Style::new());
+            area.move_cursor(ratatui_textarea::CursorMove::Bottom);
+            area.move_cursor(ratatui_textarea::CursorMove::End);
+            self.notes = Some(area);
+        }
     }
     pub(super) fn focused_len(&self) -> usize {
         self.record().map(|(_, _, v)| v.get(self.focus).map_or(0, |s| s.chars().count())).unwrap_or(0)
@@ -175,21 +233,6 @@ pub struct Crew {
     pub quit: bool,
     /// Drafts still to be offered back.
     pending_drafts: Vec<Draft>,
-}
-
-pub(super) fn insert_at(s: &mut String, cursor: usize, c: char) {
-    let at = s.char_indices().nth(cursor).map_or(s.len(), |(i, _)| i);
-    s.insert(at, c);
-}
-
-pub(super) fn remove_at(s: &mut String, cursor: usize) -> bool {
-    match s.char_indices().nth(cursor) {
-        Some((i, _)) => {
-            s.remove(i);
-            true
-        }
-        None => false,
-    }
 }
 
 impl Crew {

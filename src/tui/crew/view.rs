@@ -15,12 +15,15 @@ use crate::strings::Lang;
 use crate::strings::tui as s;
 use crate::text::{fit, pad, percent, scroll};
 use crate::tui::theme::{DIM, ERR, HEAD, OK, TITLE, WARN};
-use crate::tui::widgets::{list_table, window_start};
+use crate::tui::widgets::{list_table, window_start, wrap};
 
 /// Draws the crew's screen into `area` (the app draws the key bar below it).
 pub fn draw(app: &Crew, frame: &mut Frame, area: Rect) {
+    // A message is shown whole: wrapped over up to three lines.
+    let message = app.message.as_ref().map(|(text, is_err)| (wrap(text, area.width as usize), *is_err));
+    let msg_h = message.as_ref().map_or(1, |(lines, _)| lines.len().clamp(1, 3)) as u16;
     let [top, body, msg] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)]).areas(area);
+        Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(msg_h)]).areas(area);
     let l = app.lang;
     let crumb = breadcrumb(app);
     let title = format!(" {} · {crumb}", s::title(l));
@@ -33,9 +36,10 @@ pub fn draw(app: &Crew, frame: &mut Frame, area: Rect) {
         }
         Screen::Form => app.form.as_ref().and_then(|f| super::view_form::draw_form(app, f, frame, body)),
     };
-    if let Some((text, is_err)) = &app.message {
-        let style = if *is_err { ERR } else { OK };
-        frame.render_widget(Paragraph::new(fit(text, msg.width as usize)).style(style), msg);
+    if let Some((lines, is_err)) = message {
+        let style = if is_err { ERR } else { OK };
+        let lines: Vec<Line> = lines.into_iter().map(Line::raw).collect();
+        frame.render_widget(Paragraph::new(lines).style(style), msg);
     }
     match &app.overlay {
         Some(o) => draw_overlay(app, o, frame, area),
