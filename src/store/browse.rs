@@ -302,6 +302,82 @@ pub fn drafts(conn: &Connection) -> Result<Vec<Draft>> {
 
 /// Meta key of the surveyor of the last save, offered on the next new visit.
 pub const LAST_SURVEYOR: &str = "last_surveyor";
+/// Meta keys of the crew's day view: its township (a 9-digit code) and the
+/// first day of the survey round (YYYY-MM-DD). Local settings of this
+/// database, never merged.
+pub const CREW_TOWNSHIP: &str = "crew_township";
+pub const ROUND_START: &str = "round_start";
+
+/// The crew's day: the villages of its township not visited since the
+/// round started, and what this installation saved on the day.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CrewDay {
+    /// Administrative villages of the township without a visit dated on or
+    /// after the round's start, by name in pinyin order (with their last visit).
+    pub to_visit: Vec<VillageItem>,
+    /// Administrative villages of the township in all.
+    pub villages: usize,
+    /// Visits saved here on the day (created or edited, not deleted), and
+    /// the villages they are of: (code, name, visits), by name.
+    pub saved: usize,
+    pub saved_villages: Vec<(String, String, usize)>,
+}
+
+/// The crew's day for township `township` (9 digits), the round started on
+/// `start`, the day being `[day_from, day_to)` as clock stamps (local
+/// midnight to midnight) and `device` this installation.
+pub fn crew_day(
+    conn: &Connection,
+    device: &str,
+    township: &str,
+    start: &str,
+    day_from: &str,
+    day_to: &str,
+) -> Result<CrewDay> {
+    let (lo, hi) = super::code_range(township);
+    let mut st = conn.prepare_cached(
+        "SELECT code, name, (SELECT count(*) FROM roster WHERE code >= ?1 AND code < ?2 AND is_village = 1)
+         FROM roster r WHERE code >= ?1 AND code < ?2 AND is_village = 1
+           AND NOT EXISTS (SELECT 1 FROM visit v WHERE v.village_code = r.code AND v.survey_date >= ?3)
+         ORDER BY rs_pinyin_key(name), code",
+    )?;
+    let mut villages = 0usize;
+    let rows = st.query_map(params![lo, hi, start], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
+    })?;
+    let mut to_visit = Vec::new();
+    for row in rows {
+        let (code, name, n) = row?;
+        villages = usize::try_from(n).unwrap_or(0);
+        to_visit.push(VillageItem { code, name, is_village: true, township: None, county: None, last: None });
+    }
+    if to_visit.is_empty() {
+        villages = usize::try_from(conn.query_row(
+            "SELECT count(*) FROM roster WHERE code >= ?1 AND code < ?2 AND is_village = 1",
+            params![lo, hi],
+            |r| r.get::<_, i64>(0),
+        )?)
+        .unwrap_or(0);
+    }
+    for v in &mut to_visit {
+        v.last = last_visit(conn, &v.code)?;
+    }
+    let mut st = conn.prepare_cached(
+        "SELECT v.village_code, coalesce((SELECT name FROM roster WHERE code = v.village_code), v.village_code),
+                count(DISTINCT v.visit_id)
+         FROM revision r JOIN visit v ON v.visit_id = r.visit_id
+         WHERE r.device = ?1 AND r.hlc >= ?2 AND r.hlc < ?3 AND r.deleted = 0
+         GROUP BY v.village_code",
+    )?;
+    let mut saved_villages = st
+        .query_map(params![device, day_from, day_to], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, usize::try_from(r.get::<_, i64>(2)?).unwrap_or(0)))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    saved_villages.sort_by(|a, b| crate::hanzi::cmp(&a.1, &b.1).then_with(|| a.0.cmp(&b.0)));
+    let saved = saved_villages.iter().map(|v| v.2).sum();
+    Ok(CrewDay { to_visit, villages, saved, saved_villages })
+}
 
 impl Store {
     /// Saves a visit from the form (or deletes it, `data = None`) in one

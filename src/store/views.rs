@@ -127,6 +127,20 @@ impl Store {
         browse::previous_visit(&self.conn, code)
     }
 
+    /// The crew's day in `township` for the round started on `start`: what
+    /// is left to visit, and what this installation saved on `day` (local).
+    pub fn crew_day(&self, township: &str, start: &str, day: chrono::NaiveDate) -> Result<browse::CrewDay> {
+        let stamp = |d: chrono::NaiveDate| {
+            let ms = d
+                .and_hms_opt(0, 0, 0)
+                .and_then(|t| t.and_local_timezone(chrono::Local).earliest())
+                .map_or(0, |t| t.timestamp_millis());
+            super::revisions::format_hlc(ms, 0)
+        };
+        let next = day.succ_opt().unwrap_or(day);
+        browse::crew_day(&self.conn, self.device(), township, start, &stamp(day), &stamp(next))
+    }
+
     /// Every draft, newest first.
     pub fn drafts(&self) -> Result<Vec<Draft>> {
         browse::drafts(&self.conn)

@@ -47,6 +47,7 @@ impl Crew {
             changed,
             draft_dirty: false,
             fresh: true,
+            same_day_ok: None,
             notes: None,
         });
         if let Some(f) = &mut self.form {
@@ -72,8 +73,14 @@ impl Crew {
             .iter()
             .position(|i| matches!(i, super::Item::Village(v) if v.code == form.village_code))
             .unwrap_or(0);
-        self.visits =
-            Some(Visits { code: form.village_code.clone(), name: name.clone(), path, rows: Vec::new(), selected: 0 });
+        self.visits = Some(Visits {
+            code: form.village_code.clone(),
+            name: name.clone(),
+            path,
+            rows: Vec::new(),
+            selected: 0,
+            from_day: false,
+        });
         self.reload_visits(store)?;
         let is_new = form.base_rev.is_none();
         self.open_form(store, form, name, d.draft_id.clone(), is_new, true)
@@ -130,6 +137,19 @@ impl Crew {
             f.focus = fields.iter().position(|x| x.key == p.field).unwrap_or(0);
             f.refocus();
             return Ok(());
+        }
+        // A new visit dated a day the village has a visit on already would
+        // count as a duplicate: asked once per date.
+        if f.is_new && f.same_day_ok.as_deref() != Some(f.data.survey_date.as_str()) {
+            let date = f.data.survey_date.clone();
+            let taken = self
+                .visits
+                .as_ref()
+                .is_some_and(|v| v.rows.iter().any(|r| r.survey_date == date && r.visit_id != f.form.visit_id));
+            if taken {
+                self.overlay = Some(Overlay::Confirm(Confirm::SameDay { date, save: true }));
+                return Ok(());
+            }
         }
         let author = f.data.surveyor.trim().to_string();
         let mut data = f.data.clone();

@@ -43,6 +43,8 @@ pub enum Msg {
     Area(KeyEvent),
     /// The crew's day: villages still to visit, visits saved today.
     Day,
+    /// Set a date (the round's start, in the day view).
+    Date,
 }
 
 impl Crew {
@@ -51,6 +53,7 @@ impl Crew {
         match self.screen {
             Screen::Browser => true,
             Screen::Visits => false,
+            Screen::Day => self.day.as_ref().is_some_and(|d| d.editing.is_some()),
             Screen::Form => self.form.as_ref().is_some_and(|f| {
                 f.record().is_some_and(|(fields, _, _)| fields.get(f.focus).is_some_and(|x| x.kind.is_typed()))
             }),
@@ -164,6 +167,7 @@ impl Crew {
             '?' => Some(Msg::Help),
             ' ' if self.field_focus() => Some(Msg::Right),
             'n' if self.screen == Screen::Visits => Some(Msg::New),
+            'd' if self.screen == Screen::Day => Some(Msg::Date),
             'd' if !self.field_focus() => Some(Msg::Remove),
             'a' if self.screen == Screen::Form && !self.field_focus() => Some(Msg::Add),
             _ => None,
@@ -182,6 +186,7 @@ pub fn hints(c: &Crew) -> Vec<Hint> {
     match c.screen {
         Screen::Browser => browser_hints(l),
         Screen::Visits => visits_hints(l),
+        Screen::Day => day_hints(l),
         Screen::Form => match c.form.as_ref() {
             Some(f) if f.editing.is_some() => row_hints(l),
             Some(f) if f.section > 0 => list_hints(l),
@@ -204,8 +209,19 @@ fn browser_hints(l: Lang) -> Vec<Hint> {
         ("Enter", s::k_open(l)),
         ("Esc", s::k_back(l)),
         ("", s::k_type_to_search(l)),
+        ("^T", s::k_day(l)),
         ("F1", s::k_help(l)),
         ("^Q", s::k_quit(l)),
+    ]
+}
+
+fn day_hints(l: Lang) -> Vec<Hint> {
+    vec![
+        ("↑↓", s::k_select(l)),
+        ("Enter", s::k_open(l)),
+        ("d", s::k_round_start(l)),
+        ("Esc", s::k_back(l)),
+        ("F1", s::k_help(l)),
     ]
 }
 
@@ -267,6 +283,7 @@ mod tests {
                 confirm_hints(l),
                 browser_hints(l),
                 visits_hints(l),
+                day_hints(l),
                 field_hints(l),
                 list_hints(l),
                 row_hints(l),
@@ -279,6 +296,12 @@ mod tests {
             for line in s::help(l) {
                 assert!(width(line) <= 88, "{line}");
             }
+        }
+        // The Chinese help holds no character of ambiguous width: a CJK
+        // terminal would draw it wider and push the box's border out.
+        for line in s::help(Lang::Zh) {
+            use unicode_width::UnicodeWidthStr;
+            assert_eq!(line.width_cjk(), line.width(), "{line}");
         }
     }
 }

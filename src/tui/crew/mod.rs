@@ -4,6 +4,7 @@
 //! only thing that changes the state; drawing is in [`view`].
 
 mod browser;
+pub mod day;
 mod edit;
 pub mod keys;
 pub mod view;
@@ -38,6 +39,8 @@ pub enum Screen {
     Browser,
     Visits,
     Form,
+    /// The crew's day: what is left to visit, what was saved today.
+    Day,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -75,6 +78,8 @@ pub struct Visits {
     pub path: Vec<AreaItem>,
     pub rows: Vec<VisitItem>,
     pub selected: usize,
+    /// Opened from the day view: Esc goes back there.
+    pub from_day: bool,
 }
 
 /// The visit form in front.
@@ -103,6 +108,8 @@ pub struct FormScreen {
     /// The focused field's value was just arrived at: a digit typed into a
     /// number (or a date) replaces it instead of being added to it.
     pub fresh: bool,
+    /// The date for which a second visit that day was agreed to.
+    pub same_day_ok: Option<String>,
     /// The notes as a text area (several lines), while they have the focus.
     pub notes: Option<ratatui_textarea::TextArea<'static>>,
 }
@@ -202,9 +209,17 @@ impl FormScreen {
 /// Questions that need a yes or no.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Confirm {
-    /// Visit id and the revision the list showed.
-    DeleteVisit(String, String),
+    /// Visit id, the revision the list showed, and what it is (village,
+    /// date, surveyor) for the question.
+    DeleteVisit(String, String, String),
+    /// The row of the list in front; the question names it.
     DeleteRow,
+    /// A second visit of the village on a day that has one already (it
+    /// would count as a duplicate): `save` when asked on saving.
+    SameDay {
+        date: String,
+        save: bool,
+    },
     Discard {
         then_quit: bool,
     },
@@ -227,6 +242,7 @@ pub struct Crew {
     pub browser: Browser,
     pub visits: Option<Visits>,
     pub form: Option<FormScreen>,
+    pub day: Option<day::Day>,
     pub overlay: Option<Overlay>,
     /// A line for the person: text and whether it is an error.
     pub message: Option<(String, bool)>,
@@ -247,6 +263,7 @@ impl Crew {
             browser: Browser::default(),
             visits: None,
             form: None,
+            day: None,
             overlay: None,
             message: None,
             quit: false,
@@ -287,7 +304,8 @@ impl Crew {
     /// Reads the village list and the visits again (after a county merge).
     pub fn reload_lists(&mut self, store: &mut Store) -> Result<()> {
         self.reload_browser(store)?;
-        self.reload_visits(store)
+        self.reload_visits(store)?;
+        self.reload_day(store)
     }
 
     /// Runs the queries that keys have made due (the village search).
@@ -325,10 +343,14 @@ impl Crew {
             }
             return Ok(());
         }
+        if msg == Msg::Day && self.screen != Screen::Day {
+            return self.open_day(store);
+        }
         match self.screen {
             Screen::Browser => self.update_browser(store, msg),
             Screen::Visits => self.update_visits(store, msg),
             Screen::Form => self.update_form(store, msg),
+            Screen::Day => self.update_day(store, msg),
         }
     }
 
@@ -347,7 +369,14 @@ impl Crew {
         self.overlay = None;
         let yes = msg == Msg::Yes;
         match c {
-            Confirm::DeleteVisit(id, rev) if yes => {
+            Confirm::SameDay { save: false, .. } if yes => self.new_visit(store)?,
+            Confirm::SameDay { date, save: true } if yes => {
+                if let Some(f) = &mut self.form {
+                    f.same_day_ok = Some(date);
+                }
+                self.save(store)?;
+            }
+            Confirm::DeleteVisit(id, rev, _) if yes => {
                 let author = match store.meta(LAST_SURVEYOR)? {
                     Some(a) => a,
                     None => store.load_visit(&id)?.map(|(_, d)| d.surveyor).unwrap_or_default(),

@@ -11,9 +11,9 @@ use unicode_width::UnicodeWidthStr;
 use super::{Confirm, Crew, Item, Overlay, Screen};
 use crate::domain::indicators::{rate, treated_households, village_reaches};
 use crate::store::browse::{AreaItem, SewageFigures, VillageItem};
-use crate::strings::Lang;
 use crate::strings::tui as s;
-use crate::text::{fit, pad, percent, scroll};
+use crate::strings::{Lang, pick};
+use crate::text::{fit, pad, percent, right, scroll, width};
 use crate::tui::theme::{DIM, ERR, HEAD, OK, TITLE, WARN};
 use crate::tui::widgets::{list_table, window_start, wrap};
 
@@ -35,6 +35,7 @@ pub fn draw(app: &Crew, frame: &mut Frame, area: Rect) {
             None
         }
         Screen::Form => app.form.as_ref().and_then(|f| super::view_form::draw_form(app, f, frame, body)),
+        Screen::Day => app.day.as_ref().and_then(|d| draw_day(app, d, frame, body)),
     };
     if let Some((lines, is_err)) = message {
         let style = if is_err { ERR } else { OK };
@@ -179,20 +180,23 @@ fn draw_visits(app: &Crew, frame: &mut Frame, area: Rect) {
     let w = area.width as usize;
     let title = fit(&format!("{} {} · {} ({})", v.name, v.code, s::visits(l), v.rows.len()), w);
     frame.render_widget(Paragraph::new(Line::styled(title, HEAD)), Rect { height: 1.min(area.height), ..area });
+    // Columns as wide as their titles (no "House…" at 80 columns); numbers right-aligned.
+    let hh_w = width(s::households(l)).max(6);
+    let share_w = width(s::share_short(l)).max(6);
     let header = Row::new([
-        fit(s::date(l), 10),
-        fit(s::surveyor(l), 10),
-        fit(s::households(l), 6),
-        fit(s::share_short(l), 8),
-        fit(s::sewage(l), 10),
-        s::children(l).to_string(),
+        Cell::from(fit(s::date(l), 10)),
+        Cell::from(fit(s::surveyor(l), 10)),
+        Cell::from(right(s::households(l), hh_w)),
+        Cell::from(right(s::share_short(l), share_w)),
+        Cell::from(fit(s::sewage(l), 12)),
+        Cell::from(s::children(l).to_string()),
     ]);
     let widths = vec![
         Constraint::Length(10),
         Constraint::Length(10),
-        Constraint::Length(6),
-        Constraint::Length(8),
-        Constraint::Length(10),
+        Constraint::Length(hh_w as u16),
+        Constraint::Length(share_w as u16),
+        Constraint::Length(12),
         Constraint::Fill(1),
     ];
     let h = (area.height as usize).saturating_sub(2);
@@ -211,9 +215,9 @@ fn draw_visits(app: &Crew, frame: &mut Frame, area: Rect) {
         Row::new([
             fit(&r.survey_date, 10),
             fit(&r.surveyor, 10),
-            f.households.to_string(),
-            percent(rate(treated as f64, f.households as f64)),
-            fit(&verdict, 10),
+            right(&f.households.to_string(), hh_w),
+            right(&percent(rate(treated as f64, f.households as f64)), share_w),
+            fit(&verdict, 12),
             children,
         ])
     });
@@ -228,6 +232,89 @@ fn draw_visits(app: &Crew, frame: &mut Frame, area: Rect) {
     }
 }
 
+/// The crew's day: the round's start (editable), what was saved today,
+/// and the villages of the township not visited this round.
+fn draw_day(app: &Crew, d: &super::day::Day, frame: &mut Frame, area: Rect) -> Option<Position> {
+    let l = app.lang;
+    let w = area.width as usize;
+    let mut lines = Vec::new();
+    lines.push(Line::styled(fit(&format!("{} · {}", s::day_title(l), area_label(&d.township)), w), HEAD));
+    let label = format!("{}: ", s::round_start(l));
+    let mut cursor = None;
+    match &d.editing {
+        Some((text, c)) => {
+            let (shown, cx) = scroll(text, *c, 11);
+            cursor = Some(Position::new(area.x + label.width() as u16 + cx, area.y + 1));
+            lines.push(Line::from(vec![
+                Span::raw(label.clone()),
+                Span::styled(pad(&shown, 12), TITLE),
+                Span::styled(fit(&format!(" {}", s::date_hint(l)), w.saturating_sub(label.width() + 12)), DIM),
+            ]));
+        }
+        None => lines.push(Line::raw(fit(&format!("{label}{}  (d)", d.start), w))),
+    }
+    let saved = if d.data.saved == 0 {
+        s::nothing_saved_today(l).to_string()
+    } else {
+        let names: Vec<String> = d
+            .data
+            .saved_villages
+            .iter()
+            .map(|(_, name, n)| if *n > 1 { format!("{name} ×{n}") } else { name.clone() })
+            .collect();
+        format!("{} {} {}: {}", s::saved_today(l), d.data.saved, s::visits_unit(l), names.join(pick(l, "、", ", ")))
+    };
+    // Said whole: wrapped, however many villages.
+    let saved_lines = wrap(&saved, w);
+    let saved_h = saved_lines.len().min(4);
+    lines.extend(saved_lines.into_iter().take(saved_h).map(|x| Line::styled(x, OK)));
+    let left = d.data.to_visit.len();
+    lines.push(Line::styled(
+        fit(
+            &if left == 0 {
+                s::all_visited(l).to_string()
+            } else {
+                format!("{} ({left}/{})", s::to_visit(l), d.data.villages)
+            },
+            w,
+        ),
+        HEAD,
+    ));
+    let head_h = lines.len() as u16;
+    frame.render_widget(Paragraph::new(lines), Rect { height: head_h.min(area.height), ..area });
+    if left > 0 && area.height > head_h {
+        let list = Rect { y: area.y + head_h, height: area.height - head_h, ..area };
+        let name_w = w.saturating_sub(12 + 10 + 12 + 3);
+        let header = Row::new([s::code(l), s::name(l), s::last_visit(l), s::sewage(l)]);
+        let widths = vec![
+            Constraint::Length(12),
+            Constraint::Length(name_w as u16),
+            Constraint::Length(10),
+            Constraint::Length(12),
+        ];
+        let h = (list.height as usize).saturating_sub(1);
+        let start = window_start(d.selected, h);
+        let rows = d.data.to_visit.iter().skip(start).take(h).map(|v| {
+            let (date, verdict, style) = match &v.last {
+                Some((date, f)) => {
+                    let (t, ok) = sewage_verdict(l, f, app.settings.village_threshold);
+                    (date.clone(), t, if ok { OK } else { WARN })
+                }
+                None => (String::new(), s::not_surveyed(l).to_string(), WARN),
+            };
+            Row::new([
+                Cell::from(v.code.clone()),
+                Cell::from(fit(&v.name, name_w)),
+                Cell::from(date),
+                Cell::from(fit(&verdict, 12)).style(style),
+            ])
+        });
+        let shown = left.saturating_sub(start).min(h);
+        list_table(frame, list, header, rows, widths, d.selected.checked_sub(start).filter(|_| shown > 0));
+    }
+    cursor
+}
+
 fn draw_overlay(app: &Crew, o: &Overlay, frame: &mut Frame, area: Rect) {
     let l = app.lang;
     let (title, lines): (&str, Vec<String>) = match o {
@@ -239,11 +326,18 @@ fn draw_overlay(app: &Crew, o: &Overlay, frame: &mut Frame, area: Rect) {
                     Confirm::DeleteRow => s::confirm_delete_row(l),
                     Confirm::Discard { .. } => s::confirm_discard(l),
                     Confirm::RestoreDraft(..) => s::confirm_draft(l),
+                    Confirm::SameDay { .. } => s::confirm_same_day(l),
                 }
                 .to_string(),
             ];
-            if let Confirm::RestoreDraft(_, about) = c {
-                v.push(about.clone());
+            // What the question is about, named.
+            match c {
+                Confirm::RestoreDraft(_, about) | Confirm::DeleteVisit(_, _, about) => v.push(about.clone()),
+                Confirm::DeleteRow => v.extend(super::view_form::selected_row(app)),
+                Confirm::SameDay { date, .. } => {
+                    v.push(format!("{} · {date}", app.visits.as_ref().map_or("", |x| x.name.as_str())))
+                }
+                Confirm::Discard { .. } => {}
             }
             v.push(String::new());
             v.push(s::confirm_keys(l).to_string());

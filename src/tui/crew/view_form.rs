@@ -313,6 +313,22 @@ fn village_figures(app: &Crew, f: &FormScreen, w: usize) -> Vec<Line<'static>> {
     vec![Line::styled(fit(&sewage.0, w), sewage.1), Line::raw(fit(&garbage, w))]
 }
 
+/// "养殖场 1/2 · 周家养猪场 生猪 …": the row selected in the list in front.
+pub(super) fn selected_row(app: &Crew) -> Option<String> {
+    let f = app.form.as_ref()?;
+    let list = f.list()?;
+    let i = f.row_sel[f.section - 1];
+    (i < f.form.rows(list).len()).then(|| {
+        format!(
+            "{} {}/{} · {}",
+            section_name(app.lang, f.section),
+            i + 1,
+            f.form.rows(list).len(),
+            row_summary(app, f, list, i)
+        )
+    })
+}
+
 /// One line about a child row, with what its figures mean.
 fn row_summary(app: &Crew, fs: &FormScreen, list: List, i: usize) -> String {
     let l = app.lang;
