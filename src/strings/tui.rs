@@ -213,6 +213,6 @@ pub fn odor_failure(l: Lang, f: &OdorFailure) -> String {
 pub fn copied_banner(l: Lang, date: &str, surveyor: &str) -> String {
     match l {
         Lang::Zh => format!("复制自 {date} {surveyor} 的调查：只改变化的项，保存前请核对"),
-        Lang::En => format!("Copied from the visit of {date} by {surveyor}: change what changed, check before saving"),
+        Lang::En => format!("Copied from the visit of {date} by {surveyor}; check before saving"),
     }
 }
