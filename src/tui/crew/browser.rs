@@ -95,11 +95,9 @@ impl Crew {
                 b.selected = 0;
                 b.stale = true;
             }
-            Msg::Edit(req) => {
-                if edit_line(&mut b.query, &mut b.cursor, req) {
-                    b.selected = 0;
-                    b.stale = true;
-                }
+            Msg::Edit(req) if edit_line(&mut b.query, &mut b.cursor, req) => {
+                b.selected = 0;
+                b.stale = true;
             }
             Msg::Back => {
                 if !b.query.is_empty() {
