@@ -27,15 +27,22 @@ CREATE TABLE IF NOT EXISTS area (
 -- Every saved state of every visit, immutable. rev_id is a hash of
 -- (visit_id, sorted parents, payload, deleted); payload is the canonical JSON
 -- of the visit's figures and child rows. hlc orders revisions across devices.
+-- The metadata (hlc, device, crew, author) is covered by the signature of the
+-- device's key (schema version 4; README "Identity and enrolment"): device is
+-- the signer's public key (64 hex digits), crew its installation's name,
+-- author the editor (who typed it, not the visit's surveyor). Revisions from
+-- before version 4 keep their old device id and have crew = signature = ''.
 CREATE TABLE IF NOT EXISTS revision (
-  rev_id   TEXT PRIMARY KEY,
-  visit_id TEXT NOT NULL,
-  parents  TEXT NOT NULL,  -- JSON array of rev_ids, sorted
-  payload  TEXT NOT NULL,
-  deleted  INTEGER NOT NULL CHECK (deleted IN (0, 1)),
-  hlc      TEXT NOT NULL,  -- 'wall-ms(13 digits).counter(5 digits)'
-  device   TEXT NOT NULL,
-  author   TEXT NOT NULL
+  rev_id    TEXT PRIMARY KEY,
+  visit_id  TEXT NOT NULL,
+  parents   TEXT NOT NULL,  -- JSON array of rev_ids, sorted
+  payload   TEXT NOT NULL,
+  deleted   INTEGER NOT NULL CHECK (deleted IN (0, 1)),
+  hlc       TEXT NOT NULL,  -- 'wall-ms(13 digits).counter(5 digits)'
+  device    TEXT NOT NULL,
+  author    TEXT NOT NULL,
+  crew      TEXT NOT NULL,
+  signature TEXT NOT NULL   -- ed25519, 128 hex digits; '' for legacy and automatic merges
 ) STRICT;
 CREATE INDEX IF NOT EXISTS revision_visit ON revision (visit_id);
 
@@ -163,3 +170,23 @@ CREATE TABLE IF NOT EXISTS merge_log (
   revisions     INTEGER NOT NULL,
   new_revisions INTEGER NOT NULL
 ) STRICT;
+
+-- The file that first brought each revision here (merge_log.file_hash), for
+-- showing where a side of a conflict came from. Local knowledge.
+CREATE TABLE IF NOT EXISTS revision_origin (
+  rev_id    TEXT PRIMARY KEY,
+  file_hash TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+
+-- The keys this installation trusts to send revisions (README "Identity and
+-- enrolment"). certificate: the enrolling key's signature of (key, name,
+-- enrolled_at), so that a database that trusts the enrolling installation
+-- trusts the crews it enrolled. A revoked key's revisions merged before stay.
+CREATE TABLE IF NOT EXISTS crew_key (
+  key         TEXT PRIMARY KEY CHECK (length(key) = 64),
+  name        TEXT NOT NULL,
+  enrolled_at TEXT NOT NULL,
+  revoked_at  TEXT,
+  enrolled_by TEXT NOT NULL,
+  certificate TEXT NOT NULL
+) STRICT, WITHOUT ROWID;

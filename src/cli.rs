@@ -40,6 +40,10 @@ pub struct Cli {
     /// Settings file (else config.toml in the platform config folder)
     #[arg(long, global = true)]
     pub config: Option<PathBuf>,
+    /// Who is typing, recorded as the editor of each revision made (else
+    /// $RURALSAN_EDITOR, else the computer's user name, else the crew name)
+    #[arg(long, global = true)]
+    pub editor: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -155,6 +159,14 @@ pub enum Command {
         /// Only check and report; write nothing
         #[arg(long)]
         dry_run: bool,
+        /// Enrol every unknown signer of the files (their names and
+        /// fingerprints are printed; check them with the crews first)
+        #[arg(long)]
+        enrol_new: bool,
+        /// Accept unsigned revisions made before this version (the
+        /// changeover only: they are taken on your word)
+        #[arg(long)]
+        adopt_legacy: bool,
         /// Backups kept: the newest N (else `[backups] last` in the config file, else 10)
         #[arg(long, value_name = "N")]
         keep_backups: Option<u32>,
@@ -162,6 +174,23 @@ pub enum Command {
         #[arg(long, value_name = "M")]
         keep_months: Option<u32>,
     },
+    /// This installation's identity: crew name, device id (key), fingerprint
+    Identity {
+        /// Set the crew name (once, e.g. "攸县 3 组")
+        #[arg(long)]
+        name: Option<String>,
+        /// Write this installation's crew card (name and public key) for the county to enrol
+        #[arg(long, value_name = "FILE")]
+        export: Option<PathBuf>,
+    },
+    /// The crews (keys) this database trusts; enrol or revoke one
+    Crews {
+        #[command(subcommand)]
+        command: Option<CrewsCommand>,
+    },
+    /// After fixing a wrong clock: give this installation's revisions stamped
+    /// more than a day ahead a stamp from the corrected clock, signed again
+    Restamp,
     /// List open conflicts between crews' edits
     Conflicts {
         #[arg(long, value_enum, default_value = "table")]
@@ -190,6 +219,14 @@ pub enum Command {
         #[arg(long, default_value_t = 1000)]
         count: u64,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CrewsCommand {
+    /// Enrol a crew from the card file it exported (`ruralsan identity --export`)
+    Enrol { file: PathBuf },
+    /// Revoke a crew: its future revisions are refused, those merged stay
+    Revoke { fingerprint: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -225,6 +262,9 @@ fn today() -> String {
 fn open(cli: &Cli) -> Result<Store> {
     let path = cli.db.clone().unwrap_or_else(crate::config::default_db);
     let mut store = Store::open(&path)?;
+    if let Some(e) = &cli.editor {
+        store.set_editor(e);
+    }
     if cli.command.is_some() {
         // Commands show long work on a terminal; the terminal UI shows its own.
         store.set_progress(crate::progress::for_stderr(cli.lang.lang()));
@@ -426,19 +466,23 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
             let r = open(&cli)?.snapshot(file)?;
             say!("{}", strings::sync::snapshot_line(l, &safe_path(file).to_string(), r.bytes, r.revisions, r.visits));
         }
-        Command::Merge { files, dry_run, keep_backups, keep_months } => {
+        Command::Merge { files, dry_run, enrol_new, adopt_legacy, keep_backups, keep_months } => {
             use std::io::IsTerminal;
             let mut settings = crate::config::load(cli.config.as_deref(), l)?;
             settings.backups.last = keep_backups.unwrap_or(settings.backups.last);
             settings.backups.months = keep_months.unwrap_or(settings.backups.months);
             crate::config::check(&settings, l)?;
-            let opts =
-                crate::store::sync::MergeOptions { dry_run: *dry_run, progress: std::io::stderr().is_terminal() };
+            let opts = crate::store::sync::MergeOptions {
+                dry_run: *dry_run,
+                progress: std::io::stderr().is_terminal(),
+                enrol_new: *enrol_new,
+                adopt_legacy: *adopt_legacy,
+            };
             let mut store = open(&cli)?;
             store.set_backup_retention(settings.backups);
             let r = store.merge_files(files, opts)?;
             let (out, err) = strings::sync::render_merge(&r, l);
-            print!("{}", safe(&out));
+            print!("{}", safe(&format!("{out}{}", strings::trust::render_enrolled(&r, l))));
             if r.refused() > 0 {
                 bail!("{}{} {}", err, r.refused(), strings::sync::some_refused(l));
             }
@@ -461,6 +505,35 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
                 Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
                 _ => {}
             }
+        }
+        Command::Identity { name, export } => {
+            let home = crate::identity::home()?;
+            let id = match name {
+                Some(n) => crate::identity::Identity::set_name(&home, n)?,
+                None => crate::identity::Identity::load_or_create(&home)?,
+            };
+            if let Some(f) = export {
+                crate::store::fsutil::write_atomic(f, |w| Ok(w.write_all(id.card().as_bytes())?))?;
+            }
+            print!("{}", strings::trust::render_identity(&id, &home, export.as_deref(), l));
+        }
+        Command::Crews { command } => {
+            let mut store = open(&cli)?;
+            match command {
+                None => print!("{}", strings::trust::render_crews(&store.crews()?, store.device(), l)),
+                Some(CrewsCommand::Enrol { file }) => {
+                    let e = store.enrol_card(file)?;
+                    println!("{}", strings::trust::enrolled_line(l, &e.name, &e.key));
+                }
+                Some(CrewsCommand::Revoke { fingerprint }) => {
+                    let k = store.revoke(fingerprint)?;
+                    println!("{}", strings::trust::revoked_line(l, &k.name, &k.key, k.revisions));
+                }
+            }
+        }
+        Command::Restamp => {
+            let r = open(&cli)?.restamp()?;
+            println!("{}", strings::trust::restamp_line(l, &r));
         }
         Command::Resolve { visit_id, take, fields, author } => {
             let mut store = open(&cli)?;

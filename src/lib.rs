@@ -6,6 +6,7 @@ pub mod config;
 pub mod domain;
 pub mod generate;
 pub mod hanzi;
+pub mod identity;
 pub mod progress;
 pub mod report;
 pub mod store;

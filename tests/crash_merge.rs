@@ -53,11 +53,11 @@ fn crew_file(dir: &Path, seed: u64, visits: usize) -> std::path::PathBuf {
     let mut rng = Rng::new(seed);
     let mut db = common::sql(&s);
     let tx = db.conn.transaction().unwrap();
-    let device = uuid::Uuid::new_v4().to_string();
+    let maker = ruralsan::store::revisions::Maker { identity: s.identity(), editor: "陈静" };
     for _ in 0..visits {
         let code = rng.pick(&codes).clone();
         let v = random_visit(&mut rng, &code, "2024-05-01");
-        ruralsan::store::revisions::save(&tx, &device, "陈静", &rng.uuid(), Some(&v)).unwrap();
+        ruralsan::store::revisions::save(&tx, maker, &rng.uuid(), Some(&v)).unwrap();
     }
     tx.commit().unwrap();
     let stick = dir.join(format!("stick{seed}.db"));

@@ -96,16 +96,23 @@ fn retag_first(c: &Connection, visit: Option<&str>, author: Option<&str>) {
 /// Adds a revision without parents (a root) of `visit_id` to a file, stamped
 /// like the file's own revisions, with its true id.
 fn insert_root(c: &Connection, visit_id: &str, payload: &str, deleted: bool) {
-    let (hlc, device, author): (String, String, String) = c
-        .query_row("SELECT hlc, device, author FROM revision LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap();
-    let id = revision_id(visit_id, &[], payload, deleted);
-    c.execute(
-        "INSERT INTO revision (rev_id, visit_id, parents, payload, deleted, hlc, device, author)
-         VALUES (?1, ?2, '[]', ?3, ?4, ?5, ?6, ?7)",
-        params![id, visit_id, payload, deleted, hlc, device, author],
-    )
-    .unwrap();
+    let (hlc, author): (String, String) =
+        c.query_row("SELECT hlc, author FROM revision LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    // Signed by this test's installation: only the history rules can refuse it.
+    let mut r = ruralsan::store::revisions::Revision {
+        rev_id: revision_id(visit_id, &[], payload, deleted),
+        visit_id: visit_id.to_string(),
+        parents: Vec::new(),
+        payload: payload.to_string(),
+        deleted,
+        hlc,
+        device: String::new(),
+        author,
+        crew: String::new(),
+        signature: String::new(),
+    };
+    r.sign(&ruralsan::identity::Identity::load_default().unwrap());
+    ruralsan::store::revisions::insert_revision(c, &r).unwrap();
 }
 
 /// The first revision of a database: its visit id and payload.
@@ -411,7 +418,8 @@ fn good_file_merges_once_and_a_dry_run_writes_nothing() {
     let good = good_snapshot(dir);
     let mut local = county(dir);
     let before = common::dump(&local);
-    let dry = local.merge_files(std::slice::from_ref(&good), MergeOptions { dry_run: true, progress: false }).unwrap();
+    let dry =
+        local.merge_files(std::slice::from_ref(&good), MergeOptions { dry_run: true, ..Default::default() }).unwrap();
     let FileOutcome::Merged(d) = &dry.files[0] else { panic!("{:?}", dry.files[0]) };
     assert_eq!(d.new_visits, 12);
     assert!(dry.backup.is_none());
@@ -445,26 +453,28 @@ fn grow_heads(db: &Path, visit_id: &str, root: &str, chain: usize, siblings: usi
     let v: VisitData = serde_json::from_str(&payload).unwrap();
     let now = chrono::Utc::now().timestamp_millis() - 60_000;
     let tx = c.unchecked_transaction().unwrap();
+    let me = ruralsan::identity::Identity::load_default().unwrap();
     let insert = |parent: &str, notes: String, n: usize| -> String {
         let mut w = v.clone();
         w.notes = notes;
         let payload = w.canonical_json();
         let parents = vec![parent.to_string()];
-        let id = revision_id(visit_id, &parents, &payload, false);
-        tx.execute(
-            "INSERT INTO revision (rev_id, visit_id, parents, payload, deleted, hlc, device, author)
-             VALUES (?1, ?2, ?3, ?4, 0, ?5, 'crew-laptop', '陈静')",
-            params![
-                id,
-                visit_id,
-                serde_json::to_string(&parents).unwrap(),
-                payload,
-                ruralsan::store::revisions::format_hlc(now, n as i64)
-            ],
-        )
-        .unwrap();
-        tx.execute("INSERT INTO revision_parent (parent_id, rev_id) VALUES (?1, ?2)", params![parent, id]).unwrap();
-        id
+        // Signed by this test's installation, as the crew's own app would.
+        let mut r = ruralsan::store::revisions::Revision {
+            rev_id: revision_id(visit_id, &parents, &payload, false),
+            visit_id: visit_id.to_string(),
+            parents,
+            payload,
+            deleted: false,
+            hlc: ruralsan::store::revisions::format_hlc(now, n as i64),
+            device: String::new(),
+            author: "陈静".into(),
+            crew: String::new(),
+            signature: String::new(),
+        };
+        r.sign(&me);
+        ruralsan::store::revisions::insert_revision(&tx, &r).unwrap();
+        r.rev_id
     };
     let mut links = vec![root.to_string()];
     for i in 0..chain {
@@ -520,7 +530,8 @@ fn a_file_with_more_heads_than_a_person_can_settle_is_refused_and_leaves_no_back
     assert_eq!(backups(dir), Vec::<String>::new(), "a backup was taken for a refused file");
     assert_eq!(staged_files(dir), Vec::<String>::new(), "a staged copy was left behind");
     // A dry run refuses it the same way.
-    let dry = local.merge_files(std::slice::from_ref(&file), MergeOptions { dry_run: true, progress: false }).unwrap();
+    let dry =
+        local.merge_files(std::slice::from_ref(&file), MergeOptions { dry_run: true, ..Default::default() }).unwrap();
     assert!(matches!(&dry.files[0], FileOutcome::Refused(r) if matches!(r.reasons[0], Refusal::TooManyHeads { .. })));
 
     // At the bound exactly, the file is accepted: the conflict is listed with every side.

@@ -218,7 +218,10 @@ fn state(store: &Store) -> String {
             out.push_str(&format!("{table}: {}\n", vals.join("|")));
         }
     }
-    out.push_str(&format!("{:?}\n", conflict::list_conflicts(&common::sql(store)).unwrap()));
+    // Which file first brought a side is local history, not state: it depends on the order.
+    let mut list = conflict::list_conflicts(&common::sql(store)).unwrap();
+    list.iter_mut().flat_map(|c| c.fields.iter_mut()).flat_map(|f| f.sides.iter_mut()).for_each(|s| s.file = None);
+    out.push_str(&format!("{list:?}\n"));
     out.push_str(&format!("open {}\n", conflict::open_conflicts(&common::sql(store)).unwrap()));
     out
 }

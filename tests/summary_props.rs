@@ -340,7 +340,9 @@ proptest! {
         let dir = tempfile::tempdir().unwrap();
         let mut county = Store::open(&dir.path().join("county.db")).unwrap();
         county.import_roster(&w._dir.path().join("roster.csv")).unwrap();
-        let r = county.merge_files(&[snap], Default::default()).unwrap();
+        // The file's signer is another installation: enrolled on this first merge.
+        let opts = ruralsan::store::sync::MergeOptions { enrol_new: true, ..Default::default() };
+        let r = county.merge_files(&[snap], opts).unwrap();
         prop_assert!(r.files.iter().all(|f| !matches!(f, ruralsan::store::sync::FileOutcome::Refused(_))), "{:?}", r.files);
         common::assert_figures_match(&county);
     }

@@ -160,6 +160,7 @@ fn ruralsan_unprivileged(db: &Path, args: &[&str]) -> Option<(i32, String, Strin
     let home = db.parent().unwrap().parent().unwrap();
     cmd.arg("--db").arg(db).args(["--lang", "en"]).args(args).env_remove("RURALSAN_DB");
     cmd.env("HOME", home).env("XDG_CONFIG_HOME", home).env("XDG_DATA_HOME", home);
+    cmd.env("RURALSAN_HOME", home.join("ruralsan-home"));
     let mut child = cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().ok()?;
     // A hang guard, not a timing assertion: the bug was an endless loop.
     for _ in 0..1200 {

@@ -382,6 +382,8 @@ pub fn crew_day(
 impl Store {
     /// Saves a visit from the form (or deletes it, `data = None`) in one
     /// transaction that also drops the form's draft and remembers the surveyor.
+    /// The revision's editor is this installation's editor (who typed it),
+    /// not the visit's surveyor.
     /// `base` is the revision the form was opened from (`None`: a new visit):
     /// a change merged since then merges with this one or becomes a conflict.
     pub fn save_from_form(
@@ -392,10 +394,10 @@ impl Store {
         base: Option<&str>,
         draft_id: Option<&str>,
     ) -> Result<Saved> {
-        let device = self.device().to_string();
         let base: Vec<String> = base.map(str::to_string).into_iter().collect();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let saved = revisions::save_on(&tx, &device, author, visit_id, data, revisions::Base::Revs(&base))?;
+        let maker = revisions::Maker { identity: &self.identity, editor: &self.editor };
+        let saved = revisions::save_on(&tx, maker, visit_id, data, revisions::Base::Revs(&base))?;
         if let Some(d) = draft_id {
             delete_draft(&tx, d)?;
         }

@@ -397,7 +397,7 @@ struct StagedChild {
 
 fn import_staged(
     conn: &Connection,
-    device: &str,
+    maker: revisions::Maker,
     problems: &mut Problems,
     report: &mut ImportReport,
     progress: &dyn Progress,
@@ -496,11 +496,10 @@ fn import_staged(
         if !ok || !problems.is_empty() {
             continue;
         }
-        let author = v.surveyor.clone();
         let base_rev: Option<String> = row.get(4)?;
         let base: Vec<String> = base_rev.into_iter().collect();
         let base = if base.is_empty() { Base::Current } else { Base::Revs(&base) };
-        match revisions::save_on(conn, device, &author, &visit_id, Some(&v), base)? {
+        match revisions::save_on(conn, maker, &visit_id, Some(&v), base)? {
             Saved::New => report.new += 1,
             Saved::Changed => report.changed += 1,
             Saved::Unchanged => report.unchanged += 1,
@@ -524,9 +523,9 @@ impl Store {
         if !dry_run {
             self.ensure_room(super::fsutil::folder_bytes(dir).saturating_mul(3))?;
         }
-        let device = self.device().to_string();
         let progress = self.progress.as_ref();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let maker = revisions::Maker { identity: &self.identity, editor: &self.editor };
         let mut problems = Problems::default();
         let mut report = ImportReport::default();
         let roster_file = dir.join("villages.csv");
@@ -546,7 +545,7 @@ impl Store {
         drop(ids);
         let deferred = super::figures::Deferred::begin(&tx)?;
         let stamps = revisions::StampBatch::begin(&tx)?;
-        import_staged(&tx, &device, &mut problems, &mut report, progress)?;
+        import_staged(&tx, maker, &mut problems, &mut report, progress)?;
         stamps.finish()?;
         deferred.finish()?;
         tx.execute_batch("DELETE FROM s_visit; DELETE FROM s_child;")?;

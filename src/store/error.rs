@@ -145,6 +145,8 @@ pub enum RowReason {
         reason: Reason,
     },
     RevIdMismatch,
+    /// A signature that is not 128 hex digits.
+    SignatureFormat,
 }
 
 /// Why a file to merge is refused.
@@ -202,6 +204,47 @@ pub enum Refusal {
     },
     AreaRow {
         code: String,
+    },
+    /// A revision held here whose metadata the file states differently (a
+    /// re-labelled revision): which of stamp, device, crew, editor, signature differ.
+    Relabelled {
+        rev: String,
+        fields: Vec<&'static str>,
+    },
+    /// A revision that says it is an automatic merge (signed by nobody) but
+    /// is not exactly the merge of its parents this program makes.
+    ForgedMerge {
+        rev: String,
+    },
+    /// A revision new here without a signature (README "Identity and enrolment").
+    Unsigned {
+        rev: String,
+        crew: String,
+    },
+    /// A revision whose signature is not its device key's signature of its metadata.
+    BadSignature {
+        rev: String,
+        crew: String,
+        fingerprint: String,
+    },
+    /// Revisions signed by a key this database has not enrolled (once per key).
+    NotEnrolled {
+        crew: String,
+        fingerprint: String,
+        revisions: u64,
+    },
+    /// Revisions signed by a key revoked here (once per key).
+    Revoked {
+        crew: String,
+        fingerprint: String,
+        revisions: u64,
+    },
+    /// Revisions stamped more than a day ahead of this computer's clock
+    /// (once per key, the furthest ahead).
+    FutureStamp {
+        crew: String,
+        fingerprint: String,
+        ahead_ms: i64,
     },
     /// After the merge a visit would have more heads (conflicting versions)
     /// than anyone can settle: a hostile or broken file.

@@ -47,7 +47,7 @@ impl Store {
         let conn =
             Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
                 .map_err(|source| StoreError::CannotOpen { path: path.to_path_buf(), source })?;
-        Store::setup(conn, &path.display().to_string(), true)
+        Store::setup(conn, &path.display().to_string(), true, &crate::identity::Identity::load_default()?)
     }
 
     /// The stamp of the data as this connection sees it now.

@@ -15,6 +15,7 @@ pub mod summary;
 pub mod sync;
 pub mod textin;
 pub mod trend;
+pub mod trust;
 pub mod views;
 
 use std::path::Path;
@@ -27,7 +28,7 @@ pub use error::StoreError;
 /// The one schema, embedded.
 pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
 /// The schema version this program writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 /// `PRAGMA application_id` of a ruralsan database ('RSNA'); also set in schema.sql.
 pub const APPLICATION_ID: i64 = 0x5253_4E41;
 
@@ -42,6 +43,8 @@ pub fn code_range(prefix: &str) -> (String, String) {
 pub struct Store {
     conn: Connection,
     device: String,
+    identity: crate::identity::Identity,
+    editor: String,
     progress: Box<dyn Progress>,
     /// Which backups merges keep.
     retention: crate::domain::settings::BackupRetention,
@@ -123,12 +126,20 @@ impl Store {
     /// Opens (creating if missing) the database at `path`, refusing files that
     /// are not ruralsan databases or were written by a newer ruralsan.
     ///
+    /// The installation's identity comes from its folder (`$RURALSAN_HOME`
+    /// or the platform data folder), made there on first use.
+    ///
     /// A database that cannot be written is refused here, at once, saying
     /// why: a folder that takes no new files (the `-wal` and `-shm`
     /// sidecars live there) or a read-only database file. Found later, the
     /// first would read as "not a ruralsan database" and the second would
     /// make a merge's backup wait forever.
     pub fn open(path: &Path) -> Result<Store> {
+        Store::open_with(path, &crate::identity::Identity::load_default()?)
+    }
+
+    /// As [`Store::open`], signing as `identity`.
+    pub fn open_with(path: &Path, identity: &crate::identity::Identity) -> Result<Store> {
         let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir)
             .map_err(|source| StoreError::CannotCreateFolder { path: dir.to_path_buf(), source })?;
@@ -139,15 +150,16 @@ impl Store {
         )
         .map_err(|source| StoreError::CannotOpen { path: path.to_path_buf(), source })?;
         refuse_read_only(&conn, path)?;
-        Store::setup(conn, &path.display().to_string(), true)
+        Store::setup(conn, &path.display().to_string(), true, identity)
     }
 
-    /// A fresh in-memory database, for tests.
+    /// A fresh in-memory database with a fresh identity, for tests.
     pub fn open_in_memory() -> Result<Store> {
-        Store::setup(Connection::open_in_memory()?, ":memory:", false)
+        let id = crate::identity::Identity::generate("test");
+        Store::setup(Connection::open_in_memory()?, ":memory:", false, &id)
     }
 
-    fn setup(conn: Connection, name: &str, wal: bool) -> Result<Store> {
+    fn setup(conn: Connection, name: &str, wal: bool, identity: &crate::identity::Identity) -> Result<Store> {
         let not_ours = || StoreError::NotRuralsan { name: name.to_string() };
         // Reading the header is the first access: a file that is not SQLite fails here.
         let app_id: i64 = conn.query_row("PRAGMA application_id", [], |r| r.get(0)).map_err(|_| not_ours())?;
@@ -179,8 +191,45 @@ impl Store {
         if version < SCHEMA_VERSION {
             migrate(&conn)?;
         }
-        let device = device_id(&conn)?;
-        Ok(Store { conn, device, progress: Box::new(NoProgress), retention: Default::default() })
+        let device = identity.key_id();
+        // The file says which installation last opened it (merge_log's source
+        // device); the device of a revision is its signer, recorded with it.
+        // Written only when it differs: opening never takes the write lock otherwise.
+        let held: Option<String> =
+            conn.query_row("SELECT value FROM meta WHERE key = 'device_id'", [], |r| r.get(0)).optional()?;
+        if held.as_deref() != Some(device.as_str()) && !conn.is_readonly(rusqlite::MAIN_DB)? {
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('device_id', ?1)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [&device],
+            )?;
+        }
+        let editor = default_editor(identity);
+        Ok(Store {
+            conn,
+            device,
+            identity: identity.clone(),
+            editor,
+            progress: Box::new(NoProgress),
+            retention: Default::default(),
+        })
+    }
+
+    /// This installation's identity.
+    pub fn identity(&self) -> &crate::identity::Identity {
+        &self.identity
+    }
+
+    /// Who is typing: recorded as the editor of each revision made here.
+    pub fn editor(&self) -> &str {
+        &self.editor
+    }
+
+    /// Sets the editor (`--editor`); blank leaves it as it was.
+    pub fn set_editor(&mut self, editor: &str) {
+        if !editor.trim().is_empty() {
+            self.editor = editor.trim().to_string();
+        }
     }
 
     /// Reports the progress of long work to `p` from now on.
@@ -207,7 +256,7 @@ impl Store {
         Ok(())
     }
 
-    /// This database's device id, made on first open.
+    /// This installation's device id: its public key (64 hex digits).
     pub fn device(&self) -> &str {
         &self.device
     }
@@ -253,12 +302,33 @@ fn refuse_read_only(conn: &Connection, path: &Path) -> Result<()> {
 }
 
 /// Applies the schema in one transaction and stamps the version. The schema
-/// statements are idempotent, so running this twice is harmless. The
-/// per-visit figures are made from the current tables (all of them: a
-/// database from before version 3 has none).
+/// statements are idempotent, so running this twice is harmless.
+///
+/// Version 3 added the per-visit figures, made here from the current tables
+/// (all of them: a database from before version 3 has none). Version 4
+/// added the revision's crew and signature: a revision table without them
+/// is set aside, made anew from schema.sql (so that its SQL text is the
+/// schema's, as the merge's schema check expects) and copied back with crew
+/// and signature empty (legacy revisions).
 fn migrate(conn: &Connection) -> Result<()> {
     let run = || -> Result<()> {
-        conn.execute_batch(&format!("BEGIN IMMEDIATE;\n{SCHEMA_SQL}"))?;
+        let old_revisions: bool = conn.query_row(
+            "SELECT count(*) = 1 AND NOT EXISTS (SELECT 1 FROM pragma_table_info('revision') WHERE name = 'signature')
+             FROM sqlite_schema WHERE type = 'table' AND name = 'revision'",
+            [],
+            |r| r.get(0),
+        )?;
+        let (set_aside, copy_back) = if old_revisions {
+            (
+                "ALTER TABLE revision RENAME TO revision_v3; DROP INDEX IF EXISTS revision_visit;",
+                "INSERT INTO revision (rev_id, visit_id, parents, payload, deleted, hlc, device, author, crew, signature)
+                   SELECT rev_id, visit_id, parents, payload, deleted, hlc, device, author, '', '' FROM revision_v3;
+                 DROP TABLE revision_v3;",
+            )
+        } else {
+            ("", "")
+        };
+        conn.execute_batch(&format!("BEGIN IMMEDIATE;\n{set_aside}\n{SCHEMA_SQL}\n{copy_back}"))?;
         figures::rebuild(conn, &crate::domain::settings::ManureCoefficients::default(), &NoProgress)?;
         conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"))?;
         Ok(())
@@ -284,17 +354,15 @@ fn register_rules(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-fn device_id(conn: &Connection) -> Result<String> {
-    let existing: Option<String> =
-        conn.query_row("SELECT value FROM meta WHERE key = 'device_id'", [], |r| r.get(0)).optional()?;
-    match existing {
-        Some(d) => Ok(d),
-        None => {
-            let d = uuid::Uuid::new_v4().to_string();
-            conn.execute("INSERT INTO meta (key, value) VALUES ('device_id', ?1)", [&d])?;
-            Ok(d)
-        }
-    }
+/// The editor when none is given: `$RURALSAN_EDITOR`, else the computer's
+/// user name, else the crew name.
+fn default_editor(identity: &crate::identity::Identity) -> String {
+    ["RURALSAN_EDITOR", "USER", "USERNAME"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .map(|v| v.trim().to_string())
+        .find(|v| !v.is_empty() && v.chars().count() <= 60 && !v.chars().any(char::is_control))
+        .unwrap_or_else(|| identity.crew())
 }
 
 #[cfg(test)]
@@ -323,5 +391,47 @@ mod tests {
         assert_eq!(v, SCHEMA_VERSION);
         let a: i64 = s.conn.query_row("PRAGMA application_id", [], |r| r.get(0)).unwrap();
         assert_eq!(a, APPLICATION_ID);
+    }
+
+    /// A version 2 database (revisions without crew and signature) opens as
+    /// version 4: its revisions kept as legacy ones, its revision table the
+    /// schema's own, so a snapshot of it passes the merge's schema check.
+    #[test]
+    fn a_version_2_database_is_upgraded_keeping_its_revisions() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "PRAGMA application_id = 1381191233;
+             CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+             CREATE TABLE revision (
+               rev_id   TEXT PRIMARY KEY,
+               visit_id TEXT NOT NULL,
+               parents  TEXT NOT NULL,
+               payload  TEXT NOT NULL,
+               deleted  INTEGER NOT NULL CHECK (deleted IN (0, 1)),
+               hlc      TEXT NOT NULL,
+               device   TEXT NOT NULL,
+               author   TEXT NOT NULL
+             ) STRICT;
+             CREATE INDEX revision_visit ON revision (visit_id);
+             INSERT INTO revision VALUES ('r1', 'v1', '[]', '', 1, '1700000000000.00000', 'old-device', '陈静');
+             PRAGMA user_version = 2;",
+        )
+        .unwrap();
+        let id = crate::identity::Identity::generate("t");
+        let s = Store::setup(conn, "old", false, &id).unwrap();
+        let row: (String, String, String, String) = s
+            .conn
+            .query_row("SELECT device, author, crew, signature FROM revision WHERE rev_id = 'r1'", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .unwrap();
+        assert_eq!(row, ("old-device".into(), "陈静".into(), String::new(), String::new()));
+        let schema = |c: &Connection| -> Vec<(String, Option<String>)> {
+            let mut st =
+                c.prepare("SELECT name, sql FROM sqlite_schema WHERE tbl_name = 'revision' ORDER BY name").unwrap();
+            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().collect::<rusqlite::Result<_>>().unwrap()
+        };
+        let fresh = Store::open_in_memory().unwrap();
+        assert_eq!(schema(&s.conn), schema(&fresh.conn));
     }
 }

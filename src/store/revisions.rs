@@ -17,31 +17,73 @@ pub struct Revision {
     pub payload: String,
     pub deleted: bool,
     pub hlc: String,
+    /// The signer's key id (legacy revisions: the old device id; automatic merges: `merge`).
     pub device: String,
+    /// The editor: who typed it.
     pub author: String,
+    /// The signer's installation name.
+    pub crew: String,
+    /// ed25519 signature of [`signed_message`] by `device` ('' unsigned).
+    pub signature: String,
+}
+
+/// Who makes a revision here: the installation's identity and the editor.
+#[derive(Clone, Copy)]
+pub struct Maker<'a> {
+    pub identity: &'a crate::identity::Identity,
+    pub editor: &'a str,
+}
+
+/// The domain tag of a revision signature.
+const REVISION_TAG: &str = "ruralsan revision v1";
+
+/// What a revision's signature covers: its id (so its content) and all its metadata.
+pub fn signed_message(rev_id: &str, hlc: &str, device: &str, crew: &str, author: &str) -> Vec<u8> {
+    crate::identity::message(REVISION_TAG, &[rev_id, hlc, device, crew, author])
 }
 
 impl Revision {
-    /// A revision made on this device now: stamped by the clock, named by its content.
+    /// A revision made on this device now: stamped by the clock, named by its
+    /// content, signed by this installation.
     pub fn made_here(
         conn: &Connection,
         visit_id: &str,
         parents: Vec<String>,
         payload: String,
         deleted: bool,
-        device: &str,
-        author: &str,
+        maker: Maker,
     ) -> Result<Revision> {
-        Ok(Revision {
+        let mut r = Revision {
             rev_id: revision_id(visit_id, &parents, &payload, deleted),
             visit_id: visit_id.to_string(),
             parents,
             payload,
             deleted,
             hlc: next_hlc(conn)?,
-            device: device.to_string(),
-            author: author.to_string(),
-        })
+            device: maker.identity.key_id(),
+            author: maker.editor.to_string(),
+            crew: maker.identity.crew(),
+            signature: String::new(),
+        };
+        r.sign(maker.identity);
+        Ok(r)
+    }
+
+    /// Signs the revision's id and metadata as `identity` (who becomes its device and crew).
+    pub fn sign(&mut self, identity: &crate::identity::Identity) {
+        self.device = identity.key_id();
+        self.crew = identity.crew();
+        self.signature =
+            identity.sign(&signed_message(&self.rev_id, &self.hlc, &self.device, &self.crew, &self.author));
+    }
+
+    /// Whether the signature is the device key's signature of the revision's metadata.
+    pub fn signature_valid(&self) -> bool {
+        crate::identity::verify(
+            &self.device,
+            &signed_message(&self.rev_id, &self.hlc, &self.device, &self.crew, &self.author),
+            &self.signature,
+        )
     }
 }
 
@@ -74,6 +116,32 @@ fn parse_hlc(s: &str) -> Result<(i64, i64)> {
     }
 }
 
+/// How far ahead of the local wall clock a stamp may be (README "The clock
+/// rule"): a merge refuses a file with a stamp further ahead, and the local
+/// clock never moves past it.
+pub const MAX_AHEAD_MS: i64 = 24 * 60 * 60 * 1000;
+/// The largest counter of a stamp (five digits).
+const MAX_COUNTER: i64 = 99_999;
+
+/// The stamp that follows `(last wall, last counter)` at wall clock `now`:
+/// the wall clock when it is ahead, else the counter plus one, carried into
+/// the milliseconds when it would outgrow its five digits.
+pub fn following(last: (i64, i64), now: i64) -> (i64, i64) {
+    let (lw, lc) = last;
+    if now > lw {
+        (now, 0)
+    } else if lc >= MAX_COUNTER {
+        (lw + 1, 0)
+    } else {
+        (lw, lc + 1)
+    }
+}
+
+/// The wall-clock milliseconds of a stamp (`None`: not a stamp).
+pub fn stamp_ms(s: &str) -> Option<i64> {
+    parse_hlc(s).ok().map(|(w, _)| w)
+}
+
 thread_local! {
     /// The last stamp issued while a [`StampBatch`] is open.
     static BATCH: std::cell::RefCell<Option<((i64, i64), bool)>> = const { std::cell::RefCell::new(None) };
@@ -83,10 +151,9 @@ thread_local! {
 /// any stamp this database has seen.
 pub fn next_hlc(conn: &Connection) -> Result<String> {
     let now = chrono::Utc::now().timestamp_millis();
-    let next = |(lw, lc): (i64, i64)| if now > lw { (now, 0) } else { (lw, lc + 1) };
     let batched = BATCH.with_borrow_mut(|b| {
         b.as_mut().map(|(last, issued)| {
-            *last = next(*last);
+            *last = following(*last, now);
             *issued = true;
             *last
         })
@@ -96,9 +163,9 @@ pub fn next_hlc(conn: &Connection) -> Result<String> {
     }
     let last: Option<String> =
         conn.prepare_cached("SELECT value FROM meta WHERE key = 'hlc'")?.query_row([], |r| r.get(0)).optional()?;
-    let (w, c) = next(last.as_deref().map(parse_hlc).transpose()?.unwrap_or((0, 0)));
+    let (w, c) = following(last.as_deref().map(parse_hlc).transpose()?.unwrap_or((0, 0)), now);
     let stamp = format_hlc(w, c);
-    observe_hlc(conn, &stamp)?;
+    set_hlc(conn, &stamp)?;
     Ok(stamp)
 }
 
@@ -121,7 +188,7 @@ impl<'a> StampBatch<'a> {
 
     pub(crate) fn finish(self) -> Result<()> {
         if let Some(((w, c), true)) = BATCH.take() {
-            observe_hlc(self.conn, &format_hlc(w, c))?;
+            set_hlc(self.conn, &format_hlc(w, c))?;
         }
         Ok(())
     }
@@ -133,8 +200,14 @@ impl Drop for StampBatch<'_> {
     }
 }
 
-/// Moves the clock forward to a stamp seen elsewhere (on merge).
+/// Moves the clock forward to a stamp seen elsewhere (on merge), never past
+/// the local wall clock plus [`MAX_AHEAD_MS`].
 pub fn observe_hlc(conn: &Connection, stamp: &str) -> Result<()> {
+    let bound = format_hlc(chrono::Utc::now().timestamp_millis() + MAX_AHEAD_MS, 0);
+    set_hlc(conn, stamp.min(bound.as_str()))
+}
+
+fn set_hlc(conn: &Connection, stamp: &str) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO meta (key, value) VALUES ('hlc', ?1)
          ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)",
@@ -148,10 +221,22 @@ pub fn insert_revision(conn: &Connection, r: &Revision) -> Result<bool> {
     let parents = serde_json::to_string(&r.parents)?;
     let n = conn
         .prepare_cached(
-            "INSERT OR IGNORE INTO revision (rev_id, visit_id, parents, payload, deleted, hlc, device, author)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT OR IGNORE INTO revision (rev_id, visit_id, parents, payload, deleted, hlc, device, author, crew,
+                                             signature)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         )?
-        .execute(params![r.rev_id, r.visit_id, parents, r.payload, r.deleted, r.hlc, r.device, r.author])?;
+        .execute(params![
+            r.rev_id,
+            r.visit_id,
+            parents,
+            r.payload,
+            r.deleted,
+            r.hlc,
+            r.device,
+            r.author,
+            r.crew,
+            r.signature
+        ])?;
     if n == 0 {
         return Ok(false);
     }
@@ -165,7 +250,7 @@ pub fn insert_revision(conn: &Connection, r: &Revision) -> Result<bool> {
 /// The heads of a visit, winner first (highest clock stamp, then revision id).
 pub fn heads(conn: &Connection, visit_id: &str) -> Result<Vec<Revision>> {
     let mut st = conn.prepare_cached(
-        "SELECT r.rev_id, r.visit_id, r.parents, r.payload, r.deleted, r.hlc, r.device, r.author
+        "SELECT r.rev_id, r.visit_id, r.parents, r.payload, r.deleted, r.hlc, r.device, r.author, r.crew, r.signature
          FROM revision r WHERE r.rev_id IN (SELECT h.rev_id FROM head h WHERE h.visit_id = ?1)",
     )?;
     let mut heads = st.query_map([visit_id], row_to_revision)?.collect::<rusqlite::Result<Vec<_>>>()?;
@@ -174,8 +259,10 @@ pub fn heads(conn: &Connection, visit_id: &str) -> Result<Vec<Revision>> {
     Ok(heads)
 }
 
-/// A stored revision from a row of `rev_id, visit_id, parents, payload,
-/// deleted, hlc, device, author`. A parent list that does not read is an
+/// The columns [`row_to_revision`] reads, in its order.
+pub const REVISION_COLUMNS: &str = "rev_id, visit_id, parents, payload, deleted, hlc, device, author, crew, signature";
+
+/// A stored revision from a row of [`REVISION_COLUMNS`]. A parent list that does not read is an
 /// error: read as empty, it would change the heads.
 pub fn row_to_revision(r: &rusqlite::Row) -> rusqlite::Result<Revision> {
     let parents: String = r.get(2)?;
@@ -193,6 +280,8 @@ pub fn row_to_revision(r: &rusqlite::Row) -> rusqlite::Result<Revision> {
         hlc: r.get(5)?,
         device: r.get(6)?,
         author: r.get(7)?,
+        crew: r.get(8)?,
+        signature: r.get(9)?,
     })
 }
 
@@ -314,8 +403,8 @@ pub enum Base<'a> {
 /// Saves a visit (or its deletion, `data = None`) as a new revision on top of
 /// the current winner, inside the caller's transaction. Writing the same
 /// content again writes nothing.
-pub fn save(conn: &Connection, device: &str, author: &str, visit_id: &str, data: Option<&VisitData>) -> Result<Saved> {
-    save_on(conn, device, author, visit_id, data, Base::Current)
+pub fn save(conn: &Connection, maker: Maker, visit_id: &str, data: Option<&VisitData>) -> Result<Saved> {
+    save_on(conn, maker, visit_id, data, Base::Current)
 }
 
 /// Saves an edit made from `base`, inside the caller's transaction. The new
@@ -323,14 +412,7 @@ pub fn save(conn: &Connection, device: &str, author: &str, visit_id: &str, data:
 /// (a merge, another window) merges three-way with it or becomes a conflict:
 /// never silently reverted. An edit that leaves the content as it found it
 /// (or as it is now) writes nothing.
-pub fn save_on(
-    conn: &Connection,
-    device: &str,
-    author: &str,
-    visit_id: &str,
-    data: Option<&VisitData>,
-    base: Base,
-) -> Result<Saved> {
+pub fn save_on(conn: &Connection, maker: Maker, visit_id: &str, data: Option<&VisitData>, base: Base) -> Result<Saved> {
     let known = conn.prepare_cached("SELECT 1 FROM head WHERE visit_id = ?1")?.exists([visit_id])?;
     let heads = if known { heads(conn, visit_id)? } else { Vec::new() };
     let payload = data.map(VisitData::canonical_json).unwrap_or_default();
@@ -362,7 +444,7 @@ pub fn save_on(
     if heads.first().map_or(deleted, same) {
         return Ok(Saved::Unchanged);
     }
-    let rev = Revision::made_here(conn, visit_id, parents.clone(), payload, deleted, device, author)?;
+    let rev = Revision::made_here(conn, visit_id, parents.clone(), payload, deleted, maker)?;
     insert_revision(conn, &rev)?;
     let on_the_head = heads.len() <= 1 && parents == heads.iter().map(|h| h.rev_id.clone()).collect::<Vec<_>>();
     if on_the_head {
@@ -385,19 +467,16 @@ pub fn save_on(
 /// One stored revision by id.
 pub fn load_revision(conn: &Connection, rev_id: &str) -> Result<Option<Revision>> {
     Ok(conn
-        .prepare_cached(
-            "SELECT rev_id, visit_id, parents, payload, deleted, hlc, device, author FROM revision WHERE rev_id = ?1",
-        )?
+        .prepare_cached(&format!("SELECT {REVISION_COLUMNS} FROM revision WHERE rev_id = ?1"))?
         .query_row([rev_id], row_to_revision)
         .optional()?)
 }
 
 impl Store {
-    /// Saves one visit in its own transaction (the form's Ctrl-S).
-    pub fn save_visit(&mut self, author: &str, visit_id: &str, data: Option<&VisitData>) -> Result<Saved> {
-        let device = self.device().to_string();
+    /// Saves one visit in its own transaction, `editor` typing it.
+    pub fn save_visit(&mut self, editor: &str, visit_id: &str, data: Option<&VisitData>) -> Result<Saved> {
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let saved = save(&tx, &device, author, visit_id, data)?;
+        let saved = save(&tx, Maker { identity: &self.identity, editor }, visit_id, data)?;
         tx.commit()?;
         Ok(saved)
     }
@@ -405,10 +484,9 @@ impl Store {
     /// Saves new visits, each by its surveyor, and sets a meta key, all in
     /// one transaction (the demo's seeding: all or nothing).
     pub fn save_new_visits(&mut self, visits: &[(String, VisitData)], meta: (&str, &str)) -> Result<()> {
-        let device = self.device().to_string();
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         for (id, data) in visits {
-            save(&tx, &device, &data.surveyor, id, Some(data))?;
+            save(&tx, Maker { identity: &self.identity, editor: &data.surveyor }, id, Some(data))?;
         }
         tx.execute(
             "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -435,5 +513,28 @@ impl Store {
         }
         tx.commit()?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_counter_carries_into_the_milliseconds() {
+        assert_eq!(following((1_000, 7), 2_000), (2_000, 0), "the wall clock ahead wins");
+        assert_eq!(following((1_000, 7), 900), (1_000, 8), "a clock behind counts on");
+        assert_eq!(following((1_000, 99_999), 1_000), (1_001, 0), "never six digits");
+        let (w, c) = following((1_000, 99_999), 1_000);
+        assert_eq!(format_hlc(w, c).len(), 19);
+    }
+
+    #[test]
+    fn a_merge_never_pulls_the_clock_past_a_day_ahead() {
+        let s = Store::open_in_memory().unwrap();
+        observe_hlc(&s.conn, "4102444800000.00000").unwrap();
+        let held = s.meta("hlc").unwrap().unwrap();
+        let ms = stamp_ms(&held).unwrap();
+        assert!(ms <= chrono::Utc::now().timestamp_millis() + MAX_AHEAD_MS, "{held}");
     }
 }

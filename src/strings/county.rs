@@ -196,10 +196,17 @@ pub fn wrote_xlsx(l: Lang, path: &str, counties: usize, townships: usize, villag
 }
 
 /// "Side A: device · author · time".
-pub fn side_title(l: Lang, n: usize, device: &str, author: &str, when: &str) -> String {
+/// A side's column title: its crew, editor, time and the file it came in.
+pub fn side_title(l: Lang, n: usize, crew: &str, author: &str, when: &str, file: Option<&str>) -> String {
+    let crew = crate::text::one_line(if crew.is_empty() { "?" } else { crew });
+    let author = crate::text::one_line(author);
+    let file = file.map(|f| {
+        let name = std::path::Path::new(f).file_name().map_or(f.to_string(), |n| n.to_string_lossy().into_owned());
+        crate::text::one_line(&name)
+    });
     match l {
-        Lang::Zh => format!("{n}: {author} {when} {device}"),
-        Lang::En => format!("{n}: {author} {when} {device}"),
+        Lang::Zh => format!("{n}: {crew} {author} {when} {}", file.unwrap_or_else(|| "本机".into())),
+        Lang::En => format!("{n}: {crew} {author} {when} {}", file.unwrap_or_else(|| "here".into())),
     }
 }
 

@@ -3,6 +3,7 @@
 //! the edge chooses words.
 
 use super::sync as s;
+use super::trust as t;
 use super::{Lang, pick};
 use crate::domain::merge::ApplyError;
 use crate::domain::validate::LineProblem;
@@ -161,6 +162,7 @@ fn row_reason(w: &RowReason, l: Lang) -> String {
         Rule(r) => r.message(l),
         Roster { code, reason } => format!("{code} {}", reason.message(l)),
         RevIdMismatch => s::rev_id_mismatch(l).into(),
+        SignatureFormat => crate::strings::trust::signature_format(l).into(),
     }
 }
 
@@ -189,6 +191,13 @@ pub fn refusal(r: &Refusal, l: Lang) -> String {
         RosterCode { code } => format!("roster {code}: code: {}", s::bad_code(l)),
         RosterRow { code } => format!("roster {code}: {}", s::bad_roster_row(l)),
         AreaRow { code } => format!("area {code}: {}", s::bad_roster_row(l)),
+        Relabelled { rev, fields } => t::relabelled(l, rev, fields),
+        ForgedMerge { rev } => t::forged_merge(l, rev),
+        Unsigned { rev, crew } => t::unsigned(l, rev, crew),
+        BadSignature { rev, crew, fingerprint } => t::bad_signature(l, rev, crew, fingerprint),
+        NotEnrolled { crew, fingerprint, revisions } => t::not_enrolled(l, crew, fingerprint, *revisions),
+        Revoked { crew, fingerprint, revisions } => t::revoked(l, crew, fingerprint, *revisions),
+        FutureStamp { crew, fingerprint, ahead_ms } => t::future_stamp(l, crew, fingerprint, *ahead_ms),
         TooManyHeads { visit, heads, max } => {
             format!("{} {visit}: {}", s::visit(l), s::too_many_heads(l, *heads, *max))
         }

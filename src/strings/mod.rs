@@ -7,6 +7,7 @@ pub mod errors;
 pub mod input;
 pub mod supervisor;
 pub mod sync;
+pub mod trust;
 
 use crate::domain::validate::Reason;
 

@@ -238,10 +238,20 @@ pub fn conflict_header(l: Lang, village: &str, name: &str, visit: &str, n: usize
     }
 }
 
-pub fn side_line(l: Lang, rev: &str, value: &str, device: &str, author: &str, time: &str) -> String {
+/// One side of a conflicting field: its value, then crew, editor, time and
+/// the file it arrived in (`None`: made here).
+pub fn side_line(l: Lang, rev: &str, value: &str, crew: &str, author: &str, time: &str, file: Option<&str>) -> String {
+    let crew = crate::text::one_line(if crew.is_empty() { "?" } else { crew });
+    let author = crate::text::one_line(author);
     match l {
-        Lang::Zh => format!("      {rev}  {value}    （设备 {device}，{author}，{time}）"),
-        Lang::En => format!("      {rev}  {value}    (device {device}, {author}, {time})"),
+        Lang::Zh => {
+            let file = file.map_or("本机".to_string(), |f| format!("来自 {}", crate::text::one_line(f)));
+            format!("      {rev}  {value}    （{crew}，录入 {author}，{time}，{file}）")
+        }
+        Lang::En => {
+            let file = file.map_or("made here".to_string(), |f| format!("from {}", crate::text::one_line(f)));
+            format!("      {rev}  {value}    ({crew}, editor {author}, {time}, {file})")
+        }
     }
 }
 
@@ -374,9 +384,10 @@ pub fn render_conflicts(list: &[crate::store::conflict::Conflict], l: Lang) -> S
                     l,
                     &side.rev_id,
                     &show(l, &side.value, &f.field),
-                    &one_line(&side.device),
+                    &one_line(&side.crew),
                     &one_line(&side.author),
                     &show_hlc(&side.hlc),
+                    side.file.as_deref(),
                 ));
                 out.push('\n');
             }

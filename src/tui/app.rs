@@ -44,7 +44,11 @@ impl App {
     /// Opens the app on a store, the crew in front; drafts left from a crash
     /// are offered back.
     pub fn new(mut store: Store, lang: Lang, settings: Settings, today: NaiveDate) -> Result<App> {
-        let crew = Crew::new(&mut store, lang, settings.clone(), today)?;
+        let mut crew = Crew::new(&mut store, lang, settings.clone(), today)?;
+        // A wrong clock stamps every save wrongly: say so at once (README "The clock rule").
+        if let Some(w) = store.clock_warning()? {
+            crew.message = Some((crate::strings::trust::clock_warning(lang, &w), true));
+        }
         Ok(App {
             store,
             lang,

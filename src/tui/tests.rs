@@ -323,9 +323,15 @@ fn filling_and_saving_a_new_visit_writes_it_and_drops_the_draft() {
         .query_row("SELECT species, manure_t, utilized_pct FROM farm", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .unwrap_or_default();
     assert_eq!(farm, ("other".into(), 12.5, 80.0));
-    let author: String =
-        a.db.sql().query_row("SELECT author FROM revision ORDER BY hlc DESC LIMIT 1", [], |r| r.get(0)).unwrap();
-    assert_eq!(author, "李娜");
+    // The revision records who typed it (this installation's editor) and its
+    // crew, apart from the visit's surveyor.
+    let (author, crew): (String, String) = a
+        .db
+        .sql()
+        .query_row("SELECT author, crew FROM revision ORDER BY hlc DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap();
+    assert_eq!(author, a.store.editor());
+    assert_eq!(crew, a.store.identity().crew());
     assert_eq!(a.store.meta(browse::LAST_SURVEYOR).unwrap().as_deref(), Some("李娜"));
 }
 
@@ -718,6 +724,19 @@ fn the_three_roles_switch_with_f2_f3_f4() {
         ctrl(&mut a, 'q');
         assert!(a.quit);
     }
+}
+
+#[test]
+fn the_crew_app_warns_at_start_when_the_clock_is_before_the_newest_revision() {
+    let db = Db::new();
+    fixture(&db);
+    assert!(app_on(db, Lang::En).crew.message.is_none(), "a right clock: no warning");
+    let db = Db::new();
+    fixture(&db);
+    db.sql().execute("UPDATE revision SET hlc = '4102444800000.00000' WHERE rowid = 1", []).unwrap();
+    let a = app_on(db, Lang::En);
+    let (text, is_error) = a.crew.message.clone().expect("a warning");
+    assert!(is_error && text.contains("2100-01-01"), "{text}");
 }
 
 #[test]

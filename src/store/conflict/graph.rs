@@ -27,14 +27,18 @@ pub(super) struct Graph {
 
 impl Graph {
     pub fn load(conn: &Connection, visit_id: &str) -> Result<Graph> {
-        let mut st = conn.prepare_cached(
-            "SELECT rev_id, visit_id, parents, payload, deleted, hlc, device, author FROM revision WHERE visit_id = ?1",
-        )?;
+        let mut st =
+            conn.prepare_cached(&format!("SELECT {} FROM revision WHERE visit_id = ?1", revisions::REVISION_COLUMNS))?;
         let revs = st
             .query_map([visit_id], revisions::row_to_revision)?
             .map(|r| r.map(|r| (r.rev_id.clone(), r)))
             .collect::<rusqlite::Result<_>>()?;
         Ok(Graph { revs })
+    }
+
+    /// One revision of the visit.
+    pub fn get(&self, rev_id: &str) -> Option<&Revision> {
+        self.revs.get(rev_id)
     }
 
     /// Every proper ancestor of any of some revisions, in one walk (linear
@@ -163,6 +167,8 @@ mod tests {
             hlc: format!("{hlc:05}"),
             device: "d".into(),
             author: "a".into(),
+            crew: String::new(),
+            signature: String::new(),
         }
     }
 

@@ -17,8 +17,13 @@ pub struct Side {
     /// The value on this side (`None`: absent — row removed or visit deleted).
     pub value: Option<Value>,
     pub device: String,
+    /// The editor (who typed it).
     pub author: String,
     pub hlc: String,
+    /// The installation that made it (its crew name).
+    pub crew: String,
+    /// The file that first brought it here (`None`: made here).
+    pub file: Option<String>,
 }
 
 /// One conflicting field of a visit.
@@ -79,6 +84,7 @@ impl Sides {
     pub fn conflict(&self, conn: &Connection, visit_id: &str) -> Result<Conflict> {
         let Sides { heads, base, sides } = self;
         let names = open_fields(base.as_ref(), sides);
+        let files = heads.iter().map(|h| origin_file(conn, &h.rev_id)).collect::<Result<Vec<_>>>()?;
         let fields = names
             .into_iter()
             .map(|k| ConflictField {
@@ -86,12 +92,15 @@ impl Sides {
                 sides: heads
                     .iter()
                     .zip(sides)
-                    .map(|(h, f)| Side {
+                    .zip(&files)
+                    .map(|((h, f), file)| Side {
                         rev_id: h.rev_id.clone(),
                         value: side_value(f.as_ref(), &k),
                         device: h.device.clone(),
                         author: h.author.clone(),
                         hlc: h.hlc.clone(),
+                        crew: h.crew.clone(),
+                        file: file.clone(),
                     })
                     .collect(),
                 field: k,
@@ -120,8 +129,13 @@ pub fn conflict_of(conn: &Connection, visit_id: &str) -> Result<Conflict> {
 pub struct HeadFields {
     pub rev_id: String,
     pub device: String,
+    /// The editor (who typed it).
     pub author: String,
     pub hlc: String,
+    /// The installation that made it (its crew name).
+    pub crew: String,
+    /// The file that first brought it here (`None`: made here).
+    pub file: Option<String>,
     pub fields: Option<Fields>,
 }
 
@@ -132,9 +146,28 @@ pub fn heads_with_fields(conn: &Connection, visit_id: &str) -> Result<Vec<HeadFi
         .into_iter()
         .map(|r| {
             let fields = fields_of(&r)?;
-            Ok(HeadFields { rev_id: r.rev_id, device: r.device, author: r.author, hlc: r.hlc, fields })
+            let file = origin_file(conn, &r.rev_id)?;
+            Ok(HeadFields {
+                rev_id: r.rev_id,
+                device: r.device,
+                author: r.author,
+                hlc: r.hlc,
+                crew: r.crew,
+                file,
+                fields,
+            })
         })
         .collect()
+}
+
+/// The name of the file that first brought a revision here (`None`: made here).
+pub fn origin_file(conn: &Connection, rev_id: &str) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT m.file_name FROM revision_origin o JOIN merge_log m ON m.file_hash = o.file_hash WHERE o.rev_id = ?1",
+        )?
+        .query_row([rev_id], |r| r.get(0))
+        .optional()?)
 }
 
 /// The conflicts list as JSON.
@@ -147,7 +180,8 @@ pub fn conflicts_json(list: &[Conflict]) -> Value {
                     "fields": c.fields.iter().map(|f| serde_json::json!({
                         "field": f.field, "base": f.base,
                         "sides": f.sides.iter().map(|s| serde_json::json!({
-                            "rev_id": s.rev_id, "value": s.value, "device": s.device, "author": s.author, "hlc": s.hlc
+                            "rev_id": s.rev_id, "value": s.value, "device": s.device, "author": s.author, "hlc": s.hlc,
+                            "crew": s.crew, "editor": s.author, "file": s.file
                         })).collect::<Vec<_>>()
                     })).collect::<Vec<_>>()
                 })

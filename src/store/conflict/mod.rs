@@ -27,6 +27,7 @@ use crate::domain::validate::validate_visit;
 use graph::{Graph, fields_of};
 pub use list::{
     Conflict, ConflictField, HeadFields, Side, conflict_of, conflicts_json, heads_with_fields, list_conflicts,
+    origin_file,
 };
 pub use resolve::{Resolution, resolve};
 
@@ -100,7 +101,22 @@ fn auto_merge(graph: &Graph, heads: &[&Revision]) -> Result<Option<Revision>> {
         hlc: heads.iter().map(|h| h.hlc.clone()).max().unwrap_or_default(),
         device: MERGE_DEVICE.to_string(),
         author: MERGE_DEVICE.to_string(),
+        crew: String::new(),
+        signature: String::new(),
     }))
+}
+
+/// Whether `r`, which says it is an automatic merge, is exactly the merge of
+/// its parents this program makes. An automatic merge is signed by nobody,
+/// so it may add nothing of its own: any other payload, parents or clock is
+/// a forgery. Its parents must be held (`conn` sees them).
+pub fn is_genuine_auto_merge(conn: &Connection, r: &Revision) -> Result<bool> {
+    let graph = Graph::load(conn, &r.visit_id)?;
+    let parents: Vec<&Revision> = r.parents.iter().filter_map(|p| graph.get(p)).collect();
+    if parents.len() != r.parents.len() || parents.len() < 2 || parents.iter().any(|p| is_auto_merge(p)) {
+        return Ok(false);
+    }
+    Ok(auto_merge(&graph, &parents)?.is_some_and(|m| m.rev_id == r.rev_id && m.hlc == r.hlc))
 }
 
 /// Recomputes the heads of a visit (merging automatically what merges

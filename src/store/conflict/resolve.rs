@@ -31,7 +31,12 @@ pub struct Resolution {
 
 /// Settles the conflict of a visit with a new revision whose parents are all
 /// its heads, inside the caller's transaction. Returns the new revision id.
-pub fn resolve(conn: &Connection, device: &str, author: &str, visit_id: &str, how: &Resolution) -> Result<String> {
+pub fn resolve(
+    conn: &Connection,
+    maker: crate::store::revisions::Maker,
+    visit_id: &str,
+    how: &Resolution,
+) -> Result<String> {
     let loaded = Sides::load(conn, visit_id)?;
     let heads = &loaded.heads;
     if heads.is_empty() {
@@ -101,19 +106,10 @@ pub fn resolve(conn: &Connection, device: &str, author: &str, visit_id: &str, ho
     let payload = data.as_ref().map(VisitData::canonical_json).unwrap_or_default();
     let mut parents: Vec<String> = heads.iter().map(|h| h.rev_id.clone()).collect();
     parents.sort();
-    let rev = Revision::made_here(conn, visit_id, parents, payload, data.is_none(), device, author)?;
+    let rev = Revision::made_here(conn, visit_id, parents, payload, data.is_none(), maker)?;
     insert_revision(conn, &rev)?;
     refresh(conn, visit_id)?;
     Ok(rev.rev_id)
-}
-
-/// The person using this installation, as the system names them.
-pub fn installation_editor() -> Option<String> {
-    ["USER", "USERNAME", "LOGNAME"]
-        .iter()
-        .filter_map(|k| std::env::var(k).ok())
-        .map(|v| v.trim().to_string())
-        .find(|v| !v.is_empty())
 }
 
 impl Resolution {
@@ -133,15 +129,11 @@ impl Resolution {
 impl crate::store::Store {
     /// Settles the conflict of a visit in its own transaction; the new revision id.
     pub fn resolve_conflict(&mut self, author: Option<&str>, visit_id: &str, how: &Resolution) -> Result<String> {
-        // The editor of this installation (its user), never the surveyor
-        // of the last crew save nor a made-up role.
-        let author = match author {
-            Some(a) => a.to_string(),
-            None => installation_editor().unwrap_or_else(|| self.device().to_string()),
-        };
-        let device = self.device().to_string();
+        // The person settling it: the one named, else this installation's editor.
+        let author = author.map(str::trim).filter(|a| !a.is_empty()).unwrap_or(&self.editor).to_string();
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let rev = resolve(&tx, &device, &author, visit_id, how)?;
+        let maker = crate::store::revisions::Maker { identity: &self.identity, editor: &author };
+        let rev = resolve(&tx, maker, visit_id, how)?;
         tx.commit()?;
         Ok(rev)
     }

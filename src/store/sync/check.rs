@@ -87,6 +87,16 @@ pub(super) fn check_revision(
     if let Err(why) = name_check(&r.author) {
         bad("author", RowReason::Rule(why));
     }
+    // Empty for legacy revisions and automatic merges; the signature is checked by the gate.
+    if !r.crew.is_empty()
+        && let Err(why) = name_check(&r.crew)
+    {
+        bad("crew", RowReason::Rule(why));
+    }
+    let signature_ok = r.signature.len() == 128 && r.signature.bytes().all(|b| b.is_ascii_hexdigit());
+    if !r.signature.is_empty() && !signature_ok {
+        bad("signature", RowReason::SignatureFormat);
+    }
     if !r.parents.windows(2).all(|w| w[0] < w[1]) {
         bad("parents", RowReason::ParentsUnsorted);
     }
@@ -153,6 +163,8 @@ pub(super) fn read_revision(row: &rusqlite::Row) -> rusqlite::Result<(Revision, 
             hlc: row.get(5)?,
             device: row.get(6)?,
             author: row.get(7)?,
+            crew: row.get(8)?,
+            signature: row.get(9)?,
         },
         bad.or_else(|| (!(0..=1).contains(&deleted)).then(|| "deleted".to_string())),
     ))

@@ -11,8 +11,10 @@ use super::check::{Problems, check_revision, read_revision, short};
 use super::stage::bad_file;
 use super::{FileReport, MergeOptions};
 use crate::domain::validate::{NAME_MAX_CHARS, check_line, check_roster_name, is_division_code};
+use crate::store::conflict::{self, MERGE_DEVICE, is_auto_merge};
 use crate::store::error::{Refusal, RowReason};
 use crate::store::revisions::{self, Revision};
+use crate::store::trust::Gate;
 use crate::store::{NoProgress, Phase, Progress, Work};
 
 /// Checks the roster and areas of a checked file against ours. The roster is
@@ -100,11 +102,14 @@ fn foreign_units(tx: &Connection, file: &Connection, problems: &mut Problems) ->
 }
 
 /// Reads, checks and inserts the revisions of a checked file; the visits touched.
+// The file, its gate, and what it reports to: each a separate borrow of merge_one's state.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn merge_revisions(
     tx: &Connection,
     file: &Connection,
     name: &str,
     opts: MergeOptions,
+    gate: &mut Gate,
     report: &mut FileReport,
     problems: &mut Problems,
     progress: &dyn Progress,
@@ -114,14 +119,15 @@ pub(super) fn merge_revisions(
     let quiet = NoProgress;
     let bar = Phase::new(if opts.progress { progress } else { &quiet }, Work::RevisionsChecked(name), total as u64);
     let mut st = file
-        .prepare(
-            "SELECT rev_id, visit_id, parents, payload, deleted, hlc, device, author FROM revision ORDER BY visit_id, rev_id",
-        )
+        .prepare(&format!("SELECT {} FROM revision ORDER BY visit_id, rev_id", revisions::REVISION_COLUMNS))
         .map_err(bad_file)?;
     let mut rows = st.query([]).map_err(bad_file)?;
-    let mut existing = tx.prepare_cached("SELECT hlc, device, author FROM revision WHERE rev_id = ?1")?;
+    let mut existing =
+        tx.prepare_cached("SELECT hlc, device, crew, author, signature FROM revision WHERE rev_id = ?1")?;
     let mut known_visit = tx.prepare_cached("SELECT 1 FROM revision WHERE visit_id = ?1 LIMIT 1")?;
-    let mut restamp = tx.prepare_cached("UPDATE revision SET hlc = ?2, device = ?3, author = ?4 WHERE rev_id = ?1")?;
+    let mut restamp = tx.prepare_cached(
+        "UPDATE revision SET hlc = ?2, device = ?3, crew = ?4, author = ?5, signature = ?6 WHERE rev_id = ?1",
+    )?;
     let mut local_roots = tx.prepare_cached("SELECT rev_id FROM revision WHERE visit_id = ?1 AND parents = '[]'")?;
     let mut roster_cache = HashMap::new();
     let mut touched = Vec::new();
@@ -143,6 +149,57 @@ pub(super) fn merge_revisions(
         }
         let visit_id = group[0].visit_id.clone();
         let is_new = !known_visit.exists([&visit_id])?;
+        // A revision held here that arrives with other metadata is either
+        // the same edit made and signed independently elsewhere (the same
+        // bundle imported on two laptops, the same figure typed by two
+        // crews): kept, with the least of the two stamps so that every
+        // merge order agrees; or a re-labelling (unsigned, badly signed, an
+        // automatic merge turned into a person's edit or back): refused.
+        // Revisions new here pass the gate (signature, trust, clock).
+        let mut held = Vec::with_capacity(group.len());
+        for r in group.iter() {
+            // A revision id hashes its visit id: a visit new here has none of them.
+            let here: Option<[String; 5]> = if is_new {
+                None
+            } else {
+                existing
+                    .query_row([&r.rev_id], |x| Ok([x.get(0)?, x.get(1)?, x.get(2)?, x.get(3)?, x.get(4)?]))
+                    .optional()?
+            };
+            let mut restamped = false;
+            match &here {
+                Some(h) => {
+                    let theirs = [&r.hlc, &r.device, &r.crew, &r.author, &r.signature];
+                    let fields: Vec<&'static str> = ["hlc", "device", "crew", "author", "signature"]
+                        .into_iter()
+                        .zip(h.iter().zip(theirs))
+                        .filter(|(_, (a, b))| a != b)
+                        .map(|(f, _)| f)
+                        .collect();
+                    if !fields.is_empty() {
+                        let merge_here = h[1] == MERGE_DEVICE || h[3] == MERGE_DEVICE;
+                        let signed_elsewhere = !is_auto_merge(r) && !merge_here && r.signature_valid();
+                        if !signed_elsewhere {
+                            problems.push(Refusal::Relabelled { rev: short(&r.rev_id), fields });
+                        } else if let Some(why) = gate.admit(r, short) {
+                            problems.push(why);
+                        } else if theirs < [&h[0], &h[1], &h[2], &h[3], &h[4]] {
+                            restamped = true;
+                        }
+                    }
+                }
+                None => {
+                    if let Some(why) = gate.admit(r, short) {
+                        problems.push(why);
+                    }
+                }
+            }
+            held.push((here.is_some(), restamped));
+        }
+        if problems.total > 0 {
+            group.clear();
+            return Ok(());
+        }
         if is_new && group.len() == 1 && !group[0].deleted {
             // The common case: a visit new here with a single revision. It is
             // its own head; write it without searching the graph again.
@@ -159,30 +216,27 @@ pub(super) fn merge_revisions(
             return Ok(());
         }
         let mut changed = false;
-        for r in group.drain(..) {
+        let mut merges = Vec::new();
+        for (r, (held, restamped)) in group.drain(..).zip(held) {
             if r.hlc > max_hlc {
                 max_hlc = r.hlc.clone();
             }
-            // A revision id hashes its visit id: a visit new here has none of them.
-            let here: Option<(String, String, String)> = if is_new {
-                None
-            } else {
-                existing.query_row([&r.rev_id], |x| Ok((x.get(0)?, x.get(1)?, x.get(2)?))).optional()?
-            };
-            match here {
-                None => {
-                    revisions::insert_revision(tx, &r)?;
-                    report.new_revisions += 1;
-                    changed = true;
+            if !held {
+                revisions::insert_revision(tx, &r)?;
+                report.new_revisions += 1;
+                changed = true;
+                if is_auto_merge(&r) {
+                    merges.push(r);
                 }
-                // The same revision stamped differently on two devices (the
-                // same bundle imported twice): keep the least stamp, so every
-                // merge order agrees.
-                Some(h) if (&r.hlc, &r.device, &r.author) < (&h.0, &h.1, &h.2) => {
-                    restamp.execute(params![r.rev_id, r.hlc, r.device, r.author])?;
-                    changed = true;
-                }
-                Some(_) => {}
+            } else if restamped {
+                restamp.execute(params![r.rev_id, r.hlc, r.device, r.crew, r.author, r.signature])?;
+                changed = true;
+            }
+        }
+        // Every parent is held now: an automatic merge must be exactly ours.
+        for m in &merges {
+            if !conflict::is_genuine_auto_merge(tx, m)? {
+                problems.push(Refusal::ForgedMerge { rev: short(&m.rev_id) });
             }
         }
         if changed {

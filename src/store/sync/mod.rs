@@ -24,6 +24,7 @@ use super::conflict;
 pub use super::error::{FileRefused, Refusal};
 use super::fsutil::ensure_space;
 use super::revisions;
+use super::trust::Gate;
 use super::{NoProgress, Phase, Progress, Store, Work};
 pub use backup::{BackupsKept, SPACE_MARGIN, backup_time, backups_dir, to_remove};
 use check::Problems;
@@ -58,6 +59,11 @@ pub struct FileReport {
     pub roster_added: u64,
     /// Roster units whose name differs here and there: (code, here, there).
     pub roster_names_differ: Vec<(String, String, String)>,
+    /// Keys enrolled by this merge (`--enrol-new`, or certified by an
+    /// installation trusted here): name and key.
+    pub enrolled: Vec<super::trust::Enrolled>,
+    /// Unsigned revisions from before schema version 4 accepted (`--adopt-legacy`).
+    pub adopted_legacy: u64,
 }
 
 /// The fate of one file.
@@ -98,6 +104,12 @@ pub struct MergeOptions {
     pub dry_run: bool,
     /// Report progress to the store's [`Progress`] (a bar on a terminal).
     pub progress: bool,
+    /// Enrol every unknown signer of the files (after showing their names
+    /// and fingerprints; `merge --enrol-new`).
+    pub enrol_new: bool,
+    /// Accept unsigned revisions from before schema version 4 (the
+    /// changeover; `merge --adopt-legacy`), counted in the report.
+    pub adopt_legacy: bool,
 }
 
 impl Store {
@@ -215,7 +227,7 @@ impl Store {
             // this file's changes stay for the next file to meet, so the dry
             // run of several files reports what the merge of them will do.
             let sp = self.conn.savepoint()?;
-            let out = merge_checked(&sp, &checked, &name, opts, report, progress)?;
+            let out = merge_checked(&sp, &checked, &name, opts, report, progress, &self.identity)?;
             if matches!(out, FileOutcome::Merged(_)) {
                 sp.commit()?;
             }
@@ -223,7 +235,7 @@ impl Store {
         } else {
             let (db_path, retention) = (self.path().map(Path::to_path_buf), self.retention);
             let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let out = merge_checked(&tx, &checked, &name, opts, report, progress)?;
+            let out = merge_checked(&tx, &checked, &name, opts, report, progress, &self.identity)?;
             if matches!(out, FileOutcome::Merged(_)) {
                 // The backup is taken only now, once the file passed every check,
                 // just before the merge is written: from its own connection, it
@@ -251,17 +263,19 @@ fn merge_checked(
     opts: MergeOptions,
     mut report: FileReport,
     progress: &dyn Progress,
+    me: &crate::identity::Identity,
 ) -> Result<FileOutcome> {
     let refuse = |reasons: Vec<Refusal>, total: usize| {
         Ok(FileOutcome::Refused(FileRefused { file: name.to_string(), reasons, total }))
     };
     let mut problems = Problems::default();
+    let mut gate = Gate::load(tx, &checked.conn, &me.key_id(), opts.enrol_new, opts.adopt_legacy)?;
     let read = (|| -> Result<(Vec<String>, String)> {
         merge_roster(tx, &checked.conn, &mut report, &mut problems)?;
         if problems.total > 0 {
             return Ok((Vec::new(), String::new()));
         }
-        merge_revisions(tx, &checked.conn, name, opts, &mut report, &mut problems, progress)
+        merge_revisions(tx, &checked.conn, name, opts, &mut gate, &mut report, &mut problems, progress)
     })();
     let (touched, max_hlc) = match read {
         Ok(x) => x,
@@ -270,9 +284,14 @@ fn merge_checked(
             Err(e) => return Err(e),
         },
     };
+    for why in gate.finish() {
+        problems.push(why);
+    }
     if problems.total > 0 {
         return refuse(problems.list, problems.total);
     }
+    report.enrolled = gate.record(tx, me, &checked.hash)?;
+    report.adopted_legacy = gate.adopted_legacy;
     let quiet = NoProgress;
     let bar =
         Phase::new(if opts.progress { progress } else { &quiet }, Work::VisitsUpdated(name), touched.len() as u64);

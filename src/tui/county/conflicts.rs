@@ -27,8 +27,12 @@ use crate::tui::widgets::{list_table, window_start};
 pub struct Head {
     pub rev_id: String,
     pub device: String,
+    /// The editor (who typed it).
     pub author: String,
     pub hlc: String,
+    /// The installation that made it, and the file it arrived in (`None`: made here).
+    pub crew: String,
+    pub file: Option<String>,
     /// `None`: this side deleted the visit.
     pub fields: Option<Fields>,
 }
@@ -140,7 +144,16 @@ impl Detail {
                         .with_context(|| format!("revision {}: unreadable payload", r.rev_id))?;
                     Some(flatten(&v))
                 };
-                Ok(Head { rev_id: r.rev_id, device: r.device, author: r.author, hlc: r.hlc, fields })
+                let file = store.revision_file(&r.rev_id)?;
+                Ok(Head {
+                    rev_id: r.rev_id,
+                    device: r.device,
+                    author: r.author,
+                    hlc: r.hlc,
+                    crew: r.crew,
+                    file,
+                    fields,
+                })
             })
             .collect::<Result<_>>()?;
         let open: BTreeSet<&str> = c.fields.iter().map(|f| f.field.as_str()).collect();
@@ -374,9 +387,8 @@ fn draw_detail(l: Lang, d: &Detail, frame: &mut Frame, area: Rect) {
     ];
     let mut head = format!("  {} ", pad(s::field(l), label_w));
     for (i, h) in d.heads.iter().enumerate() {
-        // Device ids are UUIDs: their start tells laptops apart.
-        let device: String = h.device.chars().take(8).collect();
-        let title = s::side_title(l, i + 1, &device, &h.author, &crate::text::stamp_short(&h.hlc));
+        let when = crate::text::stamp_short(&h.hlc);
+        let title = s::side_title(l, i + 1, &h.crew, &h.author, &when, h.file.as_deref());
         head.push_str(&pad(&title, col_w.saturating_sub(1)));
         head.push(' ');
     }

@@ -60,6 +60,9 @@ pub struct Sync {
     pub scroll: usize,
     /// The database the app has open, left out of the listings.
     pub own: Option<PathBuf>,
+    /// The person agreed (E on the dry run, after seeing their names and
+    /// fingerprints) to enrol the unknown crews of the chosen files.
+    pub enrol_new: bool,
 }
 
 impl Sync {
@@ -80,6 +83,7 @@ impl Sync {
             stage: Stage::Pick,
             scroll: 0,
             own,
+            enrol_new: false,
         };
         s.open_dir(home.to_path_buf());
         s
@@ -142,7 +146,13 @@ pub fn handle_key(c: &mut County, key: KeyEvent, store: &mut Store) -> Result<Ac
                 }
                 KeyCode::Esc | KeyCode::Char('n' | 'N') => {
                     c.sync.stage = Stage::Pick;
+                    c.sync.enrol_new = false;
                     c.message = None;
+                }
+                KeyCode::Char('e' | 'E') if unknown_crews(report) => {
+                    // The names and fingerprints are on screen: enrol them and check again.
+                    c.sync.enrol_new = true;
+                    dry_run(c, store)?;
                 }
                 KeyCode::Up | KeyCode::Down => {
                     let n = report_lines(l, report, &c.home, 80).len();
@@ -157,6 +167,7 @@ pub fn handle_key(c: &mut County, key: KeyEvent, store: &mut Store) -> Result<Ac
             match key.code {
                 KeyCode::Enter | KeyCode::Esc => {
                     c.sync.stage = Stage::Pick;
+                    c.sync.enrol_new = false;
                     c.sync.marked.clear();
                     c.message = None;
                     let dir = c.sync.dir.clone();
@@ -255,6 +266,13 @@ pub fn handle_key(c: &mut County, key: KeyEvent, store: &mut Store) -> Result<Ac
     Ok(Action::Handled)
 }
 
+/// Whether a dry run refused a file for a signer not enrolled here.
+fn unknown_crews(r: &MergeReport) -> bool {
+    r.files.iter().any(|f| {
+        matches!(f, FileOutcome::Refused(x) if x.reasons.iter().any(|w| matches!(w, crate::store::error::Refusal::NotEnrolled { .. })))
+    })
+}
+
 /// A folder as shown in the path field: with `~` and a final `/`.
 fn dir_text(dir: &Path, home: &Path) -> String {
     let t = tilde(dir, home);
@@ -267,7 +285,8 @@ fn dry_run(c: &mut County, store: &mut Store) -> Result<()> {
         c.message = Some((s::mark_first(c.lang).into(), true));
         return Ok(());
     }
-    let report = store.merge_files(&c.sync.marked, MergeOptions { dry_run: true, progress: false })?;
+    let opts = MergeOptions { dry_run: true, enrol_new: c.sync.enrol_new, ..Default::default() };
+    let report = store.merge_files(&c.sync.marked, opts)?;
     c.message = None;
     c.sync.scroll = 0;
     c.sync.stage = Stage::Preview(report);
@@ -278,11 +297,8 @@ fn dry_run(c: &mut County, store: &mut Store) -> Result<()> {
 pub fn step(c: &mut County, store: &mut Store) -> Result<()> {
     let Stage::Merging { files, next, report } = &mut c.sync.stage else { return Ok(()) };
     let Some(file) = files.get(*next).cloned() else { return Ok(()) };
-    let r = match store.merge_files_after(
-        std::slice::from_ref(&file),
-        MergeOptions { dry_run: false, progress: false },
-        report.backup.clone(),
-    ) {
+    let opts = MergeOptions { enrol_new: c.sync.enrol_new, ..Default::default() };
+    let r = match store.merge_files_after(std::slice::from_ref(&file), opts, report.backup.clone()) {
         Ok(r) => r,
         Err(e) => {
             // What was merged stays merged; show it, with the error.
@@ -328,6 +344,12 @@ pub fn key_hints(c: &County) -> Vec<Hint> {
                 ("F6", s::tab_conflicts(l)),
             ],
         },
+        Stage::Preview(r) if unknown_crews(r) => vec![
+            ("E", crate::strings::trust::k_enrol(l)),
+            ("Enter", s::k_merge(l)),
+            ("Esc", s::k_back(l)),
+            ("↑↓", s::k_move(l)),
+        ],
         Stage::Preview(_) => vec![("Enter", s::k_merge(l)), ("Esc", s::k_back(l)), ("↑↓", s::k_move(l))],
         Stage::Merging { .. } => vec![],
         Stage::Done(_) => vec![("Enter", s::k_continue(l)), ("F6", s::tab_conflicts(l)), ("↑↓", s::k_move(l))],
@@ -348,7 +370,11 @@ pub fn draw(c: &County, frame: &mut Frame, area: Rect) {
         Stage::Preview(r) => {
             let mut lines = vec![Line::styled(s::preview_title(c.lang), HEAD)];
             lines.extend(report_lines(c.lang, r, &c.home, area.width as usize));
+            lines.extend(crate::strings::trust::render_enrolled(r, c.lang).lines().map(|t| Line::raw(t.to_string())));
             lines.push(Line::raw(""));
+            if unknown_crews(r) {
+                lines.push(Line::styled(crate::strings::trust::enrol_question(c.lang), HEAD));
+            }
             lines.push(Line::styled(s::preview_confirm(c.lang), HEAD));
             draw_lines(frame, area, lines, c.sync.scroll);
         }

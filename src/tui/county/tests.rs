@@ -29,14 +29,14 @@ fn roster() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sample/villages.csv")
 }
 
-/// A store with a fixed device id and the sample roster (a merge never
-/// brings a roster: every office loads its own).
-fn open_as(path: &Path, device: &str) -> Store {
-    let mut s = Store::open(path).unwrap();
-    s.set_meta("device_id", device).unwrap();
+/// A store signing as crew `crew` (this test process's key under that name:
+/// the crews trust one another, and their sides show apart by crew), with
+/// the sample roster (a merge never brings a roster: every office loads its own).
+fn open_as(path: &Path, crew: &str) -> Store {
+    let id = crate::identity::Identity::load_default().unwrap().with_name(crew);
+    let mut s = Store::open_with(path, &id).unwrap();
     s.import_roster(&roster()).unwrap();
-    drop(s);
-    Store::open(path).unwrap()
+    s
 }
 
 /// A connection of the test's own on the store's file, for what the
@@ -250,7 +250,7 @@ fn two_crew_files_merge_through_the_sync_screen() {
     press(&mut c, &mut store, KeyCode::Enter);
     assert!(c.sync.marked.is_empty());
     let files = [fx.a.clone(), fx.b.clone()];
-    let again = fx.county.merge_files(&files, MergeOptions { dry_run: true, progress: false }).unwrap();
+    let again = fx.county.merge_files(&files, MergeOptions { dry_run: true, ..Default::default() }).unwrap();
     assert!(again.files.iter().all(|f| matches!(f, crate::store::sync::FileOutcome::AlreadyMerged { .. })));
 }
 
@@ -273,7 +273,7 @@ fn a_conflict_is_settled_by_taking_a_whole_side() {
     let screen = render(&c, 80, 24).backend().to_string();
     assert!(screen.contains("≠ Surveyor") && screen.contains("! Notes"), "{screen}");
     // Which side is crew B's.
-    let b = d.heads.iter().position(|h| h.device == "crew-xianyu").unwrap();
+    let b = d.heads.iter().position(|h| h.crew == "crew-xianyu").unwrap();
     // Enter without a choice is refused with a message.
     press(&mut c, &mut store, KeyCode::Enter);
     assert!(c.message.as_ref().is_some_and(|m| m.1));
@@ -300,7 +300,7 @@ fn a_conflict_is_settled_field_by_field() {
     press(&mut c, &mut store, KeyCode::F(6));
     press(&mut c, &mut store, KeyCode::Enter);
     let d = c.conflicts.detail.as_ref().unwrap();
-    let a = d.heads.iter().position(|h| h.device == "crew-hetang").unwrap();
+    let a = d.heads.iter().position(|h| h.crew == "crew-hetang").unwrap();
     let b = 1 - a;
     let a_nv = d.heads[a].fields.as_ref().unwrap()["natural_villages"].as_i64().unwrap();
     // The cursor starts on the first conflicting field (natural villages):
@@ -514,4 +514,31 @@ fn the_app_hosts_a_merge_with_its_gauge_and_the_supervisor_sees_the_result() {
     let sup = app.supervisor.as_ref().unwrap();
     assert!(sup.page().summary.total.surveyed > 0);
     assert_eq!(sup.page().summary.open_conflicts, 1);
+}
+
+#[test]
+fn the_merge_screen_enrols_unknown_crews_after_showing_them() {
+    let fx = fixture();
+    // A county of its own: the crews' key is unknown here.
+    let id = crate::identity::Identity::generate("醴陵县");
+    let mut store = Store::open_with(&fx.home.join("county.db"), &id).unwrap();
+    let mut c = county(&fx, Lang::En);
+    mark_both(&mut c, &mut store);
+    press(&mut c, &mut store, KeyCode::F(8));
+    let Stage::Preview(r) = &c.sync.stage else { panic!("no dry run") };
+    assert_eq!(r.refused(), 2);
+    let shown = render(&c, 120, 40).backend().to_string();
+    let fp = crate::identity::fingerprint(&crate::identity::Identity::load_default().unwrap().key_id());
+    assert!(shown.contains(&fp) && shown.contains("press E to enrol"), "{shown}");
+    press(&mut c, &mut store, KeyCode::Char('e'));
+    let Stage::Preview(r) = &c.sync.stage else { panic!("no dry run") };
+    assert_eq!(r.refused(), 0, "{:?}", r.files);
+    assert!(store.crews().unwrap().is_empty(), "a dry run enrols nobody");
+    press(&mut c, &mut store, KeyCode::Enter);
+    while c.busy() {
+        c.step(&mut store);
+    }
+    let Stage::Done(r) = &c.sync.stage else { panic!("not done") };
+    assert_eq!(r.refused(), 0);
+    assert_eq!(store.crews().unwrap().len(), 1, "one key signed both crews' files");
 }
