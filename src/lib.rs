@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod generate;
+pub mod hanzi;
 pub mod identity;
 pub mod progress;
 pub mod report;

@@ -491,3 +491,26 @@ fn an_empty_database_shows_an_empty_dashboard() {
     term.draw(|f| draw_standalone(&s, f)).unwrap();
     assert!(term.backend().to_string().contains("No administrative villages here"), "{}", term.backend());
 }
+
+#[test]
+fn names_sort_by_pinyin_and_the_rows_follow_the_sort_shown_after_esc() {
+    let (_d, mut store) = fixture();
+    let mut s = sup(&store, Lang::Zh);
+    let names = |s: &Supervisor| s.page().rows().map(|r| r.name.clone()).collect::<Vec<_>>();
+    let in_pinyin = |v: &[String]| v.windows(2).all(|w| ruralsan::hanzi::cmp(&w[0], &w[1]).is_le());
+    // Into a county: its townships.
+    press(&mut s, &mut store, KeyCode::Enter);
+    assert!(s.pages.len() > 1);
+    press(&mut s, &mut store, KeyCode::Char('s'));
+    assert_eq!(s.sort.column, SortColumn::Name);
+    let towns = names(&s);
+    assert!(towns.len() > 2 && in_pinyin(&towns), "{towns:?}");
+    // Back up: the counties are shown in the order the indicator says.
+    press(&mut s, &mut store, KeyCode::Esc);
+    assert_eq!(s.sort.column, SortColumn::Name);
+    let counties = names(&s);
+    assert!(counties.len() > 2 && in_pinyin(&counties), "{counties:?}");
+    let mut by_code = counties.clone();
+    by_code.sort();
+    assert_ne!(counties, by_code, "pinyin order is not code point order here");
+}

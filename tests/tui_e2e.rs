@@ -36,7 +36,7 @@ fn a_crew_types_a_new_visit_and_saves_it() {
     t.keys(&["Enter"]);
     t.wait_for("尚无调查记录");
     t.keys(&["n"]);
-    t.wait_for("新调查 · 荷塘铺村委会");
+    t.wait_for("新调查 · 荷塘区 › 月塘街道 › 荷塘铺村委会");
     // Focus starts on households; the surveyor is one field up.
     t.text("120");
     t.keys(&["BTab"]);

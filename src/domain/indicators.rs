@@ -74,6 +74,46 @@ pub fn is_scale_farm(species: Species, head_on_hand: i64, annual_out: i64, coeff
     coefficients.of(species).is_some_and(|c| c.scale_count.pick(head_on_hand, annual_out) >= c.scale_min)
 }
 
+/// A black-odour criterion a measured value fails: the value measured and
+/// the limit it is held to (SPEC §4), so a verdict can say which and why.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum OdorFailure {
+    /// Transparency (cm) below the limit: 25 cm, or 0.4 × depth in water
+    /// shallower than 25 cm.
+    Transparency { value: f64, limit: f64 },
+    /// Dissolved oxygen (mg/L) below 2.0.
+    DissolvedOxygen { value: f64, limit: f64 },
+    /// Ammonia nitrogen (mg/L) above 15.0.
+    Ammonia { value: f64, limit: f64 },
+}
+
+/// The black-odour criteria a water body's measured values fail, in the
+/// order of SPEC §4; an unmeasured value fails nothing.
+pub fn black_odor_failures(
+    depth_cm: Option<f64>,
+    transparency_cm: Option<f64>,
+    do_mg_l: Option<f64>,
+    nh3n_mg_l: Option<f64>,
+) -> Vec<OdorFailure> {
+    let mut out = Vec::new();
+    if let Some(t) = transparency_cm {
+        let limit = match depth_cm {
+            Some(d) if d < 25.0 => 0.4 * d,
+            _ => 25.0,
+        };
+        if t < limit {
+            out.push(OdorFailure::Transparency { value: t, limit });
+        }
+    }
+    if let Some(v) = do_mg_l.filter(|v| *v < 2.0) {
+        out.push(OdorFailure::DissolvedOxygen { value: v, limit: 2.0 });
+    }
+    if let Some(v) = nh3n_mg_l.filter(|v| *v > 15.0) {
+        out.push(OdorFailure::Ammonia { value: v, limit: 15.0 });
+    }
+    out
+}
+
 /// Whether a water body meets the black-odour criteria: any measured value
 /// fails; an unmeasured value fails nothing.
 pub fn meets_black_odor(
@@ -82,11 +122,7 @@ pub fn meets_black_odor(
     do_mg_l: Option<f64>,
     nh3n_mg_l: Option<f64>,
 ) -> bool {
-    let transparency_fails = transparency_cm.is_some_and(|t| match depth_cm {
-        Some(d) if d < 25.0 => t < 0.4 * d,
-        _ => t < 25.0,
-    });
-    transparency_fails || do_mg_l.is_some_and(|v| v < 2.0) || nh3n_mg_l.is_some_and(|v| v > 15.0)
+    !black_odor_failures(depth_cm, transparency_cm, do_mg_l, nh3n_mg_l).is_empty()
 }
 
 /// How a water body counts for the black-odour indicator.
@@ -382,6 +418,24 @@ mod tests {
         assert!(meets_black_odor(None, None, Some(1.9), None));
         assert!(meets_black_odor(None, None, None, Some(15.1)));
         assert!(!meets_black_odor(None, Some(25.0), Some(2.0), Some(15.0)));
+    }
+
+    #[test]
+    fn black_odor_failures_name_the_measurement_and_its_limit() {
+        use OdorFailure::*;
+        assert_eq!(
+            black_odor_failures(Some(80.0), Some(18.0), None, None),
+            [Transparency { value: 18.0, limit: 25.0 }]
+        );
+        assert_eq!(
+            black_odor_failures(Some(20.0), Some(5.0), Some(1.5), Some(16.0)),
+            [
+                Transparency { value: 5.0, limit: 8.0 },
+                DissolvedOxygen { value: 1.5, limit: 2.0 },
+                Ammonia { value: 16.0, limit: 15.0 }
+            ]
+        );
+        assert!(black_odor_failures(Some(20.0), Some(9.0), Some(2.0), Some(15.0)).is_empty());
     }
 
     #[test]

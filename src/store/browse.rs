@@ -32,6 +32,10 @@ pub struct VillageItem {
     pub code: String,
     pub name: String,
     pub is_village: bool,
+    /// The names of its township and county, when the roster gives them:
+    /// three 新华村 in one county are told apart by these.
+    pub township: Option<String>,
+    pub county: Option<String>,
     /// Date and sewage figures of the latest visit.
     pub last: Option<(String, SewageFigures)>,
 }
@@ -78,7 +82,43 @@ pub fn areas(conn: &Connection, prefix: &str) -> Result<Vec<AreaItem>> {
          SELECT p, (SELECT name FROM area WHERE code = p) FROM a WHERE p IS NOT NULL",
     )?;
     let rows = st.query_map(params![lo, hi, len as i64, pad], |r| Ok(AreaItem { code: r.get(0)?, name: r.get(1)? }))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let mut out: Vec<AreaItem> = rows.collect::<rusqlite::Result<_>>()?;
+    // Listed by name in pinyin order (an area the roster names not, by its code, last).
+    out.sort_by(|a, b| match (&a.name, &b.name) {
+        (Some(x), Some(y)) => crate::hanzi::cmp(x, y).then_with(|| a.code.cmp(&b.code)),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.code.cmp(&b.code),
+    });
+    Ok(out)
+}
+
+/// The county and township above a village-level unit, as areas (named
+/// when the roster names them): the path shown above its visits and form.
+pub fn path_of(conn: &Connection, code: &str) -> Result<Vec<AreaItem>> {
+    let mut out = Vec::new();
+    for n in [6, 9] {
+        if let Some(c) = code.get(..n) {
+            out.push(AreaItem { code: c.to_string(), name: area_name(conn, c)? });
+        }
+    }
+    Ok(out)
+}
+
+/// The SQL functions of the crew's search and name order, written once in
+/// [`crate::hanzi`]: `rs_name_match(name, query)` and `rs_pinyin_key(name)`.
+pub(super) fn register(conn: &Connection) -> Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    conn.create_scalar_function("rs_name_match", 2, flags, |ctx| {
+        let name = ctx.get_raw(0).as_str().unwrap_or("");
+        let query = ctx.get_raw(1).as_str().unwrap_or("");
+        Ok(crate::hanzi::matches(name, query))
+    })?;
+    conn.create_scalar_function("rs_pinyin_key", 1, flags, |ctx| {
+        Ok(crate::hanzi::sort_key(ctx.get_raw(0).as_str().unwrap_or("")))
+    })?;
+    Ok(())
 }
 
 /// The name of a county or township, if the roster gives one.
@@ -86,12 +126,13 @@ pub fn area_name(conn: &Connection, code: &str) -> Result<Option<String>> {
     Ok(conn.prepare_cached("SELECT name FROM area WHERE code = ?1")?.query_row([code], |r| r.get(0)).optional()?)
 }
 
-/// A page of the village-level units under `prefix` whose name or code
-/// contains `query` (a query of digits matches the start of the code).
-/// Ordered by code, so that the primary key serves the page; within one
-/// township (a few dozen units) administrative villages come first and
-/// communities after them. A search (non-empty `query`) finds
-/// administrative villages only: communities are never surveyed.
+/// A page of the village-level units under `prefix` matching `query`: a
+/// query of digits matches the start of the code (in code order, served by
+/// the primary key); any other query matches names by [`crate::hanzi::matches`]
+/// (the characters, or pinyin typed without an input method). Within a
+/// township (a few dozen units) and in a name search, administrative
+/// villages come first and communities after them (found, so the crew sees
+/// why a name is not offered for a visit), each by name in pinyin order.
 pub fn villages(conn: &Connection, prefix: &str, query: &str, limit: usize, offset: usize) -> Result<Vec<VillageItem>> {
     let q = query.trim();
     let (mut lo, mut hi) = super::code_range(prefix);
@@ -102,14 +143,25 @@ pub fn villages(conn: &Connection, prefix: &str, query: &str, limit: usize, offs
         hi = hi.min(qhi);
     }
     let name_q = if digits { "" } else { q };
-    let order = if prefix.len() >= 9 { "is_village DESC, code" } else { "code" };
+    let by_name = !digits && (prefix.len() >= 9 || !q.is_empty());
+    let order = if by_name { "is_village DESC, rs_pinyin_key(name), code" } else { "code" };
     let mut st = conn.prepare_cached(&format!(
-        "SELECT code, name, is_village FROM roster
-         WHERE code >= ?1 AND code < ?2 AND (?3 = '' OR instr(name, ?3) > 0) AND (?6 = '' OR is_village = 1)
+        "SELECT code, name, is_village,
+                (SELECT name FROM area WHERE code = substr(roster.code, 1, 9)),
+                (SELECT name FROM area WHERE code = substr(roster.code, 1, 6))
+         FROM roster
+         WHERE code >= ?1 AND code < ?2 AND (?3 = '' OR rs_name_match(name, ?3))
          ORDER BY {order} LIMIT ?4 OFFSET ?5"
     ))?;
-    let rows = st.query_map(params![lo, hi, name_q, limit as i64, offset as i64, q], |r| {
-        Ok(VillageItem { code: r.get(0)?, name: r.get(1)?, is_village: r.get(2)?, last: None })
+    let rows = st.query_map(params![lo, hi, name_q, limit as i64, offset as i64], |r| {
+        Ok(VillageItem {
+            code: r.get(0)?,
+            name: r.get(1)?,
+            is_village: r.get(2)?,
+            township: r.get(3)?,
+            county: r.get(4)?,
+            last: None,
+        })
     })?;
     let mut out: Vec<VillageItem> = rows.collect::<rusqlite::Result<_>>()?;
     for v in &mut out {
@@ -250,6 +302,82 @@ pub fn drafts(conn: &Connection) -> Result<Vec<Draft>> {
 
 /// Meta key of the surveyor of the last save, offered on the next new visit.
 pub const LAST_SURVEYOR: &str = "last_surveyor";
+/// Meta keys of the crew's day view: its township (a 9-digit code) and the
+/// first day of the survey round (YYYY-MM-DD). Local settings of this
+/// database, never merged.
+pub const CREW_TOWNSHIP: &str = "crew_township";
+pub const ROUND_START: &str = "round_start";
+
+/// The crew's day: the villages of its township not visited since the
+/// round started, and what this installation saved on the day.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CrewDay {
+    /// Administrative villages of the township without a visit dated on or
+    /// after the round's start, by name in pinyin order (with their last visit).
+    pub to_visit: Vec<VillageItem>,
+    /// Administrative villages of the township in all.
+    pub villages: usize,
+    /// Visits saved here on the day (created or edited, not deleted), and
+    /// the villages they are of: (code, name, visits), by name.
+    pub saved: usize,
+    pub saved_villages: Vec<(String, String, usize)>,
+}
+
+/// The crew's day for township `township` (9 digits), the round started on
+/// `start`, the day being `[day_from, day_to)` as clock stamps (local
+/// midnight to midnight) and `device` this installation.
+pub fn crew_day(
+    conn: &Connection,
+    device: &str,
+    township: &str,
+    start: &str,
+    day_from: &str,
+    day_to: &str,
+) -> Result<CrewDay> {
+    let (lo, hi) = super::code_range(township);
+    let mut st = conn.prepare_cached(
+        "SELECT code, name, (SELECT count(*) FROM roster WHERE code >= ?1 AND code < ?2 AND is_village = 1)
+         FROM roster r WHERE code >= ?1 AND code < ?2 AND is_village = 1
+           AND NOT EXISTS (SELECT 1 FROM visit v WHERE v.village_code = r.code AND v.survey_date >= ?3)
+         ORDER BY rs_pinyin_key(name), code",
+    )?;
+    let mut villages = 0usize;
+    let rows = st.query_map(params![lo, hi, start], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
+    })?;
+    let mut to_visit = Vec::new();
+    for row in rows {
+        let (code, name, n) = row?;
+        villages = usize::try_from(n).unwrap_or(0);
+        to_visit.push(VillageItem { code, name, is_village: true, township: None, county: None, last: None });
+    }
+    if to_visit.is_empty() {
+        villages = usize::try_from(conn.query_row(
+            "SELECT count(*) FROM roster WHERE code >= ?1 AND code < ?2 AND is_village = 1",
+            params![lo, hi],
+            |r| r.get::<_, i64>(0),
+        )?)
+        .unwrap_or(0);
+    }
+    for v in &mut to_visit {
+        v.last = last_visit(conn, &v.code)?;
+    }
+    let mut st = conn.prepare_cached(
+        "SELECT v.village_code, coalesce((SELECT name FROM roster WHERE code = v.village_code), v.village_code),
+                count(DISTINCT v.visit_id)
+         FROM revision r JOIN visit v ON v.visit_id = r.visit_id
+         WHERE r.device = ?1 AND r.hlc >= ?2 AND r.hlc < ?3 AND r.deleted = 0
+         GROUP BY v.village_code",
+    )?;
+    let mut saved_villages = st
+        .query_map(params![device, day_from, day_to], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, usize::try_from(r.get::<_, i64>(2)?).unwrap_or(0)))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    saved_villages.sort_by(|a, b| crate::hanzi::cmp(&a.1, &b.1).then_with(|| a.0.cmp(&b.0)));
+    let saved = saved_villages.iter().map(|v| v.2).sum();
+    Ok(CrewDay { to_visit, villages, saved, saved_villages })
+}
 
 impl Store {
     /// Saves a visit from the form (or deletes it, `data = None`) in one
@@ -314,6 +442,18 @@ mod tests {
         assert_eq!(counties[1].name, None);
         let towns = areas(&s.conn, "430202").unwrap();
         assert_eq!(towns.iter().map(|a| a.code.as_str()).collect::<Vec<_>>(), ["430202001", "430202002"]);
+        // Named areas by pinyin (荷塘区 he), unnamed ones after them by code.
+        assert_eq!(counties.iter().map(|a| a.code.as_str()).collect::<Vec<_>>(), ["430202", "430203", "430211"]);
+        s.conn.execute("INSERT INTO area VALUES ('430203', '芦淞区'), ('430211', '天元区')", []).unwrap();
+        s.conn.execute("UPDATE area SET name = '石峰区' WHERE code = '430202'", []).unwrap();
+        let named = areas(&s.conn, "").unwrap();
+        assert_eq!(
+            named.iter().map(|a| a.name.as_deref().unwrap()).collect::<Vec<_>>(),
+            ["芦淞区", "石峰区", "天元区"]
+        );
+        let path = path_of(&s.conn, "430202001201").unwrap();
+        assert_eq!(path.iter().map(|a| a.code.as_str()).collect::<Vec<_>>(), ["430202", "430202001"]);
+        assert_eq!(path[1].name.as_deref(), Some("月塘街道"));
     }
 
     #[test]
@@ -325,8 +465,22 @@ mod tests {
         assert_eq!(page[0].code, "430202002201");
         assert_eq!(villages(&s.conn, "", "明照", 10, 0).unwrap()[0].code, "430202002201");
         assert_eq!(villages(&s.conn, "", "430203", 10, 0).unwrap().len(), 1);
-        assert_eq!(villages(&s.conn, "", "43020200", 10, 0).unwrap().len(), 2);
-        assert_eq!(villages(&s.conn, "", "4302020010", 10, 0).unwrap().len(), 0, "no communities in a search");
+        assert_eq!(villages(&s.conn, "", "43020200", 10, 0).unwrap().len(), 3);
+        // A community is found too (the screen marks it as not surveyed).
+        let found = villages(&s.conn, "", "4302020010", 10, 0).unwrap();
+        assert_eq!(
+            found.iter().map(|v| (v.code.as_str(), v.is_village)).collect::<Vec<_>>(),
+            [("430202001001", false)]
+        );
+        assert_eq!(villages(&s.conn, "", "社区", 10, 0).unwrap().len(), 1);
+        // Pinyin, initials or whole syllables, and where each lies.
+        let py = villages(&s.conn, "", "mzc", 10, 0).unwrap();
+        assert_eq!(py.iter().map(|v| v.code.as_str()).collect::<Vec<_>>(), ["430202002201"]);
+        assert_eq!((py[0].township.as_deref(), py[0].county.as_deref()), (None, Some("荷塘区")));
+        assert_eq!(villages(&s.conn, "", "baiguan", 10, 0).unwrap()[0].code, "430203001201");
+        // A name search lists villages by pinyin: bai, ming, xian, yun.
+        let cun = villages(&s.conn, "", "村", 10, 0).unwrap();
+        assert_eq!(cun.iter().map(|v| v.name.as_str()).collect::<Vec<_>>(), ["白关村", "明照村", "仙庾村", "云田村"]);
         assert_eq!(villages(&s.conn, "430202", "4302030", 10, 0).unwrap().len(), 0);
         let town = villages(&s.conn, "430202001", "", 10, 0).unwrap();
         assert_eq!(town.iter().map(|v| v.is_village).collect::<Vec<_>>(), [true, false]);

@@ -371,6 +371,7 @@ fn register_rules(conn: &Connection) -> Result<()> {
         let status = ctx.get_raw(0).as_str().ok().and_then(crate::domain::FacilityStatus::parse);
         Ok(crate::domain::indicators::normal_served(status, ctx.get(1)?))
     })?;
+    browse::register(conn)?;
     Ok(())
 }
 

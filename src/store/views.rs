@@ -97,6 +97,11 @@ impl Store {
         browse::villages(&self.conn, prefix, query, limit, offset)
     }
 
+    /// The county and township above a village-level unit.
+    pub fn village_path(&self, code: &str) -> Result<Vec<AreaItem>> {
+        browse::path_of(&self.conn, code)
+    }
+
     /// A roster unit: name and whether it is an administrative village.
     pub fn roster_unit(&self, code: &str) -> Result<Option<(String, bool)>> {
         browse::roster_unit(&self.conn, code)
@@ -120,6 +125,20 @@ impl Store {
     /// The data of the latest visit of a village, for copying forward.
     pub fn previous_visit(&self, code: &str) -> Result<Option<VisitData>> {
         browse::previous_visit(&self.conn, code)
+    }
+
+    /// The crew's day in `township` for the round started on `start`: what
+    /// is left to visit, and what this installation saved on `day` (local).
+    pub fn crew_day(&self, township: &str, start: &str, day: chrono::NaiveDate) -> Result<browse::CrewDay> {
+        let stamp = |d: chrono::NaiveDate| {
+            let ms = d
+                .and_hms_opt(0, 0, 0)
+                .and_then(|t| t.and_local_timezone(chrono::Local).earliest())
+                .map_or(0, |t| t.timestamp_millis());
+            super::revisions::format_hlc(ms, 0)
+        };
+        let next = day.succ_opt().unwrap_or(day);
+        browse::crew_day(&self.conn, self.device(), township, start, &stamp(day), &stamp(next))
     }
 
     /// Every draft, newest first.

@@ -59,7 +59,7 @@ impl Reason {
                 format!("纳管、资源化利用、管控户数与设施服务户数之和 {sum} 超过常住户数 {households}")
             }
             HouseholdsExceeded { sum, households } => format!(
-                "hh_sewer + hh_reuse + hh_controlled + households served by facilities = {sum}, more than the {households} households"
+                "sewered, reuse and controlled households plus households served by facilities make {sum}, more than the {households} households"
             ),
             CoveredExceedsNatural { covered, natural } if zh => {
                 format!("垃圾收运覆盖自然村数 {covered} 超过自然村数 {natural}")

@@ -148,6 +148,8 @@ impl List {
         self.fields()
             .iter()
             .map(|f| match f.kind {
+                // A water body found is on no supervision list until someone says so.
+                Kind::Choice(Choice::Listed) => Listed::None.code().to_string(),
                 Kind::Choice(c) => c.options()[0].0.to_string(),
                 Kind::Bool => "0".into(),
                 Kind::Int => "0".into(),
@@ -176,6 +178,17 @@ pub struct Form {
     pub facilities: Vec<Row>,
     pub farms: Vec<Row>,
     pub water: Vec<Row>,
+    /// The visit a new one was copied forward from: shown on the form
+    /// until it is saved (kept in the draft too).
+    #[serde(default)]
+    pub copied_from: Option<CopiedFrom>,
+}
+
+/// Date and surveyor of the visit a new one was copied from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CopiedFrom {
+    pub date: String,
+    pub surveyor: String,
 }
 
 fn dec(x: Option<f64>) -> String {
@@ -281,6 +294,7 @@ impl Form {
                     ],
                 })
                 .collect(),
+            copied_from: None,
         }
     }
 
@@ -288,7 +302,11 @@ impl Form {
     /// previous visit (with fresh child ids), dated today.
     pub fn new_visit(village_code: &str, previous: Option<&VisitData>, today: NaiveDate, surveyor: &str) -> Form {
         let mut form = match previous {
-            Some(p) => Form::from_data(&new_id(), None, p),
+            Some(p) => {
+                let mut f = Form::from_data(&new_id(), None, p);
+                f.copied_from = Some(CopiedFrom { date: p.survey_date.clone(), surveyor: p.surveyor.clone() });
+                f
+            }
             None => {
                 // Households and natural villages must be typed; the parts of them start at 0.
                 let mut f = Form::from_data(&new_id(), None, &blank_visit(village_code));
@@ -520,6 +538,11 @@ mod tests {
         let mut form = Form::new_visit("430202001201", Some(&v), today, "");
         assert_ne!(form.visit_id, "x");
         assert_eq!(form.visit[0], "2025-06-01");
+        assert_eq!(form.copied_from, Some(CopiedFrom { date: "2024-03-04".into(), surveyor: v.surveyor.clone() }));
+        assert_eq!(Form::new_visit("430202001201", None, today, "").copied_from, None);
+        // A new water body is on no list.
+        let listed = WATER_FIELDS.iter().position(|f| f.key == "listed").unwrap();
+        assert_eq!(List::Water.blank()[listed], "none");
         form.visit[2] = "12a".into();
         let (_, problems) = form.check(today, &ManureCoefficients::default(), Some(Reason::NotAVillage));
         let fields: Vec<_> = problems.iter().map(|p| (p.field, p.reason.clone())).collect();

@@ -9,10 +9,12 @@ use rusqlite::params;
 
 use super::app::App;
 use super::crew::{Confirm, Overlay, Screen};
+use crate::domain::validate::Reason;
 use crate::domain::*;
 use crate::store::Store;
 use crate::store::browse;
 use crate::strings::Lang;
+use crate::strings::tui as s_tui;
 
 fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2025, 6, 1).unwrap()
@@ -20,6 +22,7 @@ fn today() -> NaiveDate {
 
 const HETANGPU: &str = "430202001201";
 const MINGZHAO: &str = "430202001203";
+const XIANYU: &str = "430202001202";
 
 /// A database on a temporary file, with a connection of the test's own for
 /// setting up and checking what the screens never ask the store for.
@@ -67,7 +70,7 @@ fn fixture(db: &Db) {
     for (code, name, v) in [
         ("430202001001", "文化路社区居委会", 0),
         (HETANGPU, "荷塘铺村委会", 1),
-        ("430202001202", "仙庾村", 1),
+        (XIANYU, "仙庾村", 1),
         (MINGZHAO, "明照村", 1),
         ("430202002201", "宋家桥村", 1),
         ("430203100245", "石湾村", 1),
@@ -158,11 +161,13 @@ fn set(app: &mut App, text: &str) {
     typ(app, text);
 }
 
-/// County 荷塘区 → township 月塘街道 → the village `nth` in the list.
-fn to_village(app: &mut App, nth: usize) {
+/// County 荷塘区 → township 月塘街道 (after 仙庾镇: xian, yue) → the village `code`.
+fn to_village(app: &mut App, code: &str) {
     press(app, KeyCode::Enter);
+    press(app, KeyCode::Down);
     press(app, KeyCode::Enter);
-    for _ in 0..nth {
+    let at = app.crew.browser.items.iter().position(|i| matches!(i, super::crew::Item::Village(v) if v.code == code));
+    for _ in 0..at.expect("the village is in the township") {
         press(app, KeyCode::Down);
     }
     press(app, KeyCode::Enter);
@@ -198,6 +203,7 @@ fn screens() {
         let mut a = app(lang);
         snap(&a, "browser_counties");
         press(&mut a, KeyCode::Enter);
+        press(&mut a, KeyCode::Down);
         press(&mut a, KeyCode::Enter);
         snap(&a, "browser_villages");
         press(&mut a, KeyCode::Char('?'));
@@ -234,7 +240,6 @@ fn screens() {
         press(&mut a, KeyCode::Char('y'));
         press(&mut a, KeyCode::Esc);
         press(&mut a, KeyCode::Down);
-        press(&mut a, KeyCode::Down);
         press(&mut a, KeyCode::Enter);
         assert_eq!(a.crew.visits.as_ref().unwrap().code, MINGZHAO);
         snap(&a, "visits_none");
@@ -246,7 +251,7 @@ fn screens() {
 #[test]
 fn filling_and_saving_a_new_visit_writes_it_and_drops_the_draft() {
     let mut a = app(Lang::Zh);
-    to_village(&mut a, 2);
+    to_village(&mut a, MINGZHAO);
     assert_eq!(a.crew.visits.as_ref().unwrap().code, MINGZHAO);
     press(&mut a, KeyCode::Char('n'));
     assert_eq!(a.crew.screen, Screen::Form);
@@ -334,7 +339,7 @@ fn filling_and_saving_a_new_visit_writes_it_and_drops_the_draft() {
 fn a_new_visit_copies_the_last_one_forward_with_fresh_ids() {
     let mut a = app(Lang::En);
     a.store.set_meta(browse::LAST_SURVEYOR, "王芳").unwrap();
-    to_village(&mut a, 0);
+    to_village(&mut a, HETANGPU);
     press(&mut a, KeyCode::Char('n'));
     let f = &a.crew.form.as_ref().unwrap().form;
     assert_eq!(f.visit[0], "2025-06-01");
@@ -353,7 +358,7 @@ fn a_new_visit_copies_the_last_one_forward_with_fresh_ids() {
 #[test]
 fn editing_changes_the_visit_and_deleting_asks_first() {
     let mut a = app(Lang::Zh);
-    to_village(&mut a, 0);
+    to_village(&mut a, HETANGPU);
     // Newest first.
     assert_eq!(a.crew.visits.as_ref().unwrap().rows[0].visit_id, "visit-new");
     press(&mut a, KeyCode::Down);
@@ -378,7 +383,7 @@ fn editing_changes_the_visit_and_deleting_asks_first() {
 #[test]
 fn rows_are_added_and_deleted_in_the_lists() {
     let mut a = app(Lang::Zh);
-    to_village(&mut a, 0);
+    to_village(&mut a, HETANGPU);
     press(&mut a, KeyCode::Enter);
     press(&mut a, KeyCode::PageDown);
     press(&mut a, KeyCode::PageDown);
@@ -397,7 +402,7 @@ fn rows_are_added_and_deleted_in_the_lists() {
 #[test]
 fn leaving_with_unsaved_changes_asks_and_discarding_drops_the_draft() {
     let mut a = app(Lang::Zh);
-    to_village(&mut a, 0);
+    to_village(&mut a, HETANGPU);
     press(&mut a, KeyCode::Enter);
     typ(&mut a, "1");
     a.flush_draft().unwrap();
@@ -420,7 +425,7 @@ fn a_draft_left_by_a_crash_is_offered_back() {
     let reopen = |db: Db| app_on(db, Lang::Zh);
     let db = {
         let mut a = reopen(db);
-        to_village(&mut a, 1);
+        to_village(&mut a, XIANYU);
         press(&mut a, KeyCode::Char('n'));
         typ(&mut a, "321");
         a.flush_draft().unwrap();
@@ -452,7 +457,7 @@ fn a_draft_left_by_a_crash_is_offered_back() {
     // Refusing a draft deletes it.
     let mut a = reopen(a.db);
     assert_eq!(a.crew.overlay, None);
-    to_village(&mut a, 0);
+    to_village(&mut a, HETANGPU);
     press(&mut a, KeyCode::Enter);
     typ(&mut a, "9");
     a.flush_draft().unwrap();
@@ -470,6 +475,7 @@ fn only_key_presses_count_and_communities_are_not_offered() {
     a.key(release);
     assert!(a.crew.browser.path.is_empty());
     press(&mut a, KeyCode::Enter);
+    press(&mut a, KeyCode::Down);
     press(&mut a, KeyCode::Enter);
     // Villages first, the community after them.
     for _ in 0..3 {
@@ -501,7 +507,7 @@ fn only_key_presses_count_and_communities_are_not_offered() {
 #[test]
 fn the_live_figures_follow_the_domain_rules() {
     let mut a = app(Lang::En);
-    to_village(&mut a, 0);
+    to_village(&mut a, HETANGPU);
     press(&mut a, KeyCode::Enter);
     // 100 + 20 + 120 normal-facility households of 400 = 60 %: treated.
     let screen = render(&a, 120, 40).backend().to_string();
@@ -520,13 +526,14 @@ fn the_live_figures_follow_the_domain_rules() {
     // Transparency 5 cm at 20 cm depth fails (< 8 cm): black-odorous, so relapsed.
     press(&mut a, KeyCode::PageDown);
     let screen = render(&a, 120, 40).backend().to_string();
-    assert!(screen.contains("→ black-odorous · relapsed"), "{screen}");
+    // The verdict names the measurement that failed and its limit.
+    assert!(screen.contains("→ black-odorous (transparency 5 cm < 8 cm) · relapsed"), "{screen}");
 }
 
 #[test]
 fn the_cursor_sits_after_wide_characters_by_display_width() {
     let mut a = app(Lang::Zh);
-    to_village(&mut a, 0);
+    to_village(&mut a, HETANGPU);
     press(&mut a, KeyCode::Enter);
     press(&mut a, KeyCode::Down);
     // "陈静" is two characters, four columns wide; the labels column is
@@ -547,7 +554,7 @@ fn the_cursor_sits_after_wide_characters_by_display_width() {
 fn more_screens() {
     for lang in [Lang::Zh, Lang::En] {
         let mut a = app(lang);
-        to_village(&mut a, 0);
+        to_village(&mut a, HETANGPU);
         press(&mut a, KeyCode::Char('d'));
         snap(&a, "confirm_delete_visit");
         press(&mut a, KeyCode::Esc);
@@ -613,7 +620,8 @@ fn long_lists_are_fetched_a_page_at_a_time() {
     assert!(!a.crew.browser.more);
     assert_eq!(a.crew.browser.selected, 249);
     let screen = render(&a, 80, 24).backend().to_string();
-    assert!(screen.contains("430202001449 第249村"), "{screen}");
+    // By pinyin, then character by character: 第9村 (di 9 cun) comes last.
+    assert!(screen.contains("430202001209 第9村"), "{screen}");
 }
 
 #[test]
@@ -667,7 +675,7 @@ fn a_complete_search_typed_longer_is_narrowed_without_a_query() {
 #[test]
 fn a_visit_in_conflict_is_marked() {
     let mut a = app(Lang::En);
-    to_village(&mut a, 0);
+    to_village(&mut a, HETANGPU);
     let screen = render(&a, 120, 40).backend().to_string();
     assert!(!screen.contains("⚠"), "{screen}");
     // A second head, as a merge of two crews' edits leaves it.
@@ -688,7 +696,7 @@ fn the_three_roles_switch_with_f2_f3_f4() {
         // The role bar is on the first screen.
         let first = render(&a, 80, 24).backend().to_string();
         assert!(first.contains("F3") && first.contains("F4"), "{first}");
-        to_village(&mut a, 0);
+        to_village(&mut a, HETANGPU);
         press(&mut a, KeyCode::F(3));
         assert_eq!(a.role, Role::County);
         // The county screens of a fixed home folder, for a stable picture.
@@ -778,7 +786,7 @@ fn keys_work_while_the_supervisor_figures_are_computed() {
 #[test]
 fn the_visit_list_follows_a_write_by_another_process_and_a_form_keeps_its_base() {
     let mut a = app(Lang::Zh);
-    to_village(&mut a, 0);
+    to_village(&mut a, HETANGPU);
     a.app.poll_changes();
     assert_eq!(a.crew.visits.as_ref().unwrap().rows.len(), 2);
     // Another program (a CLI merge, say) writes a third visit of this village.
@@ -797,4 +805,442 @@ fn the_visit_list_follows_a_write_by_another_process_and_a_form_keeps_its_base()
     let mark = a.app.store.data_stamp().unwrap();
     a.app.poll_changes();
     assert_eq!(a.app.store.data_stamp().unwrap(), mark);
+}
+
+/// Keys typed through the app's own key handler, counted.
+struct Typist<'a> {
+    app: &'a mut App,
+    keys: usize,
+}
+
+impl Typist<'_> {
+    fn press(&mut self, code: KeyCode) {
+        self.keys += 1;
+        press(self.app, code);
+    }
+    fn ctrl(&mut self, c: char) {
+        self.keys += 1;
+        ctrl(self.app, c);
+    }
+    /// Each character one key (a Chinese name as an input method commits it).
+    fn text(&mut self, text: &str) {
+        for c in text.chars() {
+            self.press(KeyCode::Char(c));
+        }
+    }
+    fn tabs(&mut self, n: usize) {
+        for _ in 0..n {
+            self.press(KeyCode::Tab);
+        }
+    }
+}
+
+#[test]
+fn a_copied_forward_visit_with_three_changed_figures_takes_under_20_keys() {
+    let mut a = app(Lang::Zh);
+    // The surveyor of the crew's last save is offered.
+    a.store.set_meta(browse::LAST_SURVEYOR, "王芳").unwrap();
+    let mut t = Typist { app: &mut a, keys: 0 };
+    // Found by pinyin initials, no input method needed: 荷塘铺 he tang pu.
+    t.text("htp");
+    t.press(KeyCode::Enter);
+    t.press(KeyCode::Char('n'));
+    // Figures typed into pre-filled numbers replace them.
+    t.text("410");
+    t.press(KeyCode::Tab);
+    t.text("120");
+    t.tabs(2);
+    t.text("25");
+    t.ctrl('s');
+    let keys = t.keys;
+    assert!(keys < 20, "{keys} keys");
+    assert_eq!(a.crew.screen, Screen::Visits, "{:?}", a.crew.message);
+    let row: (i64, i64, i64, i64, i64) =
+        a.db.sql()
+            .query_row(
+                "SELECT households, hh_sewer, hh_reuse, hh_controlled, natural_villages FROM visit
+                 WHERE village_code = ?1 AND survey_date = '2025-06-01'",
+                [HETANGPU],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .unwrap();
+    assert_eq!(row, (410, 120, 20, 25, 8), "three figures changed, the rest copied");
+    assert_eq!(count(&a, "SELECT count(*) FROM farm JOIN visit USING (visit_id) WHERE survey_date = '2025-06-01'"), 1);
+}
+
+#[test]
+fn a_full_new_visit_with_a_facility_a_pig_farm_and_a_measured_pond_takes_under_70_keys() {
+    let mut a = app(Lang::Zh);
+    // The surveyor of the crew's last save is offered.
+    a.store.set_meta(browse::LAST_SURVEYOR, "李娜").unwrap();
+    let mut t = Typist { app: &mut a, keys: 0 };
+    t.text("mzc");
+    t.press(KeyCode::Enter);
+    t.press(KeyCode::Char('n'));
+    // Village figures (hh_controlled stays 0).
+    t.text("120");
+    t.press(KeyCode::Tab);
+    t.text("30");
+    t.press(KeyCode::Tab);
+    t.text("10");
+    t.tabs(2);
+    t.text("6");
+    t.press(KeyCode::Tab);
+    t.text("5");
+    // A central facility in normal operation serving 40 households.
+    t.press(KeyCode::PageDown);
+    t.press(KeyCode::Char('a'));
+    t.press(KeyCode::Tab);
+    t.text("40");
+    // A pig farm: 300 on hand, 600 a year, 80 % used, equipped.
+    t.press(KeyCode::PageDown);
+    t.press(KeyCode::Char('a'));
+    t.text("周家猪场");
+    t.tabs(2);
+    t.text("300");
+    t.press(KeyCode::Tab);
+    t.text("600");
+    t.tabs(2);
+    t.text("80");
+    t.press(KeyCode::Tab);
+    t.press(KeyCode::Char(' '));
+    // A pond, measured: depth 80 cm, transparency 18 cm, DO 3, NH3-N 2.
+    t.press(KeyCode::PageDown);
+    t.press(KeyCode::Char('a'));
+    t.text("门前塘");
+    t.tabs(4);
+    t.text("80");
+    t.press(KeyCode::Tab);
+    t.text("18");
+    t.press(KeyCode::Tab);
+    t.text("3");
+    t.press(KeyCode::Tab);
+    t.text("2");
+    let keys = t.keys + 1;
+    // The verdict says which measurement failed before it is saved.
+    let screen = render(&a, 120, 40).backend().to_string();
+    assert!(screen.contains("黑臭 (透明度 18 cm < 25 cm)"), "{screen}");
+    ctrl(&mut a, 's');
+    assert!(keys < 70, "{keys} keys");
+    assert_eq!(a.crew.screen, Screen::Visits, "{:?}", a.crew.message);
+    let v: (String, i64, i64, i64, i64, i64, i64) =
+        a.db.sql()
+            .query_row(
+                "SELECT surveyor, households, hh_sewer, hh_reuse, hh_controlled, natural_villages, nv_garbage_covered
+                 FROM visit WHERE village_code = ?1",
+                [MINGZHAO],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
+            )
+            .unwrap();
+    assert_eq!(v, ("李娜".into(), 120, 30, 10, 0, 6, 5));
+    let sql = a.db.sql();
+    let fac: (String, i64, String) = sql
+        .query_row(
+            "SELECT kind, households_served, status FROM facility JOIN visit USING (visit_id) WHERE village_code = ?1",
+            [MINGZHAO],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(fac, ("central".into(), 40, "normal".into()));
+    let farm: (String, String, i64, i64, f64, bool) = sql
+        .query_row(
+            "SELECT name, species, head_on_hand, annual_out, utilized_pct, facility_equipped
+             FROM farm JOIN visit USING (visit_id) WHERE village_code = ?1",
+            [MINGZHAO],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+        )
+        .unwrap();
+    assert_eq!(farm, ("周家猪场".into(), "pig".into(), 300, 600, 80.0, true));
+    let water: (String, String, f64, f64, f64, f64, String) = sql
+        .query_row(
+            "SELECT name, kind, depth_cm, transparency_cm, do_mg_l, nh3n_mg_l, listed
+             FROM water_body JOIN visit USING (visit_id) WHERE village_code = ?1",
+            [MINGZHAO],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        water,
+        ("门前塘".into(), "pond".into(), 80.0, 18.0, 3.0, 2.0, "none".into()),
+        "a new pond is on no list"
+    );
+}
+
+#[test]
+fn typing_into_a_value_just_reached_replaces_it_and_editing_keys_work_in_every_field() {
+    let mut a = app(Lang::En);
+    to_village(&mut a, HETANGPU);
+    press(&mut a, KeyCode::Enter);
+    let value = |a: &Running, k: usize| a.crew.form.as_ref().unwrap().form.visit[k].clone();
+    press(&mut a, KeyCode::Down);
+    press(&mut a, KeyCode::Down);
+    assert_eq!(value(&a, 2), "400");
+    typ(&mut a, "2");
+    assert_eq!(value(&a, 2), "2", "400 then 2 gives 2, not 4002");
+    typ(&mut a, "5");
+    assert_eq!(value(&a, 2), "25");
+    press(&mut a, KeyCode::Home);
+    typ(&mut a, "1");
+    assert_eq!(value(&a, 2), "125");
+    // Ctrl-U clears the field, Ctrl-W deletes a word, Ctrl-← moves by words.
+    press(&mut a, KeyCode::Up);
+    a.key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    assert_eq!(value(&a, 1), "");
+    typ(&mut a, "Li Na Wang");
+    a.key(KeyEvent::new(KeyCode::Char('w'), KeyModifiers::CONTROL));
+    assert_eq!(value(&a, 1), "Li Na ");
+    a.key(KeyEvent::new(KeyCode::Left, KeyModifiers::CONTROL));
+    typ(&mut a, "X");
+    assert_eq!(value(&a, 1), "Li XNa ");
+    press(&mut a, KeyCode::End);
+    press(&mut a, KeyCode::Backspace);
+    assert_eq!(value(&a, 1), "Li XNa");
+    // The search box edits the same way.
+    let mut b = app(Lang::Zh);
+    typ(&mut b, "仙庾 村");
+    b.key(KeyEvent::new(KeyCode::Char('w'), KeyModifiers::CONTROL));
+    assert_eq!(b.crew.browser.query, "仙庾 ");
+    b.key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    assert_eq!(b.crew.browser.query, "");
+}
+
+#[test]
+fn notes_take_several_lines_and_tab_leaves_them() {
+    let mut a = app(Lang::Zh);
+    to_village(&mut a, HETANGPU);
+    press(&mut a, KeyCode::Enter);
+    for _ in 0..8 {
+        press(&mut a, KeyCode::Tab);
+    }
+    assert!(a.crew.form.as_ref().unwrap().notes.is_some(), "the notes area has the focus");
+    typ(&mut a, "，水塘已清淤");
+    press(&mut a, KeyCode::Enter);
+    typ(&mut a, "下次复查");
+    let f = a.crew.form.as_ref().unwrap();
+    assert_eq!(f.form.visit[8], "村主任陪同，水塘已清淤\n下次复查");
+    snap(&a, "form_notes");
+    press(&mut a, KeyCode::Tab);
+    let f = a.crew.form.as_ref().unwrap();
+    assert_eq!((f.section, f.notes.is_none()), (1, true));
+    ctrl(&mut a, 's');
+    let notes: String =
+        a.db.sql().query_row("SELECT notes FROM visit WHERE visit_id = 'visit-new'", [], |r| r.get(0)).unwrap();
+    assert_eq!(notes, "村主任陪同，水塘已清淤\n下次复查");
+}
+
+#[test]
+fn figures_with_a_problem_show_a_dash_and_the_problem_is_shown_whole_on_the_facility_too() {
+    for lang in [Lang::Zh, Lang::En] {
+        let mut a = app(lang);
+        to_village(&mut a, HETANGPU);
+        press(&mut a, KeyCode::Enter);
+        // 100 sewered + 20 reuse + 30 controlled + 900 served > 400 households.
+        press(&mut a, KeyCode::PageDown);
+        press(&mut a, KeyCode::Enter);
+        press(&mut a, KeyCode::Tab);
+        typ(&mut a, "900");
+        let f = a.crew.form.as_ref().unwrap();
+        let on_facility = f.problem(crate::domain::validate::Place::Facility(0), "households_served").unwrap();
+        assert_eq!(on_facility.reason, Reason::HouseholdsExceeded { sum: 1050, households: 400 });
+        assert!(f.problems_in(1) > 0 && f.problems_in(0) > 0);
+        snap(&a, "form_facility_problem");
+        let screen = render(&a, 80, 24).backend().to_string();
+        let whole: String = screen.lines().map(|x| x.trim_matches('"').trim()).collect::<Vec<_>>().join(" ");
+        // Whole, over two lines: the sum and the households both shown.
+        let needle = if lang == Lang::En { "more than the 400 households" } else { "超过常住户数" };
+        assert!(whole.contains(needle) && whole.contains("1050") && whole.contains(" 400"), "{screen}");
+        press(&mut a, KeyCode::PageUp);
+        let screen = render(&a, 80, 24).backend().to_string();
+        assert!(screen.contains(&format!("{}: —", s_tui::treated_share(lang))), "{screen}");
+        assert!(!screen.contains("262.5%"), "{screen}");
+    }
+}
+
+#[test]
+fn a_second_visit_on_the_same_day_asks_first_and_delete_questions_name_what_goes() {
+    for lang in [Lang::Zh, Lang::En] {
+        let mut a = app(lang);
+        a.store.set_meta(browse::LAST_SURVEYOR, "王芳").unwrap();
+        to_village(&mut a, HETANGPU);
+        press(&mut a, KeyCode::Char('n'));
+        snap(&a, "form_copied");
+        ctrl(&mut a, 's');
+        assert_eq!(a.crew.screen, Screen::Visits);
+        press(&mut a, KeyCode::Char('n'));
+        assert!(matches!(a.crew.overlay, Some(Overlay::Confirm(Confirm::SameDay { save: false, .. }))));
+        snap(&a, "confirm_same_day");
+        press(&mut a, KeyCode::Char('n'));
+        assert_eq!((a.crew.screen, a.crew.overlay.is_none()), (Screen::Visits, true));
+        press(&mut a, KeyCode::Char('n'));
+        press(&mut a, KeyCode::Char('y'));
+        assert_eq!(a.crew.screen, Screen::Form);
+        // Agreed once: saving does not ask again.
+        ctrl(&mut a, 's');
+        assert_eq!(count(&a, "SELECT count(*) FROM visit WHERE survey_date = '2025-06-01'"), 2);
+        // The question names the visit deleted.
+        press(&mut a, KeyCode::Down);
+        press(&mut a, KeyCode::Down);
+        press(&mut a, KeyCode::Char('d'));
+        let screen = render(&a, 80, 24).backend().to_string();
+        assert!(screen.contains("2025-04-20 · 陈静"), "{screen}");
+        press(&mut a, KeyCode::Esc);
+        // A new visit dated onto a day that has one asks on saving.
+        press(&mut a, KeyCode::Char('n'));
+        press(&mut a, KeyCode::Char('y'));
+        press(&mut a, KeyCode::Up);
+        press(&mut a, KeyCode::Up);
+        typ(&mut a, "2025-04-20");
+        ctrl(&mut a, 's');
+        assert!(matches!(a.crew.overlay, Some(Overlay::Confirm(Confirm::SameDay { save: true, .. }))));
+        press(&mut a, KeyCode::Char('y'));
+        assert_eq!(count(&a, "SELECT count(*) FROM visit WHERE survey_date = '2025-04-20'"), 2);
+    }
+}
+
+#[test]
+fn esc_at_the_top_does_nothing_and_a_restored_draft_goes_back_through_its_township() {
+    let mut a = app(Lang::Zh);
+    press(&mut a, KeyCode::Esc);
+    assert!(!a.quit && !a.crew.quit);
+    assert_eq!(a.crew.screen, Screen::Browser);
+    to_village(&mut a, XIANYU);
+    press(&mut a, KeyCode::Char('n'));
+    typ(&mut a, "321");
+    a.flush_draft().unwrap();
+    let mut a = app_on(a.db, Lang::Zh);
+    press(&mut a, KeyCode::Char('y'));
+    let crumb = render(&a, 120, 40).backend().to_string();
+    assert!(crumb.contains("全部区县 › 荷塘区 › 月塘街道 › 仙庾村 › 新调查"), "{crumb}");
+    press(&mut a, KeyCode::Esc);
+    press(&mut a, KeyCode::Char('y'));
+    assert_eq!(a.crew.screen, Screen::Visits);
+    press(&mut a, KeyCode::Esc);
+    assert_eq!(a.crew.screen, Screen::Browser);
+    let path: Vec<_> = a.crew.browser.path.iter().map(|p| p.code.as_str()).collect();
+    assert_eq!(path, ["430202", "430202001"]);
+    assert!(
+        matches!(&a.crew.browser.items[a.crew.browser.selected], super::crew::Item::Village(v) if v.code == XIANYU)
+    );
+    press(&mut a, KeyCode::Esc);
+    assert_eq!(a.crew.browser.path.len(), 1);
+}
+
+#[test]
+fn a_short_terminal_scrolls_the_form_to_the_focused_field() {
+    let mut a = app(Lang::Zh);
+    to_village(&mut a, HETANGPU);
+    press(&mut a, KeyCode::Enter);
+    for _ in 0..7 {
+        press(&mut a, KeyCode::Tab);
+    }
+    let mut t = render(&a, 80, 12);
+    let screen = t.backend().to_string();
+    assert!(screen.contains("▸ 垃圾覆盖自然村"), "{screen}");
+    let p = t.get_cursor_position().unwrap();
+    assert!(p.y < 11, "{p:?}");
+}
+
+#[test]
+fn search_finds_by_pinyin_and_communities_and_says_where_each_lies() {
+    for lang in [Lang::Zh, Lang::En] {
+        let mut a = app(lang);
+        typ(&mut a, "mingzhao");
+        assert!(matches!(&a.crew.browser.items[..], [super::crew::Item::Village(v)] if v.code == MINGZHAO));
+        snap(&a, "browser_pinyin");
+        set(&mut a, "社区");
+        let items = &a.crew.browser.items;
+        assert!(matches!(&items[..], [super::crew::Item::Village(v)] if !v.is_village), "{items:?}");
+        let screen = render(&a, 80, 24).backend().to_string();
+        assert!(
+            screen.contains("月塘街道 · 荷塘区") && screen.contains(s_tui::community_not_surveyed(lang)),
+            "{screen}"
+        );
+    }
+}
+
+#[test]
+fn the_day_view_lists_villages_left_this_round_and_what_was_saved_today() {
+    for lang in [Lang::Zh, Lang::En] {
+        let db = Db::new();
+        fixture(&db);
+        // The fixture's visits were saved long ago.
+        db.sql().execute("UPDATE revision SET hlc = '0000000000001.00000'", []).unwrap();
+        let today = chrono::Local::now().date_naive();
+        let mut a = Running { app: App::new(db.store(), lang, Settings::default(), today).unwrap(), db };
+        // Not in a township yet: it says what to do.
+        ctrl(&mut a, 't');
+        assert_eq!(a.crew.screen, Screen::Browser);
+        assert!(a.crew.message.as_ref().unwrap().1);
+        to_village(&mut a, MINGZHAO);
+        press(&mut a, KeyCode::Char('n'));
+        typ(&mut a, "50");
+        press(&mut a, KeyCode::Up);
+        typ(&mut a, "李娜");
+        for _ in 0..5 {
+            press(&mut a, KeyCode::Down);
+        }
+        typ(&mut a, "2");
+        ctrl(&mut a, 's');
+        assert_eq!(a.crew.screen, Screen::Visits, "{:?}", a.crew.message);
+        ctrl(&mut a, 't');
+        assert_eq!(a.crew.screen, Screen::Day);
+        assert_eq!(a.store.meta(browse::CREW_TOWNSHIP).unwrap().as_deref(), Some("430202001"));
+        let d = a.crew.day.as_ref().unwrap();
+        assert_eq!((d.data.saved, d.data.saved_villages.len()), (1, 1));
+        assert_eq!(d.data.saved_villages[0].1, "明照村");
+        // The round starts on 1 January: 荷塘铺 (2025-04-20) counts only if this is 2025.
+        let left: Vec<_> = d.data.to_visit.iter().map(|v| v.code.as_str()).collect();
+        assert!(left.contains(&XIANYU) && !left.contains(&MINGZHAO), "{left:?}");
+        assert_eq!(d.data.villages, 3);
+        // The crew sets the round's start.
+        press(&mut a, KeyCode::Char('d'));
+        a.key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+        typ(&mut a, "2024/5/1");
+        press(&mut a, KeyCode::Enter);
+        assert_eq!(a.store.meta(browse::ROUND_START).unwrap().as_deref(), Some("2024-05-01"));
+        let left: Vec<_> = a.crew.day.as_ref().unwrap().data.to_visit.iter().map(|v| v.code.clone()).collect();
+        assert_eq!(left, [XIANYU], "荷塘铺 was visited on 2024-05-10");
+        // A date after today is refused with the shared reason.
+        press(&mut a, KeyCode::Char('d'));
+        a.key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+        typ(&mut a, "2999-01-01");
+        press(&mut a, KeyCode::Enter);
+        assert!(a.crew.message.as_ref().unwrap().1);
+        assert_eq!(a.store.meta(browse::ROUND_START).unwrap().as_deref(), Some("2024-05-01"));
+        press(&mut a, KeyCode::Esc);
+        // Enter opens the village; Esc comes back to the day.
+        press(&mut a, KeyCode::Enter);
+        assert_eq!(a.crew.visits.as_ref().unwrap().code, XIANYU);
+        press(&mut a, KeyCode::Esc);
+        assert_eq!(a.crew.screen, Screen::Day);
+        let screen = render(&a, 80, 24).backend().to_string();
+        assert!(screen.contains("明照村") && screen.contains("仙庾村"), "{screen}");
+    }
+}
+
+#[test]
+fn day_view_screens() {
+    for lang in [Lang::Zh, Lang::En] {
+        let mut a = app(lang);
+        to_village(&mut a, HETANGPU);
+        // Saved "today" (the fixture's day): its revisions are stamped at noon of 2025-06-01 here.
+        let noon = NaiveDate::from_ymd_opt(2025, 6, 1)
+            .unwrap()
+            .and_hms_opt(12, 0, 0)
+            .unwrap()
+            .and_local_timezone(chrono::Local)
+            .earliest()
+            .unwrap()
+            .timestamp_millis();
+        let device = a.store.device().to_string();
+        a.db.sql()
+            .execute(
+                "UPDATE revision SET hlc = ?1, device = ?2 WHERE visit_id = 'visit-new'",
+                params![crate::store::revisions::format_hlc(noon, 0), device],
+            )
+            .unwrap();
+        ctrl(&mut a, 't');
+        assert_eq!(a.crew.day.as_ref().unwrap().data.saved, 1);
+        snap(&a, "day");
+    }
 }

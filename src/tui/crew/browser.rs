@@ -2,9 +2,10 @@
 
 use anyhow::Result;
 
-use super::{Crew, Item, Msg, PAGE, insert_at, remove_at};
+use super::{Crew, Item, Msg, PAGE};
 use crate::store::Store;
 use crate::strings::tui as s;
+use crate::tui::widgets::edit_line;
 
 impl Crew {
     pub(super) fn prefix(&self) -> String {
@@ -42,12 +43,15 @@ impl Crew {
         let b = &mut self.browser;
         let prefix = b.path.last().map(|a| a.code.clone()).unwrap_or_default();
         let q = b.query.trim().to_string();
+        // Whatever matches the longer query matches the shorter one: typed
+        // on at the end (pinyin is read from the start of a syllable), or
+        // around it (characters).
         if let Some((p, old)) = &b.complete_for
             && *p == prefix
             && q != *old
-            && q.contains(old.as_str())
+            && (q.starts_with(old.as_str()) || (!crate::hanzi::is_pinyin_query(&q) && q.contains(old.as_str())))
         {
-            b.items.retain(|i| matches!(i, Item::Village(v) if v.name.contains(q.as_str())));
+            b.items.retain(|i| matches!(i, Item::Village(v) if crate::hanzi::matches(&v.name, &q)));
             b.complete_for = Some((prefix, q));
             b.selected = 0;
             b.stale = false;
@@ -66,7 +70,7 @@ impl Crew {
     }
 
     pub(super) fn update_browser(&mut self, store: &mut Store, msg: Msg) -> Result<()> {
-        if self.browser.stale && !matches!(msg, Msg::Char(_) | Msg::Backspace | Msg::Delete) {
+        if self.browser.stale && !matches!(msg, Msg::Char(_) | Msg::Edit(_)) {
             self.search(store)?;
         }
         let step = match msg {
@@ -87,25 +91,14 @@ impl Crew {
             Msg::Up | Msg::Prev => b.selected = b.selected.saturating_sub(1),
             Msg::PageUp => b.selected = b.selected.saturating_sub(10),
             Msg::Char(c) => {
-                insert_at(&mut b.query, b.cursor, c);
-                b.cursor += 1;
+                edit_line(&mut b.query, &mut b.cursor, tui_input::InputRequest::InsertChar(c));
                 b.selected = 0;
                 b.stale = true;
             }
-            Msg::Backspace if b.cursor > 0 => {
-                b.cursor -= 1;
-                remove_at(&mut b.query, b.cursor);
+            Msg::Edit(req) if edit_line(&mut b.query, &mut b.cursor, req) => {
                 b.selected = 0;
                 b.stale = true;
             }
-            Msg::Delete if remove_at(&mut b.query, b.cursor) => {
-                b.selected = 0;
-                b.stale = true;
-            }
-            Msg::Left => b.cursor = b.cursor.saturating_sub(1),
-            Msg::Right => b.cursor = (b.cursor + 1).min(b.query.chars().count()),
-            Msg::Home => b.cursor = 0,
-            Msg::End => b.cursor = b.query.chars().count(),
             Msg::Back => {
                 if !b.query.is_empty() {
                     b.query.clear();
@@ -118,7 +111,7 @@ impl Crew {
                         b.items.iter().position(|i| matches!(i, Item::Area(x) if x.code == a.code)).unwrap_or(0);
                     return Ok(());
                 } else {
-                    self.quit = true;
+                    // The top: nothing above it (Ctrl-Q quits).
                     return Ok(());
                 }
                 self.reload_browser(store)?;

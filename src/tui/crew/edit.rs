@@ -3,13 +3,21 @@
 
 use anyhow::Result;
 
-use super::{Confirm, Crew, FormScreen, Msg, Overlay, Screen, Visits, insert_at, remove_at};
+use ratatui::crossterm::event::{KeyCode, KeyModifiers};
+
+use super::{Confirm, Crew, FormScreen, Msg, Overlay, Screen, Visits};
 use crate::domain::validate::Place;
 use crate::store::Store;
 use crate::store::browse::Draft;
 use crate::store::revisions::Saved;
 use crate::strings::tui as s;
 use crate::tui::form::{Form, Kind, List, VISIT_FIELDS, new_id};
+use crate::tui::widgets::edit_line;
+
+/// Inserts a typed character at the cursor, as the other editing keys edit.
+fn tui_input_insert(v: &mut String, cursor: &mut usize, c: char) {
+    edit_line(v, cursor, tui_input::InputRequest::InsertChar(c));
+}
 
 impl Crew {
     pub(super) fn open_form(
@@ -22,7 +30,6 @@ impl Crew {
         changed: bool,
     ) -> Result<()> {
         let focus = if is_new { 2 } else { 0 };
-        let cursor = form.visit[focus].chars().count();
         let roster = store.roster_problem(&form.village_code)?;
         let (data, problems) = form.check(self.today, &self.settings.manure, roster);
         self.form = Some(FormScreen {
@@ -34,12 +41,18 @@ impl Crew {
             focus,
             row_sel: [0; 3],
             editing: None,
-            cursor,
+            cursor: 0,
             data,
             problems,
             changed,
             draft_dirty: false,
+            fresh: true,
+            same_day_ok: None,
+            notes: None,
         });
+        if let Some(f) = &mut self.form {
+            f.refocus();
+        }
         self.screen = Screen::Form;
         Ok(())
     }
@@ -48,8 +61,26 @@ impl Crew {
         let mut form: Form = serde_json::from_str(&d.form)?;
         form.normalize();
         let (name, _) = store.roster_unit(&form.village_code)?.unwrap_or_default();
-        self.visits =
-            Some(Visits { code: form.village_code.clone(), name: name.clone(), rows: Vec::new(), selected: 0 });
+        let path = store.village_path(&form.village_code)?;
+        // Esc goes back the real way: the village's township, then its county.
+        self.browser.path = path.clone();
+        self.browser.query.clear();
+        self.browser.cursor = 0;
+        self.reload_browser(store)?;
+        self.browser.selected = self
+            .browser
+            .items
+            .iter()
+            .position(|i| matches!(i, super::Item::Village(v) if v.code == form.village_code))
+            .unwrap_or(0);
+        self.visits = Some(Visits {
+            code: form.village_code.clone(),
+            name: name.clone(),
+            path,
+            rows: Vec::new(),
+            selected: 0,
+            from_day: false,
+        });
         self.reload_visits(store)?;
         let is_new = form.base_rev.is_none();
         self.open_form(store, form, name, d.draft_id.clone(), is_new, true)
@@ -104,8 +135,21 @@ impl Crew {
             }
             let fields = f.record().map(|(fl, _, _)| fl).unwrap_or(VISIT_FIELDS);
             f.focus = fields.iter().position(|x| x.key == p.field).unwrap_or(0);
-            f.cursor = f.focused_len();
+            f.refocus();
             return Ok(());
+        }
+        // A new visit dated a day the village has a visit on already would
+        // count as a duplicate: asked once per date.
+        if f.is_new && f.same_day_ok.as_deref() != Some(f.data.survey_date.as_str()) {
+            let date = f.data.survey_date.clone();
+            let taken = self
+                .visits
+                .as_ref()
+                .is_some_and(|v| v.rows.iter().any(|r| r.survey_date == date && r.visit_id != f.form.visit_id));
+            if taken {
+                self.overlay = Some(Overlay::Confirm(Confirm::SameDay { date, save: true }));
+                return Ok(());
+            }
         }
         let author = f.data.surveyor.trim().to_string();
         let mut data = f.data.clone();
@@ -142,7 +186,7 @@ impl Crew {
                 f.section = (f.section + d) % sections;
                 f.editing = None;
                 f.focus = 0;
-                f.cursor = f.focused_len();
+                f.refocus();
                 return Ok(());
             }
             Msg::Back => {
@@ -166,7 +210,6 @@ impl Crew {
                 let n = fields.len();
                 let field = fields[f.focus];
                 let value = values[f.focus].clone();
-                let len = value.chars().count();
                 match msg {
                     Msg::Next | Msg::Prev | Msg::Enter => {
                         if msg == Msg::Enter && f.editing.is_some() {
@@ -183,7 +226,7 @@ impl Crew {
                         } else {
                             f.focus = (f.focus + 1) % n;
                         }
-                        f.cursor = f.focused_len();
+                        f.refocus();
                     }
                     Msg::Left | Msg::Right if !field.kind.is_typed() => {
                         let next = match field.kind {
@@ -205,36 +248,49 @@ impl Crew {
                         }
                         self.touched(store)?;
                     }
-                    Msg::Left => f.cursor = f.cursor.saturating_sub(1),
-                    Msg::Right => f.cursor = (f.cursor + 1).min(len),
-                    Msg::Home => f.cursor = 0,
-                    Msg::End => f.cursor = len,
                     Msg::Char(c) if field.kind.is_typed() => {
+                        let replace = f.fresh && matches!(field.kind, Kind::Int | Kind::Dec | Kind::Date);
+                        f.fresh = false;
                         let mut cursor = f.cursor;
                         if let Some(v) = f.focused_mut() {
-                            // A lone 0 in a number field is a starting value: typing replaces it.
-                            if matches!(field.kind, Kind::Int | Kind::Dec) && v == "0" && c.is_ascii_digit() {
+                            // A value just arrived at is replaced by what is typed
+                            // (187, then 2: 2); a lone 0 is a starting value too.
+                            if replace
+                                || (matches!(field.kind, Kind::Int | Kind::Dec) && v == "0" && c.is_ascii_digit())
+                            {
                                 v.clear();
+                                cursor = 0;
                             }
                             cursor = cursor.min(v.chars().count());
-                            insert_at(v, cursor, c);
+                            tui_input_insert(v, &mut cursor, c);
                         }
-                        f.cursor = cursor + 1;
+                        f.cursor = cursor;
                         self.touched(store)?;
                     }
-                    Msg::Backspace if field.kind.is_typed() && f.cursor > 0 => {
-                        f.cursor -= 1;
-                        let cursor = f.cursor;
-                        if let Some(v) = f.focused_mut() {
-                            remove_at(v, cursor);
+                    Msg::Edit(req) if field.kind.is_typed() => {
+                        f.fresh = false;
+                        let mut cursor = f.cursor;
+                        let changed = f.focused_mut().is_some_and(|v| edit_line(v, &mut cursor, req));
+                        f.cursor = cursor;
+                        if changed {
+                            self.touched(store)?;
                         }
-                        self.touched(store)?;
                     }
-                    Msg::Delete if field.kind.is_typed() => {
-                        let cursor = f.cursor;
-                        if let Some(v) = f.focused_mut()
-                            && remove_at(v, cursor)
-                        {
+                    Msg::Area(key) => {
+                        f.fresh = false;
+                        let Some(area) = f.notes.as_mut() else { return Ok(()) };
+                        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+                        // Ctrl-U clears back to the start of the line, as in every other field.
+                        let changed = if ctrl && key.code == KeyCode::Char('u') {
+                            area.delete_line_by_head()
+                        } else {
+                            area.input(key)
+                        };
+                        if changed {
+                            let text = area.lines().join("\n");
+                            if let Some(v) = f.focused_mut() {
+                                *v = text;
+                            }
                             self.touched(store)?;
                         }
                     }
@@ -251,24 +307,24 @@ impl Crew {
                     Msg::Next => {
                         f.section = (f.section + 1) % sections;
                         f.focus = 0;
-                        f.cursor = f.focused_len();
+                        f.refocus();
                     }
                     Msg::Prev => {
                         f.section -= 1;
                         f.focus = if f.section == 0 { VISIT_FIELDS.len() - 1 } else { 0 };
-                        f.cursor = f.focused_len();
+                        f.refocus();
                     }
                     Msg::Enter if rows > 0 => {
                         f.editing = Some(f.row_sel[k]);
                         f.focus = 0;
-                        f.cursor = f.focused_len();
+                        f.refocus();
                     }
                     Msg::Add | Msg::Enter => {
                         f.form.rows_mut(l).push(crate::tui::form::Row { id: new_id(), values: l.blank() });
                         f.row_sel[k] = rows;
                         f.editing = Some(rows);
                         f.focus = 0;
-                        f.cursor = f.focused_len();
+                        f.refocus();
                         self.touched(store)?;
                     }
                     Msg::Remove | Msg::Delete if rows > 0 => {

@@ -1,7 +1,8 @@
 //! The crew's key map: what a key means in front of the screen shown, and
 //! the hints of the key bar for the same state.
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use tui_input::InputRequest;
 
 use super::{Crew, Overlay, Screen};
 use crate::strings::Lang;
@@ -34,6 +35,16 @@ pub enum Msg {
     New,
     Yes,
     No,
+    /// An editing key in a one-line field (the search box, a form field):
+    /// cursor and word moves, deleting a word or the line, as `tui-input`
+    /// reads the key (Ctrl-U, Ctrl-W, Home/End, Ctrl-←/→ …).
+    Edit(InputRequest),
+    /// A key for the notes text area (several lines), as typed.
+    Area(KeyEvent),
+    /// The crew's day: villages still to visit, visits saved today.
+    Day,
+    /// Set a date (the round's start, in the day view).
+    Date,
 }
 
 impl Crew {
@@ -42,6 +53,7 @@ impl Crew {
         match self.screen {
             Screen::Browser => true,
             Screen::Visits => false,
+            Screen::Day => self.day.as_ref().is_some_and(|d| d.editing.is_some()),
             Screen::Form => self.form.as_ref().is_some_and(|f| {
                 f.record().is_some_and(|(fields, _, _)| fields.get(f.focus).is_some_and(|x| x.kind.is_typed()))
             }),
@@ -50,6 +62,29 @@ impl Crew {
 
     pub(super) fn field_focus(&self) -> bool {
         self.screen == Screen::Form && self.form.as_ref().is_some_and(|f| f.record().is_some())
+    }
+
+    /// Whether the notes text area has the focus (and the form no overlay).
+    pub(super) fn notes_focus(&self) -> bool {
+        self.screen == Screen::Form && self.form.as_ref().is_some_and(|f| f.notes.is_some())
+    }
+
+    /// The notes area's own keys: everything but leaving it, saving, help
+    /// and quitting. Up on its first line and Down on its last move to the
+    /// field above or below, as in the other fields.
+    fn notes_key(&self, key: KeyEvent) -> Msg {
+        let area = self.form.as_ref().and_then(|f| f.notes.as_ref());
+        let (row, rows) = area.map_or((0, 1), |a| (a.cursor().0, a.lines().len()));
+        match key.code {
+            KeyCode::Tab => Msg::Next,
+            KeyCode::BackTab => Msg::Prev,
+            KeyCode::Esc => Msg::Back,
+            KeyCode::PageUp => Msg::PageUp,
+            KeyCode::PageDown => Msg::PageDown,
+            KeyCode::Up if row == 0 => Msg::Prev,
+            KeyCode::Down if row + 1 >= rows => Msg::Next,
+            _ => Msg::Area(key),
+        }
     }
 
     /// The key map: what a key means in front of the screen shown now.
@@ -62,8 +97,24 @@ impl Crew {
             KeyCode::Char('q' | 'c') if ctrl => return Some(Msg::Quit),
             KeyCode::Char('s') if ctrl => return Some(Msg::Save),
             KeyCode::F(1) => return Some(Msg::Help),
-            _ if ctrl => return None,
+            KeyCode::Char('t') if ctrl && self.overlay.is_none() && self.screen != Screen::Form => {
+                return Some(Msg::Day);
+            }
             _ => {}
+        }
+        if self.overlay.is_none() && self.notes_focus() {
+            return Some(self.notes_key(key));
+        }
+        // Editing keys of a one-line field; typed characters stay `Char`.
+        if self.overlay.is_none()
+            && self.typing()
+            && let Some(req) = tui_input::backend::crossterm::to_input_request(&Event::Key(key))
+            && !matches!(req, InputRequest::InsertChar(_))
+        {
+            return Some(Msg::Edit(req));
+        }
+        if ctrl {
+            return None;
         }
         match &self.overlay {
             Some(Overlay::Help) => return Some(Msg::Back),
@@ -116,6 +167,7 @@ impl Crew {
             '?' => Some(Msg::Help),
             ' ' if self.field_focus() => Some(Msg::Right),
             'n' if self.screen == Screen::Visits => Some(Msg::New),
+            'd' if self.screen == Screen::Day => Some(Msg::Date),
             'd' if !self.field_focus() => Some(Msg::Remove),
             'a' if self.screen == Screen::Form && !self.field_focus() => Some(Msg::Add),
             _ => None,
@@ -134,6 +186,7 @@ pub fn hints(c: &Crew) -> Vec<Hint> {
     match c.screen {
         Screen::Browser => browser_hints(l),
         Screen::Visits => visits_hints(l),
+        Screen::Day => day_hints(l),
         Screen::Form => match c.form.as_ref() {
             Some(f) if f.editing.is_some() => row_hints(l),
             Some(f) if f.section > 0 => list_hints(l),
@@ -156,8 +209,19 @@ fn browser_hints(l: Lang) -> Vec<Hint> {
         ("Enter", s::k_open(l)),
         ("Esc", s::k_back(l)),
         ("", s::k_type_to_search(l)),
+        ("^T", s::k_day(l)),
         ("F1", s::k_help(l)),
         ("^Q", s::k_quit(l)),
+    ]
+}
+
+fn day_hints(l: Lang) -> Vec<Hint> {
+    vec![
+        ("↑↓", s::k_select(l)),
+        ("Enter", s::k_open(l)),
+        ("d", s::k_round_start(l)),
+        ("Esc", s::k_back(l)),
+        ("F1", s::k_help(l)),
     ]
 }
 
@@ -219,6 +283,7 @@ mod tests {
                 confirm_hints(l),
                 browser_hints(l),
                 visits_hints(l),
+                day_hints(l),
                 field_hints(l),
                 list_hints(l),
                 row_hints(l),
@@ -231,6 +296,12 @@ mod tests {
             for line in s::help(l) {
                 assert!(width(line) <= 88, "{line}");
             }
+        }
+        // The Chinese help holds no character of ambiguous width: a CJK
+        // terminal would draw it wider and push the box's border out.
+        for line in s::help(Lang::Zh) {
+            use unicode_width::UnicodeWidthStr;
+            assert_eq!(line.width_cjk(), line.width(), "{line}");
         }
     }
 }

@@ -4,6 +4,7 @@
 //! only thing that changes the state; drawing is in [`view`].
 
 mod browser;
+pub mod day;
 mod edit;
 pub mod keys;
 pub mod view;
@@ -20,12 +21,15 @@ use super::component::{Action, Component, Ctx, Hint};
 use super::form::{Form, List, VISIT_FIELDS};
 use crate::domain::VisitData;
 use crate::domain::settings::Settings;
-use crate::domain::validate::{Place, Problem};
+use crate::domain::validate::{Place, Problem, Reason};
 use crate::store::Store;
 use crate::store::browse::{AreaItem, Draft, LAST_SURVEYOR, VillageItem, VisitItem};
 use crate::strings::Lang;
 use crate::strings::tui as s;
 pub use keys::Msg;
+
+/// The key of the notes field: typed in a text area of several lines.
+pub const NOTES: &str = "notes";
 
 /// Rows fetched per page of a village list.
 pub const PAGE: usize = 100;
@@ -35,6 +39,8 @@ pub enum Screen {
     Browser,
     Visits,
     Form,
+    /// The crew's day: what is left to visit, what was saved today.
+    Day,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -67,8 +73,13 @@ pub struct Browser {
 pub struct Visits {
     pub code: String,
     pub name: String,
+    /// Its county and township: shown above the visits and the form, and
+    /// the way back when it was opened from a restored draft.
+    pub path: Vec<AreaItem>,
     pub rows: Vec<VisitItem>,
     pub selected: usize,
+    /// Opened from the day view: Esc goes back there.
+    pub from_day: bool,
 }
 
 /// The visit form in front.
@@ -94,6 +105,13 @@ pub struct FormScreen {
     pub changed: bool,
     /// Changed since the draft was last written.
     pub draft_dirty: bool,
+    /// The focused field's value was just arrived at: a digit typed into a
+    /// number (or a date) replaces it instead of being added to it.
+    pub fresh: bool,
+    /// The date for which a second visit that day was agreed to.
+    pub same_day_ok: Option<String>,
+    /// The notes as a text area (several lines), while they have the focus.
+    pub notes: Option<ratatui_textarea::TextArea<'static>>,
 }
 
 impl FormScreen {
@@ -117,13 +135,36 @@ impl FormScreen {
             (Some(_), None) => None,
         }
     }
-    /// The problem of one field, if any.
+    /// The problem of one field, if any; a facility's households served
+    /// also show the households problem they cause ([`Self::echo`]).
     pub fn problem(&self, place: Place, key: &str) -> Option<&Problem> {
-        self.problems.iter().find(|p| p.place == place && p.field == key)
+        self.problems.iter().find(|p| p.place == place && p.field == key).or_else(|| match place {
+            Place::Facility(i) if key == "households_served" => self.echo(i),
+            _ => None,
+        })
     }
-    /// Problems in a section (0 = village figures).
-    pub fn problems_in(&self, section: usize) -> usize {
+    /// The households problem (more households treated or controlled than
+    /// live there) when facility `i` serves households: it is as much the
+    /// facility's as 常住户数's, so it shows on both.
+    pub fn echo(&self, i: usize) -> Option<&Problem> {
+        let serves = self.data.facilities.get(i).is_some_and(|f| f.households_served > 0);
+        let own = self.problems.iter().any(|p| p.place == Place::Facility(i) && p.field == "households_served");
         self.problems
+            .iter()
+            .find(|p| p.place == Place::Visit && matches!(p.reason, Reason::HouseholdsExceeded { .. }))
+            .filter(|_| serves && !own)
+    }
+    /// The first problem of a record, its echo included.
+    pub fn first_problem(&self, place: Place) -> Option<&Problem> {
+        self.problems.iter().find(|p| p.place == place).or_else(|| match place {
+            Place::Facility(i) => self.echo(i),
+            _ => None,
+        })
+    }
+    /// Problems in a section (0 = village figures), echoes included.
+    pub fn problems_in(&self, section: usize) -> usize {
+        let own = self
+            .problems
             .iter()
             .filter(|p| match p.place {
                 Place::Visit => section == 0,
@@ -131,7 +172,34 @@ impl FormScreen {
                 Place::Farm(_) => section == 2,
                 Place::Water(_) => section == 3,
             })
-            .count()
+            .count();
+        let echoes =
+            if section == 1 { (0..self.data.facilities.len()).filter(|i| self.echo(*i).is_some()).count() } else { 0 };
+        own + echoes
+    }
+    /// Whether any of `keys` of the record at `place` has a problem: its
+    /// live figure is then shown as "—", never as 958.3 %.
+    pub fn any_problem(&self, place: Place, keys: &[&str]) -> bool {
+        self.problems.iter().any(|p| p.place == place && keys.contains(&p.field))
+    }
+    /// After the focus moved: the cursor at the end of the new field, its
+    /// value replaceable, and the notes opened as a text area.
+    pub(super) fn refocus(&mut self) {
+        self.cursor = self.focused_len();
+        self.fresh = true;
+        self.notes = None;
+        if let Some((fields, _, values)) = self.record()
+            && self.list().is_none()
+            && fields.get(self.focus).is_some_and(|f| f.key == NOTES)
+        {
+            let text = values.get(self.focus).cloned().unwrap_or_default();
+            let mut area = ratatui_textarea::TextArea::new(text.split('\n').map(str::to_string).collect());
+            area.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
+            area.set_cursor_line_style(ratatui::style::Style::new());
+            area.move_cursor(ratatui_textarea::CursorMove::Bottom);
+            area.move_cursor(ratatui_textarea::CursorMove::End);
+            self.notes = Some(area);
+        }
     }
     pub(super) fn focused_len(&self) -> usize {
         self.record().map(|(_, _, v)| v.get(self.focus).map_or(0, |s| s.chars().count())).unwrap_or(0)
@@ -141,9 +209,17 @@ impl FormScreen {
 /// Questions that need a yes or no.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Confirm {
-    /// Visit id and the revision the list showed.
-    DeleteVisit(String, String),
+    /// Visit id, the revision the list showed, and what it is (village,
+    /// date, surveyor) for the question.
+    DeleteVisit(String, String, String),
+    /// The row of the list in front; the question names it.
     DeleteRow,
+    /// A second visit of the village on a day that has one already (it
+    /// would count as a duplicate): `save` when asked on saving.
+    SameDay {
+        date: String,
+        save: bool,
+    },
     Discard {
         then_quit: bool,
     },
@@ -166,27 +242,13 @@ pub struct Crew {
     pub browser: Browser,
     pub visits: Option<Visits>,
     pub form: Option<FormScreen>,
+    pub day: Option<day::Day>,
     pub overlay: Option<Overlay>,
     /// A line for the person: text and whether it is an error.
     pub message: Option<(String, bool)>,
     pub quit: bool,
     /// Drafts still to be offered back.
     pending_drafts: Vec<Draft>,
-}
-
-pub(super) fn insert_at(s: &mut String, cursor: usize, c: char) {
-    let at = s.char_indices().nth(cursor).map_or(s.len(), |(i, _)| i);
-    s.insert(at, c);
-}
-
-pub(super) fn remove_at(s: &mut String, cursor: usize) -> bool {
-    match s.char_indices().nth(cursor) {
-        Some((i, _)) => {
-            s.remove(i);
-            true
-        }
-        None => false,
-    }
 }
 
 impl Crew {
@@ -201,6 +263,7 @@ impl Crew {
             browser: Browser::default(),
             visits: None,
             form: None,
+            day: None,
             overlay: None,
             message: None,
             quit: false,
@@ -241,7 +304,8 @@ impl Crew {
     /// Reads the village list and the visits again (after a county merge).
     pub fn reload_lists(&mut self, store: &mut Store) -> Result<()> {
         self.reload_browser(store)?;
-        self.reload_visits(store)
+        self.reload_visits(store)?;
+        self.reload_day(store)
     }
 
     /// Runs the queries that keys have made due (the village search).
@@ -279,10 +343,14 @@ impl Crew {
             }
             return Ok(());
         }
+        if msg == Msg::Day && self.screen != Screen::Day {
+            return self.open_day(store);
+        }
         match self.screen {
             Screen::Browser => self.update_browser(store, msg),
             Screen::Visits => self.update_visits(store, msg),
             Screen::Form => self.update_form(store, msg),
+            Screen::Day => self.update_day(store, msg),
         }
     }
 
@@ -301,7 +369,14 @@ impl Crew {
         self.overlay = None;
         let yes = msg == Msg::Yes;
         match c {
-            Confirm::DeleteVisit(id, rev) if yes => {
+            Confirm::SameDay { save: false, .. } if yes => self.new_visit(store)?,
+            Confirm::SameDay { date, save: true } if yes => {
+                if let Some(f) = &mut self.form {
+                    f.same_day_ok = Some(date);
+                }
+                self.save(store)?;
+            }
+            Confirm::DeleteVisit(id, rev, _) if yes => {
                 let author = match store.meta(LAST_SURVEYOR)? {
                     Some(a) => a,
                     None => store.load_visit(&id)?.map(|(_, d)| d.surveyor).unwrap_or_default(),

@@ -9,7 +9,9 @@ use crate::tui::form::{Form, new_id};
 
 impl Crew {
     pub fn open_visits(&mut self, store: &mut Store, code: &str, name: &str) -> Result<()> {
-        self.visits = Some(Visits { code: code.into(), name: name.into(), rows: Vec::new(), selected: 0 });
+        let path = store.village_path(code)?;
+        self.visits =
+            Some(Visits { code: code.into(), name: name.into(), path, rows: Vec::new(), selected: 0, from_day: false });
         self.screen = Screen::Visits;
         self.reload_visits(store)
     }
@@ -27,13 +29,19 @@ impl Crew {
         match msg {
             Msg::Up | Msg::Prev => v.selected = v.selected.saturating_sub(1),
             Msg::Down | Msg::Next => v.selected = (v.selected + 1).min(v.rows.len().saturating_sub(1)),
+            Msg::Back if v.from_day && self.day.is_some() => {
+                self.screen = Screen::Day;
+                self.reload_day(store)?;
+            }
             Msg::Back => {
                 self.screen = Screen::Browser;
                 self.reload_browser(store)?;
             }
             Msg::Remove => {
                 if let Some(r) = v.rows.get(v.selected) {
-                    self.overlay = Some(Overlay::Confirm(Confirm::DeleteVisit(r.visit_id.clone(), r.rev_id.clone())));
+                    let about = format!("{} {} · {} · {}", v.name, v.code, r.survey_date, r.surveyor);
+                    self.overlay =
+                        Some(Overlay::Confirm(Confirm::DeleteVisit(r.visit_id.clone(), r.rev_id.clone(), about)));
                 }
             }
             Msg::Enter => {
@@ -46,13 +54,31 @@ impl Crew {
                 }
             }
             Msg::New | Msg::Add => {
-                let previous = store.previous_visit(&v.code)?;
-                let surveyor = store.meta(LAST_SURVEYOR)?.unwrap_or_default();
-                let form = Form::new_visit(&v.code, previous.as_ref(), self.today, &surveyor);
-                let name = v.name.clone();
-                self.open_form(store, form, name, new_id(), true, false)?;
+                // A visit today already: a second one would count as a duplicate; ask first.
+                let today = self.today.format("%Y-%m-%d").to_string();
+                if v.rows.iter().any(|r| r.survey_date == today) {
+                    self.overlay = Some(Overlay::Confirm(Confirm::SameDay { date: today, save: false }));
+                } else {
+                    self.new_visit(store)?;
+                }
             }
             _ => {}
+        }
+        Ok(())
+    }
+
+    /// A new visit of the village in front, copied forward from its last one.
+    pub(super) fn new_visit(&mut self, store: &mut Store) -> Result<()> {
+        let Some(v) = &self.visits else { return Ok(()) };
+        let previous = store.previous_visit(&v.code)?;
+        let surveyor = store.meta(LAST_SURVEYOR)?.unwrap_or_default();
+        let form = Form::new_visit(&v.code, previous.as_ref(), self.today, &surveyor);
+        let name = v.name.clone();
+        let today = self.today.format("%Y-%m-%d").to_string();
+        let asked = v.rows.iter().any(|r| r.survey_date == today);
+        self.open_form(store, form, name, new_id(), true, false)?;
+        if let Some(f) = self.form.as_mut().filter(|_| asked) {
+            f.same_day_ok = Some(today);
         }
         Ok(())
     }

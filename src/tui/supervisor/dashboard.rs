@@ -228,7 +228,8 @@ impl Page {
             };
             let by = match sort.column {
                 SortColumn::Code => dir(a.code.cmp(&b.code)),
-                SortColumn::Name => dir(a.name.cmp(&b.name)),
+                // Chinese names in pinyin order (the crew's lists use the same rule).
+                SortColumn::Name => dir(crate::hanzi::cmp(&a.name, &b.name)),
                 SortColumn::Surveyed => {
                     let share = |f: &Figures| crate::domain::indicators::rate(f.surveyed as f64, f.villages as f64);
                     opt(share(&a.figures), share(&b.figures), sort.descending)

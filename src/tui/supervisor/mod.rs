@@ -326,6 +326,9 @@ impl Supervisor {
                     self.visits = None;
                 } else if self.pages.len() > 1 {
                     self.pages.pop();
+                    // The sort may have changed below: the page shown again
+                    // follows it, so the indicator and the rows agree.
+                    self.resort();
                 } else {
                     return Ok(Action::Ignored);
                 }
