@@ -164,7 +164,23 @@ pub(crate) struct Gate {
     tally: HashMap<String, Tally>,
     /// Revisions admitted (new here), to record where they came from.
     pub admitted: Vec<String>,
+    /// Signatures still to verify (a batch, checked on every core).
+    pending: Vec<Pending>,
+    /// Revisions whose signature did not verify.
+    bad: Vec<Refusal>,
 }
+
+/// A revision's signature waiting to be verified.
+struct Pending {
+    rev: String,
+    crew: String,
+    device: String,
+    message: Vec<u8>,
+    signature: String,
+}
+
+/// How many signatures are verified together (bounded memory).
+const VERIFY_BATCH: usize = 4096;
 
 impl Gate {
     /// Reads the keys trusted here, and the certificates in `file` that a key
@@ -212,6 +228,8 @@ impl Gate {
             certified,
             tally: HashMap::new(),
             admitted: Vec::new(),
+            pending: Vec::new(),
+            bad: Vec::new(),
         })
     }
 
@@ -233,12 +251,15 @@ impl Gate {
         if r.signature.is_empty() || !identity::is_key_id(&r.device) {
             return Some(Refusal::Unsigned { rev: short(&r.rev_id), crew: short(&r.crew) });
         }
-        if !r.signature_valid() {
-            return Some(Refusal::BadSignature {
-                rev: short(&r.rev_id),
-                crew: short(&r.crew),
-                fingerprint: fingerprint(&r.device),
-            });
+        self.pending.push(Pending {
+            rev: short(&r.rev_id),
+            crew: short(&r.crew),
+            device: r.device.clone(),
+            message: super::revisions::signed_message(&r.rev_id, &r.hlc, &r.device, &r.crew, &r.author),
+            signature: r.signature.clone(),
+        });
+        if self.pending.len() >= VERIFY_BATCH {
+            self.verify_pending();
         }
         let t = self.tally.entry(r.device.clone()).or_default();
         if t.crew.is_empty() {
@@ -259,11 +280,26 @@ impl Gate {
         None
     }
 
-    /// The refusals per key (not enrolled, revoked, stamped ahead).
-    pub fn finish(&self) -> Vec<Refusal> {
+    /// Verifies the signatures waiting; those that fail become refusals.
+    fn verify_pending(&mut self) {
+        let items: Vec<(&str, &[u8], &str)> =
+            self.pending.iter().map(|p| (p.device.as_str(), p.message.as_slice(), p.signature.as_str())).collect();
+        let ok = identity::verify_all(&items);
+        for (p, ok) in self.pending.drain(..).zip(ok) {
+            if !ok {
+                let fingerprint = fingerprint(&p.device);
+                self.bad.push(Refusal::BadSignature { rev: p.rev, crew: p.crew, fingerprint });
+            }
+        }
+    }
+
+    /// The refusals: bad signatures, then per key (not enrolled, revoked,
+    /// stamped ahead).
+    pub fn finish(&mut self) -> Vec<Refusal> {
+        self.verify_pending();
         let mut keys: Vec<&String> = self.tally.keys().collect();
         keys.sort();
-        let mut out = Vec::new();
+        let mut out = std::mem::take(&mut self.bad);
         for k in keys {
             let t = &self.tally[k];
             let fp = fingerprint(k);
