@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::{Constraint, Rect};
@@ -12,30 +12,18 @@ use ratatui::widgets::{Paragraph, Row as TableRow};
 use serde_json::Value;
 
 use super::{Action, County, DIM, HEAD, sel_style};
-use crate::domain::VisitData;
 use crate::store::Store;
 use crate::store::browse::LAST_SURVEYOR;
-use crate::store::conflict::{Conflict, DELETED_FIELD, Fields, Resolution, flatten};
+use crate::store::conflict::{Conflict, DELETED_FIELD, Resolution};
 use crate::strings::Lang;
 use crate::strings::county as s;
 use crate::text::{fit, pad};
 use crate::tui::component::Hint;
 use crate::tui::widgets::{list_table, window_start};
 
-/// One head of a conflicting visit.
-#[derive(Debug, Clone)]
-pub struct Head {
-    pub rev_id: String,
-    pub device: String,
-    /// The editor (who typed it).
-    pub author: String,
-    pub hlc: String,
-    /// The installation that made it, and the file it arrived in (`None`: made here).
-    pub crew: String,
-    pub file: Option<String>,
-    /// `None`: this side deleted the visit.
-    pub fields: Option<Fields>,
-}
+/// One head of a conflicting visit, as the store reads it (`fields`
+/// `None`: this side deleted the visit).
+pub type Head = crate::store::conflict::HeadFields;
 
 /// One field across the heads.
 #[derive(Debug, Clone)]
@@ -136,30 +124,7 @@ pub fn field_label(l: Lang, key: &str) -> String {
 
 impl Detail {
     pub fn load(store: &Store, c: &Conflict, l: Lang) -> Result<Detail> {
-        let heads: Vec<Head> = store
-            .heads(&c.visit_id)?
-            .into_iter()
-            .map(|r| {
-                // An unreadable payload is an error to show, not a deletion.
-                let fields = if r.deleted {
-                    None
-                } else {
-                    let v: VisitData = serde_json::from_str(&r.payload)
-                        .with_context(|| format!("revision {}: unreadable payload", r.rev_id))?;
-                    Some(flatten(&v))
-                };
-                let file = store.revision_file(&r.rev_id)?;
-                Ok(Head {
-                    rev_id: r.rev_id,
-                    device: r.device,
-                    author: r.author,
-                    hlc: r.hlc,
-                    crew: r.crew,
-                    file,
-                    fields,
-                })
-            })
-            .collect::<Result<_>>()?;
+        let heads: Vec<Head> = store.conflict_heads(&c.visit_id)?;
         let open: BTreeSet<&str> = c.fields.iter().map(|f| f.field.as_str()).collect();
         let mut keys: Vec<String> = Vec::new();
         if heads.iter().any(|h| h.fields.is_none()) {
