@@ -74,6 +74,31 @@ pub fn is_scale_farm(species: Species, head_on_hand: i64, annual_out: i64, coeff
     coefficients.of(species).is_some_and(|c| c.scale_count.pick(head_on_hand, annual_out) >= c.scale_min)
 }
 
+/// The black-odour criteria of SPEC §4: constants of the domain (changing
+/// one means bumping [`FIGURES_VERSION`]), echoed with every summary so that
+/// a figure can be reproduced from its output alone.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct BlackOdorCriteria {
+    /// Transparency below this fails (cm)...
+    pub transparency_cm_below: f64,
+    /// ...unless the water is shallower than this (cm),
+    pub shallow_depth_cm_below: f64,
+    /// when transparency below this share of the depth fails.
+    pub shallow_transparency_share: f64,
+    /// Dissolved oxygen below this fails (mg/L).
+    pub do_mg_l_below: f64,
+    /// Ammonia nitrogen above this fails (mg/L).
+    pub nh3n_mg_l_above: f64,
+}
+
+pub const BLACK_ODOR_CRITERIA: BlackOdorCriteria = BlackOdorCriteria {
+    transparency_cm_below: 25.0,
+    shallow_depth_cm_below: 25.0,
+    shallow_transparency_share: 0.4,
+    do_mg_l_below: 2.0,
+    nh3n_mg_l_above: 15.0,
+};
+
 /// Whether a water body meets the black-odour criteria: any measured value
 /// fails; an unmeasured value fails nothing.
 pub fn meets_black_odor(
@@ -82,11 +107,14 @@ pub fn meets_black_odor(
     do_mg_l: Option<f64>,
     nh3n_mg_l: Option<f64>,
 ) -> bool {
+    let c = BLACK_ODOR_CRITERIA;
     let transparency_fails = transparency_cm.is_some_and(|t| match depth_cm {
-        Some(d) if d < 25.0 => t < 0.4 * d,
-        _ => t < 25.0,
+        Some(d) if d < c.shallow_depth_cm_below => t < c.shallow_transparency_share * d,
+        _ => t < c.transparency_cm_below,
     });
-    transparency_fails || do_mg_l.is_some_and(|v| v < 2.0) || nh3n_mg_l.is_some_and(|v| v > 15.0)
+    transparency_fails
+        || do_mg_l.is_some_and(|v| v < c.do_mg_l_below)
+        || nh3n_mg_l.is_some_and(|v| v > c.nh3n_mg_l_above)
 }
 
 /// How a water body counts for the black-odour indicator.
