@@ -27,6 +27,10 @@ CREATE TABLE IF NOT EXISTS area (
 -- Every saved state of every visit, immutable. rev_id is a hash of
 -- (visit_id, sorted parents, payload, deleted); payload is the canonical JSON
 -- of the visit's figures and child rows. hlc orders revisions across devices.
+-- Version 5: the revision the current rows were made from (visit.rev_id)
+-- has payload '' (a visit not deleted never has an empty payload): its
+-- content is those rows, kept once (src/store/payload.rs). A snapshot
+-- carries every payload in full.
 CREATE TABLE IF NOT EXISTS revision (
   rev_id   TEXT PRIMARY KEY,
   visit_id TEXT NOT NULL,

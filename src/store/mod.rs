@@ -9,6 +9,7 @@ pub mod error;
 pub mod figures;
 pub mod fsutil;
 pub mod live;
+mod payload;
 pub mod revisions;
 pub mod roster;
 pub mod summary;
@@ -27,7 +28,7 @@ pub use error::StoreError;
 /// The one schema, embedded.
 pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
 /// The schema version this program writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 5;
 /// `PRAGMA application_id` of a ruralsan database ('RSNA'); also set in schema.sql.
 pub const APPLICATION_ID: i64 = 0x5253_4E41;
 
@@ -257,9 +258,16 @@ fn refuse_read_only(conn: &Connection, path: &Path) -> Result<()> {
 /// per-visit figures are made from the current tables (all of them: a
 /// database from before version 3 has none).
 fn migrate(conn: &Connection) -> Result<()> {
+    let from: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let run = || -> Result<()> {
         conn.execute_batch(&format!("BEGIN IMMEDIATE;\n{SCHEMA_SQL}"))?;
         figures::rebuild(conn, &crate::domain::settings::ManureCoefficients::default(), &NoProgress)?;
+        // Version 5: the current revision's payload is kept once, in the
+        // current rows (store/payload.rs). Self-contained: it needs only the
+        // revision and current tables of any earlier version.
+        if from < 5 {
+            payload::elide_all(conn)?;
+        }
         conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"))?;
         Ok(())
     };

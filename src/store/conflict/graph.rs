@@ -30,10 +30,13 @@ impl Graph {
         let mut st = conn.prepare_cached(
             "SELECT rev_id, visit_id, parents, payload, deleted, hlc, device, author FROM revision WHERE visit_id = ?1",
         )?;
-        let revs = st
+        let mut revs: HashMap<String, Revision> = st
             .query_map([visit_id], revisions::row_to_revision)?
             .map(|r| r.map(|r| (r.rev_id.clone(), r)))
             .collect::<rusqlite::Result<_>>()?;
+        for r in revs.values_mut() {
+            revisions::fill_payload(conn, r)?;
+        }
         Ok(Graph { revs })
     }
 
