@@ -32,6 +32,10 @@ CREATE TABLE IF NOT EXISTS area (
 -- the signer's public key (64 hex digits), crew its installation's name,
 -- author the editor (who typed it, not the visit's surveyor). Revisions from
 -- before version 4 keep their old device id and have crew = signature = ''.
+-- Version 5: the revision the current rows were made from (visit.rev_id)
+-- has payload '' (a visit not deleted never has an empty payload): its
+-- content is those rows, kept once (src/store/payload.rs). A snapshot
+-- carries every payload in full.
 CREATE TABLE IF NOT EXISTS revision (
   rev_id    TEXT PRIMARY KEY,
   visit_id  TEXT NOT NULL,

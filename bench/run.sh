@@ -144,6 +144,8 @@ done
 revs=0
 for f in "${crews[@]}"; do revs=$((revs + $(sqlite3 "$f" 'SELECT count(*) FROM revision'))); done
 mkdir -p county
+# A merge never adds roster units (issue 11): the county loads its roster first.
+"$bin" --db county/county.db roster import "$province" >/dev/null
 measure "$bin" --db county/county.db merge "${crews[@]}"; r=$secs; m=$kb
 sqlite3 "${crews[0]}" ".schema revision" | sed 's/^CREATE \(TABLE\|INDEX\) /CREATE \1 IF NOT EXISTS /' > union.sql
 for f in "${crews[@]}"; do

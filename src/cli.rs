@@ -118,12 +118,8 @@ pub enum Command {
         level: LevelArg,
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
-        /// Share of treated households for a village to count as treated
-        #[arg(long)]
-        village_threshold: Option<f64>,
-        /// Override a target, e.g. --target sewage=0.5
-        #[arg(long = "target", value_name = "NAME=VALUE", value_parser = target_arg)]
-        targets: Vec<String>,
+        #[command(flatten)]
+        figures: FigureArgs,
     },
     /// Write the summary workbook (county and township sheets, every village's status)
     Report {
@@ -132,12 +128,8 @@ pub enum Command {
         /// Date the indicators are computed as of (YYYY-MM-DD; default today)
         #[arg(long, value_parser = date_arg)]
         as_of: Option<String>,
-        /// Share of treated households for a village to count as treated
-        #[arg(long)]
-        village_threshold: Option<f64>,
-        /// Override a target, e.g. --target sewage=0.5
-        #[arg(long = "target", value_name = "NAME=VALUE", value_parser = target_arg)]
-        targets: Vec<String>,
+        #[command(flatten)]
+        figures: FigureArgs,
     },
     /// Generate a deterministic survey bundle over a roster (for demos and benchmarks)
     Generate {
@@ -280,44 +272,125 @@ fn date_arg(d: &str) -> std::result::Result<String, String> {
     }
 }
 
-/// `--target`: NAME=VALUE with a known name and a finite number, else bad usage (exit 2).
-fn target_arg(item: &str) -> std::result::Result<String, String> {
-    let Some((name, value)) = item.split_once('=') else {
-        return Err("must be NAME=VALUE, e.g. sewage=0.4 (应写成 名称=数值)".to_string());
-    };
-    let v: f64 = match value.trim().parse() {
-        Ok(v) if f64::is_finite(v) => v,
-        _ => return Err(format!("{value}: not a number (数值无效)")),
-    };
-    if !crate::domain::settings::Targets::default().set(name.trim(), v) {
-        return Err(format!("{name}: no such target; known: sewage, garbage, manure, black_odor, equipping"));
+/// Every setting that changes a figure (SPEC §4), on the command line as
+/// well as in the settings file; the flags override the file. Each value is
+/// checked when the command line is read, by the same reading and bounds as
+/// the file's (`config::set`): a bad one is bad usage (exit 2).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct FigureArgs {
+    /// Share of treated households for a village to count as treated (0 to 1)
+    #[arg(long, value_parser = threshold_arg)]
+    village_threshold: Option<f64>,
+    /// Override a target, e.g. --target sewage=0.5
+    #[arg(long = "target", value_name = "NAME=VALUE", value_parser = target_arg)]
+    targets: Vec<(String, String)>,
+    /// Manure of a species in kg per head per day, e.g. --coefficient pig=2.2
+    #[arg(long = "coefficient", value_name = "SPECIES=KG", value_parser = coefficient_arg)]
+    coefficients: Vec<(String, String)>,
+    /// Days a year of a species' manure is counted over, e.g. --manure-days broiler=60
+    #[arg(long = "manure-days", value_name = "SPECIES=DAYS", value_parser = days_arg)]
+    manure_days: Vec<(String, String)>,
+    /// Head from which a farm of a species is a scale farm, e.g. --scale-threshold pig=1000
+    #[arg(long = "scale-threshold", value_name = "SPECIES=HEADS", value_parser = scale_arg)]
+    scale_thresholds: Vec<(String, String)>,
+    /// Any setting of the settings file by its key, applied last, e.g.
+    /// --set manure.beef_cattle.scale_count=head_on_hand
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = set_arg)]
+    sets: Vec<(String, String)>,
+}
+
+impl FigureArgs {
+    /// The overrides as (settings-file key, value), in the order they apply.
+    fn overrides(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        if let Some(v) = self.village_threshold {
+            out.push(("village_threshold".to_string(), v.to_string()));
+        }
+        out.extend(self.targets.iter().cloned());
+        out.extend(self.coefficients.iter().cloned());
+        out.extend(self.manure_days.iter().cloned());
+        out.extend(self.scale_thresholds.iter().cloned());
+        out.extend(self.sets.iter().cloned());
+        out
     }
-    Ok(item.to_string())
+}
+
+/// Checks one override against the defaults, in both languages (the
+/// language flag may not have been read yet); the (key, value) to apply.
+fn checked_setting(key: String, value: &str) -> std::result::Result<(String, String), String> {
+    let mut s = Settings::default();
+    match crate::config::set(&mut s, &key, value, Lang::En) {
+        Ok(()) => Ok((key, value.trim().to_string())),
+        Err(en) => {
+            let zh = crate::config::set(&mut s, &key, value, Lang::Zh).err().map(|e| e.to_string()).unwrap_or_default();
+            Err(format!("{en} ({zh})"))
+        }
+    }
+}
+
+/// NAME=VALUE split, else bad usage.
+fn name_value<'a>(item: &'a str, example: &str) -> std::result::Result<(&'a str, &'a str), String> {
+    item.split_once('=')
+        .map(|(n, v)| (n.trim(), v.trim()))
+        .ok_or_else(|| format!("must be NAME=VALUE, e.g. {example} (应写成 名称=数值)"))
+}
+
+/// A species by its code or Chinese name, as the settings file's key.
+fn species_key(name: &str) -> std::result::Result<&'static str, String> {
+    match crate::domain::Species::parse(name) {
+        Some(sp) if sp != crate::domain::Species::Other => Ok(sp.code()),
+        _ => Err(format!(
+            "{name}: no such species; known: pig, dairy_cattle, beef_cattle, sheep_goat, layer, broiler (未知畜种)"
+        )),
+    }
+}
+
+/// `--village-threshold`: a share between 0 and 1.
+fn threshold_arg(v: &str) -> std::result::Result<f64, String> {
+    let (_, value) = checked_setting("village_threshold".into(), v)?;
+    value.parse().map_err(|_| format!("{v}: not a number (数值无效)"))
+}
+
+/// `--target`: NAME=VALUE with a known name and a share between 0 and 1.
+fn target_arg(item: &str) -> std::result::Result<(String, String), String> {
+    let (name, value) = name_value(item, "sewage=0.4")?;
+    if !crate::domain::settings::Targets::default().set(name, 0.0) {
+        return Err(format!(
+            "{name}: no such target; known: sewage, garbage, manure, black_odor, equipping (未知目标)"
+        ));
+    }
+    checked_setting(format!("targets.{name}"), value)
+}
+
+/// `--coefficient`: SPECIES=KG per head per day.
+fn coefficient_arg(item: &str) -> std::result::Result<(String, String), String> {
+    let (name, value) = name_value(item, "pig=2.0")?;
+    checked_setting(format!("manure.{}.kg_per_head_day", species_key(name)?), value)
+}
+
+/// `--manure-days`: SPECIES=DAYS.
+fn days_arg(item: &str) -> std::result::Result<(String, String), String> {
+    let (name, value) = name_value(item, "pig=180")?;
+    checked_setting(format!("manure.{}.days", species_key(name)?), value)
+}
+
+/// `--scale-threshold`: SPECIES=HEADS.
+fn scale_arg(item: &str) -> std::result::Result<(String, String), String> {
+    let (name, value) = name_value(item, "pig=500")?;
+    checked_setting(format!("manure.{}.scale_min", species_key(name)?), value)
+}
+
+/// `--set`: KEY=VALUE with a key of the settings file.
+fn set_arg(item: &str) -> std::result::Result<(String, String), String> {
+    let (key, value) = name_value(item, "manure.pig.days=180")?;
+    checked_setting(key.to_string(), value)
 }
 
 /// Settings from the config file with the command line's overrides.
-fn settings(cli: &Cli, l: Lang, threshold: Option<f64>, targets: &[String]) -> Result<Settings> {
+fn settings(cli: &Cli, l: Lang, figures: &FigureArgs) -> Result<Settings> {
     let mut s = crate::config::load(cli.config.as_deref(), l)?;
-    if let Some(v) = threshold {
-        s.village_threshold = v;
-    }
-    for item in targets {
-        let Some((name, value)) = item.split_once('=') else {
-            bail!(
-                "--target {item}: {}",
-                pick(l, "应写成 名称=数值，如 sewage=0.4", "must be NAME=VALUE, e.g. sewage=0.4")
-            );
-        };
-        let v: f64 = value
-            .trim()
-            .parse()
-            .with_context(|| format!("--target {item}: {}", pick(l, "数值无效", "not a number")))?;
-        if !s.targets.set(name.trim(), v) {
-            bail!(
-                "--target {item}: {} sewage, garbage, manure, black_odor, equipping",
-                pick(l, "未知目标，可用：", "no such target; known:")
-            );
-        }
+    for (key, value) in figures.overrides() {
+        crate::config::set(&mut s, &key, &value, l)?;
     }
     crate::config::check(&s, l)?;
     Ok(s)
@@ -423,8 +496,8 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
                 pick(l, "水体", "water bodies"),
             );
         }
-        Command::Summary { as_of: d, level, format, village_threshold, targets } => {
-            let settings = settings(&cli, l, *village_threshold, targets)?;
+        Command::Summary { as_of: d, level, format, figures } => {
+            let settings = settings(&cli, l, figures)?;
             let store = open(&cli)?;
             let s = store.summary(&as_of(d.clone(), l)?, (*level).into(), None, &settings)?;
             let lang = l;
@@ -443,8 +516,8 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
             let mut store = open(&cli)?;
             crate::generate::save_loop(&mut store, *seed, *count, &mut std::io::stdout())?;
         }
-        Command::Report { file, as_of: d, village_threshold, targets } => {
-            let settings = settings(&cli, l, *village_threshold, targets)?;
+        Command::Report { file, as_of: d, figures } => {
+            let settings = settings(&cli, l, figures)?;
             let store = open(&cli)?;
             let r = report::xlsx::write_report(&store, file, &as_of(d.clone(), l)?, &settings, l)?;
             say!(

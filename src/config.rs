@@ -135,6 +135,55 @@ fn problem(s: &Settings, l: Lang) -> Option<(String, String)> {
     None
 }
 
+/// Sets one setting by its key as written in the settings file
+/// (`village_threshold`, `targets.sewage`, `manure.pig.kg_per_head_day`,
+/// `manure.beef_cattle.scale_count`, …) from a value as typed on the command
+/// line: a number, or a word for the keys that take one (`head_on_hand`).
+/// The value goes through the same reading as the file's (types, names) and
+/// the result through the same bounds ([`check`]): one validation whichever
+/// way a setting comes in. An error names the key and what is wrong.
+pub fn set(s: &mut Settings, key: &str, value: &str, l: Lang) -> Result<()> {
+    let mut tree = toml::Value::try_from(&*s)?;
+    let mut slot = &mut tree;
+    for part in key.split('.') {
+        slot = match slot.as_table_mut().and_then(|t| t.get_mut(part.trim())) {
+            Some(next) => next,
+            None => bail!("{key}: {}", pick(l, "没有这个设置", "no such setting")),
+        };
+    }
+    if slot.is_table() {
+        bail!("{key}: {}", pick(l, "没有这个设置", "no such setting"));
+    }
+    let value = value.trim();
+    // A number (as Rust reads one: NaN and inf too, for the bounds to
+    // refuse by name), or else the word itself.
+    let typed = if let Ok(i) = value.parse::<i64>() {
+        toml::Value::Integer(i)
+    } else if let Ok(x) = value.parse::<f64>() {
+        toml::Value::Float(x)
+    } else {
+        toml::Value::String(value.to_string())
+    };
+    let typed = match (&*slot, typed) {
+        (toml::Value::Float(_), toml::Value::Integer(i)) => toml::Value::Float(i as f64),
+        (_, v) => v,
+    };
+    if std::mem::discriminant(&*slot) != std::mem::discriminant(&typed) {
+        let what = match slot {
+            toml::Value::Float(_) => pick(l, "应为数值", "must be a number"),
+            toml::Value::Integer(_) => pick(l, "应为整数", "must be a whole number"),
+            _ => pick(l, "取值无效", "not a valid value"),
+        };
+        bail!("{key} = {value}: {what}");
+    }
+    *slot = typed;
+    let next: Settings =
+        tree.try_into().map_err(|e: toml::de::Error| anyhow::anyhow!("{key} = {value}: {}", e.message().trim()))?;
+    check(&next, l)?;
+    *s = next;
+    Ok(())
+}
+
 /// Checks that every setting is in range (after the command line's overrides).
 pub fn check(s: &Settings, l: Lang) -> Result<()> {
     match problem(s, l) {
@@ -154,6 +203,38 @@ mod tests {
         assert_eq!(s.targets.sewage, 0.5);
         assert_eq!(s.targets.garbage, 0.9);
         assert_eq!(s.manure.pig.days, 180.0);
+    }
+
+    #[test]
+    fn set_reads_a_value_as_the_file_would_and_keeps_its_bounds() {
+        let mut s = Settings::default();
+        set(&mut s, "manure.pig.kg_per_head_day", "3", Lang::En).unwrap();
+        set(&mut s, "manure.sheep_goat.scale_min", "150", Lang::En).unwrap();
+        set(&mut s, "manure.layer.count", "annual_out", Lang::En).unwrap();
+        set(&mut s, "targets.garbage", "0.8", Lang::En).unwrap();
+        let mut expected = Settings::default();
+        expected.manure.pig.kg_per_head_day = 3.0;
+        expected.manure.sheep_goat.scale_min = 150;
+        expected.manure.layer.count = crate::domain::settings::CountBasis::AnnualOut;
+        expected.targets.garbage = 0.8;
+        assert_eq!(s, expected);
+        for (key, value) in [
+            ("manure.pig.kg_per_head_day", "-1"),
+            ("manure.pig.kg_per_head_day", "nan"),
+            ("manure.pig.kg_per_head_day", "inf"),
+            ("manure.pig.days", "367"),
+            ("manure.pig.scale_min", "2.5"),
+            ("manure.pig.scale_min", "-3"),
+            ("manure.pig.count", "tail"),
+            ("manure.pig", "1"),
+            ("manure.other.days", "1"),
+            ("targets.sewage", "1.5"),
+            ("village_threshold", "x"),
+            ("", "1"),
+        ] {
+            assert!(set(&mut s, key, value, Lang::En).is_err(), "{key} = {value}");
+            assert_eq!(s, expected, "a refused value changes nothing ({key} = {value})");
+        }
     }
 
     #[test]

@@ -120,10 +120,11 @@ fn bad_config_file_is_refused_with_line_and_key() {
         }
         assert!(!f.path("r.xlsx").exists());
     }
-    // A flag out of range is refused with the key and the range.
+    // A flag out of range is bad usage (2, SPEC §7), named with the key and
+    // the range by the same check as the file's.
     for flags in [&["--village-threshold", "NaN"][..], &["--target", "sewage=1e308"][..]] {
         let out = f.run(&[&["--lang", "en", "summary", "--format", "json"][..], flags].concat());
-        assert_eq!(out.status.code(), Some(1), "{flags:?}");
+        assert_eq!(out.status.code(), Some(2), "{flags:?}");
         let e = stderr(&out);
         assert!(e.contains("must be between 0 and 1") && out.stdout.is_empty(), "{flags:?}: {e}");
     }
@@ -166,15 +167,93 @@ fn summary_json_echoes_settings_and_flags_override_the_file() {
     let default = json(&["--village-threshold", "0.5"]);
     assert!(treated(&default) > treated(&flagged), "{} vs {}", treated(&default), treated(&flagged));
 
-    // A value out of its range: refused (1), as in the config file. A value
-    // that does not parse, or an unknown flag: bad usage (2, SPEC §7).
-    let out = f.run_with(&config, &["summary", "--village-threshold", "1.2"]);
-    assert_eq!(out.status.code(), Some(1));
-    for bad in [&["--target", "sewag=0.5"][..], &["--target", "sewage"]] {
+    // A value out of its range, that does not parse, or an unknown flag:
+    // bad usage (2, SPEC §7), checked by the config file's bounds.
+    for bad in [&["--village-threshold", "1.2"][..], &["--target", "sewag=0.5"], &["--target", "sewage"]] {
         let out = f.run_with(&config, &[&["summary"][..], bad].concat());
         assert_eq!(out.status.code(), Some(2), "{bad:?}");
     }
     assert_eq!(f.run(&["summary", "--levle", "county"]).status.code(), Some(2));
+}
+
+#[test]
+fn manure_settings_on_the_command_line_change_the_figures_and_are_echoed() {
+    let f = Fixture::new();
+    let config = f.config("c.toml", "[manure.pig]\ncount = \"annual_out\"\nkg_per_head_day = 2.5\ndays = 180\nscale_count = \"annual_out\"\nscale_min = 500\n");
+    let json = |args: &[&str]| -> Value {
+        let mut all = vec!["summary", "--as-of", AS_OF, "--format", "json"];
+        all.extend_from_slice(args);
+        let out = f.run_with(&config, &all);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        serde_json::from_str(&stdout(&out)).unwrap()
+    };
+    let store = Store::open(&f.db()).unwrap();
+    let file_settings = ruralsan::config::load(Some(&config), ruralsan::strings::Lang::Zh).unwrap();
+    let echoed = |v: &Value| -> ruralsan::domain::settings::ManureCoefficients {
+        serde_json::from_value(v["settings"]["manure"].clone()).unwrap()
+    };
+
+    // The file's coefficients are echoed as the file writes them.
+    let from_file = json(&[]);
+    assert_eq!(echoed(&from_file), file_settings.manure);
+    assert_eq!(from_file["settings"]["black_odor_criteria"]["nh3n_mg_l_above"], 15.0);
+
+    let flags = [
+        "--coefficient",
+        "pig=3",
+        "--coefficient",
+        "肉牛=12.5",
+        "--manure-days",
+        "broiler=60",
+        "--scale-threshold",
+        "pig=100",
+        "--scale-threshold",
+        "layer=500",
+        "--set",
+        "manure.beef_cattle.scale_count=head_on_hand",
+    ];
+    let flagged = json(&flags);
+    let mut s = file_settings.clone();
+    s.manure.pig.kg_per_head_day = 3.0;
+    s.manure.beef_cattle.kg_per_head_day = 12.5;
+    s.manure.broiler.days = 60.0;
+    s.manure.pig.scale_min = 100;
+    s.manure.layer.scale_min = 500;
+    s.manure.beef_cattle.scale_count = ruralsan::domain::settings::CountBasis::HeadOnHand;
+    assert_eq!(echoed(&flagged), s.manure, "every setting used is in the output");
+    assert!(same_json(&flagged, &to_json(&store.summary(AS_OF, Level::County, None, &s).unwrap())));
+    let total = |v: &Value, k: &str| v["areas"][0]["manure"][k].clone();
+    assert_ne!(total(&flagged, "produced_t"), total(&from_file, "produced_t"));
+    assert!(total(&flagged, "scale_farms").as_i64() > total(&from_file, "scale_farms").as_i64());
+    // The output alone reproduces the figure: its settings as a settings file.
+    let reproduced = Settings {
+        village_threshold: flagged["settings"]["village_threshold"].as_f64().unwrap(),
+        manure: echoed(&flagged),
+        ..Settings::default()
+    };
+    let again = f.config("again.toml", &toml::to_string(&reproduced).unwrap());
+    let out = f.run_with(&again, &["summary", "--as-of", AS_OF, "--format", "json"]);
+    assert!(same_json(&serde_json::from_str(&stdout(&out)).unwrap(), &flagged));
+
+    // Bad values: bad usage (2), by the same bounds as the settings file.
+    for bad in [
+        &["--coefficient", "pig=-1"][..],
+        &["--coefficient", "pig=abc"],
+        &["--coefficient", "pig=1e300"],
+        &["--coefficient", "other=1"],
+        &["--coefficient", "cow=1"],
+        &["--coefficient", "pig"],
+        &["--manure-days", "pig=400"],
+        &["--scale-threshold", "pig=1.5"],
+        &["--scale-threshold", "pig=99999999999"],
+        &["--set", "manure.pig.count=tail"],
+        &["--set", "manure.pig=1"],
+        &["--set", "nosuch=1"],
+        &["--set", "targets.sewage=2"],
+    ] {
+        let out = f.run_with(&config, &[&["summary"][..], bad].concat());
+        assert_eq!(out.status.code(), Some(2), "{bad:?}: {}", stderr(&out));
+    }
 }
 
 #[test]

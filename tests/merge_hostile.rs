@@ -117,8 +117,10 @@ fn insert_root(c: &Connection, visit_id: &str, payload: &str, deleted: bool) {
 
 /// The first revision of a database: its visit id and payload.
 fn first_revision(c: &Connection) -> (String, String) {
-    c.query_row("SELECT visit_id, payload FROM revision ORDER BY rev_id LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
+    let rev_id: String = c.query_row("SELECT rev_id FROM revision ORDER BY rev_id LIMIT 1", [], |r| r.get(0)).unwrap();
+    // Through the store: the current revision's payload is kept in the current rows (schema version 5).
+    let r = ruralsan::store::revisions::load_revision(c, &rev_id).unwrap().unwrap();
+    (r.visit_id, r.payload)
 }
 
 /// A refusal of a revision's `field` by the visit rule `reason`.
@@ -451,7 +453,7 @@ fn good_file_merges_once_and_a_dry_run_writes_nothing() {
 fn grow_heads(db: &Path, visit_id: &str, root: &str, chain: usize, siblings: usize) -> Vec<String> {
     let c = Connection::open(db).unwrap();
     c.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
-    let payload: String = c.query_row("SELECT payload FROM revision WHERE rev_id = ?1", [root], |r| r.get(0)).unwrap();
+    let payload = ruralsan::store::revisions::load_revision(&c, root).unwrap().unwrap().payload;
     let v: VisitData = serde_json::from_str(&payload).unwrap();
     let now = chrono::Utc::now().timestamp_millis() - 60_000;
     let tx = c.unchecked_transaction().unwrap();

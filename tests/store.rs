@@ -254,3 +254,102 @@ fn a_corrupt_parent_list_is_an_error_not_an_empty_list() {
     let corrupt = e.chain().find_map(|c| c.downcast_ref::<StoreError>());
     assert!(matches!(corrupt, Some(StoreError::CorruptParents { .. })), "{e:#}");
 }
+
+/// Revisions with an empty payload that are not deletions: kept in the current rows.
+fn elided(s: &Store) -> Vec<String> {
+    let c = common::sql(s);
+    let mut st = c.prepare("SELECT rev_id FROM revision WHERE payload = '' AND NOT deleted ORDER BY rev_id").unwrap();
+    st.query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
+}
+
+#[test]
+fn the_current_revision_payload_is_kept_once_and_every_payload_reads_back_as_hashed() {
+    let (_d, path) = temp_db();
+    let mut s = Store::open(&path).unwrap();
+    s.import_bundle(&sample("sample"), false).unwrap();
+    let visits = count(&s, "visit");
+    // Every current revision's payload is left out: its content is the current rows.
+    let kept = elided(&s);
+    assert_eq!(kept.len() as i64, visits);
+    let id: String = common::sql(&s).query_row("SELECT min(visit_id) FROM visit", [], |r| r.get(0)).unwrap();
+    let first = s.current_revision(&id).unwrap().unwrap();
+    assert!(kept.contains(&first));
+    // An edit: the revision it replaces gets its payload back, whole.
+    let mut v = ruralsan::store::browse::load_visit(&common::sql(&s), &id).unwrap().unwrap().1;
+    v.notes = "改过".into();
+    s.save_visit("测试", &id, Some(&v)).unwrap();
+    let second = s.current_revision(&id).unwrap().unwrap();
+    assert_ne!(first, second);
+    let stored: String =
+        common::sql(&s).query_row("SELECT payload FROM revision WHERE rev_id = ?1", [&first], |r| r.get(0)).unwrap();
+    assert!(!stored.is_empty());
+    assert_eq!(elided(&s).len() as i64, visits, "the new current revision is kept in the rows instead");
+    // Every revision, read through the store, hashes to its id.
+    let c = common::sql(&s);
+    let ids: Vec<String> = c
+        .prepare("SELECT rev_id FROM revision")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    for rev in ids {
+        let r = ruralsan::store::revisions::load_revision(&c, &rev).unwrap().unwrap();
+        assert_eq!(ruralsan::store::revisions::revision_id(&r.visit_id, &r.parents, &r.payload, r.deleted), rev);
+    }
+    // A deletion: the last current payload is written back before its rows go.
+    s.save_visit("测试", &id, None).unwrap();
+    let stored: String =
+        common::sql(&s).query_row("SELECT payload FROM revision WHERE rev_id = ?1", [&second], |r| r.get(0)).unwrap();
+    assert_eq!(stored, v.canonical_json());
+    assert_eq!(elided(&s).len() as i64, visits - 1);
+}
+
+#[test]
+fn a_snapshot_carries_every_payload_and_a_copied_live_file_merges_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut crew = Store::open(&dir.path().join("crew.db")).unwrap();
+    crew.import_bundle(&sample("sample"), false).unwrap();
+    let snap = dir.path().join("snap.db");
+    crew.snapshot(&snap).unwrap();
+    let on_stick: i64 = rusqlite::Connection::open(&snap)
+        .unwrap()
+        .query_row("SELECT count(*) FROM revision WHERE payload = '' AND NOT deleted", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(on_stick, 0, "the stick holds every payload in full");
+    // The live file copied as it is (checkpointed, so no WAL to refuse):
+    // its staging copy gets its payloads back from its current rows.
+    common::sql(&crew).execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").unwrap();
+    let live = dir.path().join("live.db");
+    std::fs::copy(dir.path().join("crew.db"), &live).unwrap();
+    drop(crew);
+    let opts = ruralsan::store::sync::MergeOptions { dry_run: false, progress: false };
+    let mut a = Store::open(&dir.path().join("a.db")).unwrap();
+    a.import_roster(&sample("sample").join("villages.csv")).unwrap();
+    a.merge_files(&[snap], opts).unwrap();
+    let mut b = Store::open(&dir.path().join("b.db")).unwrap();
+    b.import_roster(&sample("sample").join("villages.csv")).unwrap();
+    b.merge_files(&[live], opts).unwrap();
+    assert!(count(&a, "visit") > 0);
+    assert_eq!(dump_current(&a), dump_current(&b));
+    assert_eq!(elided(&a), elided(&b));
+}
+
+#[test]
+fn a_version_3_database_is_upgraded_with_its_payloads_kept_once() {
+    // A version 3 file: every payload in full (as a snapshot has them), the
+    // version stamped back.
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(&dir.path().join("new.db")).unwrap();
+    s.import_bundle(&sample("sample"), false).unwrap();
+    let old = dir.path().join("old.db");
+    s.snapshot(&old).unwrap();
+    let before = dump_current(&s);
+    rusqlite::Connection::open(&old).unwrap().execute_batch("PRAGMA user_version = 3").unwrap();
+    let upgraded = Store::open(&old).unwrap();
+    let v: i64 = common::sql(&upgraded).query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(v, SCHEMA_VERSION);
+    assert_eq!(elided(&upgraded), elided(&s));
+    assert_eq!(dump_current(&upgraded), before);
+    assert_eq!(dump(&upgraded).len(), dump(&s).len());
+}

@@ -427,8 +427,15 @@ fn open_conflicts_are_counted_per_area() {
     assert_eq!(per_area, ruralsan::store::conflict::open_conflicts(&common::sql(&store)).unwrap());
     assert_eq!(per_area, s.pages[0].summary.open_conflicts);
     // An edit against a deletion that the deletion wins has no current row:
-    // the conflict is still placed, by its heads' payload.
-    common::sql(&store).execute("DELETE FROM visit WHERE visit_id = ?1", [&visit]).unwrap();
+    // the conflict is still placed, by its heads' payload. (The head's
+    // payload is kept in the current rows until they go: written back
+    // first, as the store does when a deletion wins.)
+    let c = common::sql(&store);
+    let rev: String = c.query_row("SELECT rev_id FROM visit WHERE visit_id = ?1", [&visit], |r| r.get(0)).unwrap();
+    let payload = ruralsan::store::revisions::load_revision(&c, &rev).unwrap().unwrap().payload;
+    c.execute("UPDATE revision SET payload = ?2 WHERE rev_id = ?1", [&rev, &payload]).unwrap();
+    c.execute("DELETE FROM visit WHERE visit_id = ?1", [&visit]).unwrap();
+    drop(c);
     let s = sup(&store, Lang::Zh);
     assert_eq!(s.page().conflicts_of("430223"), Some(1));
 }

@@ -74,6 +74,31 @@ pub fn is_scale_farm(species: Species, head_on_hand: i64, annual_out: i64, coeff
     coefficients.of(species).is_some_and(|c| c.scale_count.pick(head_on_hand, annual_out) >= c.scale_min)
 }
 
+/// The black-odour criteria of SPEC §4: constants of the domain (changing
+/// one means bumping [`FIGURES_VERSION`]), echoed with every summary so that
+/// a figure can be reproduced from its output alone.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct BlackOdorCriteria {
+    /// Transparency below this fails (cm)...
+    pub transparency_cm_below: f64,
+    /// ...unless the water is shallower than this (cm),
+    pub shallow_depth_cm_below: f64,
+    /// when transparency below this share of the depth fails.
+    pub shallow_transparency_share: f64,
+    /// Dissolved oxygen below this fails (mg/L).
+    pub do_mg_l_below: f64,
+    /// Ammonia nitrogen above this fails (mg/L).
+    pub nh3n_mg_l_above: f64,
+}
+
+pub const BLACK_ODOR_CRITERIA: BlackOdorCriteria = BlackOdorCriteria {
+    transparency_cm_below: 25.0,
+    shallow_depth_cm_below: 25.0,
+    shallow_transparency_share: 0.4,
+    do_mg_l_below: 2.0,
+    nh3n_mg_l_above: 15.0,
+};
+
 /// A black-odour criterion a measured value fails: the value measured and
 /// the limit it is held to (SPEC §4), so a verdict can say which and why.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -95,21 +120,22 @@ pub fn black_odor_failures(
     do_mg_l: Option<f64>,
     nh3n_mg_l: Option<f64>,
 ) -> Vec<OdorFailure> {
+    let c = BLACK_ODOR_CRITERIA;
     let mut out = Vec::new();
     if let Some(t) = transparency_cm {
         let limit = match depth_cm {
-            Some(d) if d < 25.0 => 0.4 * d,
-            _ => 25.0,
+            Some(d) if d < c.shallow_depth_cm_below => c.shallow_transparency_share * d,
+            _ => c.transparency_cm_below,
         };
         if t < limit {
             out.push(OdorFailure::Transparency { value: t, limit });
         }
     }
-    if let Some(v) = do_mg_l.filter(|v| *v < 2.0) {
-        out.push(OdorFailure::DissolvedOxygen { value: v, limit: 2.0 });
+    if let Some(v) = do_mg_l.filter(|v| *v < c.do_mg_l_below) {
+        out.push(OdorFailure::DissolvedOxygen { value: v, limit: c.do_mg_l_below });
     }
-    if let Some(v) = nh3n_mg_l.filter(|v| *v > 15.0) {
-        out.push(OdorFailure::Ammonia { value: v, limit: 15.0 });
+    if let Some(v) = nh3n_mg_l.filter(|v| *v > c.nh3n_mg_l_above) {
+        out.push(OdorFailure::Ammonia { value: v, limit: c.nh3n_mg_l_above });
     }
     out
 }

@@ -36,6 +36,11 @@ fn settings_json(s: &Settings) -> Value {
     json!({
         "village_threshold": s.village_threshold,
         "targets": {"sewage": t.sewage, "garbage": t.garbage, "manure": t.manure, "black_odor": t.black_odor, "equipping": t.equipping},
+        // Beyond SPEC §5's keys: every other setting a figure depends on, the
+        // manure coefficients and scale thresholds as the settings file
+        // writes them, so that a figure can be reproduced from the output.
+        "manure": s.manure,
+        "black_odor_criteria": crate::domain::indicators::BLACK_ODOR_CRITERIA,
     })
 }
 

@@ -2,7 +2,7 @@
 //! roster's primary key (never the whole roster in memory), the visits of a
 //! village, a visit's full data, and form drafts.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::Store;
@@ -242,19 +242,9 @@ pub fn visits_of(conn: &Connection, code: &str) -> Result<Vec<VisitItem>> {
 }
 
 /// The current revision id and full data of a visit, read from the
-/// revision payload the current tables were made from.
+/// current tables (which hold the current revision's payload).
 pub fn load_visit(conn: &Connection, visit_id: &str) -> Result<Option<(String, VisitData)>> {
-    let row: Option<(String, String)> = conn
-        .prepare_cached(
-            "SELECT v.rev_id, r.payload FROM visit v JOIN revision r ON r.rev_id = v.rev_id WHERE v.visit_id = ?1",
-        )?
-        .query_row([visit_id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    row.map(|(rev, payload)| {
-        let data = serde_json::from_str(&payload).with_context(|| format!("revision {rev}: unreadable payload"))?;
-        Ok((rev, data))
-    })
-    .transpose()
+    super::payload::current(conn, visit_id)
 }
 
 /// The data of the latest visit of a village, for copying forward.

@@ -225,6 +225,99 @@ impl VisitIds {
     }
 }
 
+/// A row of visits.csv: its visit id, the revision it names as its base,
+/// and its figures (no child rows yet). Cells that do not parse are
+/// problems, and their columns are listed in `r.bad`.
+fn read_visit(r: &mut RowReader) -> (String, Option<String>, VisitData) {
+    let base = Some(r.cell(REV_COL).trim().to_string()).filter(|b| !b.is_empty());
+    let visit_id = r.id("visit_id");
+    // An empty id is already refused as required.
+    if !visit_id.is_empty()
+        && let Err(why) = validate::check_id(&visit_id)
+    {
+        r.fail("visit_id", why);
+    }
+    let v = VisitData {
+        village_code: r.id("village_code"),
+        survey_date: r.date("survey_date"),
+        surveyor: r.text("surveyor").trim().to_string(),
+        households: r.int("households"),
+        hh_sewer: r.int("hh_sewer"),
+        hh_reuse: r.int("hh_reuse"),
+        hh_controlled: r.int("hh_controlled"),
+        natural_villages: r.int("natural_villages"),
+        nv_garbage_covered: r.int("nv_garbage_covered"),
+        notes: r.text("notes"),
+        facilities: vec![],
+        farms: vec![],
+        water_bodies: vec![],
+    };
+    (visit_id, base, v)
+}
+
+/// A row of a file of child rows.
+enum Child {
+    Facility(Facility),
+    Farm(Farm),
+    Water(WaterBody),
+}
+
+impl Child {
+    fn json(&self) -> serde_json::Result<String> {
+        match self {
+            Child::Facility(x) => serde_json::to_string(x),
+            Child::Farm(x) => serde_json::to_string(x),
+            Child::Water(x) => serde_json::to_string(x),
+        }
+    }
+
+    fn add_to(self, v: &mut VisitData) {
+        match self {
+            Child::Facility(x) => v.facilities.push(x),
+            Child::Farm(x) => v.farms.push(x),
+            Child::Water(x) => v.water_bodies.push(x),
+        }
+    }
+}
+
+/// A row of a file of child rows of `kind`: the visit id it names, and the row.
+fn read_child(kind: i64, r: &mut RowReader) -> (String, Child) {
+    let visit_id = r.id("visit_id");
+    let child = match kind {
+        KIND_FACILITY => Child::Facility(Facility {
+            facility_id: r.id("facility_id"),
+            kind: r.enumeration("kind", FacilityKind::parse, FacilityKind::expected, FacilityKind::Central),
+            households_served: r.int("households_served"),
+            status: r.enumeration("status", FacilityStatus::parse, FacilityStatus::expected, FacilityStatus::Normal),
+            capacity_m3_d: r.dec("capacity_m3_d"),
+        }),
+        KIND_FARM => Child::Farm(Farm {
+            farm_id: r.id("farm_id"),
+            name: r.text("name").trim().to_string(),
+            species: r.enumeration("species", Species::parse, Species::expected, Species::Other),
+            head_on_hand: r.int("head_on_hand"),
+            annual_out: r.int("annual_out"),
+            manure_t: r.dec("manure_t"),
+            utilized_pct: r.req_dec("utilized_pct"),
+            facility_equipped: r.bool("facility_equipped"),
+        }),
+        _ => Child::Water(WaterBody {
+            water_id: r.id("water_id"),
+            name: r.text("name").trim().to_string(),
+            kind: r.enumeration("kind", WaterKind::parse, WaterKind::expected, WaterKind::Other),
+            area_m2: r.dec("area_m2"),
+            length_m: r.dec("length_m"),
+            depth_cm: r.dec("depth_cm"),
+            transparency_cm: r.dec("transparency_cm"),
+            do_mg_l: r.dec("do_mg_l"),
+            nh3n_mg_l: r.dec("nh3n_mg_l"),
+            listed: r.enumeration("listed", Listed::parse, Listed::expected, Listed::None),
+            status: r.enumeration("status", WaterStatus::parse, WaterStatus::expected, WaterStatus::Identified),
+        }),
+    };
+    (visit_id, child)
+}
+
 /// Stages visits.csv; the encoding it was read in.
 fn stage_visits(
     conn: &Connection,
@@ -244,29 +337,7 @@ fn stage_visits(
     while let Some(line) = t.next_row(problems) {
         _bar.step();
         let mut r = RowReader { t: &t, cols: VISIT_COLS_IN, line, problems, bad: String::new() };
-        let base = Some(r.cell(REV_COL).trim().to_string()).filter(|b| !b.is_empty());
-        let visit_id = r.id("visit_id");
-        // An empty id is already refused as required.
-        if !visit_id.is_empty()
-            && let Err(why) = validate::check_id(&visit_id)
-        {
-            r.fail("visit_id", why);
-        }
-        let v = VisitData {
-            village_code: r.id("village_code"),
-            survey_date: r.date("survey_date"),
-            surveyor: r.text("surveyor").trim().to_string(),
-            households: r.int("households"),
-            hh_sewer: r.int("hh_sewer"),
-            hh_reuse: r.int("hh_reuse"),
-            hh_controlled: r.int("hh_controlled"),
-            natural_villages: r.int("natural_villages"),
-            nv_garbage_covered: r.int("nv_garbage_covered"),
-            notes: r.text("notes"),
-            facilities: vec![],
-            farms: vec![],
-            water_bodies: vec![],
-        };
+        let (visit_id, base, v) = read_visit(&mut r);
         let bad = std::mem::take(&mut r.bad);
         if visit_id.is_empty() {
             continue;
@@ -302,44 +373,8 @@ fn stage_children(
     while let Some(line) = t.next_row(problems) {
         _bar.step();
         let mut r = RowReader { t: &t, cols, line, problems, bad: String::new() };
-        let visit_id = r.id("visit_id");
-        let data = match kind {
-            KIND_FACILITY => serde_json::to_string(&Facility {
-                facility_id: r.id("facility_id"),
-                kind: r.enumeration("kind", FacilityKind::parse, FacilityKind::expected, FacilityKind::Central),
-                households_served: r.int("households_served"),
-                status: r.enumeration(
-                    "status",
-                    FacilityStatus::parse,
-                    FacilityStatus::expected,
-                    FacilityStatus::Normal,
-                ),
-                capacity_m3_d: r.dec("capacity_m3_d"),
-            }),
-            KIND_FARM => serde_json::to_string(&Farm {
-                farm_id: r.id("farm_id"),
-                name: r.text("name").trim().to_string(),
-                species: r.enumeration("species", Species::parse, Species::expected, Species::Other),
-                head_on_hand: r.int("head_on_hand"),
-                annual_out: r.int("annual_out"),
-                manure_t: r.dec("manure_t"),
-                utilized_pct: r.req_dec("utilized_pct"),
-                facility_equipped: r.bool("facility_equipped"),
-            }),
-            _ => serde_json::to_string(&WaterBody {
-                water_id: r.id("water_id"),
-                name: r.text("name").trim().to_string(),
-                kind: r.enumeration("kind", WaterKind::parse, WaterKind::expected, WaterKind::Other),
-                area_m2: r.dec("area_m2"),
-                length_m: r.dec("length_m"),
-                depth_cm: r.dec("depth_cm"),
-                transparency_cm: r.dec("transparency_cm"),
-                do_mg_l: r.dec("do_mg_l"),
-                nh3n_mg_l: r.dec("nh3n_mg_l"),
-                listed: r.enumeration("listed", Listed::parse, Listed::expected, Listed::None),
-                status: r.enumeration("status", WaterStatus::parse, WaterStatus::expected, WaterStatus::Identified),
-            }),
-        }?;
+        let (visit_id, child) = read_child(kind, &mut r);
+        let data = child.json()?;
         let bad = std::mem::take(&mut r.bad);
         if visit_id.is_empty() {
             continue;
@@ -352,6 +387,245 @@ fn stage_children(
         ins.execute(params![visit_id, kind, seq, line as i64, bad, data])?;
     }
     Ok(Some(t.encoding()))
+}
+
+/// The current tables a streamed import writes, each appended to a
+/// temporary copy in file order and put into its table in key order once,
+/// with the key order each is sorted by. (Revisions go straight into their
+/// table: its rows are appended, and its one index kept meanwhile, on the
+/// revision id, is small enough to stay in the page cache. The heads are
+/// the visits' revisions, read back in order from the visit table.)
+const STREAMED: &[(&str, &str)] = &[
+    ("visit", "visit_id"),
+    ("facility", "visit_id, facility_id"),
+    ("farm", "visit_id, farm_id"),
+    ("water_body", "visit_id, water_id"),
+];
+
+/// Secondary indexes a streamed import builds once at the end (they are
+/// dropped while the tables fill; the tables were empty): inserting into
+/// them row by row, in an order that is not theirs, was most of the work.
+const REBUILT_INDEXES: &[&str] = &["revision_visit", "visit_village_date"];
+
+/// Drops the indexes of [`REBUILT_INDEXES`] (inside the caller's
+/// transaction); the statements that make them again, exactly as the
+/// schema made them.
+fn drop_indexes(conn: &Connection) -> Result<Vec<String>> {
+    let mut rebuilt = Vec::new();
+    for name in REBUILT_INDEXES {
+        let sql: Option<String> = conn
+            .query_row("SELECT sql FROM main.sqlite_schema WHERE type = 'index' AND name = ?1", [name], |r| r.get(0))
+            .optional()?;
+        if let Some(sql) = sql {
+            conn.execute_batch(&format!("DROP INDEX main.{name}"))?;
+            rebuilt.push(sql);
+        }
+    }
+    Ok(rebuilt)
+}
+
+/// The fast way for the common case of a first import (the database holds
+/// no revisions yet) of a bundle whose child rows come in the order of
+/// their visits (as `export` and `generate` write them): one pass over the
+/// four files side by side, each visit checked whole as it is read (the
+/// same cell readers and rules as the general way), its rows appended to
+/// temporary tables and put into the current tables in key order at the
+/// end, the secondary indexes built once.
+///
+/// Returns false, having possibly written part of the bundle, when the way
+/// does not apply or the bundle has any problem: the caller rolls back to
+/// its savepoint and takes the general way, which lists every problem. So a
+/// bundle is accepted or refused exactly as by the general way.
+fn import_streaming(
+    conn: &Connection,
+    dir: &Path,
+    maker: revisions::Maker,
+    report: &mut ImportReport,
+    progress: &dyn Progress,
+) -> Result<bool> {
+    if conn.prepare("SELECT 1 FROM revision LIMIT 1")?.exists([])? {
+        return Ok(false);
+    }
+    // Any problem at all sends the bundle the general way.
+    let mut quiet = Problems::default();
+    let problems = &mut quiet;
+    let Some(mut visits) =
+        Table::open(&dir.join("visits.csv"), "visits.csv", VISIT_COLS_IN, VISIT_COLS, false, problems)?
+    else {
+        return Ok(false);
+    };
+    let mut kids: Vec<(i64, Table, bool)> = Vec::new();
+    for kind in [KIND_FACILITY, KIND_FARM, KIND_WATER] {
+        let (file, cols) = child_file(kind);
+        let path = dir.join(file);
+        if !path.exists() {
+            continue;
+        }
+        let Some(mut t) = Table::open(&path, file, cols, cols, false, problems)? else { return Ok(false) };
+        let more = t.next_row(problems).is_some();
+        kids.push((kind, t, more));
+    }
+    if !problems.is_empty() {
+        return Ok(false);
+    }
+    for (table, _) in STREAMED {
+        conn.execute_batch(&format!(
+            "DROP TABLE IF EXISTS temp.t_{table}; CREATE TEMP TABLE t_{table} AS SELECT * FROM main.{table} WHERE 0;"
+        ))?;
+    }
+    let insert = |table: &str, n: usize| {
+        let marks = (1..=n).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
+        conn.prepare(&format!("INSERT INTO temp.t_{table} VALUES ({marks})"))
+    };
+    // Only the index on the revision id while the rows go in (see REBUILT_INDEXES).
+    let rebuilt = drop_indexes(conn)?;
+    let mut ins_rev = conn.prepare(
+        "INSERT INTO main.revision (rev_id, visit_id, parents, payload, deleted, hlc, device, author, crew, signature)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?;
+    let (device, crew) = (maker.identity.key_id(), maker.identity.crew());
+    let mut ins_visit = insert("visit", 12)?;
+    let mut ins_fac = insert("facility", 6)?;
+    let mut ins_farm = insert("farm", 9)?;
+    let mut ins_water = insert("water_body", 12)?;
+    let today = chrono::Local::now().date_naive();
+    let coefficients = crate::domain::settings::ManureCoefficients::default();
+    let mut ids = VisitIds::default();
+    let bar = Phase::new(progress, Work::File("visits.csv"), 0);
+    while let Some(line) = visits.next_row(problems) {
+        bar.step();
+        let mut r = RowReader { t: &visits, cols: VISIT_COLS_IN, line, problems, bad: String::new() };
+        let (visit_id, _base, mut v) = read_visit(&mut r);
+        // A visit id seen before (or sharing a hash with one): the general
+        // way tells a duplicate from a coincidence.
+        if !r.bad.is_empty() || !problems.is_empty() || visit_id.is_empty() || !ids.ids.insert(ids.key(&visit_id)) {
+            return Ok(false);
+        }
+        for (kind, t, more) in kids.iter_mut() {
+            let cols = child_file(*kind).1;
+            while *more && t.get(0).trim() == visit_id {
+                let mut r = RowReader { t, cols, line: 0, problems, bad: String::new() };
+                let (_, child) = read_child(*kind, &mut r);
+                if !r.bad.is_empty() {
+                    return Ok(false);
+                }
+                child.add_to(&mut v);
+                *more = t.next_row(problems).is_some();
+            }
+        }
+        if !problems.is_empty()
+            || roster_problem(conn, &v.village_code)?.is_some()
+            || !validate::validate_visit(&v, today, &coefficients).is_empty()
+        {
+            return Ok(false);
+        }
+        // A revision with no parents, made here now, as `revisions::save_on`
+        // makes the first revision of a visit; its payload is kept in the
+        // current rows alone when they give it back exactly.
+        let payload = v.canonical_json();
+        let rev_id = revisions::revision_id(&visit_id, &[], &payload, false);
+        let kept = if super::payload::round_trips(&v) { "" } else { payload.as_str() };
+        let hlc = revisions::next_hlc(conn)?;
+        let signature = maker.identity.sign(&revisions::signed_message(&rev_id, &hlc, &device, &crew, maker.editor));
+        ins_rev.execute(params![rev_id, visit_id, "[]", kept, false, hlc, device, maker.editor, crew, signature])?;
+        ins_visit.execute(params![
+            visit_id,
+            rev_id,
+            v.village_code,
+            v.survey_date,
+            v.surveyor,
+            v.households,
+            v.hh_sewer,
+            v.hh_reuse,
+            v.hh_controlled,
+            v.natural_villages,
+            v.nv_garbage_covered,
+            v.notes
+        ])?;
+        for f in &v.facilities {
+            ins_fac.execute(params![
+                visit_id,
+                f.facility_id,
+                f.kind.code(),
+                f.households_served,
+                f.status.code(),
+                f.capacity_m3_d
+            ])?;
+        }
+        for f in &v.farms {
+            ins_farm.execute(params![
+                visit_id,
+                f.farm_id,
+                f.name,
+                f.species.code(),
+                f.head_on_hand,
+                f.annual_out,
+                f.manure_t,
+                f.utilized_pct,
+                f.facility_equipped
+            ])?;
+        }
+        for w in &v.water_bodies {
+            ins_water.execute(params![
+                visit_id,
+                w.water_id,
+                w.name,
+                w.kind.code(),
+                w.area_m2,
+                w.length_m,
+                w.depth_cm,
+                w.transparency_cm,
+                w.do_mg_l,
+                w.nh3n_mg_l,
+                w.listed.code(),
+                w.status.code()
+            ])?;
+        }
+        super::figures::write(conn, &visit_id, &v)?;
+        report.visits += 1;
+        report.new += 1;
+        report.facilities += v.facilities.len() as u64;
+        report.farms += v.farms.len() as u64;
+        report.water_bodies += v.water_bodies.len() as u64;
+    }
+    drop(bar);
+    // A child row left over names no visit, or comes out of its visit's order.
+    if !problems.is_empty() || kids.iter().any(|(_, _, more)| *more) {
+        return Ok(false);
+    }
+    report.encodings.push(("visits.csv".into(), visits.encoding()));
+    for (kind, t, _) in &kids {
+        report.encodings.push((child_file(*kind).0.into(), t.encoding()));
+    }
+    drop((ins_rev, ins_visit, ins_fac, ins_farm, ins_water));
+    let _bar = Phase::new(progress, Work::WriteVisits, 0);
+    // Each sort takes up to the main page cache's size in memory: a smaller
+    // cache while sorting keeps the import under 200 MB.
+    let cache: i64 = conn.query_row("PRAGMA main.cache_size", [], |r| r.get(0))?;
+    conn.execute_batch("PRAGMA main.cache_size = -32768")?;
+    let flushed = (|| -> rusqlite::Result<()> {
+        for (table, order) in STREAMED {
+            conn.execute_batch(&format!(
+                "INSERT INTO main.{table} SELECT * FROM temp.t_{table} ORDER BY {order}; DROP TABLE temp.t_{table};"
+            ))?;
+        }
+        // In visit id order already (the visit table's key), no sort.
+        conn.execute_batch(
+            "INSERT INTO main.head (visit_id, rev_id) SELECT visit_id, rev_id FROM main.visit ORDER BY visit_id",
+        )?;
+        for sql in &rebuilt {
+            conn.execute_batch(sql)?;
+        }
+        Ok(())
+    })();
+    conn.execute_batch(&format!("PRAGMA main.cache_size = {cache}"))?;
+    match flushed {
+        Ok(()) => Ok(true),
+        // Two rows with one key (ids that differ only where the checks do
+        // not look): the general way names them.
+        Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The roster verdict on a village code: `None` when it is an administrative village.
@@ -532,23 +806,36 @@ impl Store {
         if roster_file.exists() {
             report.roster = Some(roster::load(&tx, &roster_file, "villages.csv", &mut problems)?);
         }
-        tx.execute_batch(STAGING)?;
-        let mut ids = VisitIds::default();
-        if let Some(e) = stage_visits(&tx, dir, &mut ids, &mut problems, progress)? {
-            report.encodings.push(("visits.csv".into(), e));
-        }
-        for kind in [KIND_FACILITY, KIND_FARM, KIND_WATER] {
-            if let Some(e) = stage_children(&tx, dir, kind, &ids, &mut problems, progress)? {
-                report.encodings.push((child_file(kind).0.into(), e));
-            }
-        }
-        drop(ids);
         let deferred = super::figures::Deferred::begin(&tx)?;
         let stamps = revisions::StampBatch::begin(&tx)?;
-        import_staged(&tx, maker, &mut problems, &mut report, progress)?;
+        let mut streamed = false;
+        if problems.is_empty() {
+            tx.execute_batch("SAVEPOINT streamed")?;
+            streamed = import_streaming(&tx, dir, maker, &mut report, progress)?;
+            if streamed {
+                tx.execute_batch("RELEASE streamed")?;
+            } else {
+                tx.execute_batch("ROLLBACK TO streamed; RELEASE streamed")?;
+                report = ImportReport { roster: report.roster.take(), ..ImportReport::default() };
+            }
+        }
+        if !streamed {
+            tx.execute_batch(STAGING)?;
+            let mut ids = VisitIds::default();
+            if let Some(e) = stage_visits(&tx, dir, &mut ids, &mut problems, progress)? {
+                report.encodings.push(("visits.csv".into(), e));
+            }
+            for kind in [KIND_FACILITY, KIND_FARM, KIND_WATER] {
+                if let Some(e) = stage_children(&tx, dir, kind, &ids, &mut problems, progress)? {
+                    report.encodings.push((child_file(kind).0.into(), e));
+                }
+            }
+            drop(ids);
+            import_staged(&tx, maker, &mut problems, &mut report, progress)?;
+            tx.execute_batch("DELETE FROM s_visit; DELETE FROM s_child;")?;
+        }
         stamps.finish()?;
         deferred.finish()?;
-        tx.execute_batch("DELETE FROM s_visit; DELETE FROM s_child;")?;
         if !problems.is_empty() {
             return Err(Refused::from(problems).into());
         }

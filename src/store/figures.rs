@@ -244,7 +244,7 @@ fn text_enum<T>(r: &rusqlite::Row, i: usize, parse: fn(&str) -> Option<T>) -> st
     parse(&s).ok_or(s)
 }
 
-fn read_facility(r: &rusqlite::Row) -> std::result::Result<Facility, String> {
+pub(crate) fn read_facility(r: &rusqlite::Row) -> std::result::Result<Facility, String> {
     let e = |e: rusqlite::Error| e.to_string();
     Ok(Facility {
         facility_id: r.get(1).map_err(e)?,
@@ -255,7 +255,7 @@ fn read_facility(r: &rusqlite::Row) -> std::result::Result<Facility, String> {
     })
 }
 
-fn read_farm(r: &rusqlite::Row) -> std::result::Result<Farm, String> {
+pub(crate) fn read_farm(r: &rusqlite::Row) -> std::result::Result<Farm, String> {
     let e = |e: rusqlite::Error| e.to_string();
     Ok(Farm {
         farm_id: r.get(1).map_err(e)?,
@@ -269,7 +269,7 @@ fn read_farm(r: &rusqlite::Row) -> std::result::Result<Farm, String> {
     })
 }
 
-fn read_water(r: &rusqlite::Row) -> std::result::Result<WaterBody, String> {
+pub(crate) fn read_water(r: &rusqlite::Row) -> std::result::Result<WaterBody, String> {
     let e = |e: rusqlite::Error| e.to_string();
     Ok(WaterBody {
         water_id: r.get(1).map_err(e)?,

@@ -9,6 +9,7 @@ pub mod error;
 pub mod figures;
 pub mod fsutil;
 pub mod live;
+mod payload;
 pub mod revisions;
 pub mod roster;
 pub mod summary;
@@ -28,7 +29,7 @@ pub use error::StoreError;
 /// The one schema, embedded.
 pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
 /// The schema version this program writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 /// `PRAGMA application_id` of a ruralsan database ('RSNA'); also set in schema.sql.
 pub const APPLICATION_ID: i64 = 0x5253_4E41;
 
@@ -330,8 +331,10 @@ fn refuse_read_only(conn: &Connection, path: &Path) -> Result<()> {
 /// added the revision's crew and signature: a revision table without them
 /// is set aside, made anew from schema.sql (so that its SQL text is the
 /// schema's, as the merge's schema check expects) and copied back with crew
-/// and signature empty (legacy revisions).
+/// and signature empty (legacy revisions). Version 5 keeps the current
+/// revision's payload once, in the current rows (store/payload.rs).
 fn migrate(conn: &Connection) -> Result<()> {
+    let from: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let run = || -> Result<()> {
         let old_revisions: bool = conn.query_row(
             "SELECT count(*) = 1 AND NOT EXISTS (SELECT 1 FROM pragma_table_info('revision') WHERE name = 'signature')
@@ -351,6 +354,12 @@ fn migrate(conn: &Connection) -> Result<()> {
         };
         conn.execute_batch(&format!("BEGIN IMMEDIATE;\n{set_aside}\n{SCHEMA_SQL}\n{copy_back}"))?;
         figures::rebuild(conn, &crate::domain::settings::ManureCoefficients::default(), &NoProgress)?;
+        // Version 5: the current revision's payload is kept once, in the
+        // current rows (store/payload.rs). Self-contained: it needs only the
+        // revision and current tables of any earlier version.
+        if from < 5 {
+            payload::elide_all(conn)?;
+        }
         conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"))?;
         Ok(())
     };

@@ -254,6 +254,9 @@ pub fn heads(conn: &Connection, visit_id: &str) -> Result<Vec<Revision>> {
          FROM revision r WHERE r.rev_id IN (SELECT h.rev_id FROM head h WHERE h.visit_id = ?1)",
     )?;
     let mut heads = st.query_map([visit_id], row_to_revision)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    for h in &mut heads {
+        super::payload::fill(conn, h)?;
+    }
     // Sorted here rather than in SQL: a sorter per call costs more than the lookup.
     heads.sort_by(|a, b| (&b.hlc, &b.rev_id).cmp(&(&a.hlc, &a.rev_id)));
     Ok(heads)
@@ -294,6 +297,7 @@ pub fn refresh_visit(conn: &Connection, visit_id: &str) -> Result<()> {
 /// Replaces the current rows of a visit with those of `winner` (none when
 /// deleted or absent).
 pub fn materialise(conn: &Connection, visit_id: &str, winner: Option<&Revision>) -> Result<()> {
+    super::payload::restore(conn, visit_id)?;
     super::figures::delete(conn, visit_id)?;
     for table in ["visit", "facility", "farm", "water_body"] {
         conn.prepare_cached(&format!("DELETE FROM {table} WHERE visit_id = ?1"))?.execute([visit_id])?;
@@ -304,8 +308,14 @@ pub fn materialise(conn: &Connection, visit_id: &str, winner: Option<&Revision>)
     write_current(conn, visit_id, &rev.rev_id, &data)
 }
 
-/// Writes the current rows of a visit and its per-visit figures.
+/// Writes the current rows of a visit and its per-visit figures; the
+/// revision's payload is then kept in those rows alone (store/payload.rs).
 pub(crate) fn write_current(conn: &Connection, visit_id: &str, rev_id: &str, v: &VisitData) -> Result<()> {
+    write_current_rows(conn, visit_id, rev_id, v)?;
+    super::payload::elide(conn, rev_id, v)
+}
+
+fn write_current_rows(conn: &Connection, visit_id: &str, rev_id: &str, v: &VisitData) -> Result<()> {
     super::figures::write(conn, visit_id, v)?;
     conn.prepare_cached(
         "INSERT INTO visit (visit_id, rev_id, village_code, survey_date, surveyor, households, hh_sewer, hh_reuse,
@@ -444,9 +454,14 @@ pub fn save_on(conn: &Connection, maker: Maker, visit_id: &str, data: Option<&Vi
     if heads.first().map_or(deleted, same) {
         return Ok(Saved::Unchanged);
     }
-    let rev = Revision::made_here(conn, visit_id, parents.clone(), payload, deleted, maker)?;
-    insert_revision(conn, &rev)?;
+    let mut rev = Revision::made_here(conn, visit_id, parents.clone(), payload, deleted, maker)?;
     let on_the_head = heads.len() <= 1 && parents == heads.iter().map(|h| h.rev_id.clone()).collect::<Vec<_>>();
+    // Becoming the current rows at once, its payload is kept there alone.
+    let elided = on_the_head && data.is_some_and(super::payload::round_trips);
+    if elided {
+        rev.payload.clear();
+    }
+    insert_revision(conn, &rev)?;
     if on_the_head {
         // The new revision replaces the only head (or is the first): no need
         // to search the graph or read the payload back.
@@ -456,7 +471,7 @@ pub fn save_on(conn: &Connection, maker: Maker, visit_id: &str, data: Option<&Vi
             materialise(conn, visit_id, None)?;
         }
         if let Some(data) = data {
-            write_current(conn, visit_id, &rev.rev_id, data)?;
+            write_current_rows(conn, visit_id, &rev.rev_id, data)?;
         }
     } else {
         refresh_visit(conn, visit_id)?;
@@ -466,10 +481,14 @@ pub fn save_on(conn: &Connection, maker: Maker, visit_id: &str, data: Option<&Vi
 
 /// One stored revision by id.
 pub fn load_revision(conn: &Connection, rev_id: &str) -> Result<Option<Revision>> {
-    Ok(conn
+    let mut r = conn
         .prepare_cached(&format!("SELECT {REVISION_COLUMNS} FROM revision WHERE rev_id = ?1"))?
         .query_row([rev_id], row_to_revision)
-        .optional()?)
+        .optional()?;
+    if let Some(r) = r.as_mut() {
+        super::payload::fill(conn, r)?;
+    }
+    Ok(r)
 }
 
 impl Store {
@@ -500,6 +519,7 @@ impl Store {
     /// the revisions.
     pub fn rebuild_current(&mut self) -> Result<()> {
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        super::payload::fill_all(&tx)?;
         tx.execute_batch(
             "DELETE FROM head; DELETE FROM visit; DELETE FROM facility; DELETE FROM farm; DELETE FROM water_body;
              DELETE FROM visit_figures;",
@@ -514,6 +534,13 @@ impl Store {
         tx.commit()?;
         Ok(())
     }
+}
+
+/// Fills in the payload of a revision read straight from the table (left
+/// out for the current revision: store/payload.rs). `heads` and
+/// `load_revision` do it already.
+pub fn fill_payload(conn: &Connection, r: &mut Revision) -> Result<()> {
+    super::payload::fill(conn, r)
 }
 
 #[cfg(test)]

@@ -29,10 +29,13 @@ impl Graph {
     pub fn load(conn: &Connection, visit_id: &str) -> Result<Graph> {
         let mut st =
             conn.prepare_cached(&format!("SELECT {} FROM revision WHERE visit_id = ?1", revisions::REVISION_COLUMNS))?;
-        let revs = st
+        let mut revs: HashMap<String, Revision> = st
             .query_map([visit_id], revisions::row_to_revision)?
             .map(|r| r.map(|r| (r.rev_id.clone(), r)))
             .collect::<rusqlite::Result<_>>()?;
+        for r in revs.values_mut() {
+            revisions::fill_payload(conn, r)?;
+        }
         Ok(Graph { revs })
     }
 

@@ -43,6 +43,8 @@ impl Store {
             let (revs, visits) = {
                 let c = Connection::open(&tmp)?;
                 let _: String = c.query_row("PRAGMA journal_mode = DELETE", [], |r| r.get(0))?;
+                // Every payload in full on the stick (store/payload.rs).
+                crate::store::payload::fill_all(&c)?;
                 let ok: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
                 let app: i64 = c.query_row("PRAGMA application_id", [], |r| r.get(0))?;
                 let ver: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
