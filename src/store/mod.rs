@@ -2,6 +2,7 @@
 
 pub mod browse;
 pub mod bundle;
+pub mod checks;
 pub mod conflict;
 pub mod csvio;
 mod diagnostics;
@@ -9,6 +10,7 @@ pub mod error;
 pub mod figures;
 pub mod fsutil;
 pub mod live;
+pub mod review;
 pub mod revisions;
 pub mod roster;
 pub mod summary;
@@ -28,7 +30,7 @@ pub use error::StoreError;
 /// The one schema, embedded.
 pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
 /// The schema version this program writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 /// `PRAGMA application_id` of a ruralsan database ('RSNA'); also set in schema.sql.
 pub const APPLICATION_ID: i64 = 0x5253_4E41;
 
@@ -309,7 +311,9 @@ fn refuse_read_only(conn: &Connection, path: &Path) -> Result<()> {
 /// added the revision's crew and signature: a revision table without them
 /// is set aside, made anew from schema.sql (so that its SQL text is the
 /// schema's, as the merge's schema check expects) and copied back with crew
-/// and signature empty (legacy revisions).
+/// and signature empty (legacy revisions). Version 5 added the `review`
+/// table, which the schema's `CREATE TABLE IF NOT EXISTS` makes: nothing
+/// else to do, so the version number alone may change.
 fn migrate(conn: &Connection) -> Result<()> {
     let run = || -> Result<()> {
         let old_revisions: bool = conn.query_row(
@@ -349,6 +353,9 @@ fn register_rules(conn: &Connection) -> Result<()> {
     conn.create_scalar_function("rs_normal_served", 2, flags, |ctx| {
         let status = ctx.get_raw(0).as_str().ok().and_then(crate::domain::FacilityStatus::parse);
         Ok(crate::domain::indicators::normal_served(status, ctx.get(1)?))
+    })?;
+    conn.create_scalar_function("rs_black_odor", 4, flags, |ctx| {
+        Ok(crate::domain::indicators::meets_black_odor(ctx.get(0)?, ctx.get(1)?, ctx.get(2)?, ctx.get(3)?))
     })?;
     Ok(())
 }
