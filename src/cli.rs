@@ -142,6 +142,9 @@ pub enum Command {
         /// Override a target, e.g. --target sewage=0.5
         #[arg(long = "target", value_name = "NAME=VALUE", value_parser = target_arg)]
         targets: Vec<String>,
+        /// Count only approved visits (the counting visit is the latest approved one on or before the date)
+        #[arg(long)]
+        approved_only: bool,
     },
     /// Write the summary workbook (county and township sheets, every village's status)
     Report {
@@ -458,10 +461,11 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
                 pick(l, "水体", "water bodies"),
             );
         }
-        Command::Summary { as_of: d, level, format, village_threshold, targets } => {
+        Command::Summary { as_of: d, level, format, village_threshold, targets, approved_only } => {
             let settings = settings(&cli, l, *village_threshold, targets)?;
             let store = open(&cli)?;
-            let s = store.summary(&as_of(d.clone(), l)?, (*level).into(), None, &settings)?;
+            let counting = crate::store::summary::Counting { approved_only: *approved_only };
+            let s = store.summary_counting(&as_of(d.clone(), l)?, (*level).into(), None, &settings, counting)?;
             let lang = l;
             match format {
                 Format::Json => {

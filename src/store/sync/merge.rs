@@ -358,13 +358,13 @@ pub(super) fn merge_reviews(
             author: c[8].clone(),
             signature: c[9].clone(),
         };
-        if r.review_id != r.compute_id() {
-            problems.push(refuse(ReviewReason::IdMismatch));
-            continue;
-        }
         if rev_of.query_row([&r.rev_id], |x| x.get::<_, String>(0)).optional()?.as_deref() != Some(r.visit_id.as_str())
         {
             problems.push(refuse(ReviewReason::UnknownRevision(short(&r.rev_id))));
+            continue;
+        }
+        if r.review_id != r.compute_id() {
+            problems.push(refuse(ReviewReason::IdMismatch));
             continue;
         }
         match held.query_row([&r.review_id], |x| x.get::<_, String>(0)).optional()? {
