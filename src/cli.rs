@@ -159,6 +159,9 @@ pub enum Command {
         /// Override a target, e.g. --target sewage=0.5
         #[arg(long = "target", value_name = "NAME=VALUE", value_parser = target_arg)]
         targets: Vec<String>,
+        /// Count only approved visits (the counting visit is the latest approved one on or before the date)
+        #[arg(long)]
+        approved_only: bool,
     },
     /// Generate a deterministic survey bundle over a roster (for demos and benchmarks)
     Generate {
@@ -482,10 +485,11 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
             let mut store = open(&cli)?;
             crate::generate::save_loop(&mut store, *seed, *count, &mut std::io::stdout())?;
         }
-        Command::Report { file, as_of: d, village_threshold, targets } => {
+        Command::Report { file, as_of: d, village_threshold, targets, approved_only } => {
             let settings = settings(&cli, l, *village_threshold, targets)?;
             let store = open(&cli)?;
-            let r = report::xlsx::write_report(&store, file, &as_of(d.clone(), l)?, &settings, l)?;
+            let counting = crate::store::summary::Counting { approved_only: *approved_only };
+            let r = report::xlsx::write_report_counting(&store, file, &as_of(d.clone(), l)?, &settings, counting, l)?;
             say!(
                 "{}: {} {}, {} {}, {} {}",
                 safe_path(file),

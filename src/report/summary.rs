@@ -145,6 +145,10 @@ pub mod labels {
     pub const SURVEYED_OF: Label = Label::new("已调查/行政村", "Surveyed/villages");
     pub const DUPLICATES: Label = Label::new("重复调查", "Duplicates");
     /// Counting visits approved / flagged by a check.
+    pub const CHECKS: Label = Label::new("疑点", "Checks");
+    pub const VISIT: Label = Label::new("调查编号", "visit");
+    pub const RULE: Label = Label::new("规则", "rule");
+    pub const FOUND: Label = Label::new("发现", "found");
     pub const APPROVED_FLAGGED: Label = Label::new("通过/疑点", "Approved/flagged");
     pub const APPROVED_ONLY: Label =
         Label::new("只计审核通过的调查（--approved-only）", "Approved visits only (--approved-only)");
@@ -216,6 +220,9 @@ pub const COLUMNS: &[Column] = &[
     target(col("黑臭水体治理率", "black-odour rate", |f| Rate(f.rates().black_odor)), Indicator::BlackOdor),
     of_villages("审核通过", "approved", |f| Count(f.approved)),
     of_villages("有疑点", "flagged", |f| Count(f.flagged)),
+    of_villages("审核通过比例", "approved share", |f| {
+        Rate(crate::domain::indicators::rate(f.approved as f64, f.surveyed as f64))
+    }),
 ];
 
 /// The name of an indicator, in the language.

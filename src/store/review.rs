@@ -250,3 +250,72 @@ pub(crate) fn approved_visits(conn: &Connection) -> Result<std::collections::Has
     let mut st = conn.prepare_cached(&approved_visits_sql())?;
     Ok(st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
 }
+
+/// A visit waiting in the county's review queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueRow {
+    pub visit_id: String,
+    pub village_code: String,
+    pub village_name: String,
+    pub survey_date: String,
+    pub surveyor: String,
+    /// The crew that signed the current revision.
+    pub crew: String,
+    pub review: VisitReview,
+    /// The visit's open checks.
+    pub checks: Vec<crate::domain::checks::Check>,
+}
+
+impl QueueRow {
+    pub fn township(&self) -> &str {
+        self.village_code.get(..9).unwrap_or(&self.village_code)
+    }
+}
+
+/// Most visits the queue lists at once (flagged first): a county reviews
+/// a page, decides, and the next ones move up.
+pub const QUEUE_MAX: usize = 2_000;
+
+impl Store {
+    /// The review queue as of `as_of`: every current visit dated on or
+    /// before it whose current revision is not approved by every reviewer,
+    /// flagged visits first, then corrections waiting for a new review,
+    /// then by township, village and date.
+    pub fn review_queue(&self, as_of: &str, settings: &crate::domain::settings::Settings) -> Result<Vec<QueueRow>> {
+        let mut checks: std::collections::HashMap<String, Vec<crate::domain::checks::Check>> = Default::default();
+        for c in self.checks(as_of, settings)? {
+            if let Some(v) = c.visit_id.clone() {
+                checks.entry(v).or_default().push(c);
+            }
+        }
+        let approved = approved_visits(&self.conn)?;
+        let mut st = self.conn.prepare_cached(
+            "SELECT x.visit_id, x.village_code, coalesce(o.name, x.village_code), x.survey_date, x.surveyor, r.crew
+             FROM visit x JOIN revision r ON r.rev_id = x.rev_id LEFT JOIN roster o ON o.code = x.village_code
+             WHERE x.survey_date <= ?1 ORDER BY x.village_code, x.survey_date, x.visit_id",
+        )?;
+        let mut rows = st.query([as_of])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let visit_id: String = r.get(0)?;
+            if approved.contains(&visit_id) {
+                continue;
+            }
+            let review = visit_review(&self.conn, &visit_id)?;
+            out.push(QueueRow {
+                checks: checks.remove(&visit_id).unwrap_or_default(),
+                visit_id,
+                village_code: r.get(1)?,
+                village_name: r.get(2)?,
+                survey_date: r.get(3)?,
+                surveyor: r.get(4)?,
+                crew: r.get(5)?,
+                review,
+            });
+        }
+        // Stable: flagged first, then corrections waiting, the rest in code order.
+        out.sort_by_key(|q| (q.checks.is_empty(), !q.review.corrected_waiting()));
+        out.truncate(QUEUE_MAX);
+        Ok(out)
+    }
+}

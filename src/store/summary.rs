@@ -341,9 +341,21 @@ impl Store {
         as_of: &str,
         within: Option<&str>,
         settings: &Settings,
+        f: impl FnMut(VillageStatus) -> Result<()>,
+    ) -> Result<()> {
+        self.each_village_status_counting(as_of, within, settings, Counting::default(), f)
+    }
+
+    /// [`Store::each_village_status`], counting the visits `counting` says.
+    pub fn each_village_status_counting(
+        &self,
+        as_of: &str,
+        within: Option<&str>,
+        settings: &Settings,
+        counting: Counting,
         mut f: impl FnMut(VillageStatus) -> Result<()>,
     ) -> Result<()> {
-        self.aggregate(&[as_of], Level::Village, within, settings, Counting::default(), |_, row, counting_date| {
+        self.aggregate(&[as_of], Level::Village, within, settings, counting, |_, row, counting_date| {
             f(VillageStatus { row, counting_date })
         })
     }

@@ -200,3 +200,87 @@ pub fn reviewed_line(r: &crate::store::review::Review, l: Lang) -> String {
         Lang::En => format!("{}: revision {rev} reviewed as {}", r.visit_id, state_name(r.state, l)),
     }
 }
+
+// The county's review queue.
+
+pub fn tab_review(l: Lang) -> &'static str {
+    pick(l, "审核", "Review")
+}
+pub fn k_record(l: Lang) -> &'static str {
+    pick(l, "记录", "record")
+}
+pub fn k_cancel(l: Lang) -> &'static str {
+    pick(l, "取消", "cancel")
+}
+pub fn k_move(l: Lang) -> &'static str {
+    pick(l, "选择", "select")
+}
+pub fn k_township(l: Lang) -> &'static str {
+    pick(l, "按乡镇", "township")
+}
+pub fn k_crew(l: Lang) -> &'static str {
+    pick(l, "按调查组", "crew")
+}
+pub fn h_village(l: Lang) -> &'static str {
+    pick(l, "村", "village")
+}
+pub fn h_date(l: Lang) -> &'static str {
+    pick(l, "日期", "date")
+}
+pub fn h_state(l: Lang) -> &'static str {
+    pick(l, "状态", "state")
+}
+pub fn queue_empty(l: Lang) -> &'static str {
+    pick(l, "没有待审核的调查", "No visit is waiting for review")
+}
+pub fn note_prompt(l: Lang) -> &'static str {
+    pick(l, "备注", "note")
+}
+pub fn earlier_return(l: Lang) -> &'static str {
+    pick(l, "上次退回：", "returned before:")
+}
+
+/// The queue's heading: how many are shown of how many, and the filters.
+pub fn queue_heading(l: Lang, shown: usize, all: usize, township: Option<&str>, crew: Option<&str>) -> String {
+    let mut out = match l {
+        Lang::Zh => format!("待审核 {shown}/{all}（⚑ 有疑点的在前）"),
+        Lang::En => format!("Waiting for review {shown}/{all} (⚑ flagged first)"),
+    };
+    if let Some(t) = township {
+        out.push_str(&format!("  {}{t}", pick(l, "乡镇：", "township: ")));
+    }
+    if let Some(c) = crew {
+        out.push_str(&format!("  {}{c}", pick(l, "调查组：", "crew: ")));
+    }
+    out
+}
+
+/// A visit's main figures in one line.
+pub fn figures_line(v: &crate::domain::VisitData, l: Lang) -> String {
+    match l {
+        Lang::Zh => format!(
+            "户数 {}，纳管 {}，资源化 {}，管控 {}；自然村 {}（垃圾覆盖 {}）；设施 {}，养殖场 {}，水体 {}",
+            v.households,
+            v.hh_sewer,
+            v.hh_reuse,
+            v.hh_controlled,
+            v.natural_villages,
+            v.nv_garbage_covered,
+            v.facilities.len(),
+            v.farms.len(),
+            v.water_bodies.len()
+        ),
+        Lang::En => format!(
+            "households {}, sewer {}, reuse {}, controlled {}; natural villages {} ({} covered); facilities {}, farms {}, water bodies {}",
+            v.households,
+            v.hh_sewer,
+            v.hh_reuse,
+            v.hh_controlled,
+            v.natural_villages,
+            v.nv_garbage_covered,
+            v.facilities.len(),
+            v.farms.len(),
+            v.water_bodies.len()
+        ),
+    }
+}
