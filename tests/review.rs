@@ -275,12 +275,18 @@ fn a_return_travels_county_to_crew_and_back() {
         ruralsan::strings::checks::returned(seen.returned_note().unwrap(), ruralsan::strings::Lang::Zh),
         "退回：户数与上次差太多，请核实"
     );
+    // The crew's visit list carries it.
+    let code = crew.load_visit(&id).unwrap().unwrap().1.village_code;
+    let listed = crew.visits_of(&code).unwrap();
+    let item = listed.iter().find(|v| v.visit_id == id).unwrap();
+    assert_eq!(item.returned.as_deref(), Some("户数与上次差太多，请核实"));
 
     // The crew corrects the visit from the revision it was shown.
     let (rev, mut v) = crew.load_visit(&id).unwrap().unwrap();
     v.notes = "已核实：新增一个组".into();
     crew.save_from_form("王芳", &id, Some(&v), Some(&rev), None).unwrap();
     assert_eq!(crew.visit_review(&id).unwrap().returned_note(), None, "the correction is not returned");
+    assert!(crew.visits_of(&code).unwrap().iter().all(|v| v.returned.is_none()));
 
     // Crew → county: the corrected revision waits for review.
     let r = merge(&mut county, &[snap(&crew, dir, "crew2.db")], MergeOptions::default());
