@@ -206,7 +206,7 @@ fn a_hostile_review_refuses_the_file_and_leaves_the_database_as_it_was() {
     let mut target = Store::open(&dir.join("t.db")).unwrap();
     target.import_roster(&common::sample("sample").join("villages.csv")).unwrap();
     // Without enrolling the county, its review (and revisions) are refused.
-    let r = merge(&mut target, &[good.clone()], MergeOptions::default());
+    let r = merge(&mut target, std::slice::from_ref(&good), MergeOptions::default());
     assert!(refusals(&r).iter().any(|x| matches!(x, Refusal::NotEnrolled { .. })), "{r:?}");
     let tamper = |name: &str, sql: &str| -> PathBuf {
         let p = dir.join(name);
@@ -214,7 +214,8 @@ fn a_hostile_review_refuses_the_file_and_leaves_the_database_as_it_was() {
         rusqlite::Connection::open(&p).unwrap().execute_batch(sql).unwrap();
         p
     };
-    let cases: Vec<(PathBuf, fn(&ReviewReason) -> bool)> = vec![
+    type Expect = fn(&ReviewReason) -> bool;
+    let cases: Vec<(PathBuf, Expect)> = vec![
         (tamper("note.db", "UPDATE review SET note = '改过'"), |w| *w == ReviewReason::IdMismatch),
         (tamper("unknown.db", "UPDATE review SET rev_id = 'ffffffffffffffffffffffffffffffff'"), |w| {
             matches!(w, ReviewReason::UnknownRevision(_))
@@ -226,7 +227,7 @@ fn a_hostile_review_refuses_the_file_and_leaves_the_database_as_it_was() {
     ];
     for (file, expect) in cases {
         let before = common::dump(&target);
-        let r = merge(&mut target, &[file.clone()], enrol_new());
+        let r = merge(&mut target, std::slice::from_ref(&file), enrol_new());
         let why = refusals(&r);
         assert!(
             why.iter().any(|x| matches!(x, Refusal::Review { why, .. } if expect(why))),
