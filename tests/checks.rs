@@ -226,3 +226,25 @@ fn the_checks_of_a_visit_do_not_change_with_a_later_as_of_date() {
     assert_eq!(per_visit("2025-06-01"), per_visit("2030-01-01"));
     assert_eq!(per_visit("2025-05-31"), vec![]);
 }
+
+/// The summary marks counting visits with a check; the marks follow the
+/// data (an edit that trips or clears a check) and the thresholds.
+#[test]
+fn the_summary_counts_flagged_visits_and_follows_edits_and_settings() {
+    use ruralsan::domain::Level;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut s = setup(tmp.path(), |_| {});
+    let d = Settings::default();
+    let flagged = |s: &Store, d: &Settings| s.summary("2025-12-31", Level::County, None, d).unwrap().total.flagged;
+    assert_eq!(flagged(&s, &d), 0);
+    let (rev, mut v) = s.load_visit("b0").unwrap().unwrap();
+    v.households = 400;
+    s.save_from_form("t", "b0", Some(&v), Some(&rev), None).unwrap();
+    assert_eq!(flagged(&s, &d), 1);
+    let mut lax = d.clone();
+    lax.checks.households_change_pct = 500.0;
+    assert_eq!(flagged(&s, &lax), 0);
+    assert_eq!(flagged(&s, &d), 1);
+    // As of a date before the flagged visit, its village counts an unflagged one.
+    assert_eq!(s.summary("2025-01-01", Level::County, None, &d).unwrap().total.flagged, 0);
+}

@@ -10,6 +10,7 @@
 //! looked at, and the round of the completeness rule.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use anyhow::Result;
 use rusqlite::params;
@@ -86,12 +87,19 @@ FROM d JOIN visit x ON x.surveyor = d.surveyor AND x.survey_date = d.survey_date
 ORDER BY d.surveyor, d.survey_date, x.village_code, x.visit_id";
 
 /// Every visit with households, keyed by its form without village, date,
-/// surveyor and notes (a copied form has the same key), in key then time order.
+/// surveyor and notes (a copied form has the same key), in key then time
+/// order. Only visits whose village figures another village shares are
+/// candidates: the payloads of the others are never read.
 const FORMS_SQL: &str = "
+WITH c AS (
+  SELECT households, hh_sewer, hh_reuse, hh_controlled, natural_villages, nv_garbage_covered
+  FROM visit WHERE survey_date <= ?1 AND households > 0
+  GROUP BY 1, 2, 3, 4, 5, 6 HAVING count(DISTINCT village_code) > 1)
 SELECT x.visit_id, x.village_code,
        json_remove(r.payload, '$.village_code', '$.survey_date', '$.surveyor', '$.notes') AS k
-FROM visit x JOIN revision r ON r.rev_id = x.rev_id
-WHERE x.survey_date <= ?1 AND x.households > 0
+FROM c JOIN visit x USING (households, hh_sewer, hh_reuse, hh_controlled, natural_villages, nv_garbage_covered)
+  JOIN revision r ON r.rev_id = x.rev_id
+WHERE x.survey_date <= ?1
 ORDER BY k, x.survey_date, x.visit_id";
 
 /// Per township that has any visit on or before ?1: its villages and how
@@ -264,6 +272,37 @@ impl Store {
         Ok(self.checks(as_of, settings)?.into_iter().filter_map(|c| c.visit_id).collect())
     }
 
+    /// Every visit with at least one check, whatever its date: a visit's
+    /// checks do not change with the as-of date once it is on or before it,
+    /// so a visit dated on or before D is in this set exactly when it is
+    /// flagged as of D. Kept until the data or the settings change.
+    pub fn flagged(&self, settings: &Settings) -> Result<Arc<HashSet<String>>> {
+        let stamp = self.data_stamp()?;
+        let key = serde_json::to_string(&(&settings.checks, &settings.manure))?;
+        let mut cache = self.flagged.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = cache.as_ref()
+            && c.stamp == stamp
+            && c.key == key
+        {
+            return Ok(c.set.clone());
+        }
+        let set = Arc::new(self.flagged_visits(ALL_DATES, settings)?);
+        *cache = Some(FlaggedCache { stamp: self.data_stamp()?, key, set: set.clone() });
+        Ok(set)
+    }
+}
+
+/// After every date a visit may have.
+const ALL_DATES: &str = "9999-12-31";
+
+/// The flagged visits computed for one state of the data and the settings.
+pub(crate) struct FlaggedCache {
+    stamp: super::live::DataStamp,
+    key: String,
+    set: Arc<HashSet<String>>,
+}
+
+impl Store {
     /// The checks of one visit as of `as_of`.
     pub fn checks_of_visit(&self, visit_id: &str, as_of: &str, settings: &Settings) -> Result<Vec<Check>> {
         Ok(self.checks(as_of, settings)?.into_iter().filter(|c| c.visit_id.as_deref() == Some(visit_id)).collect())

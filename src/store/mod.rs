@@ -50,6 +50,9 @@ pub struct Store {
     progress: Box<dyn Progress>,
     /// Which backups merges keep.
     retention: crate::domain::settings::BackupRetention,
+    /// The visits with a check, kept while the data and the settings stay
+    /// the same (`checks::Store::flagged`): every summary marks them.
+    flagged: std::sync::Mutex<Option<checks::FlaggedCache>>,
 }
 
 /// Where long work (import, merge, export, report, a slow summary) reports
@@ -214,6 +217,7 @@ impl Store {
             editor,
             progress: Box::new(NoProgress),
             retention: Default::default(),
+            flagged: Default::default(),
         })
     }
 

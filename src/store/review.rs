@@ -289,8 +289,15 @@ impl Store {
             }
         }
         let approved = approved_visits(&self.conn)?;
+        // Most visits have no review yet: only those that have are read one by one.
+        let reviewed: std::collections::HashSet<String> = self
+            .conn
+            .prepare_cached("SELECT DISTINCT visit_id FROM review")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
         let mut st = self.conn.prepare_cached(
-            "SELECT x.visit_id, x.village_code, coalesce(o.name, x.village_code), x.survey_date, x.surveyor, r.crew
+            "SELECT x.visit_id, x.village_code, coalesce(o.name, x.village_code), x.survey_date, x.surveyor, r.crew,
+                    x.rev_id
              FROM visit x JOIN revision r ON r.rev_id = x.rev_id LEFT JOIN roster o ON o.code = x.village_code
              WHERE x.survey_date <= ?1 ORDER BY x.village_code, x.survey_date, x.visit_id",
         )?;
@@ -301,7 +308,18 @@ impl Store {
             if approved.contains(&visit_id) {
                 continue;
             }
-            let review = visit_review(&self.conn, &visit_id)?;
+            let review = if reviewed.contains(&visit_id) {
+                visit_review(&self.conn, &visit_id)?
+            } else {
+                VisitReview {
+                    visit_id: visit_id.clone(),
+                    current_rev: Some(r.get(6)?),
+                    standing: Standing::Unreviewed,
+                    current: Vec::new(),
+                    last_return: None,
+                    earlier_reviewed: false,
+                }
+            };
             out.push(QueueRow {
                 checks: checks.remove(&visit_id).unwrap_or_default(),
                 visit_id,

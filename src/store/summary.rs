@@ -47,7 +47,7 @@ pub struct Counting {
 /// approved or flagged (and for leaving out the unapproved ones).
 struct Marks {
     approved: std::collections::HashSet<String>,
-    flagged: std::collections::HashSet<String>,
+    flagged: std::sync::Arc<std::collections::HashSet<String>>,
     approved_only: bool,
 }
 
@@ -142,11 +142,9 @@ impl Store {
     ) -> Result<()> {
         figures::ensure(&self.conn, &settings.manure, self.progress())?;
         let Some(last) = as_ofs.iter().max() else { return Ok(()) };
-        // A visit's checks depend only on visits dated on or before it
-        // (`store::checks`), so those as of the last date hold for each date.
         let marks = Marks {
             approved: super::review::approved_visits(&self.conn)?,
-            flagged: self.flagged_visits(last, settings)?,
+            flagged: self.flagged(settings)?,
             approved_only: counting.approved_only,
         };
         let as_ofs: Vec<[u8; 10]> = as_ofs.iter().map(|d| date_key(d)).collect();
