@@ -123,6 +123,11 @@ impl Store {
     /// Every check that fires as of `as_of` (YYYY-MM-DD), sorted by
     /// township, village, visit and rule.
     pub fn checks(&self, as_of: &str, settings: &Settings) -> Result<Vec<Check>> {
+        self.find_checks(as_of, settings, true)
+    }
+
+    /// The checks; those on townships only when `townships`.
+    fn find_checks(&self, as_of: &str, settings: &Settings, townships: bool) -> Result<Vec<Check>> {
         let c = &settings.checks;
         let conn = &self.conn;
         let mut out = Vec::new();
@@ -240,7 +245,7 @@ impl Store {
                 }
             }
         }
-        {
+        if townships {
             let since = chrono::NaiveDate::parse_from_str(as_of, "%Y-%m-%d")
                 .ok()
                 .and_then(|d| d.checked_sub_days(chrono::Days::new(c.round_days.max(0) as u64)))
@@ -269,7 +274,7 @@ impl Store {
 
     /// The visits with at least one check as of `as_of`.
     pub fn flagged_visits(&self, as_of: &str, settings: &Settings) -> Result<HashSet<String>> {
-        Ok(self.checks(as_of, settings)?.into_iter().filter_map(|c| c.visit_id).collect())
+        Ok(self.find_checks(as_of, settings, false)?.into_iter().filter_map(|c| c.visit_id).collect())
     }
 
     /// Every visit with at least one check, whatever its date: a visit's
