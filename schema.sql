@@ -194,3 +194,24 @@ CREATE TABLE IF NOT EXISTS crew_key (
   enrolled_by TEXT NOT NULL,
   certificate TEXT NOT NULL
 ) STRICT, WITHOUT ROWID;
+
+-- Reviews (schema version 6): a reviewer's judgement of one
+-- revision of a visit (approved, issues, rejected) with a note. Immutable
+-- and merged by union like revisions: review_id hashes every other column
+-- but the signature, which is the reviewer's key's (device) ed25519
+-- signature of it (README "Review"). A later edit of the visit is a new
+-- revision that no review names yet: the current revision's reviews count.
+CREATE TABLE IF NOT EXISTS review (
+  review_id TEXT PRIMARY KEY,
+  visit_id  TEXT NOT NULL,
+  rev_id    TEXT NOT NULL,
+  state     TEXT NOT NULL CHECK (state IN ('approved', 'issues', 'rejected')),
+  note      TEXT NOT NULL,
+  hlc       TEXT NOT NULL,
+  device    TEXT NOT NULL,
+  crew      TEXT NOT NULL,
+  author    TEXT NOT NULL,
+  signature TEXT NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS review_rev ON review (rev_id, device, hlc);
+CREATE INDEX IF NOT EXISTS review_visit ON review (visit_id, hlc);

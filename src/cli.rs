@@ -71,6 +71,24 @@ pub enum Format {
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum DecisionArg {
+    Approve,
+    Issues,
+    Reject,
+}
+
+impl From<DecisionArg> for crate::domain::review::ReviewState {
+    fn from(d: DecisionArg) -> Self {
+        use crate::domain::review::ReviewState;
+        match d {
+            DecisionArg::Approve => ReviewState::Approved,
+            DecisionArg::Issues => ReviewState::Issues,
+            DecisionArg::Reject => ReviewState::Rejected,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum LevelArg {
     Province,
     City,
@@ -120,6 +138,9 @@ pub enum Command {
         format: Format,
         #[command(flatten)]
         figures: FigureArgs,
+        /// Count only approved visits (the counting visit is the latest approved one on or before the date)
+        #[arg(long)]
+        approved_only: bool,
     },
     /// Write the summary workbook (county and township sheets, every village's status)
     Report {
@@ -130,6 +151,9 @@ pub enum Command {
         as_of: Option<String>,
         #[command(flatten)]
         figures: FigureArgs,
+        /// Count only approved visits (the counting visit is the latest approved one on or before the date)
+        #[arg(long)]
+        approved_only: bool,
     },
     /// Generate a deterministic survey bundle over a roster (for demos and benchmarks)
     Generate {
@@ -187,6 +211,23 @@ pub enum Command {
     Conflicts {
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
+    },
+    /// Data-quality checks across visits and surveyors (疑点)
+    Checks {
+        /// Only visits dated on or before this date (YYYY-MM-DD; default today)
+        #[arg(long, value_parser = date_arg)]
+        as_of: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Record a review of a visit's current revision
+    Review {
+        visit_id: String,
+        #[arg(value_enum)]
+        decision: DecisionArg,
+        /// What the crew should look at (shown to them as "returned: …")
+        #[arg(long, default_value = "")]
+        note: String,
     },
     /// Settle the conflict of one visit: a whole side (--take) and/or field by field (--field)
     #[command(group = clap::ArgGroup::new("choice").required(true).multiple(true).args(["take", "fields"]))]
@@ -496,10 +537,11 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
                 pick(l, "水体", "water bodies"),
             );
         }
-        Command::Summary { as_of: d, level, format, figures } => {
+        Command::Summary { as_of: d, level, format, figures, approved_only } => {
             let settings = settings(&cli, l, figures)?;
             let store = open(&cli)?;
-            let s = store.summary(&as_of(d.clone(), l)?, (*level).into(), None, &settings)?;
+            let counting = crate::store::summary::Counting { approved_only: *approved_only };
+            let s = store.summary_counting(&as_of(d.clone(), l)?, (*level).into(), None, &settings, counting)?;
             let lang = l;
             match format {
                 Format::Json => {
@@ -516,10 +558,11 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
             let mut store = open(&cli)?;
             crate::generate::save_loop(&mut store, *seed, *count, &mut std::io::stdout())?;
         }
-        Command::Report { file, as_of: d, figures } => {
+        Command::Report { file, as_of: d, figures, approved_only } => {
             let settings = settings(&cli, l, figures)?;
             let store = open(&cli)?;
-            let r = report::xlsx::write_report(&store, file, &as_of(d.clone(), l)?, &settings, l)?;
+            let counting = crate::store::summary::Counting { approved_only: *approved_only };
+            let r = report::xlsx::write_report_counting(&store, file, &as_of(d.clone(), l)?, &settings, counting, l)?;
             say!(
                 "{}: {} {}, {} {}, {} {}",
                 safe_path(file),
@@ -607,6 +650,31 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
         Command::Restamp => {
             let r = open(&cli)?.restamp()?;
             println!("{}", strings::trust::restamp_line(l, &r));
+        }
+        Command::Checks { as_of: d, format } => {
+            let settings = crate::config::load(cli.config.as_deref(), l)?;
+            let store = open(&cli)?;
+            let as_of = as_of(d.clone(), l)?;
+            let list = store.checks(&as_of, &settings)?;
+            let text = match format {
+                Format::Json => {
+                    let mut json = Vec::new();
+                    crate::text::write_json_pretty(&mut json, &report::checks::to_json(&list, l))?;
+                    String::from_utf8(json)? + "\n"
+                }
+                Format::Csv => safe_csv(&report::checks::to_csv(&list, l)?),
+                Format::Table => safe(&report::checks::to_table(&list, &as_of, l)).into_owned(),
+            };
+            use std::io::Write;
+            match std::io::stdout().lock().write_all(text.as_bytes()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
+                _ => {}
+            }
+        }
+        Command::Review { visit_id, decision, note } => {
+            let mut store = open(&cli)?;
+            let r = store.review(visit_id, (*decision).into(), note)?;
+            say!("{}", strings::checks::reviewed_line(&r, l));
         }
         Command::Resolve { visit_id, take, fields, author } => {
             let mut store = open(&cli)?;

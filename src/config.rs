@@ -113,6 +113,15 @@ fn problem(s: &Settings, l: Lang) -> Option<(String, String)> {
             return Some((key.to_string(), format!(" = {v}: {what}")));
         }
     }
+    for (key, v, min, max) in s.checks.bounds() {
+        if !(min..=max).contains(&v) {
+            let what = match l {
+                Lang::Zh => format!("应在 {min} 到 {max} 之间"),
+                Lang::En => format!("must be between {min} and {max}"),
+            };
+            return Some((key.to_string(), format!(" = {v}: {what}")));
+        }
+    }
     // Every coefficient within a realistic range; NaN is in no range. The
     // bounds keep a farm's computed manure finite and below
     // MAX_HEAD × 1 000 kg × 366 d / 1 000 = 3.66 × 10^12 t.
@@ -259,5 +268,23 @@ mod tests {
         }
         let e = parse(pig, Lang::En).unwrap_err().to_string();
         assert!(e.contains("line 1") && e.contains("days"), "{e}");
+    }
+
+    #[test]
+    fn check_thresholds_are_settings_with_bounds() {
+        let s = parse(
+            "[checks]
+villages_per_day = 8
+",
+            Lang::En,
+        )
+        .unwrap();
+        assert_eq!(s.checks.villages_per_day, 8);
+        assert_eq!(s.checks.households_change_pct, 30.0);
+        for bad in ["villages_per_day = 0", "completeness_pct = 101", "households_change_pct = nan", "round_days = 0"] {
+            let e = parse(&format!("[checks]\n{bad}\n"), Lang::En).unwrap_err().to_string();
+            let key = bad.split(' ').next().unwrap();
+            assert!(e.contains("line 2") && e.contains(&format!("checks.{key}")), "{bad}: {e}");
+        }
     }
 }

@@ -354,7 +354,11 @@ fn report_command_writes_the_workbook() {
     assert!(text.contains("9 counties"), "{text}");
     use calamine::{Reader, Xlsx, open_workbook};
     let mut wb: Xlsx<_> = open_workbook(&file).unwrap();
-    assert_eq!(wb.sheet_names(), ["county", "township", "village"]);
+    assert_eq!(wb.sheet_names(), ["county", "township", "village", "Checks"]);
+    // The open checks, one a row under the header (the sample trips some).
+    let checks = wb.worksheet_range("Checks").unwrap();
+    assert_eq!(checks.get_value((1, 3)).map(|d| d.to_string()).as_deref(), Some("rule"));
+    assert!(checks.height() > 10, "{}", checks.height());
     let county = wb.worksheet_range("county").unwrap();
     // The target row under the header carries the flag's target.
     let row: Vec<String> =
@@ -427,4 +431,36 @@ fn excel_files_import_with_their_encoding_named_and_clear_refusals() {
     let e = stderr(&f.run(&["--lang", "en", "roster", "import", "/dev/zero"]));
     assert!(e.contains("/dev/zero: is not a regular file"), "{e}");
     assert_eq!(std::fs::read(f.db()).unwrap(), db_before, "refusals write nothing");
+}
+
+#[test]
+fn checks_review_and_approved_only_from_the_command_line() {
+    let f = Fixture::new();
+    let out = f.run(&["checks", "--as-of", AS_OF, "--format", "json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let list = list.as_array().unwrap();
+    assert!(!list.is_empty());
+    for c in list {
+        for key in ["visit_id", "village_code", "rule", "message"] {
+            assert!(c.get(key).is_some(), "{key}: {c}");
+        }
+    }
+    let visit = list.iter().find_map(|c| c["visit_id"].as_str()).unwrap().to_string();
+    let out = f.run(&["--lang", "en", "review", &visit, "approve", "--note", "seen on site"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout(&out).contains("reviewed as approved"), "{}", stdout(&out));
+    let out = f.run(&["--lang", "en", "review", "no-such-visit", "reject"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no visit no-such-visit"));
+    assert_eq!(f.run(&["review", &visit, "maybe"]).status.code(), Some(2));
+    let out = f.run(&["summary", "--as-of", AS_OF, "--format", "json", "--approved-only"]);
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["approved_only"], true);
+    let total = &s["areas"][0];
+    assert_eq!((total["surveyed"].as_i64(), total["review"]["approved"].as_i64()), (Some(1), Some(1)));
+    let out = f.run(&["summary", "--as-of", AS_OF, "--format", "json"]);
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["areas"][0]["review"]["approved"], 1);
+    assert!(s["areas"][0]["review"]["flagged"].as_i64().unwrap() > 0);
 }

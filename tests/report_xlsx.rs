@@ -174,11 +174,16 @@ fn headers_are_english_with_lang_en() {
     let path = dir.path().join("en.xlsx");
     write_report(&store, &path, AS_OF, &Settings::default(), Lang::En).unwrap();
     let wb: Xlsx<_> = open_workbook(&path).unwrap();
-    assert_eq!(wb.sheet_names(), ["county", "township", "village"]);
+    assert_eq!(wb.sheet_names(), ["county", "township", "village", "Checks"]);
     let r = sheet(&path, "county");
     let (_, head) = headers(&r, Lang::En);
     assert!(head.iter().all(|h| h.is_ascii()), "{head:?}");
     assert!(head.contains(&"sewage rate".to_string()));
+    assert!(head.contains(&"approved share".to_string()) && head.contains(&"flagged".to_string()), "{head:?}");
+    // A row per open check under the title and the header.
+    let checks = store.checks(AS_OF, &Settings::default()).unwrap();
+    assert!(!checks.is_empty());
+    assert_eq!(sheet(&path, "Checks").height(), checks.len() + 2);
 }
 
 #[test]

@@ -276,6 +276,8 @@ impl VisitFigures {
             water_listed: self.water_listed,
             water_remediated: self.water_remediated,
             water_relapsed: self.water_relapsed,
+            approved: 0,
+            flagged: 0,
         }
     }
 }
@@ -302,6 +304,10 @@ pub struct Figures {
     pub water_listed: i64,
     pub water_remediated: i64,
     pub water_relapsed: i64,
+    /// Villages whose counting visit's current revision every reviewer approved.
+    pub approved: i64,
+    /// Villages whose counting visit has an open data-quality check.
+    pub flagged: i64,
 }
 
 impl Figures {
@@ -328,6 +334,8 @@ impl Figures {
         self.water_listed = self.water_listed.saturating_add(o.water_listed);
         self.water_remediated = self.water_remediated.saturating_add(o.water_remediated);
         self.water_relapsed = self.water_relapsed.saturating_add(o.water_relapsed);
+        self.approved = self.approved.saturating_add(o.approved);
+        self.flagged = self.flagged.saturating_add(o.flagged);
     }
 
     pub fn rates(&self) -> Rates {

@@ -129,6 +129,8 @@ pub struct Settings {
     pub targets: Targets,
     pub manure: ManureCoefficients,
     pub backups: BackupRetention,
+    /// Thresholds of the data-quality checks (`[checks]`).
+    pub checks: super::checks::CheckSettings,
 }
 
 impl Default for Settings {
@@ -138,6 +140,7 @@ impl Default for Settings {
             targets: Targets::default(),
             manure: ManureCoefficients::default(),
             backups: BackupRetention::default(),
+            checks: Default::default(),
         }
     }
 }

@@ -21,7 +21,7 @@ const HEADER: [Label; 10] = [
 ];
 
 /// A cell of text from data: never read by a spreadsheet as a formula.
-fn cell(text: String) -> String {
+pub(crate) fn cell(text: String) -> String {
     let formula = text.starts_with(['=', '+', '-', '@', '\t', '\r']) && text.parse::<f64>().is_err();
     if formula { format!("'{text}") } else { text }
 }

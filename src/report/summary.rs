@@ -14,6 +14,7 @@ fn area_json(level: &str, code: &str, name: &str, f: &Figures) -> Value {
     json!({
         "level": level, "code": code, "name": name,
         "villages": f.villages, "surveyed": f.surveyed, "duplicate_visits": f.duplicate_visits,
+        "review": {"approved": f.approved, "flagged": f.flagged},
         "sewage": {
             "villages_treated": f.villages_treated, "villages_controlled": f.villages_controlled,
             "rate": r.sewage, "controlled_rate": r.sewage_controlled,
@@ -53,9 +54,10 @@ struct JsonAreas<'a>(&'a Summary);
 impl serde::Serialize for JsonSummary<'_> {
     fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        let mut m = ser.serialize_map(Some(4))?;
+        let mut m = ser.serialize_map(Some(5))?;
         m.serialize_entry("as_of", &self.0.as_of)?;
         m.serialize_entry("open_conflicts", &self.0.open_conflicts)?;
+        m.serialize_entry("approved_only", &self.0.approved_only)?;
         m.serialize_entry("settings", &settings_json(&self.0.settings))?;
         m.serialize_entry("areas", &JsonAreas(self.0))?;
         m.end()
@@ -147,6 +149,14 @@ pub mod labels {
     pub const NO: Label = Label::new("否", "no");
     pub const SURVEYED_OF: Label = Label::new("已调查/行政村", "Surveyed/villages");
     pub const DUPLICATES: Label = Label::new("重复调查", "Duplicates");
+    /// Counting visits approved / flagged by a check.
+    pub const CHECKS: Label = Label::new("疑点", "Checks");
+    pub const VISIT: Label = Label::new("调查编号", "visit");
+    pub const RULE: Label = Label::new("规则", "rule");
+    pub const FOUND: Label = Label::new("发现", "found");
+    pub const APPROVED_FLAGGED: Label = Label::new("通过/疑点", "Approved/flagged");
+    pub const APPROVED_ONLY: Label =
+        Label::new("只计审核通过的调查（--approved-only）", "Approved visits only (--approved-only)");
     pub const THRESHOLD: Label = Label::new("村污水治理户比例达标线", "village sewage threshold");
     /// Columns of one village (the workbook's village sheet).
     pub const STATUS: Label = Label::new("调查状态", "status");
@@ -213,6 +223,11 @@ pub const COLUMNS: &[Column] = &[
     col("已治理", "remediated", |f| Count(f.water_remediated)),
     col("返黑返臭", "relapsed", |f| Count(f.water_relapsed)),
     target(col("黑臭水体治理率", "black-odour rate", |f| Rate(f.rates().black_odor)), Indicator::BlackOdor),
+    of_villages("审核通过", "approved", |f| Count(f.approved)),
+    of_villages("有疑点", "flagged", |f| Count(f.flagged)),
+    of_villages("审核通过比例", "approved share", |f| {
+        Rate(crate::domain::indicators::rate(f.approved as f64, f.surveyed as f64))
+    }),
 ];
 
 /// The name of an indicator, in the language.
@@ -301,10 +316,12 @@ pub fn to_table(s: &Summary, lang: Lang) -> String {
         [labels::CODE, labels::NAME, labels::SURVEYED_OF].iter().map(|l| l.get(lang).to_string()).collect();
     header.extend(Indicator::ALL.iter().map(|i| indicator_name(*i, lang).to_string()));
     header.push(labels::DUPLICATES.get(lang).to_string());
+    header.push(labels::APPROVED_FLAGGED.get(lang).to_string());
     let mut table = vec![header];
     let targets = &s.settings.targets;
     let mut target_row = vec![String::new(), labels::TARGET.get(lang).to_string(), String::new()];
     target_row.extend(Indicator::ALL.iter().map(|i| format!("≥{}", percent(Some(i.target(targets))))));
+    target_row.push(String::new());
     target_row.push(String::new());
     table.push(target_row);
     for (_, code, name, f) in rows(s, lang) {
@@ -316,6 +333,7 @@ pub fn to_table(s: &Summary, lang: Lang) -> String {
             format!("{}{mark}", percent(rate))
         }));
         row.push(f.duplicate_visits.to_string());
+        row.push(format!("{}/{}", f.approved, f.flagged));
         table.push(row);
     }
     let cols = table[0].len();
@@ -323,6 +341,10 @@ pub fn to_table(s: &Summary, lang: Lang) -> String {
     let mut out = format!("{} {}    {}\n", labels::AS_OF.get(lang), s.as_of, labels::MISSED.get(lang));
     if s.open_conflicts > 0 {
         out.push_str(&crate::strings::sync::summary_conflicts(lang, s.open_conflicts));
+        out.push('\n');
+    }
+    if s.approved_only {
+        out.push_str(labels::APPROVED_ONLY.get(lang));
         out.push('\n');
     }
     for (i, row) in table.iter().enumerate() {
@@ -357,6 +379,7 @@ mod tests {
             total: f,
             areas: vec![AreaRow { level: Level::County, code: "430202".into(), name: "荷塘区".into(), figures: f }],
             open_conflicts: 2,
+            approved_only: false,
         };
         let mut out = Vec::new();
         write_json(&s, &mut out).unwrap();

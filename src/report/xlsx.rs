@@ -17,7 +17,7 @@ use super::summary::{self as sm, COLUMNS, Column, Figure, labels};
 use crate::domain::indicators::{Figures, Indicator, misses_target};
 use crate::domain::{Level, Settings};
 use crate::store::Store;
-use crate::store::summary::{Summary, VillageStatus};
+use crate::store::summary::{Counting, Summary, VillageStatus};
 use crate::strings::Lang;
 
 /// Row of the sheet title (as-of date, threshold, legend).
@@ -252,7 +252,8 @@ fn village_sheet(
     }
     let yes_no = |b: bool| if b { labels::YES.get(lang) } else { labels::NO.get(lang) };
     let mut n = 0usize;
-    store.each_village_status(&s.as_of, None, &s.settings, |v: VillageStatus| {
+    let counting = Counting { approved_only: s.approved_only };
+    store.each_village_status_counting(&s.as_of, None, &s.settings, counting, |v: VillageStatus| {
         let row = HEADER_ROW + 1 + n as u32;
         n += 1;
         let (code, f) = (v.row.code.as_str(), &v.row.figures);
@@ -284,6 +285,44 @@ fn village_sheet(
     Ok(n)
 }
 
+/// The open checks (疑点): township, village, visit, rule, what was found.
+fn checks_sheet(
+    ws: &mut Worksheet,
+    s: &Summary,
+    checks: &[crate::domain::checks::Check],
+    names: &HashMap<String, String>,
+    lang: Lang,
+    st: &Styles,
+) -> Result<()> {
+    use crate::strings::checks as words;
+    let what = labels::CHECKS.get(lang);
+    ws.set_name(what)?;
+    ws.write_string_with_format(TITLE_ROW, 0, title(s, what, lang), &st.title)?;
+    let mut sh = Sheet::new(ws)?;
+    let header = [
+        sm::level_name(Level::Township.code(), lang),
+        labels::CODE.get(lang),
+        labels::VISIT.get(lang),
+        labels::RULE.get(lang),
+        labels::FOUND.get(lang),
+    ];
+    for (k, h) in header.iter().enumerate() {
+        sh.header(k as u16, h, &st.header)?;
+    }
+    for (n, c) in checks.iter().enumerate() {
+        let row = HEADER_ROW + 1 + n as u32;
+        sh.text(row, 0, names.get(&c.area).map(String::as_str).unwrap_or(&c.area), &st.text)?;
+        sh.text(row, 1, c.village_code.as_deref().unwrap_or(""), &st.text)?;
+        sh.text(row, 2, c.visit_id.as_deref().unwrap_or(""), &st.text)?;
+        sh.text(row, 3, words::rule_name(c.rule(), lang), &st.text)?;
+        sh.text(row, 4, &words::message(&c.finding, lang), &st.text)?;
+    }
+    sh.finish()?;
+    ws.set_freeze_panes(HEADER_ROW + 1, 0)?;
+    ws.autofilter(HEADER_ROW, 0, HEADER_ROW + checks.len().max(1) as u32, 4)?;
+    Ok(())
+}
+
 /// What a report holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReportCounts {
@@ -296,8 +335,21 @@ pub struct ReportCounts {
 /// it first, synced and then renamed, so that `path` is either the old file
 /// or the whole new one.
 pub fn write_report(store: &Store, path: &Path, as_of: &str, settings: &Settings, lang: Lang) -> Result<ReportCounts> {
-    let county = store.summary(as_of, Level::County, None, settings)?;
-    let township = store.summary(as_of, Level::Township, None, settings)?;
+    write_report_counting(store, path, as_of, settings, Counting::default(), lang)
+}
+
+/// [`write_report`], counting the visits `counting` says (`report --approved-only`).
+pub fn write_report_counting(
+    store: &Store,
+    path: &Path,
+    as_of: &str,
+    settings: &Settings,
+    counting: Counting,
+    lang: Lang,
+) -> Result<ReportCounts> {
+    let county = store.summary_counting(as_of, Level::County, None, settings, counting)?;
+    let township = store.summary_counting(as_of, Level::Township, None, settings, counting)?;
+    let checks = store.checks(as_of, settings)?;
     let names: HashMap<String, String> =
         county.areas.iter().chain(&township.areas).map(|a| (a.code.clone(), a.name.clone())).collect();
 
@@ -313,6 +365,7 @@ pub fn write_report(store: &Store, path: &Path, as_of: &str, settings: &Settings
     // The village sheet can hold every village of a country: rows go to a
     // temporary file as they are written instead of staying in memory.
     let villages = village_sheet(wb.add_worksheet_with_constant_memory()?, &county, store, &names, lang, &st)?;
+    checks_sheet(wb.add_worksheet(), &county, &checks, &names, lang, &st)?;
 
     path.file_name().with_context(|| format!("{}: not a file name", path.display()))?;
     crate::store::fsutil::write_atomic(path, |file| Ok(wb.save_to_writer(file)?))?;

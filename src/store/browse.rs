@@ -54,6 +54,8 @@ pub struct VisitItem {
     pub conflict: bool,
     /// The revision shown: a deletion from the list names it as its base.
     pub rev_id: String,
+    /// The county sent this revision back: the reviewer's note (issue 15).
+    pub returned: Option<String>,
 }
 
 /// A form being typed, kept so a crash loses at most the last keystrokes.
@@ -236,9 +238,14 @@ pub fn visits_of(conn: &Connection, code: &str) -> Result<Vec<VisitItem>> {
             water_bodies: r.get(9)?,
             conflict: r.get(10)?,
             rev_id: r.get(11)?,
+            returned: None,
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let mut out: Vec<VisitItem> = rows.collect::<rusqlite::Result<_>>()?;
+    for v in &mut out {
+        v.returned = super::review::visit_review(conn, &v.visit_id)?.returned_note().map(str::to_string);
+    }
+    Ok(out)
 }
 
 /// The current revision id and full data of a visit, read from the

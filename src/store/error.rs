@@ -262,6 +262,30 @@ pub enum Refusal {
         units: usize,
         first: Vec<String>,
     },
+    /// A review the file holds (ids shortened for display).
+    Review {
+        review: String,
+        visit: String,
+        why: ReviewReason,
+    },
+}
+
+/// Why a review read from a file is refused.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReviewReason {
+    /// A column that does not read or breaks its rule.
+    Field(&'static str),
+    /// The id is not the hash of the review.
+    IdMismatch,
+    /// The revision it judged is held neither here nor in the file (or is of another visit).
+    UnknownRevision(String),
+    Unsigned,
+    /// The signature is not the device key's signature of the review.
+    BadSignature {
+        fingerprint: String,
+    },
+    /// Held here with another signature.
+    Relabelled,
 }
 
 /// A file to merge, refused whole, with the reasons.

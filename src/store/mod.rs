@@ -2,6 +2,7 @@
 
 pub mod browse;
 pub mod bundle;
+pub mod checks;
 pub mod conflict;
 pub mod csvio;
 mod diagnostics;
@@ -10,6 +11,7 @@ pub mod figures;
 pub mod fsutil;
 pub mod live;
 mod payload;
+pub mod review;
 pub mod revisions;
 pub mod roster;
 pub mod summary;
@@ -29,7 +31,7 @@ pub use error::StoreError;
 /// The one schema, embedded.
 pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
 /// The schema version this program writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 /// `PRAGMA application_id` of a ruralsan database ('RSNA'); also set in schema.sql.
 pub const APPLICATION_ID: i64 = 0x5253_4E41;
 
@@ -49,6 +51,9 @@ pub struct Store {
     progress: Box<dyn Progress>,
     /// Which backups merges keep.
     retention: crate::domain::settings::BackupRetention,
+    /// The visits with a check, kept while the data and the settings stay
+    /// the same (`checks::Store::flagged`): every summary marks them.
+    flagged: std::sync::Mutex<Option<checks::FlaggedCache>>,
 }
 
 /// Where long work (import, merge, export, report, a slow summary) reports
@@ -226,6 +231,7 @@ impl Store {
             editor,
             progress: Box::new(NoProgress),
             retention: Default::default(),
+            flagged: Default::default(),
         })
     }
 
@@ -333,6 +339,8 @@ fn refuse_read_only(conn: &Connection, path: &Path) -> Result<()> {
 /// schema's, as the merge's schema check expects) and copied back with crew
 /// and signature empty (legacy revisions). Version 5 keeps the current
 /// revision's payload once, in the current rows (store/payload.rs).
+/// Version 6 added the `review` table, which the schema's `CREATE TABLE IF
+/// NOT EXISTS` makes: nothing else to do.
 fn migrate(conn: &Connection) -> Result<()> {
     let from: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let run = || -> Result<()> {
@@ -381,6 +389,9 @@ fn register_rules(conn: &Connection) -> Result<()> {
         Ok(crate::domain::indicators::normal_served(status, ctx.get(1)?))
     })?;
     browse::register(conn)?;
+    conn.create_scalar_function("rs_black_odor", 4, flags, |ctx| {
+        Ok(crate::domain::indicators::meets_black_odor(ctx.get(0)?, ctx.get(1)?, ctx.get(2)?, ctx.get(3)?))
+    })?;
     Ok(())
 }
 

@@ -31,6 +31,24 @@ pub struct Summary {
     pub areas: Vec<AreaRow>,
     /// Visits whose conflicting edits wait for someone to resolve them.
     pub open_conflicts: i64,
+    /// Only approved visits counted (`--approved-only`).
+    pub approved_only: bool,
+}
+
+/// Which visits a summary counts, and what it says of them (issue 15).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counting {
+    /// Count only visits whose current revision every reviewer approved:
+    /// the counting visit is then the latest approved one on or before D.
+    pub approved_only: bool,
+}
+
+/// The review standing of the visits, for marking each counting visit as
+/// approved or flagged (and for leaving out the unapproved ones).
+struct Marks {
+    approved: std::collections::HashSet<String>,
+    flagged: std::sync::Arc<std::collections::HashSet<String>>,
+    approved_only: bool,
 }
 
 /// The administrative villages of the roster in the code range ?1..?2, in
@@ -45,7 +63,7 @@ pub const ROSTER_SQL: &str =
 pub const FIGURES_SQL: &str = "
 SELECT village_code, survey_date, households, households_treated, hh_controlled, natural_villages, nv_covered,
        facilities_normal, facilities_total, produced_t, utilized_t, scale_farms, scale_farms_equipped,
-       water_listed, water_remediated, water_relapsed
+       water_listed, water_remediated, water_relapsed, visit_id
 FROM visit_figures
 WHERE village_code >= ?1 AND village_code < ?2 AND survey_date <= ?3
 ORDER BY village_code, survey_date, visit_id";
@@ -54,6 +72,8 @@ ORDER BY village_code, survey_date, visit_id";
 struct Dated {
     date: [u8; 10],
     figures: VisitFigures,
+    approved: bool,
+    flagged: bool,
 }
 
 fn date_key(s: &str) -> [u8; 10] {
@@ -117,10 +137,16 @@ impl Store {
         level: Level,
         within: Option<&str>,
         settings: &Settings,
+        counting: Counting,
         mut each: impl FnMut(usize, AreaRow, Option<String>) -> Result<()>,
     ) -> Result<()> {
         figures::ensure(&self.conn, &settings.manure, self.progress())?;
         let Some(last) = as_ofs.iter().max() else { return Ok(()) };
+        let marks = Marks {
+            approved: super::review::approved_visits(&self.conn)?,
+            flagged: self.flagged(settings)?,
+            approved_only: counting.approved_only,
+        };
         let as_ofs: Vec<[u8; 10]> = as_ofs.iter().map(|d| date_key(d)).collect();
         let len = level.prefix_len();
         let (lo, hi) = super::code_range(within.unwrap_or(""));
@@ -141,14 +167,24 @@ impl Store {
         let mut next_code = String::new();
         let mut next: Option<Dated> = None;
         let mut advance = |code: &mut String, next: &mut Option<Dated>| -> Result<()> {
-            *next = match visits.next()? {
-                Some(r) => {
-                    code.clear();
-                    code.push_str(r.get_ref(0)?.as_str()?);
-                    Some(Dated { date: date_key(r.get_ref(1)?.as_str()?), figures: read_figures(r)? })
+            *next = None;
+            while let Some(r) = visits.next()? {
+                let id = r.get_ref(16)?.as_str()?;
+                let approved = marks.approved.contains(id);
+                if marks.approved_only && !approved {
+                    continue;
                 }
-                None => None,
-            };
+                let flagged = marks.flagged.contains(id);
+                code.clear();
+                code.push_str(r.get_ref(0)?.as_str()?);
+                *next = Some(Dated {
+                    date: date_key(r.get_ref(1)?.as_str()?),
+                    figures: read_figures(r)?,
+                    approved,
+                    flagged,
+                });
+                break;
+            }
             Ok(())
         };
         advance(&mut next_code, &mut next)?;
@@ -204,7 +240,10 @@ impl Store {
                     Some(i) => {
                         let dup = i > 0 && mine[i - 1].date == mine[i].date;
                         acc.last_date = acc.last_date.max(Some(mine[i].date));
-                        mine[i].figures.village(threshold, dup)
+                        let mut f = mine[i].figures.village(threshold, dup);
+                        f.approved = mine[i].approved as i64;
+                        f.flagged = mine[i].flagged as i64;
+                        f
                     }
                     None => Figures { villages: 1, ..Figures::default() },
                 };
@@ -228,6 +267,18 @@ impl Store {
         within: Option<&str>,
         settings: &Settings,
     ) -> Result<Vec<Summary>> {
+        self.summaries_counting(as_ofs, level, within, settings, Counting::default())
+    }
+
+    /// [`Store::summaries`], counting the visits `counting` says.
+    pub fn summaries_counting(
+        &self,
+        as_ofs: &[String],
+        level: Level,
+        within: Option<&str>,
+        settings: &Settings,
+        counting: Counting,
+    ) -> Result<Vec<Summary>> {
         let open_conflicts = super::conflict::open_conflicts(&self.conn)?;
         let mut out: Vec<Summary> = as_ofs
             .iter()
@@ -238,10 +289,11 @@ impl Store {
                 total: Figures::default(),
                 areas: Vec::new(),
                 open_conflicts,
+                approved_only: counting.approved_only,
             })
             .collect();
         let dates: Vec<&str> = as_ofs.iter().map(String::as_str).collect();
-        self.aggregate(&dates, level, within, settings, |k, row, _| {
+        self.aggregate(&dates, level, within, settings, counting, |k, row, _| {
             out[k].total.add(&row.figures);
             out[k].areas.push(row);
             Ok(())
@@ -252,7 +304,19 @@ impl Store {
     /// The indicators of every area of `level` (inside the area `within`, a
     /// code prefix, when given) as of `as_of` (YYYY-MM-DD).
     pub fn summary(&self, as_of: &str, level: Level, within: Option<&str>, settings: &Settings) -> Result<Summary> {
-        let mut all = self.summaries(&[as_of.to_string()], level, within, settings)?;
+        self.summary_counting(as_of, level, within, settings, Counting::default())
+    }
+
+    /// [`Store::summary`], counting the visits `counting` says (`--approved-only`).
+    pub fn summary_counting(
+        &self,
+        as_of: &str,
+        level: Level,
+        within: Option<&str>,
+        settings: &Settings,
+        counting: Counting,
+    ) -> Result<Summary> {
+        let mut all = self.summaries_counting(&[as_of.to_string()], level, within, settings, counting)?;
         Ok(all.pop().expect("one date, one summary"))
     }
 
@@ -275,9 +339,21 @@ impl Store {
         as_of: &str,
         within: Option<&str>,
         settings: &Settings,
+        f: impl FnMut(VillageStatus) -> Result<()>,
+    ) -> Result<()> {
+        self.each_village_status_counting(as_of, within, settings, Counting::default(), f)
+    }
+
+    /// [`Store::each_village_status`], counting the visits `counting` says.
+    pub fn each_village_status_counting(
+        &self,
+        as_of: &str,
+        within: Option<&str>,
+        settings: &Settings,
+        counting: Counting,
         mut f: impl FnMut(VillageStatus) -> Result<()>,
     ) -> Result<()> {
-        self.aggregate(&[as_of], Level::Village, within, settings, |_, row, counting_date| {
+        self.aggregate(&[as_of], Level::Village, within, settings, counting, |_, row, counting_date| {
             f(VillageStatus { row, counting_date })
         })
     }

@@ -261,23 +261,31 @@ impl Gate {
         if self.pending.len() >= VERIFY_BATCH {
             self.verify_pending();
         }
-        let t = self.tally.entry(r.device.clone()).or_default();
+        self.admit_signer(&r.device, &r.crew, &r.hlc, short);
+        self.admitted.push(r.rev_id.clone());
+        None
+    }
+
+    /// Tallies a record signed by `device` (whose signature verified):
+    /// whether the key is trusted here, revoked, unknown, and whether its
+    /// stamp is ahead of the clock bound; refusals come from [`Gate::finish`].
+    /// Revisions and reviews pass the same tally.
+    pub fn admit_signer(&mut self, device: &str, crew: &str, hlc: &str, short: impl Fn(&str) -> String) {
+        let t = self.tally.entry(device.to_string()).or_default();
         if t.crew.is_empty() {
-            t.crew = short(&r.crew);
+            t.crew = short(crew);
         }
-        if let Some(ms) = stamp_ms(&r.hlc).filter(|ms| *ms > self.bound_ms) {
+        if let Some(ms) = stamp_ms(hlc).filter(|ms| *ms > self.bound_ms) {
             t.ahead_ms = t.ahead_ms.max(ms - self.now_ms);
         }
-        if r.device != self.own && !self.certified.contains_key(&r.device) {
-            match self.known.get(&r.device) {
+        if device != self.own && !self.certified.contains_key(device) {
+            match self.known.get(device) {
                 Some(false) => {}
                 Some(true) => t.revoked += 1,
                 None if self.enrol_new => {}
                 None => t.unknown += 1,
             }
         }
-        self.admitted.push(r.rev_id.clone());
-        None
     }
 
     /// Verifies the signatures waiting; those that fail become refusals.

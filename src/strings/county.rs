@@ -85,7 +85,7 @@ s! {
 pub fn help(l: Lang) -> &'static [&'static str] {
     match l {
         Lang::Zh => &[
-            "F5 合并数据　F6 冲突　F7 导出",
+            "F5 合并数据　F6 冲突　F7 导出　F9 审核",
             "合并数据：输入路径（Tab 补全）或在列表中浏览 U 盘；",
             "  Enter 打开文件夹，空格标记 .db 文件，Backspace 上一级；",
             "  F8 预检（不写入），再按 Enter 合并；合并前自动备份本地数据库。",
@@ -93,10 +93,12 @@ pub fn help(l: Lang) -> &'static [&'static str] {
             "  数字键 1、2… 采用整个版本，Enter 解决，Esc 返回列表。",
             "导出：↑↓ 选择 CSV 数据包、U 盘快照或汇总报表，",
             "  修改路径（Tab 补全）后按 Enter 导出。",
+            "审核：有疑点（⚑）的在前；a 通过、i 有问题、r 退回，写备注后 Enter；",
+            "  t 按乡镇、c 按调查组筛选（再按切换，转一圈取消）。",
             "任何界面：F2 村组调查　F3 县级汇总/合并　F4 督导看板　Ctrl-Q 退出",
         ],
         Lang::En => &[
-            "F5 merge files   F6 conflicts   F7 export",
+            "F5 merge files   F6 conflicts   F7 export   F9 review",
             "Merge: type a path (Tab completes) or browse a USB stick in the list;",
             "  Enter opens a folder, Space marks a .db file, Backspace goes up;",
             "  F8 dry run (writes nothing), then Enter merges; a backup is taken first.",
@@ -104,6 +106,8 @@ pub fn help(l: Lang) -> &'static [&'static str] {
             "  1, 2… take a whole side, Enter settles, Esc back to the list.",
             "Export: ↑↓ choose CSV bundle, snapshot for the stick or report,",
             "  edit the path (Tab completes), Enter exports.",
+            "Review: flagged (⚑) first; a approve, i has issues, r reject, a note, Enter;",
+            "  t filters by township, c by crew (press again for the next, round to none).",
             "Anywhere: F2 crew survey   F3 county merge   F4 supervisor   Ctrl-Q quit",
         ],
     }

@@ -27,6 +27,8 @@ pub fn error_line(e: &anyhow::Error, l: Lang) -> String {
 pub fn cause(c: &(dyn std::error::Error + 'static), l: Lang) -> String {
     if let Some(x) = c.downcast_ref::<StoreError>() {
         store_error(x, l)
+    } else if let Some(x) = c.downcast_ref::<crate::store::review::ReviewError>() {
+        super::checks::review_error(x, l)
     } else if let Some(x) = c.downcast_ref::<ResolveError>() {
         resolve_error(x, l)
     } else if let Some(x) = c.downcast_ref::<Refused>() {
@@ -204,6 +206,7 @@ pub fn refusal(r: &Refusal, l: Lang) -> String {
             format!("{} {visit}: {}", s::visit(l), s::too_many_heads(l, *heads, *max))
         }
         ForeignRoster { units, first } => s::foreign_roster(l, *units, first),
+        Review { review, visit, why } => crate::strings::checks::review_refused(l, review, visit, why),
     }
 }
 

@@ -2,6 +2,7 @@
 //! Each renderer takes the language explicitly: there is no process-wide
 //! language switch.
 
+pub mod checks;
 pub mod county;
 pub mod errors;
 pub mod input;

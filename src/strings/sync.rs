@@ -313,6 +313,10 @@ pub fn render_merge(r: &crate::store::sync::MergeReport, l: Lang) -> (String, St
                     r.dry_run,
                 ));
                 out.push('\n');
+                if x.new_reviews > 0 {
+                    out.push_str(&crate::strings::checks::reviews_merged(l, x.new_reviews));
+                    out.push('\n');
+                }
                 for (code, here, there) in x.roster_names_differ.iter().take(10) {
                     out.push_str(&roster_name_differs(l, code, &one_line(here), &one_line(there)));
                     out.push('\n');

@@ -1244,3 +1244,28 @@ fn day_view_screens() {
         snap(&a, "day");
     }
 }
+
+/// A visit the county sent back shows "returned: <note>" in the crew's
+/// visit list (issue 15); its correction clears it.
+#[test]
+fn a_returned_visit_shows_the_reviewers_note_in_the_visit_list() {
+    use crate::domain::review::ReviewState;
+    let mut a = app(Lang::En);
+    a.db.store().review("visit-old", ReviewState::Issues, "check the households").unwrap();
+    a.db.store().review("visit-new", ReviewState::Approved, "").unwrap();
+    to_village(&mut a, 0);
+    let rows = &a.crew.visits.as_ref().unwrap().rows;
+    let returned: Vec<Option<&str>> = rows.iter().map(|r| r.returned.as_deref()).collect();
+    assert_eq!(returned, [None, Some("check the households")]);
+    let screen = render(&a, 120, 40).backend().to_string();
+    assert!(screen.contains("returned: check the households"), "{screen}");
+    // The crew corrects it: a new revision, not returned.
+    let mut store = a.db.store();
+    let (rev, mut v) = store.load_visit("visit-old").unwrap().unwrap();
+    v.notes = "households checked".into();
+    store.save_from_form("陈静", "visit-old", Some(&v), Some(&rev), None).unwrap();
+    press(&mut a, KeyCode::Esc);
+    press(&mut a, KeyCode::Enter);
+    let rows = &a.crew.visits.as_ref().unwrap().rows;
+    assert!(rows.iter().all(|r| r.returned.is_none()));
+}

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use anyhow::Result;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::check::{Problems, check_revision, read_revision, short};
+use super::check::{Problems, check_revision, is_hlc, is_rev_id, name_check, read_revision, short};
 use super::stage::bad_file;
 use super::{FileReport, MergeOptions};
 use crate::domain::validate::{NAME_MAX_CHARS, check_line, check_roster_name, is_division_code};
@@ -291,4 +291,103 @@ fn check_roots(group: &[Revision], local_roots: &mut rusqlite::CachedStatement, 
         problems.push(Refusal::Revision { rev: short(&r.rev_id), visit: short(&r.visit_id), field: "parents", why });
     }
     Ok(())
+}
+
+/// Reads, checks and inserts the reviews of a checked file, after its
+/// revisions (inside the caller's transaction): each one judges a revision
+/// held here (or just merged) of the visit it names, reads as typed input,
+/// is named by its content, signed by its device key, and that key passes
+/// the same gate as revisions do. A review held here with another
+/// signature is refused as re-labelled. Returns the reviews new here.
+pub(super) fn merge_reviews(
+    tx: &Connection,
+    file: &Connection,
+    gate: &mut Gate,
+    problems: &mut Problems,
+) -> Result<u64> {
+    use crate::domain::review::ReviewState;
+    use crate::domain::validate::{ID_MAX_CHARS, check_notes};
+    use crate::store::error::ReviewReason;
+    use crate::store::review::{REVIEW_COLUMNS, Review, insert_review};
+    let mut st = file.prepare(&format!("SELECT {REVIEW_COLUMNS} FROM review ORDER BY review_id")).map_err(bad_file)?;
+    let mut rows = st.query([]).map_err(bad_file)?;
+    let mut rev_of = tx.prepare_cached("SELECT visit_id FROM revision WHERE rev_id = ?1")?;
+    let mut held = tx.prepare_cached("SELECT signature FROM review WHERE review_id = ?1")?;
+    let mut new = 0u64;
+    let text = |r: &rusqlite::Row, i: usize| r.get::<_, String>(i).ok();
+    while let Some(row) = rows.next().map_err(bad_file)? {
+        let cols: Vec<Option<String>> = (0..10).map(|i| text(row, i)).collect();
+        let id = cols[0].clone().unwrap_or_default();
+        let visit = cols[1].clone().unwrap_or_default();
+        let refuse = |why: ReviewReason| Refusal::Review { review: short(&id), visit: short(&visit), why };
+        const NAMES: [&str; 10] =
+            ["review_id", "visit_id", "rev_id", "state", "note", "hlc", "device", "crew", "author", "signature"];
+        if let Some(i) = cols.iter().position(Option::is_none) {
+            problems.push(refuse(ReviewReason::Field(NAMES[i])));
+            continue;
+        }
+        let c: Vec<String> = cols.into_iter().map(Option::unwrap_or_default).collect();
+        let Some(state) = ReviewState::parse(&c[3]) else {
+            problems.push(refuse(ReviewReason::Field("state")));
+            continue;
+        };
+        let bad_field = [
+            (1, check_line(&c[1], ID_MAX_CHARS).is_err()),
+            (2, !is_rev_id(&c[2])),
+            (4, check_notes(&c[4]).is_err()),
+            (5, !is_hlc(&c[5])),
+            (7, check_line(&c[7], NAME_MAX_CHARS).is_err()),
+            (8, name_check(&c[8]).is_err()),
+            (9, c[9].len() > 256),
+        ]
+        .into_iter()
+        .find(|(_, bad)| *bad);
+        if let Some((i, _)) = bad_field {
+            problems.push(refuse(ReviewReason::Field(NAMES[i])));
+            continue;
+        }
+        let r = Review {
+            review_id: c[0].clone(),
+            visit_id: c[1].clone(),
+            rev_id: c[2].clone(),
+            state,
+            note: c[4].clone(),
+            hlc: c[5].clone(),
+            device: c[6].clone(),
+            crew: c[7].clone(),
+            author: c[8].clone(),
+            signature: c[9].clone(),
+        };
+        if rev_of.query_row([&r.rev_id], |x| x.get::<_, String>(0)).optional()?.as_deref() != Some(r.visit_id.as_str())
+        {
+            problems.push(refuse(ReviewReason::UnknownRevision(short(&r.rev_id))));
+            continue;
+        }
+        if r.review_id != r.compute_id() {
+            problems.push(refuse(ReviewReason::IdMismatch));
+            continue;
+        }
+        match held.query_row([&r.review_id], |x| x.get::<_, String>(0)).optional()? {
+            Some(sig) if sig == r.signature => continue,
+            Some(_) => {
+                problems.push(refuse(ReviewReason::Relabelled));
+                continue;
+            }
+            None => {}
+        }
+        if r.signature.is_empty() || !crate::identity::is_key_id(&r.device) {
+            problems.push(refuse(ReviewReason::Unsigned));
+            continue;
+        }
+        if !r.signature_valid() {
+            let fingerprint = crate::identity::fingerprint(&r.device);
+            problems.push(refuse(ReviewReason::BadSignature { fingerprint }));
+            continue;
+        }
+        gate.admit_signer(&r.device, &r.crew, &r.hlc, short);
+        if problems.total == 0 && insert_review(tx, &r)? {
+            new += 1;
+        }
+    }
+    Ok(new)
 }

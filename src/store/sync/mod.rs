@@ -28,7 +28,7 @@ use super::trust::Gate;
 use super::{NoProgress, Phase, Progress, Store, Work};
 pub use backup::{BackupsKept, SPACE_MARGIN, backup_time, backups_dir, to_remove};
 use check::Problems;
-use merge::{merge_revisions, merge_roster};
+use merge::{merge_reviews, merge_revisions, merge_roster};
 pub use snapshot::SnapshotReport;
 use stage::{FileRefusedReason, Staging, hold_staging, stage_and_check};
 
@@ -64,6 +64,8 @@ pub struct FileReport {
     pub enrolled: Vec<super::trust::Enrolled>,
     /// Unsigned revisions from before schema version 4 accepted (`--adopt-legacy`).
     pub adopted_legacy: u64,
+    /// Reviews new here.
+    pub new_reviews: u64,
 }
 
 /// The fate of one file.
@@ -275,7 +277,11 @@ fn merge_checked(
         if problems.total > 0 {
             return Ok((Vec::new(), String::new()));
         }
-        merge_revisions(tx, &checked.conn, name, opts, &mut gate, &mut report, &mut problems, progress)
+        let out = merge_revisions(tx, &checked.conn, name, opts, &mut gate, &mut report, &mut problems, progress)?;
+        if problems.total == 0 {
+            report.new_reviews = merge_reviews(tx, &checked.conn, &mut gate, &mut problems)?;
+        }
+        Ok(out)
     })();
     let (touched, max_hlc) = match read {
         Ok(x) => x,

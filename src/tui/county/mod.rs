@@ -9,6 +9,7 @@
 pub mod conflicts;
 pub mod export;
 pub mod path;
+pub mod review;
 pub mod sync;
 
 #[cfg(test)]
@@ -40,16 +41,18 @@ pub enum Tab {
     Sync,
     Conflicts,
     Export,
+    Review,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 3] = [Tab::Sync, Tab::Conflicts, Tab::Export];
+    pub const ALL: [Tab; 4] = [Tab::Sync, Tab::Conflicts, Tab::Export, Tab::Review];
 
     fn key(self) -> KeyCode {
         match self {
             Tab::Sync => KeyCode::F(5),
             Tab::Conflicts => KeyCode::F(6),
             Tab::Export => KeyCode::F(7),
+            Tab::Review => KeyCode::F(9),
         }
     }
 
@@ -58,6 +61,7 @@ impl Tab {
             Tab::Sync => s::tab_sync(l),
             Tab::Conflicts => s::tab_conflicts(l),
             Tab::Export => s::tab_export(l),
+            Tab::Review => crate::strings::checks::tab_review(l),
         }
     }
 }
@@ -72,6 +76,7 @@ pub struct County {
     pub sync: sync::Sync,
     pub conflicts: conflicts::Conflicts,
     pub export: export::Export,
+    pub queue: review::Queue,
     /// A line for the person: text and whether it is an error.
     pub message: Option<(String, bool)>,
     pub help: bool,
@@ -102,6 +107,7 @@ impl County {
             sync,
             conflicts,
             export,
+            queue: review::Queue::default(),
             message: None,
             help: false,
             changes: 0,
@@ -134,6 +140,10 @@ impl County {
             match t {
                 Tab::Conflicts => self.conflicts.reload(store)?,
                 Tab::Export => self.export.snapshot_into(&self.sync.dir, &self.home, self.today),
+                Tab::Review => {
+                    let as_of = self.today.format("%Y-%m-%d").to_string();
+                    self.queue.reload(store, &as_of, &self.settings)?
+                }
                 Tab::Sync => {}
             }
             return Ok(Action::Handled);
@@ -142,6 +152,7 @@ impl County {
             Tab::Sync => sync::handle_key(self, key, store),
             Tab::Conflicts => conflicts::handle_key(self, key, store),
             Tab::Export => export::handle_key(self, key, store),
+            Tab::Review => review::handle_key(self, key, store),
         };
         match r {
             Ok(o) => Ok(o),
@@ -181,6 +192,7 @@ impl County {
             Tab::Sync => sync::key_hints(self),
             Tab::Conflicts => conflicts::key_hints(self),
             Tab::Export => export::key_hints(self),
+            Tab::Review => review::key_hints(self),
         };
         v.push(("F1", s::k_help(l)));
         v
@@ -200,6 +212,7 @@ impl County {
             Tab::Sync => sync::draw(self, frame, body),
             Tab::Conflicts => conflicts::draw(self, frame, body),
             Tab::Export => export::draw(self, frame, body),
+            Tab::Review => review::draw(self, frame, body),
         }
         if let Some((text, is_err)) = &self.message {
             let style = if *is_err { ERR } else { OK };
@@ -225,6 +238,9 @@ impl County {
             let mut label = format!("{key} {}", t.label(l));
             if t == Tab::Conflicts && !self.conflicts.list.is_empty() {
                 label.push_str(&format!(" ({})", self.conflicts.list.len()));
+            }
+            if t == Tab::Review && !self.queue.all.is_empty() {
+                label.push_str(&format!(" ({})", self.queue.all.len()));
             }
             if t == self.tab {
                 spans.push(Span::styled(format!("[{label}]"), HEAD.add_modifier(Modifier::REVERSED)));

@@ -548,3 +548,51 @@ fn the_merge_screen_enrols_unknown_crews_after_showing_them() {
     assert_eq!(r.refused(), 0);
     assert_eq!(store.crews().unwrap().len(), 1, "one key signed both crews' files");
 }
+
+/// The review queue: a county with the sample's visits (the sample trips
+/// checks), flagged visits first; one key and a note record a review of the
+/// current revision; filters by township and crew.
+#[test]
+fn review_queue_snapshots_and_a_decision_by_key() {
+    use crate::domain::review::{ReviewState, Standing};
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = open_as(&tmp.path().join("county.db"), "荷塘区");
+    store.import_bundle(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sample"), false).unwrap();
+    let today = NaiveDate::from_ymd_opt(2025, 12, 31).unwrap();
+    for lang in [Lang::Zh, Lang::En] {
+        let mut c = County::with(&store, lang, Settings::default(), today, tmp.path().to_path_buf()).unwrap();
+        press(&mut c, &mut store, KeyCode::F(9));
+        assert_eq!(c.tab, Tab::Review);
+        let shown = c.queue.shown();
+        assert!(!shown.is_empty() && !shown[0].checks.is_empty(), "flagged first");
+        let first_clean = shown.iter().position(|q| q.checks.is_empty()).unwrap();
+        assert!(shown[first_clean..].iter().all(|q| q.checks.is_empty()));
+        snap(&c, "county_review_queue");
+        if lang == Lang::En {
+            continue;
+        }
+        // A decision: `i`, a note, Enter.
+        let id = c.queue.shown()[0].visit_id.clone();
+        press(&mut c, &mut store, KeyCode::Char('i'));
+        typed(&mut c, &mut store, "户数请核实");
+        snap(&c, "county_review_deciding");
+        press(&mut c, &mut store, KeyCode::Enter);
+        let w = store.visit_review(&id).unwrap();
+        assert_eq!(w.standing, Standing::Agreed(ReviewState::Issues));
+        assert_eq!(w.returned_note(), Some("户数请核实"));
+        // Still waiting (not approved); approving takes it out of the queue.
+        let pos = c.queue.shown().iter().position(|q| q.visit_id == id).unwrap();
+        c.queue.selected = pos;
+        press(&mut c, &mut store, KeyCode::Char('a'));
+        press(&mut c, &mut store, KeyCode::Enter);
+        assert!(store.visit_review(&id).unwrap().standing.approved());
+        assert!(c.queue.all.iter().all(|q| q.visit_id != id));
+        // Filters: a township, then a crew within it.
+        press(&mut c, &mut store, KeyCode::Char('t'));
+        let t = c.queue.township.clone().expect("a township");
+        assert!(c.queue.shown().iter().all(|q| q.township() == t));
+        press(&mut c, &mut store, KeyCode::Char('c'));
+        let crew = c.queue.crew.clone().expect("a crew");
+        assert!(c.queue.shown().iter().all(|q| q.crew == crew && q.township() == t));
+    }
+}

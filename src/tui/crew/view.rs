@@ -212,6 +212,12 @@ fn draw_visits(app: &Crew, frame: &mut Frame, area: Rect) {
             r.water_bodies,
             if r.conflict { format!("  ⚠ {}", s::conflict(l)) } else { String::new() }
         );
+        let children = match &r.returned {
+            Some(note) => {
+                format!("{children}  ↩ {}", crate::text::one_line(&crate::strings::checks::returned(note, l)))
+            }
+            None => children,
+        };
         Row::new([
             fit(&r.survey_date, 10),
             fit(&r.surveyor, 10),

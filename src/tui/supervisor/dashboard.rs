@@ -130,6 +130,7 @@ impl Page {
             total: Figures::default(),
             areas: Vec::new(),
             open_conflicts: 0,
+            approved_only: false,
         };
         Page {
             level,
