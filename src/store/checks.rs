@@ -95,12 +95,10 @@ WITH c AS (
   SELECT households, hh_sewer, hh_reuse, hh_controlled, natural_villages, nv_garbage_covered
   FROM visit WHERE survey_date <= ?1 AND households > 0
   GROUP BY 1, 2, 3, 4, 5, 6 HAVING count(DISTINCT village_code) > 1)
-SELECT x.visit_id, x.village_code,
-       json_remove(r.payload, '$.village_code', '$.survey_date', '$.surveyor', '$.notes') AS k
+SELECT x.visit_id, x.village_code
 FROM c JOIN visit x USING (households, hh_sewer, hh_reuse, hh_controlled, natural_villages, nv_garbage_covered)
-  JOIN revision r ON r.rev_id = x.rev_id
 WHERE x.survey_date <= ?1
-ORDER BY k, x.survey_date, x.visit_id";
+ORDER BY x.survey_date, x.visit_id";
 
 /// Per township that has any visit on or before ?1: its villages and how
 /// many have a visit in the round (after ?2, on or before ?1).
@@ -226,13 +224,26 @@ impl Store {
             }
         }
         {
-            let mut st = conn.prepare_cached(FORMS_SQL)?;
-            let mut rows = st.query([as_of])?;
+            let candidates: Vec<(String, String)> = conn
+                .prepare_cached(FORMS_SQL)?
+                .query_map([as_of], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            // Each candidate's form read from the current rows (where the
+            // current revision's content is kept), without village, date,
+            // surveyor and notes; a stable sort keeps the time order per key.
+            let mut keyed = Vec::with_capacity(candidates.len());
+            for (id, code) in candidates {
+                let Some((_, mut v)) = super::payload::current(conn, &id)? else { continue };
+                v.village_code.clear();
+                v.survey_date.clear();
+                v.surveyor.clear();
+                v.notes.clear();
+                keyed.push((v.canonical_json(), id, code));
+            }
+            keyed.sort_by(|a, b| a.0.cmp(&b.0));
             // The first visit of the current key: (key, visit, village).
             let mut first: Option<(String, String, String)> = None;
-            while let Some(r) = rows.next()? {
-                let (id, code): (String, String) = (r.get(0)?, r.get(1)?);
-                let Some(key) = r.get::<_, Option<String>>(2)? else { continue };
+            for (key, id, code) in keyed {
                 match &first {
                     Some((k, other, other_code)) if *k == key => {
                         if *other_code != code {
