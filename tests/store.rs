@@ -323,7 +323,7 @@ fn a_snapshot_carries_every_payload_and_a_copied_live_file_merges_the_same() {
     let live = dir.path().join("live.db");
     std::fs::copy(dir.path().join("crew.db"), &live).unwrap();
     drop(crew);
-    let opts = ruralsan::store::sync::MergeOptions { dry_run: false, progress: false };
+    let opts = ruralsan::store::sync::MergeOptions::default();
     let mut a = Store::open(&dir.path().join("a.db")).unwrap();
     a.import_roster(&sample("sample").join("villages.csv")).unwrap();
     a.merge_files(&[snap], opts).unwrap();

@@ -1253,7 +1253,7 @@ fn a_returned_visit_shows_the_reviewers_note_in_the_visit_list() {
     let mut a = app(Lang::En);
     a.db.store().review("visit-old", ReviewState::Issues, "check the households").unwrap();
     a.db.store().review("visit-new", ReviewState::Approved, "").unwrap();
-    to_village(&mut a, 0);
+    to_village(&mut a, HETANGPU);
     let rows = &a.crew.visits.as_ref().unwrap().rows;
     let returned: Vec<Option<&str>> = rows.iter().map(|r| r.returned.as_deref()).collect();
     assert_eq!(returned, [None, Some("check the households")]);
