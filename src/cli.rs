@@ -141,6 +141,10 @@ pub enum Command {
         /// Count only approved visits (the counting visit is the latest approved one on or before the date)
         #[arg(long)]
         approved_only: bool,
+        /// Also run the checks and count the flagged counting visits per area
+        /// (slower on a large database: the checks look across every visit)
+        #[arg(long)]
+        flagged: bool,
     },
     /// Write the summary workbook (county and township sheets, every village's status)
     Report {
@@ -537,10 +541,10 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
                 pick(l, "水体", "water bodies"),
             );
         }
-        Command::Summary { as_of: d, level, format, figures, approved_only } => {
+        Command::Summary { as_of: d, level, format, figures, approved_only, flagged } => {
             let settings = settings(&cli, l, figures)?;
             let store = open(&cli)?;
-            let counting = crate::store::summary::Counting { approved_only: *approved_only };
+            let counting = crate::store::summary::Counting { approved_only: *approved_only, flagged: *flagged };
             let s = store.summary_counting(&as_of(d.clone(), l)?, (*level).into(), None, &settings, counting)?;
             let lang = l;
             match format {
@@ -561,7 +565,7 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
         Command::Report { file, as_of: d, figures, approved_only } => {
             let settings = settings(&cli, l, figures)?;
             let store = open(&cli)?;
-            let counting = crate::store::summary::Counting { approved_only: *approved_only };
+            let counting = crate::store::summary::Counting { approved_only: *approved_only, flagged: true };
             let r = report::xlsx::write_report_counting(&store, file, &as_of(d.clone(), l)?, &settings, counting, l)?;
             say!(
                 "{}: {} {}, {} {}, {} {}",

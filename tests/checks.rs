@@ -235,7 +235,10 @@ fn the_summary_counts_flagged_visits_and_follows_edits_and_settings() {
     let tmp = tempfile::tempdir().unwrap();
     let mut s = setup(tmp.path(), |_| {});
     let d = Settings::default();
-    let flagged = |s: &Store, d: &Settings| s.summary("2025-12-31", Level::County, None, d).unwrap().total.flagged;
+    let with_checks = ruralsan::store::summary::Counting { flagged: true, ..Default::default() };
+    let flagged = |s: &Store, d: &Settings| {
+        s.summary_counting("2025-12-31", Level::County, None, d, with_checks).unwrap().total.flagged
+    };
     assert_eq!(flagged(&s, &d), 0);
     let (rev, mut v) = s.load_visit("b0").unwrap().unwrap();
     v.households = 400;
@@ -246,5 +249,7 @@ fn the_summary_counts_flagged_visits_and_follows_edits_and_settings() {
     assert_eq!(flagged(&s, &lax), 0);
     assert_eq!(flagged(&s, &d), 1);
     // As of a date before the flagged visit, its village counts an unflagged one.
-    assert_eq!(s.summary("2025-01-01", Level::County, None, &d).unwrap().total.flagged, 0);
+    assert_eq!(s.summary_counting("2025-01-01", Level::County, None, &d, with_checks).unwrap().total.flagged, 0);
+    // Without the checks (the default: a national summary cannot run them on every look), none is counted.
+    assert!(!s.summary("2025-12-31", Level::County, None, &d).unwrap().flagged_checked);
 }

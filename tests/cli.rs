@@ -462,5 +462,8 @@ fn checks_review_and_approved_only_from_the_command_line() {
     let out = f.run(&["summary", "--as-of", AS_OF, "--format", "json"]);
     let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(s["areas"][0]["review"]["approved"], 1);
+    assert!(s["areas"][0]["review"]["flagged"].is_null(), "the checks run only when asked");
+    let out = f.run(&["summary", "--as-of", AS_OF, "--format", "json", "--flagged"]);
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(s["areas"][0]["review"]["flagged"].as_i64().unwrap() > 0);
 }

@@ -90,7 +90,9 @@ fn approved_only_figures_equal_a_database_of_the_approved_visits_alone() {
     let s = Settings::default();
     for as_of in ["2024-06-30", "2025-12-31"] {
         for level in [Level::County, Level::Township, Level::Village] {
-            let a = county.summary_counting(as_of, level, None, &s, Counting { approved_only: true }).unwrap();
+            let a = county
+                .summary_counting(as_of, level, None, &s, Counting { approved_only: true, ..Default::default() })
+                .unwrap();
             let b = only.summary(as_of, level, None, &s).unwrap();
             assert!(a.approved_only);
             assert_eq!(a.total.approved, a.total.surveyed, "every counted visit is approved");
@@ -108,8 +110,13 @@ fn approved_only_figures_equal_a_database_of_the_approved_visits_alone() {
     }
     // The default summary counts every visit and says how many are approved.
     let all = county.summary("2025-12-31", Level::County, None, &s).unwrap();
-    let approved_only =
-        county.summary_counting("2025-12-31", Level::County, None, &s, Counting { approved_only: true });
+    let approved_only = county.summary_counting(
+        "2025-12-31",
+        Level::County,
+        None,
+        &s,
+        Counting { approved_only: true, ..Default::default() },
+    );
     assert!(all.total.surveyed > approved_only.unwrap().total.surveyed);
     assert!(all.total.approved > 0 && all.total.approved < all.total.surveyed);
     assert!(all.total.flagged > 0);
@@ -134,7 +141,7 @@ fn an_unapproved_later_visit_leaves_the_earlier_approved_one_counting() {
     s.save_visit("t", "v2", Some(&v2)).unwrap();
     s.review("v1", ReviewState::Approved, "").unwrap();
     let d = Settings::default();
-    let only = Counting { approved_only: true };
+    let only = Counting { approved_only: true, ..Default::default() };
     let f = s.summary_counting("2025-12-31", Level::County, None, &d, only).unwrap().total;
     assert_eq!((f.households, f.surveyed, f.approved), (100, 1, 1));
     let f = s.summary("2025-12-31", Level::County, None, &d).unwrap().total;

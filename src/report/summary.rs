@@ -9,12 +9,13 @@ use crate::store::summary::Summary;
 use crate::strings::{Lang, pick};
 use crate::text;
 
-fn area_json(level: &str, code: &str, name: &str, f: &Figures) -> Value {
+fn area_json(level: &str, code: &str, name: &str, f: &Figures, flagged_checked: bool) -> Value {
     let r = f.rates();
     json!({
         "level": level, "code": code, "name": name,
         "villages": f.villages, "surveyed": f.surveyed, "duplicate_visits": f.duplicate_visits,
-        "review": {"approved": f.approved, "flagged": f.flagged},
+        // `null`: the checks were not run (`summary --flagged` runs them).
+        "review": {"approved": f.approved, "flagged": flagged_checked.then_some(f.flagged)},
         "sewage": {
             "villages_treated": f.villages_treated, "villages_controlled": f.villages_controlled,
             "rate": r.sewage, "controlled_rate": r.sewage_controlled,
@@ -69,9 +70,9 @@ impl serde::Serialize for JsonAreas<'_> {
         use serde::ser::SerializeSeq;
         let s = self.0;
         let mut seq = ser.serialize_seq(Some(s.areas.len() + 1))?;
-        seq.serialize_element(&area_json("total", "", TOTAL_NAME, &s.total))?;
+        seq.serialize_element(&area_json("total", "", TOTAL_NAME, &s.total, s.flagged_checked))?;
         for a in &s.areas {
-            seq.serialize_element(&area_json(a.level.code(), &a.code, &a.name, &a.figures))?;
+            seq.serialize_element(&area_json(a.level.code(), &a.code, &a.name, &a.figures, s.flagged_checked))?;
         }
         seq.end()
     }
@@ -300,7 +301,10 @@ pub fn to_csv(s: &Summary, lang: Lang) -> anyhow::Result<String> {
         // A name from the roster never reads as a formula in a spreadsheet.
         let name = crate::store::csvio::for_spreadsheet(&name).into_owned();
         let mut rec = vec![level_name(level, lang).to_string(), code, name];
-        rec.extend(COLUMNS.iter().map(|c| (c.value)(f).text()));
+        rec.extend(COLUMNS.iter().map(|c| {
+            // Flagged visits are counted only when the checks ran: else the cell is empty.
+            if c.label.get(Lang::En) == "flagged" && !s.flagged_checked { String::new() } else { (c.value)(f).text() }
+        }));
         rec.extend(Indicator::ALL.iter().map(|i| met_text(met(f, *i, &s.settings), lang).to_string()));
         rec.push(s.as_of.clone());
         rec.push(s.open_conflicts.to_string());
@@ -333,7 +337,9 @@ pub fn to_table(s: &Summary, lang: Lang) -> String {
             format!("{}{mark}", percent(rate))
         }));
         row.push(f.duplicate_visits.to_string());
-        row.push(format!("{}/{}", f.approved, f.flagged));
+        // "-": not counted (the checks did not run), unlike "—", a rate without a base.
+        let flagged = if s.flagged_checked { f.flagged.to_string() } else { "-".to_string() };
+        row.push(format!("{}/{flagged}", f.approved));
         table.push(row);
     }
     let cols = table[0].len();
@@ -380,6 +386,7 @@ mod tests {
             areas: vec![AreaRow { level: Level::County, code: "430202".into(), name: "荷塘区".into(), figures: f }],
             open_conflicts: 2,
             approved_only: false,
+            flagged_checked: true,
         };
         let mut out = Vec::new();
         write_json(&s, &mut out).unwrap();

@@ -252,7 +252,7 @@ fn village_sheet(
     }
     let yes_no = |b: bool| if b { labels::YES.get(lang) } else { labels::NO.get(lang) };
     let mut n = 0usize;
-    let counting = Counting { approved_only: s.approved_only };
+    let counting = Counting { approved_only: s.approved_only, flagged: s.flagged_checked };
     store.each_village_status_counting(&s.as_of, None, &s.settings, counting, |v: VillageStatus| {
         let row = HEADER_ROW + 1 + n as u32;
         n += 1;
@@ -335,7 +335,8 @@ pub struct ReportCounts {
 /// it first, synced and then renamed, so that `path` is either the old file
 /// or the whole new one.
 pub fn write_report(store: &Store, path: &Path, as_of: &str, settings: &Settings, lang: Lang) -> Result<ReportCounts> {
-    write_report_counting(store, path, as_of, settings, Counting::default(), lang)
+    // The workbook is read at meetings: it says how many counting visits are flagged.
+    write_report_counting(store, path, as_of, settings, Counting { flagged: true, ..Counting::default() }, lang)
 }
 
 /// [`write_report`], counting the visits `counting` says (`report --approved-only`).

@@ -33,6 +33,9 @@ pub struct Summary {
     pub open_conflicts: i64,
     /// Only approved visits counted (`--approved-only`).
     pub approved_only: bool,
+    /// Whether flagged visits were counted (`Counting::flagged`); when not,
+    /// `Figures::flagged` is 0 and outputs show it as not computed.
+    pub flagged_checked: bool,
 }
 
 /// Which visits a summary counts, and what it says of them (issue 15).
@@ -41,6 +44,10 @@ pub struct Counting {
     /// Count only visits whose current revision every reviewer approved:
     /// the counting visit is then the latest approved one on or before D.
     pub approved_only: bool,
+    /// Run the checks to count flagged visits. Off by default: the checks
+    /// look across every visit, which a national summary cannot afford on
+    /// every look (`summary --flagged`, the report and the county turn it on).
+    pub flagged: bool,
 }
 
 /// The review standing of the visits, for marking each counting visit as
@@ -144,7 +151,7 @@ impl Store {
         let Some(last) = as_ofs.iter().max() else { return Ok(()) };
         let marks = Marks {
             approved: super::review::approved_visits(&self.conn)?,
-            flagged: self.flagged(settings)?,
+            flagged: if counting.flagged { self.flagged(settings)? } else { Default::default() },
             approved_only: counting.approved_only,
         };
         let as_ofs: Vec<[u8; 10]> = as_ofs.iter().map(|d| date_key(d)).collect();
@@ -290,6 +297,7 @@ impl Store {
                 areas: Vec::new(),
                 open_conflicts,
                 approved_only: counting.approved_only,
+                flagged_checked: counting.flagged,
             })
             .collect();
         let dates: Vec<&str> = as_ofs.iter().map(String::as_str).collect();

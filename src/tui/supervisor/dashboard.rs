@@ -131,6 +131,7 @@ impl Page {
             areas: Vec::new(),
             open_conflicts: 0,
             approved_only: false,
+            flagged_checked: false,
         };
         Page {
             level,
