@@ -109,7 +109,8 @@ fn approved_only_figures_equal_a_database_of_the_approved_visits_alone() {
         }
     }
     // The default summary counts every visit and says how many are approved.
-    let all = county.summary("2025-12-31", Level::County, None, &s).unwrap();
+    let with_checks = Counting { flagged: true, ..Default::default() };
+    let all = county.summary_counting("2025-12-31", Level::County, None, &s, with_checks).unwrap();
     let approved_only = county.summary_counting(
         "2025-12-31",
         Level::County,
