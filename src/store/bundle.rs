@@ -528,59 +528,7 @@ fn import_streaming(
         let hlc = revisions::next_hlc(conn)?;
         let signature = maker.identity.sign(&revisions::signed_message(&rev_id, &hlc, &device, &crew, maker.editor));
         ins_rev.execute(params![rev_id, visit_id, "[]", kept, false, hlc, device, maker.editor, crew, signature])?;
-        ins_visit.execute(params![
-            visit_id,
-            rev_id,
-            v.village_code,
-            v.survey_date,
-            v.surveyor,
-            v.households,
-            v.hh_sewer,
-            v.hh_reuse,
-            v.hh_controlled,
-            v.natural_villages,
-            v.nv_garbage_covered,
-            v.notes
-        ])?;
-        for f in &v.facilities {
-            ins_fac.execute(params![
-                visit_id,
-                f.facility_id,
-                f.kind.code(),
-                f.households_served,
-                f.status.code(),
-                f.capacity_m3_d
-            ])?;
-        }
-        for f in &v.farms {
-            ins_farm.execute(params![
-                visit_id,
-                f.farm_id,
-                f.name,
-                f.species.code(),
-                f.head_on_hand,
-                f.annual_out,
-                f.manure_t,
-                f.utilized_pct,
-                f.facility_equipped
-            ])?;
-        }
-        for w in &v.water_bodies {
-            ins_water.execute(params![
-                visit_id,
-                w.water_id,
-                w.name,
-                w.kind.code(),
-                w.area_m2,
-                w.length_m,
-                w.depth_cm,
-                w.transparency_cm,
-                w.do_mg_l,
-                w.nh3n_mg_l,
-                w.listed.code(),
-                w.status.code()
-            ])?;
-        }
+        revisions::insert_rows([&mut ins_visit, &mut ins_fac, &mut ins_farm, &mut ins_water], &visit_id, &rev_id, &v)?;
         super::figures::write(conn, &visit_id, &v)?;
         report.visits += 1;
         report.new += 1;

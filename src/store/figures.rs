@@ -184,21 +184,7 @@ pub fn each_current_visit(conn: &Connection, mut each: impl FnMut(&str, &VisitDa
     let mut rows = visits.query([])?;
     while let Some(r) = rows.next()? {
         let visit_id: String = r.get(0)?;
-        let mut v = VisitData {
-            village_code: r.get(1)?,
-            survey_date: r.get(2)?,
-            surveyor: r.get(3)?,
-            households: r.get(4)?,
-            hh_sewer: r.get(5)?,
-            hh_reuse: r.get(6)?,
-            hh_controlled: r.get(7)?,
-            natural_villages: r.get(8)?,
-            nv_garbage_covered: r.get(9)?,
-            notes: r.get(10)?,
-            facilities: vec![],
-            farms: vec![],
-            water_bodies: vec![],
-        };
+        let mut v = read_visit(r)?;
         take_run(&mut facs, &mut next_fac, read_facility, &visit_id, &mut v.facilities)?;
         take_run(&mut farms, &mut next_farm, read_farm, &visit_id, &mut v.farms)?;
         take_run(&mut waters, &mut next_water, read_water, &visit_id, &mut v.water_bodies)?;
@@ -242,6 +228,28 @@ fn take_run<T>(
 fn text_enum<T>(r: &rusqlite::Row, i: usize, parse: fn(&str) -> Option<T>) -> std::result::Result<T, String> {
     let s: String = r.get(i).map_err(|e| e.to_string())?;
     parse(&s).ok_or(s)
+}
+
+/// A visit's own figures (no child rows) from a row of the visit table read
+/// as `…, village_code, survey_date, surveyor, households, hh_sewer,
+/// hh_reuse, hh_controlled, natural_villages, nv_garbage_covered, notes`
+/// in columns 1 to 10 (column 0 is the caller's: visit or revision id).
+pub(crate) fn read_visit(r: &rusqlite::Row) -> rusqlite::Result<VisitData> {
+    Ok(VisitData {
+        village_code: r.get(1)?,
+        survey_date: r.get(2)?,
+        surveyor: r.get(3)?,
+        households: r.get(4)?,
+        hh_sewer: r.get(5)?,
+        hh_reuse: r.get(6)?,
+        hh_controlled: r.get(7)?,
+        natural_villages: r.get(8)?,
+        nv_garbage_covered: r.get(9)?,
+        notes: r.get(10)?,
+        facilities: vec![],
+        farms: vec![],
+        water_bodies: vec![],
+    })
 }
 
 pub(crate) fn read_facility(r: &rusqlite::Row) -> std::result::Result<Facility, String> {

@@ -44,26 +44,7 @@ pub(crate) fn current(conn: &Connection, visit_id: &str) -> Result<Option<(Strin
             "SELECT rev_id, village_code, survey_date, surveyor, households, hh_sewer, hh_reuse, hh_controlled,
                     natural_villages, nv_garbage_covered, notes FROM visit WHERE visit_id = ?1",
         )?
-        .query_row([visit_id], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                VisitData {
-                    village_code: r.get(1)?,
-                    survey_date: r.get(2)?,
-                    surveyor: r.get(3)?,
-                    households: r.get(4)?,
-                    hh_sewer: r.get(5)?,
-                    hh_reuse: r.get(6)?,
-                    hh_controlled: r.get(7)?,
-                    natural_villages: r.get(8)?,
-                    nv_garbage_covered: r.get(9)?,
-                    notes: r.get(10)?,
-                    facilities: vec![],
-                    farms: vec![],
-                    water_bodies: vec![],
-                },
-            ))
-        })
+        .query_row([visit_id], |r| Ok((r.get::<_, String>(0)?, super::figures::read_visit(r)?)))
         .optional()?;
     let Some((rev_id, mut v)) = row else { return Ok(None) };
     let corrupt = |value: String| StoreError::CorruptCurrent { visit_id: visit_id.to_string(), value };

@@ -317,12 +317,39 @@ pub(crate) fn write_current(conn: &Connection, visit_id: &str, rev_id: &str, v: 
 
 fn write_current_rows(conn: &Connection, visit_id: &str, rev_id: &str, v: &VisitData) -> Result<()> {
     super::figures::write(conn, visit_id, v)?;
-    conn.prepare_cached(
+    let mut visit = conn.prepare_cached(
         "INSERT INTO visit (visit_id, rev_id, village_code, survey_date, surveyor, households, hh_sewer, hh_reuse,
                             hh_controlled, natural_villages, nv_garbage_covered, notes)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-    )?
-    .execute(params![
+    )?;
+    let mut facility = conn.prepare_cached(
+        "INSERT INTO facility (visit_id, facility_id, kind, households_served, status, capacity_m3_d)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    let mut farm = conn.prepare_cached(
+        "INSERT INTO farm (visit_id, farm_id, name, species, head_on_hand, annual_out, manure_t, utilized_pct,
+                           facility_equipped)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    let mut water = conn.prepare_cached(
+        "INSERT INTO water_body (visit_id, water_id, name, kind, area_m2, length_m, depth_cm, transparency_cm,
+                                 do_mg_l, nh3n_mg_l, listed, status)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?;
+    insert_rows([&mut visit, &mut facility, &mut farm, &mut water], visit_id, rev_id, v)
+}
+
+/// Inserts a visit's rows with four statements, for the visit, facility,
+/// farm and water_body tables in that order, each taking its table's
+/// columns in schema order: the current tables here, the streamed import's
+/// scratch copies of them (store/bundle.rs).
+pub(crate) fn insert_rows(
+    [visit, facility, farm, water]: [&mut rusqlite::Statement; 4],
+    visit_id: &str,
+    rev_id: &str,
+    v: &VisitData,
+) -> Result<()> {
+    visit.execute(params![
         visit_id,
         rev_id,
         v.village_code,
@@ -336,21 +363,19 @@ fn write_current_rows(conn: &Connection, visit_id: &str, rev_id: &str, v: &Visit
         v.nv_garbage_covered,
         v.notes
     ])?;
-    let mut st = conn.prepare_cached(
-        "INSERT INTO facility (visit_id, facility_id, kind, households_served, status, capacity_m3_d)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
     for Facility { facility_id, kind, households_served, status, capacity_m3_d } in &v.facilities {
-        st.execute(params![visit_id, facility_id, kind.code(), households_served, status.code(), capacity_m3_d])?;
+        facility.execute(params![
+            visit_id,
+            facility_id,
+            kind.code(),
+            households_served,
+            status.code(),
+            capacity_m3_d
+        ])?;
     }
-    let mut st = conn.prepare_cached(
-        "INSERT INTO farm (visit_id, farm_id, name, species, head_on_hand, annual_out, manure_t, utilized_pct,
-                           facility_equipped)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?;
     for Farm { farm_id, name, species, head_on_hand, annual_out, manure_t, utilized_pct, facility_equipped } in &v.farms
     {
-        st.execute(params![
+        farm.execute(params![
             visit_id,
             farm_id,
             name,
@@ -362,13 +387,8 @@ fn write_current_rows(conn: &Connection, visit_id: &str, rev_id: &str, v: &Visit
             facility_equipped
         ])?;
     }
-    let mut st = conn.prepare_cached(
-        "INSERT INTO water_body (visit_id, water_id, name, kind, area_m2, length_m, depth_cm, transparency_cm,
-                                 do_mg_l, nh3n_mg_l, listed, status)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-    )?;
     for w in &v.water_bodies {
-        st.execute(params![
+        water.execute(params![
             visit_id,
             w.water_id,
             w.name,
