@@ -281,7 +281,13 @@ villages_per_day = 8
         .unwrap();
         assert_eq!(s.checks.villages_per_day, 8);
         assert_eq!(s.checks.households_change_pct, 30.0);
-        for bad in ["villages_per_day = 0", "completeness_pct = 101", "households_change_pct = nan", "round_days = 0"] {
+        for bad in [
+            "villages_per_day = 0",
+            "townships_per_day = 0",
+            "completeness_pct = 101",
+            "households_change_pct = nan",
+            "round_days = 0",
+        ] {
             let e = parse(&format!("[checks]\n{bad}\n"), Lang::En).unwrap_err().to_string();
             let key = bad.split(' ').next().unwrap();
             assert!(e.contains("line 2") && e.contains(&format!("checks.{key}")), "{bad}: {e}");

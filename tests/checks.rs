@@ -12,9 +12,9 @@ use ruralsan::domain::{
 };
 use ruralsan::store::Store;
 
-/// Four villages in one township of county 430202, two in county 430223.
+/// Four villages in two townships of county 430202, two in county 430223.
 const VILLAGES: [&str; 6] =
-    ["430202001201", "430202001202", "430202001203", "430202001204", "430223001201", "430223001202"];
+    ["430202001201", "430202001202", "430202001203", "430202002204", "430223001201", "430223001202"];
 
 fn store(dir: &std::path::Path) -> Store {
     let s = Store::open(&dir.join("c.db")).unwrap();
@@ -103,7 +103,7 @@ fn ordinary_visits_trip_no_check() {
 #[test]
 fn each_rule_fires_on_its_crafted_visit_alone() {
     type Craft = fn(&mut VisitData);
-    let cases: [(Rule, Craft); 7] = [
+    let cases: [(Rule, Craft); 6] = [
         (Rule::HouseholdsChanged, |v| v.households = 400),
         (Rule::TreatedShareRose, |v| {
             v.hh_sewer = 200;
@@ -121,7 +121,6 @@ fn each_rule_fires_on_its_crafted_visit_alone() {
             v.farms[0].utilized_pct = 100.0;
             v.farms[0].facility_equipped = false;
         }),
-        (Rule::FarApart, |v| v.surveyor = "李娜".into()),
     ];
     for (rule, craft) in cases {
         let tmp = tempfile::tempdir().unwrap();
@@ -212,8 +211,36 @@ fn too_many_villages_a_day_copied_forms_and_thin_townships() {
     assert_eq!(thin.len(), 1);
     assert_eq!(thin[0].area, "430223001");
     assert_eq!(thin[0].finding, Finding::Incomplete { visited: 1, villages: 2, min_pct: 60.0 });
-    // A visit out of the round does not count for it.
-    assert_eq!(s.checks("2027-12-31", &settings).unwrap().iter().filter(|c| c.rule() == Rule::Incomplete).count(), 2);
+    // A visit out of the round does not count for it: every township is then thin.
+    assert_eq!(s.checks("2027-12-31", &settings).unwrap().iter().filter(|c| c.rule() == Rule::Incomplete).count(), 3);
+}
+
+/// A surveyor is a name within a county: more townships in a day than the
+/// setting allows is "far apart"; the same name in two counties is two people.
+#[test]
+fn a_surveyor_in_more_townships_than_a_day_allows_is_far_apart() {
+    let tmp = tempfile::tempdir().unwrap();
+    // 李娜 of county 430202 (one visit) on the day 李娜 of 430223 works there.
+    let s = setup(tmp.path(), |v| v.surveyor = "李娜".into());
+    let mut settings = Settings::default();
+    let far = |settings: &Settings| -> Vec<(String, Finding)> {
+        let found = s.checks("2025-12-31", settings).unwrap();
+        found.into_iter().filter(|c| c.rule() == Rule::FarApart).map(|c| (c.visit_id.unwrap(), c.finding)).collect()
+    };
+    // 陈静 works in two townships a day: within the default of two.
+    assert_eq!(far(&settings), vec![]);
+    settings.checks.townships_per_day = 1;
+    let found = far(&settings);
+    let ids: BTreeSet<&str> = found.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids, BTreeSet::from(["a0", "a1", "a2", "a3", "b1", "b2", "b3"]), "{found:?}");
+    let b1 = &found.iter().find(|(id, _)| id == "b1").unwrap().1;
+    let expected = Finding::FarApart {
+        surveyor: "陈静".into(),
+        date: "2025-06-01".into(),
+        townships: vec!["430202001".into(), "430202002".into()],
+        max: 1,
+    };
+    assert_eq!(*b1, expected);
 }
 
 #[test]

@@ -17,6 +17,10 @@ pub struct CheckSettings {
     pub treated_rise_points: f64,
     /// Most villages one surveyor can walk in a day.
     pub villages_per_day: i64,
+    /// Most townships one surveyor can work in on one day (the roster has
+    /// no coordinates: more townships than a crew can cross stand for "far
+    /// apart").
+    pub townships_per_day: i64,
     /// Townships where fewer than this percentage of villages have a visit
     /// in the round.
     pub completeness_pct: f64,
@@ -26,11 +30,12 @@ pub struct CheckSettings {
 
 impl CheckSettings {
     /// Bounds of each setting, as `(key, value, min, max)`.
-    pub fn bounds(&self) -> [(&'static str, f64, f64, f64); 5] {
+    pub fn bounds(&self) -> [(&'static str, f64, f64, f64); 6] {
         [
             ("checks.households_change_pct", self.households_change_pct, 0.0, 1000.0),
             ("checks.treated_rise_points", self.treated_rise_points, 0.0, 100.0),
             ("checks.villages_per_day", self.villages_per_day as f64, 1.0, 1000.0),
+            ("checks.townships_per_day", self.townships_per_day as f64, 1.0, 1000.0),
             ("checks.completeness_pct", self.completeness_pct, 0.0, 100.0),
             ("checks.round_days", self.round_days as f64, 1.0, 3660.0),
         ]
@@ -43,6 +48,7 @@ impl Default for CheckSettings {
             households_change_pct: 30.0,
             treated_rise_points: 40.0,
             villages_per_day: 12,
+            townships_per_day: 2,
             completeness_pct: 50.0,
             round_days: 365,
         }
@@ -119,10 +125,12 @@ pub enum Finding {
     RemediatedStillBlack { water_id: String },
     /// A scale farm at 100 % utilisation without equipment.
     ScaleFarmUnequipped { farm_id: String },
-    /// The surveyor recorded `villages` villages on this visit's date (more than `max`).
+    /// The surveyor recorded `villages` villages of the visit's county on
+    /// its date (more than `max`).
     TooManyVillages { surveyor: String, date: String, villages: i64, max: i64 },
-    /// The surveyor recorded visits in more than one county on this visit's date.
-    FarApart { surveyor: String, date: String, counties: Vec<String> },
+    /// The surveyor recorded visits in these townships of the visit's county
+    /// on its date (more than `max`).
+    FarApart { surveyor: String, date: String, townships: Vec<String>, max: i64 },
     /// Identical figures in every field to an earlier visit of another village.
     CopiedForm { other_visit: String, other_village: String },
     /// A township where `visited` of `villages` villages have a visit in the round.

@@ -31,7 +31,9 @@ fn figures(f: &Finding) -> Value {
         TooManyVillages { surveyor, date, villages, max } => {
             json!({"surveyor": surveyor, "date": date, "villages": villages, "max": max})
         }
-        FarApart { surveyor, date, counties } => json!({"surveyor": surveyor, "date": date, "counties": counties}),
+        FarApart { surveyor, date, townships, max } => {
+            json!({"surveyor": surveyor, "date": date, "townships": townships, "max": max})
+        }
         CopiedForm { other_visit, other_village } => {
             json!({"other_visit": other_visit, "other_village": other_village})
         }

@@ -9,7 +9,7 @@
 //! once it is on or before it; the as-of date only decides which visits are
 //! looked at, and the round of the completeness rule.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use anyhow::Result;
@@ -21,42 +21,35 @@ use crate::domain::checks::{Check, Finding, Item, households_changed, treated_pc
 use crate::domain::indicators::is_scale_farm;
 use crate::domain::settings::Settings;
 
-/// Each visit dated on or before ?1 with its village's previous visit
-/// (by date, then id): the pairs that the "compared with last time" rules read.
-const PAIRS: &str = "
-WITH v AS (
-  SELECT visit_id, village_code, households, households_treated,
-         lag(visit_id) OVER w AS prev_id, lag(households) OVER w AS prev_hh,
-         lag(households_treated) OVER w AS prev_treated
-  FROM visit_figures WHERE survey_date <= ?1
-  WINDOW w AS (PARTITION BY village_code ORDER BY survey_date, visit_id))";
+/// Each village's visits dated on or before ?1, by date then id (the key
+/// order of `visit_figures`: no sort): consecutive rows of one village are
+/// a visit and its previous one, the pairs the "compared with last time"
+/// rules read.
+const SEQUENCE_SQL: &str = "
+SELECT village_code, visit_id, households, households_treated FROM visit_figures
+WHERE survey_date <= ?1 ORDER BY village_code, survey_date, visit_id";
 
-/// Households and treated share against the previous visit, and whether a
-/// facility is running now that was not (new or repaired) then.
-const COMPARED_SQL: &str = "
-SELECT v.visit_id, v.village_code, v.households, v.households_treated, v.prev_id, v.prev_hh, v.prev_treated,
-       EXISTS (SELECT 1 FROM facility n WHERE n.visit_id = v.visit_id AND n.status = 'normal'
-               AND NOT EXISTS (SELECT 1 FROM facility o WHERE o.visit_id = v.prev_id
-                               AND o.facility_id = n.facility_id AND o.status = 'normal'))
-FROM v WHERE v.prev_id IS NOT NULL";
+/// Whether visit ?1 has a facility running that was not running (new or
+/// repaired) on visit ?2.
+const NEW_OR_REPAIRED_SQL: &str = "
+SELECT EXISTS (SELECT 1 FROM facility n WHERE n.visit_id = ?1 AND n.status = 'normal'
+               AND NOT EXISTS (SELECT 1 FROM facility o WHERE o.visit_id = ?2
+                               AND o.facility_id = n.facility_id AND o.status = 'normal'))";
 
-/// Facilities, farms and listed water bodies of the previous visit missing
-/// from a visit without a note.
+/// Facilities, farms and listed water bodies of visit ?2 missing from
+/// visit ?1, when ?1 has no note.
 const GONE_SQL: &str = "
-SELECT v.visit_id, v.village_code, 0, o.facility_id, v.prev_id FROM v
-  JOIN visit x ON x.visit_id = v.visit_id AND x.notes = ''
-  JOIN facility o ON o.visit_id = v.prev_id
-  WHERE NOT EXISTS (SELECT 1 FROM facility n WHERE n.visit_id = v.visit_id AND n.facility_id = o.facility_id)
+SELECT 0, o.facility_id FROM facility o
+  WHERE o.visit_id = ?2 AND (SELECT notes FROM visit WHERE visit_id = ?1) = ''
+  AND NOT EXISTS (SELECT 1 FROM facility n WHERE n.visit_id = ?1 AND n.facility_id = o.facility_id)
 UNION ALL
-SELECT v.visit_id, v.village_code, 1, o.farm_id, v.prev_id FROM v
-  JOIN visit x ON x.visit_id = v.visit_id AND x.notes = ''
-  JOIN farm o ON o.visit_id = v.prev_id
-  WHERE NOT EXISTS (SELECT 1 FROM farm n WHERE n.visit_id = v.visit_id AND n.farm_id = o.farm_id)
+SELECT 1, o.farm_id FROM farm o
+  WHERE o.visit_id = ?2 AND (SELECT notes FROM visit WHERE visit_id = ?1) = ''
+  AND NOT EXISTS (SELECT 1 FROM farm n WHERE n.visit_id = ?1 AND n.farm_id = o.farm_id)
 UNION ALL
-SELECT v.visit_id, v.village_code, 2, o.water_id, v.prev_id FROM v
-  JOIN visit x ON x.visit_id = v.visit_id AND x.notes = ''
-  JOIN water_body o ON o.visit_id = v.prev_id AND o.listed <> 'none'
-  WHERE NOT EXISTS (SELECT 1 FROM water_body n WHERE n.visit_id = v.visit_id AND n.water_id = o.water_id)";
+SELECT 2, o.water_id FROM water_body o
+  WHERE o.visit_id = ?2 AND o.listed <> 'none' AND (SELECT notes FROM visit WHERE visit_id = ?1) = ''
+  AND NOT EXISTS (SELECT 1 FROM water_body n WHERE n.visit_id = ?1 AND n.water_id = o.water_id)";
 
 /// Water bodies marked remediated or verified: unmeasured, or still black
 /// and odorous by the domain's criteria (`rs_black_odor`).
@@ -74,31 +67,35 @@ SELECT f.visit_id, x.village_code, f.farm_id, f.species, f.head_on_hand, f.annua
 FROM farm f JOIN visit x ON x.visit_id = f.visit_id
 WHERE x.survey_date <= ?1 AND f.utilized_pct >= 100 AND f.facility_equipped = 0";
 
-/// Surveyor-days with more villages than can be walked (?2), or in more
-/// than one county, and their visits.
+/// Every visit dated on or before ?1 by county, surveyor, date and village:
+/// each surveyor-day's visits in a row. A surveyor is a name within a
+/// county: township crews work in their county, and the same name in two
+/// counties is two people (王芳 is the commonest name in China).
 const DAYS_SQL: &str = "
-WITH d AS (
-  SELECT surveyor, survey_date, count(DISTINCT village_code) AS villages,
-         count(DISTINCT substr(village_code, 1, 6)) AS counties
-  FROM visit WHERE survey_date <= ?1 GROUP BY surveyor, survey_date
-  HAVING villages > ?2 OR counties > 1)
-SELECT x.visit_id, x.village_code, d.surveyor, d.survey_date, d.villages, d.counties
-FROM d JOIN visit x ON x.surveyor = d.surveyor AND x.survey_date = d.survey_date
-ORDER BY d.surveyor, d.survey_date, x.village_code, x.visit_id";
+SELECT substr(village_code, 1, 6), surveyor, survey_date, village_code, visit_id FROM visit
+WHERE survey_date <= ?1 ORDER BY 1, 2, 3, 4, 5";
 
-/// Every visit with households, keyed by its form without village, date,
-/// surveyor and notes (a copied form has the same key), in key then time
-/// order. Only visits whose village figures another village shares are
-/// candidates: the payloads of the others are never read.
+/// Every visit with households dated on or before ?1: its village, its
+/// figures (a copied form has the same ones) and its id and date.
 const FORMS_SQL: &str = "
-WITH c AS (
-  SELECT households, hh_sewer, hh_reuse, hh_controlled, natural_villages, nv_garbage_covered
-  FROM visit WHERE survey_date <= ?1 AND households > 0
-  GROUP BY 1, 2, 3, 4, 5, 6 HAVING count(DISTINCT village_code) > 1)
-SELECT x.visit_id, x.village_code
-FROM c JOIN visit x USING (households, hh_sewer, hh_reuse, hh_controlled, natural_villages, nv_garbage_covered)
-WHERE x.survey_date <= ?1
-ORDER BY x.survey_date, x.visit_id";
+SELECT village_code, households, households_treated, hh_controlled, natural_villages, nv_covered,
+       facilities_normal, facilities_total, produced_t, utilized_t, scale_farms, scale_farms_equipped,
+       water_listed, water_remediated, water_relapsed, visit_id, survey_date
+FROM visit_figures WHERE survey_date <= ?1 AND households > 0";
+
+/// A hash of a visit's figures (columns 1 to 14 of [`FORMS_SQL`]).
+fn figures_hash(r: &rusqlite::Row) -> rusqlite::Result<u64> {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for i in 1..15 {
+        match r.get_ref(i)? {
+            rusqlite::types::ValueRef::Integer(n) => n.hash(&mut h),
+            rusqlite::types::ValueRef::Real(x) => x.to_bits().hash(&mut h),
+            other => other.as_bytes_or_null()?.hash(&mut h),
+        }
+    }
+    Ok(h.finish())
+}
 
 /// Per township that has any visit on or before ?1: its villages and how
 /// many have a visit in the round (after ?2, on or before ?1).
@@ -129,39 +126,7 @@ impl Store {
         let c = &settings.checks;
         let conn = &self.conn;
         let mut out = Vec::new();
-        {
-            let mut st = conn.prepare_cached(&format!("{PAIRS}{COMPARED_SQL}"))?;
-            let mut rows = st.query([as_of])?;
-            while let Some(r) = rows.next()? {
-                let (id, code): (String, String) = (r.get(0)?, r.get(1)?);
-                let (hh, treated, prev, prev_hh, prev_treated): (i64, i64, String, i64, i64) =
-                    (r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?);
-                let new_or_repaired: bool = r.get(7)?;
-                if households_changed(prev_hh, hh, c.households_change_pct) {
-                    let f = Finding::HouseholdsChanged { before: prev_hh, after: hh, previous_visit: prev.clone() };
-                    out.push(on_visit(id.clone(), code.clone(), f));
-                }
-                if let (Some(before), Some(after)) = (treated_pct(prev_treated, prev_hh), treated_pct(treated, hh))
-                    && after - before > c.treated_rise_points
-                    && !new_or_repaired
-                {
-                    out.push(on_visit(id, code, Finding::TreatedShareRose { before, after, previous_visit: prev }));
-                }
-            }
-        }
-        {
-            let mut st = conn.prepare_cached(&format!("{PAIRS}{GONE_SQL}"))?;
-            let mut rows = st.query([as_of])?;
-            while let Some(r) = rows.next()? {
-                let item = match r.get::<_, i64>(2)? {
-                    0 => Item::Facility,
-                    1 => Item::Farm,
-                    _ => Item::Water,
-                };
-                let f = Finding::Gone { item, id: r.get(3)?, previous_visit: r.get(4)? };
-                out.push(on_visit(r.get(0)?, r.get(1)?, f));
-            }
-        }
+        self.compared_with_last_time(as_of, settings, &mut out)?;
         {
             let mut st = conn.prepare_cached(WATER_SQL)?;
             let mut rows = st.query([as_of])?;
@@ -190,72 +155,8 @@ impl Store {
                 }
             }
         }
-        {
-            let mut st = conn.prepare_cached(DAYS_SQL)?;
-            let mut rows = st.query(params![as_of, c.villages_per_day])?;
-            let mut counties: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
-            let mut day_rows = Vec::new();
-            while let Some(r) = rows.next()? {
-                let (id, code, surveyor, date): (String, String, String, String) =
-                    (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
-                let (villages, n_counties): (i64, i64) = (r.get(4)?, r.get(5)?);
-                let list = counties.entry((surveyor.clone(), date.clone())).or_default();
-                let county = code.get(..6).unwrap_or(&code).to_string();
-                if !list.contains(&county) {
-                    list.push(county);
-                }
-                day_rows.push((id, code, surveyor, date, villages, n_counties));
-            }
-            for (id, code, surveyor, date, villages, n_counties) in day_rows {
-                if villages > c.villages_per_day {
-                    let f = Finding::TooManyVillages {
-                        surveyor: surveyor.clone(),
-                        date: date.clone(),
-                        villages,
-                        max: c.villages_per_day,
-                    };
-                    out.push(on_visit(id.clone(), code.clone(), f));
-                }
-                if n_counties > 1 {
-                    let mut list = counties[&(surveyor.clone(), date.clone())].clone();
-                    list.sort();
-                    out.push(on_visit(id, code, Finding::FarApart { surveyor, date, counties: list }));
-                }
-            }
-        }
-        {
-            let candidates: Vec<(String, String)> = conn
-                .prepare_cached(FORMS_SQL)?
-                .query_map([as_of], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<_>>()?;
-            // Each candidate's form read from the current rows (where the
-            // current revision's content is kept), without village, date,
-            // surveyor and notes; a stable sort keeps the time order per key.
-            let mut keyed = Vec::with_capacity(candidates.len());
-            for (id, code) in candidates {
-                let Some((_, mut v)) = super::payload::current(conn, &id)? else { continue };
-                v.village_code.clear();
-                v.survey_date.clear();
-                v.surveyor.clear();
-                v.notes.clear();
-                keyed.push((v.canonical_json(), id, code));
-            }
-            keyed.sort_by(|a, b| a.0.cmp(&b.0));
-            // The first visit of the current key: (key, visit, village).
-            let mut first: Option<(String, String, String)> = None;
-            for (key, id, code) in keyed {
-                match &first {
-                    Some((k, other, other_code)) if *k == key => {
-                        if *other_code != code {
-                            let f =
-                                Finding::CopiedForm { other_visit: other.clone(), other_village: other_code.clone() };
-                            out.push(on_visit(id, code, f));
-                        }
-                    }
-                    _ => first = Some((key, id, code)),
-                }
-            }
-        }
+        self.surveyor_days(as_of, settings, &mut out)?;
+        self.copied_forms(as_of, &mut out)?;
         if townships {
             let since = chrono::NaiveDate::parse_from_str(as_of, "%Y-%m-%d")
                 .ok()
@@ -281,6 +182,177 @@ impl Store {
             (&a.area, &a.village_code, &a.visit_id, a.rule()).cmp(&(&b.area, &b.village_code, &b.visit_id, b.rule()))
         });
         Ok(out)
+    }
+
+    /// The rules on a visit and its village's previous visit: households
+    /// changed, treated share rose with no new or repaired facility, items
+    /// gone without a note. One pass over `visit_figures` in key order;
+    /// each pair's facilities, farms and water bodies are looked up by key.
+    fn compared_with_last_time(&self, as_of: &str, settings: &Settings, out: &mut Vec<Check>) -> Result<()> {
+        let c = &settings.checks;
+        let conn = &self.conn;
+        let mut seq = conn.prepare_cached(SEQUENCE_SQL)?;
+        let mut gone = conn.prepare_cached(GONE_SQL)?;
+        let mut repaired = conn.prepare_cached(NEW_OR_REPAIRED_SQL)?;
+        let mut rows = seq.query([as_of])?;
+        // The previous row: village, visit, households, treated.
+        let mut prev: Option<(String, String, i64, i64)> = None;
+        while let Some(r) = rows.next()? {
+            let (code, id, hh, treated): (String, String, i64, i64) = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+            let Some((_, prev_id, prev_hh, prev_treated)) = prev.take().filter(|p| p.0 == code) else {
+                prev = Some((code, id, hh, treated));
+                continue;
+            };
+            if households_changed(prev_hh, hh, c.households_change_pct) {
+                let f = Finding::HouseholdsChanged { before: prev_hh, after: hh, previous_visit: prev_id.clone() };
+                out.push(on_visit(id.clone(), code.clone(), f));
+            }
+            if let (Some(before), Some(after)) = (treated_pct(prev_treated, prev_hh), treated_pct(treated, hh))
+                && after - before > c.treated_rise_points
+                && !repaired.query_row(params![id, prev_id], |r| r.get::<_, bool>(0))?
+            {
+                let f = Finding::TreatedShareRose { before, after, previous_visit: prev_id.clone() };
+                out.push(on_visit(id.clone(), code.clone(), f));
+            }
+            let mut missing = gone.query(params![id, prev_id])?;
+            while let Some(m) = missing.next()? {
+                let item = match m.get::<_, i64>(0)? {
+                    0 => Item::Facility,
+                    1 => Item::Farm,
+                    _ => Item::Water,
+                };
+                let f = Finding::Gone { item, id: m.get(1)?, previous_visit: prev_id.clone() };
+                out.push(on_visit(id.clone(), code.clone(), f));
+            }
+            prev = Some((code, id, hh, treated));
+        }
+        Ok(())
+    }
+
+    /// Surveyor-days (a name within a county, see [`DAYS_SQL`]) with more
+    /// villages than can be walked, or more townships than can be crossed:
+    /// each of the day's visits gets the finding.
+    fn surveyor_days(&self, as_of: &str, settings: &Settings, out: &mut Vec<Check>) -> Result<()> {
+        let c = &settings.checks;
+        let mut st = self.conn.prepare_cached(DAYS_SQL)?;
+        let mut rows = st.query([as_of])?;
+        // The day at hand: (county, surveyor, date), its visits (village,
+        // visit) in village order, its villages and townships.
+        let mut day: Option<(String, String, String)> = None;
+        let mut visits: Vec<(String, String)> = Vec::new();
+        let mut flush = |day: &(String, String, String), visits: &mut Vec<(String, String)>| {
+            let mut villages = 0i64;
+            let mut townships: Vec<String> = Vec::new();
+            for (i, (code, _)) in visits.iter().enumerate() {
+                if i == 0 || visits[i - 1].0 != *code {
+                    villages += 1;
+                }
+                if townships.last().map(String::as_str) != Some(township(code).as_str()) {
+                    townships.push(township(code));
+                }
+            }
+            let (_, surveyor, date) = day;
+            for (code, id) in visits.drain(..) {
+                if villages > c.villages_per_day {
+                    let f = Finding::TooManyVillages {
+                        surveyor: surveyor.clone(),
+                        date: date.clone(),
+                        villages,
+                        max: c.villages_per_day,
+                    };
+                    out.push(on_visit(id.clone(), code.clone(), f));
+                }
+                if townships.len() as i64 > c.townships_per_day {
+                    let f = Finding::FarApart {
+                        surveyor: surveyor.clone(),
+                        date: date.clone(),
+                        townships: townships.clone(),
+                        max: c.townships_per_day,
+                    };
+                    out.push(on_visit(id, code, f));
+                }
+            }
+        };
+        while let Some(r) = rows.next()? {
+            let key: (String, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            if day.as_ref() != Some(&key) {
+                if let Some(d) = &day {
+                    flush(d, &mut visits);
+                }
+                day = Some(key);
+            }
+            visits.push((r.get(3)?, r.get(4)?));
+        }
+        if let Some(d) = &day {
+            flush(d, &mut visits);
+        }
+        Ok(())
+    }
+
+    /// Visits of two villages with identical figures in every field (a
+    /// copied form): the later one gets the finding, naming the first.
+    fn copied_forms(&self, as_of: &str, out: &mut Vec<Check>) -> Result<()> {
+        let conn = &self.conn;
+        // The candidates (date, visit, village): visits whose figures a
+        // visit of another village shares, found in two passes with a hash
+        // of the figures: first each hash's village (None once a second
+        // village has it), then the visits of the shared hashes. (A hash
+        // shared by chance only adds a candidate: the forms are compared whole.)
+        let mut st = conn.prepare_cached(FORMS_SQL)?;
+        let mut villages: std::collections::HashMap<u64, Option<String>> = Default::default();
+        let mut rows = st.query([as_of])?;
+        while let Some(r) = rows.next()? {
+            let code = r.get_ref(0)?.as_str()?;
+            match villages.entry(figures_hash(r)?) {
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(Some(code.to_string()));
+                }
+                std::collections::hash_map::Entry::Occupied(mut e) => {
+                    if e.get().as_deref().is_some_and(|c| c != code) {
+                        e.insert(None);
+                    }
+                }
+            }
+        }
+        drop(rows);
+        villages.retain(|_, v| v.is_none());
+        let mut candidates: Vec<(String, String, String)> = Vec::new();
+        if !villages.is_empty() {
+            let mut rows = st.query([as_of])?;
+            while let Some(r) = rows.next()? {
+                if villages.contains_key(&figures_hash(r)?) {
+                    candidates.push((r.get(16)?, r.get(15)?, r.get(0)?));
+                }
+            }
+        }
+        candidates.sort();
+        // Each candidate's form read from the current rows (where the
+        // current revision's content is kept), without village, date,
+        // surveyor and notes; a stable sort keeps the time order per key.
+        let mut keyed = Vec::with_capacity(candidates.len());
+        for (_, id, code) in candidates {
+            let Some((_, mut v)) = super::payload::current(conn, &id)? else { continue };
+            v.village_code.clear();
+            v.survey_date.clear();
+            v.surveyor.clear();
+            v.notes.clear();
+            keyed.push((v.canonical_json(), id, code));
+        }
+        keyed.sort_by(|a, b| a.0.cmp(&b.0));
+        // The first visit of the current key: (key, visit, village).
+        let mut first: Option<(String, String, String)> = None;
+        for (key, id, code) in keyed {
+            match &first {
+                Some((k, other, other_code)) if *k == key => {
+                    if *other_code != code {
+                        let f = Finding::CopiedForm { other_visit: other.clone(), other_village: other_code.clone() };
+                        out.push(on_visit(id, code, f));
+                    }
+                }
+                _ => first = Some((key, id, code)),
+            }
+        }
+        Ok(())
     }
 
     /// The visits with at least one check as of `as_of`.

@@ -13,7 +13,7 @@ pub fn rule_name(r: Rule, l: Lang) -> &'static str {
         Rule::RemediatedStillBlack => pick(l, "治理完成仍黑臭", "remediated, still black"),
         Rule::ScaleFarmUnequipped => pick(l, "规模场无设施满利用", "scale farm unequipped"),
         Rule::TooManyVillages => pick(l, "一天村数过多", "too many villages a day"),
-        Rule::FarApart => pick(l, "同日跨县", "far apart same day"),
+        Rule::FarApart => pick(l, "同日乡镇过多", "too many townships a day"),
         Rule::CopiedForm => pick(l, "表格雷同", "copied form"),
         Rule::Incomplete => pick(l, "乡镇完成率低", "township incomplete"),
     }
@@ -73,11 +73,19 @@ pub fn message(f: &Finding, l: Lang) -> String {
         (TooManyVillages { surveyor, date, villages, max }, Lang::En) => {
             format!("surveyor {surveyor} recorded {villages} villages on {date} (at most {max})")
         }
-        (FarApart { surveyor, date, counties }, Lang::Zh) => {
-            format!("调查员 {surveyor} 在 {date} 于不同县调查：{}", counties.join("、"))
+        (FarApart { surveyor, date, townships, max }, Lang::Zh) => {
+            format!(
+                "调查员 {surveyor} 在 {date} 于 {} 个乡镇调查（上限 {max}）：{}",
+                townships.len(),
+                townships.join("、")
+            )
         }
-        (FarApart { surveyor, date, counties }, Lang::En) => {
-            format!("surveyor {surveyor} recorded visits in counties {} on {date}", counties.join(", "))
+        (FarApart { surveyor, date, townships, max }, Lang::En) => {
+            format!(
+                "surveyor {surveyor} recorded visits in {} townships on {date} (at most {max}): {}",
+                townships.len(),
+                townships.join(", ")
+            )
         }
         (CopiedForm { other_visit, other_village }, Lang::Zh) => {
             format!("各项数据与 {other_village} 村的调查（{}）完全相同", short(other_visit))
