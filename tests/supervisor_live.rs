@@ -55,6 +55,19 @@ fn press(sup: &mut Supervisor, store: &mut Store, code: KeyCode) {
     sup.handle(&Event::Key(KeyEvent::new(code, KeyModifiers::NONE)), &mut Ctx { store }).unwrap();
 }
 
+/// The summary the dashboard shows once every figure is in: with the flagged counts.
+fn full(store: &Store, level: Level, within: Option<&str>) -> ruralsan::store::summary::Summary {
+    let counting = ruralsan::store::summary::Counting { flagged: true, ..Default::default() };
+    store.summary_counting(AS_OF, level, within, &Settings::default(), counting).unwrap()
+}
+
+/// Ticks until the view shows figures.
+fn until_shown(sup: &mut Supervisor, store: &Store) {
+    while sup.waiting() {
+        sup.tick_waiting(store, PATIENCE).unwrap();
+    }
+}
+
 /// Ticks until the request out (if any) has come back.
 fn settle(sup: &mut Supervisor, store: &Store) {
     while sup.live.pending() {
@@ -95,13 +108,26 @@ fn the_first_frame_is_drawn_before_the_figures_which_then_equal_summary() {
         press(&mut sup, &mut store, KeyCode::Esc);
         assert!(sup.date_input.is_none() && sup.live.pending(), "Esc closed the input, not the computation");
         go.send(()).unwrap();
+        until_shown(&mut sup, &store);
+        // The figures first, then the checks run for the flagged counts.
+        let plain = store.summary(AS_OF, Level::County, None, &Settings::default()).unwrap();
+        assert_eq!(sup.page().summary, plain);
+        assert!(sup.live.pending(), "the flagged counts are asked for next");
+        // The detail box shows the selected area's review standing.
+        let t = &sup.page().selected_row().unwrap().figures;
+        let between = text(&sup);
+        assert!(between.contains(&s::review_line(lang, t.approved, t.surveyed, None, true)), "{between}");
+        go.send(()).unwrap();
         settle(&mut sup, &store);
-        let expected = store.summary(AS_OF, Level::County, None, &Settings::default()).unwrap();
+        let expected = full(&store, Level::County, None);
+        assert!(expected.flagged_checked && expected.total.flagged > 0, "the sample trips checks");
         assert_eq!(sup.page().summary, expected);
         assert!(!sup.waiting());
         let after = text(&sup);
         assert!(after.contains(s::total(lang)) && !after.contains(s::computing(lang)), "{after}");
-        assert_eq!(sup.live.computed, 1);
+        let t = &sup.page().selected_row().unwrap().figures;
+        assert!(after.contains(&s::review_line(lang, t.approved, t.surveyed, Some(t.flagged), false)), "{after}");
+        assert_eq!(sup.live.computed, 2);
     }
 }
 
@@ -109,6 +135,8 @@ fn the_first_frame_is_drawn_before_the_figures_which_then_equal_summary() {
 fn esc_cancels_the_pending_computation_and_nothing_stale_is_shown() {
     let (_d, mut store) = fixture();
     let (mut sup, go) = gated(&store, Lang::En);
+    // The figures, then the flagged counts.
+    go.send(()).unwrap();
     go.send(()).unwrap();
     settle(&mut sup, &store);
     // Into a county: its figures are pending; Esc stops them (not "back").
@@ -122,7 +150,7 @@ fn esc_cancels_the_pending_computation_and_nothing_stale_is_shown() {
     go.send(()).unwrap();
     sup.tick_waiting(&store, Duration::from_millis(200)).unwrap();
     assert!(sup.page().shown.is_none() && sup.page().summary.areas.is_empty());
-    assert_eq!(sup.live.computed, 1, "the cancelled computation delivered nothing");
+    assert_eq!(sup.live.computed, 2, "the cancelled computation delivered nothing");
     let shown = text(&sup);
     assert!(shown.contains(s::cancelled(Lang::En)), "{shown}");
     assert!(!shown.contains(s::total(Lang::En)), "no zeros: {shown}");
@@ -132,12 +160,10 @@ fn esc_cancels_the_pending_computation_and_nothing_stale_is_shown() {
     press(&mut sup, &mut store, KeyCode::F(5));
     assert!(sup.live.pending() && !sup.cancelled);
     go.send(()).unwrap();
+    go.send(()).unwrap();
     settle(&mut sup, &store);
     let within = sup.page().within.clone();
-    assert_eq!(
-        sup.page().summary,
-        store.summary(AS_OF, Level::Township, within.as_deref(), &Settings::default()).unwrap()
-    );
+    assert_eq!(sup.page().summary, full(&store, Level::Township, within.as_deref()));
     // Esc with nothing pending goes back as before.
     press(&mut sup, &mut store, KeyCode::Esc);
     assert_eq!(sup.pages.len(), 1);
@@ -148,10 +174,10 @@ fn returning_to_a_view_is_served_from_the_kept_figures() {
     let (_d, mut store) = fixture();
     let mut sup = free(&store);
     settle(&mut sup, &store);
-    assert_eq!(sup.live.computed, 1);
+    assert_eq!(sup.live.computed, 2, "the figures, then the flagged counts");
     press(&mut sup, &mut store, KeyCode::Enter);
     settle(&mut sup, &store);
-    assert_eq!(sup.live.computed, 2);
+    assert_eq!(sup.live.computed, 4);
     let county = sup.page().summary.clone();
     // Back and in again: nothing computed, nothing pending.
     press(&mut sup, &mut store, KeyCode::Esc);
@@ -162,7 +188,7 @@ fn returning_to_a_view_is_served_from_the_kept_figures() {
     // A trend, away and back.
     press(&mut sup, &mut store, KeyCode::Char('t'));
     settle(&mut sup, &store);
-    assert_eq!(sup.live.computed, 3);
+    assert_eq!(sup.live.computed, 5, "a trend has no flagged counts");
     press(&mut sup, &mut store, KeyCode::Esc);
     press(&mut sup, &mut store, KeyCode::Char('t'));
     assert!(!sup.waiting());
@@ -170,11 +196,12 @@ fn returning_to_a_view_is_served_from_the_kept_figures() {
     // Another date and back to this one.
     sup.set_as_of("2024-06-30", &store).unwrap();
     settle(&mut sup, &store);
-    assert_eq!(sup.live.computed, 4);
+    assert_eq!(sup.live.computed, 7);
     sup.set_as_of(AS_OF, &store).unwrap();
-    assert!(!sup.waiting());
+    sup.tick(&store).unwrap();
+    assert!(!sup.waiting() && !sup.live.pending());
     assert_eq!(sup.page().summary, county);
-    assert_eq!(sup.live.computed, 4);
+    assert_eq!(sup.live.computed, 7);
 }
 
 #[test]
@@ -186,7 +213,7 @@ fn a_write_by_another_connection_is_recomputed_on_the_next_tick() {
     // Nothing written: a tick computes nothing.
     sup.tick(&store).unwrap();
     assert!(!sup.live.pending());
-    assert_eq!(sup.live.computed, 1);
+    assert_eq!(sup.live.computed, 2);
     // Another process removes a village's visits.
     let other = rusqlite::Connection::open(d.path().join("t.db")).unwrap();
     let village: String = other.query_row("SELECT village_code FROM visit LIMIT 1", [], |r| r.get(0)).unwrap();
@@ -197,8 +224,8 @@ fn a_write_by_another_connection_is_recomputed_on_the_next_tick() {
     assert!(sup.live.pending(), "noticed on the next tick");
     assert!(!sup.waiting(), "the old figures stay up while the new ones come");
     settle(&mut sup, &store);
-    assert_eq!(sup.live.computed, 2);
-    let after = store.summary(AS_OF, Level::County, None, &Settings::default()).unwrap();
+    assert_eq!(sup.live.computed, 4);
+    let after = full(&store, Level::County, None);
     assert_ne!(after.total, before.total);
     assert_eq!(sup.page().summary, after);
     // The app's own writes count too.
@@ -206,7 +233,7 @@ fn a_write_by_another_connection_is_recomputed_on_the_next_tick() {
     sup.tick(&store).unwrap();
     assert!(sup.live.pending());
     settle(&mut sup, &store);
-    assert_eq!(sup.live.computed, 3);
+    assert_eq!(sup.live.computed, 6);
 }
 
 #[test]

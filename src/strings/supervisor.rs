@@ -30,6 +30,7 @@ text! {
     col_surveyed = "已调查/村", "Surveyed";
     col_dup = "重复", "Dup";
     col_conflicts = "冲突", "Confl";
+    col_review = "审核/疑点", "Appr/Flag";
     detail_title = "对照目标", "Against targets";
     empty = "此处没有行政村", "No administrative villages here";
     visits_title = "调查记录（新→旧，只读）", "Visits (newest first, read-only)";
@@ -76,6 +77,31 @@ text! {
 }
 
 /// The short column header of an indicator.
+/// The review standing of an area's counting visits: how many are
+/// approved, and how many flagged by a check (`None`: not counted yet;
+/// `computing`: the checks are running).
+pub fn review_line(lang: Lang, approved: i64, surveyed: i64, flagged: Option<i64>, computing: bool) -> String {
+    let flagged = match (flagged, computing) {
+        (Some(n), _) => n.to_string(),
+        (None, true) => pick(lang, "计算中…", "computing…").to_string(),
+        (None, false) => "-".to_string(),
+    };
+    match lang {
+        Lang::Zh => format!("审核通过 {approved}/{surveyed} 个计入调查 · 疑点 {flagged}"),
+        Lang::En => format!("approved {approved} of {surveyed} counting visits · flagged {flagged}"),
+    }
+}
+
+/// A review cell: approved/flagged ("…" while the checks run, "-" when not run).
+pub fn review_cell(approved: i64, flagged: Option<i64>, computing: bool) -> String {
+    let flagged = match (flagged, computing) {
+        (Some(n), _) => n.to_string(),
+        (None, true) => "…".to_string(),
+        (None, false) => "-".to_string(),
+    };
+    format!("{approved}/{flagged}")
+}
+
 pub fn indicator_short(i: Indicator, lang: Lang) -> &'static str {
     match i {
         Indicator::Sewage => pick(lang, "污水", "Sewage"),

@@ -759,16 +759,18 @@ fn keys_work_while_the_supervisor_figures_are_computed() {
     assert!(!a.computing(), "only the supervisor in front counts");
     press(&mut a, KeyCode::F(4));
     assert!(a.computing());
-    // The figures come in on a tick.
+    // The figures come in on a tick, then the flagged counts.
+    go.send(()).unwrap();
     go.send(()).unwrap();
     while a.computing() {
         a.app.supervisor.as_mut().unwrap().live.poll(std::time::Duration::from_secs(60)).unwrap();
         a.tick();
     }
     let sup = a.supervisor.as_ref().unwrap();
+    let counting = crate::store::summary::Counting { flagged: true, ..Default::default() };
     assert_eq!(
         sup.page().summary,
-        a.store.summary("2025-06-01", sup.page().level, None, &Settings::default()).unwrap()
+        a.store.summary_counting("2025-06-01", sup.page().level, None, &Settings::default(), counting).unwrap()
     );
     // A crew save in the same app is seen on the next tick.
     let computed = sup.live.computed;

@@ -280,8 +280,14 @@ fn indicator_cell(rate: Option<f64>, target: f64, bar_cells: usize) -> Cell<'sta
     Cell::from(text).style(style)
 }
 
-/// Draws the table of areas (total row first) into `area`.
-pub fn draw_table(page: &Page, sort: &Sort, lang: Lang, area: Rect, buf: &mut Buffer) {
+/// The flagged count of figures on a page: `None` until the checks ran.
+pub fn flagged_of(page: &Page, f: &Figures) -> Option<i64> {
+    page.summary.flagged_checked.then_some(f.flagged)
+}
+
+/// Draws the table of areas (total row first) into `area`; `computing`:
+/// the flagged counts are on their way.
+pub fn draw_table(page: &Page, sort: &Sort, lang: Lang, computing: bool, area: Rect, buf: &mut Buffer) {
     let targets = &page.summary.settings.targets;
     let wide = area.width >= 110;
     let bar_cells = if wide { 6 } else { 0 };
@@ -308,6 +314,9 @@ pub fn draw_table(page: &Page, sort: &Sort, lang: Lang, area: Rect, buf: &mut Bu
     let w_dup = col_w(&h_dup, &mut all().map(|(_, f)| f.duplicate_visits.to_string()));
     let w_conf = col_w(&h_conf, &mut all().map(|(c, _)| conflicts(c)));
     let w_code = col_w(&h_code, &mut page.rows().map(|r| r.code.clone()));
+    let review = |f: &Figures| s::review_cell(f.approved, flagged_of(page, f), computing);
+    let h_review = s::col_review(lang);
+    let w_review = col_w(h_review, &mut all().map(|(_, f)| review(f)));
 
     let mut header = Vec::new();
     let mut widths = Vec::new();
@@ -329,6 +338,10 @@ pub fn draw_table(page: &Page, sort: &Sort, lang: Lang, area: Rect, buf: &mut Bu
     widths.push(Constraint::Length(w_dup));
     header.push(Cell::from(h_conf));
     widths.push(Constraint::Length(w_conf));
+    if wide {
+        header.push(Cell::from(h_review));
+        widths.push(Constraint::Length(w_review));
+    }
 
     let row_of = |code: &str, name: &str, f: &Figures, conf: String| -> Row<'static> {
         let r = f.rates();
@@ -343,6 +356,9 @@ pub fn draw_table(page: &Page, sort: &Sort, lang: Lang, area: Rect, buf: &mut Bu
         }
         cells.push(Cell::from(crate::text::right(&f.duplicate_visits.to_string(), w_dup as usize)));
         cells.push(Cell::from(crate::text::right(&conf, w_conf as usize)));
+        if wide {
+            cells.push(Cell::from(crate::text::right(&review(f), w_review as usize)));
+        }
         Row::new(cells)
     };
     let total_conf = page.conflicts.as_ref().map_or("—".to_string(), |m| m.values().sum::<i64>().to_string());
@@ -376,15 +392,27 @@ pub fn draw_table(page: &Page, sort: &Sort, lang: Lang, area: Rect, buf: &mut Bu
     }
 }
 
-/// Draws the selected area's indicators as gauges against their targets.
-pub fn draw_detail(name: &str, figures: &Figures, settings: &Settings, lang: Lang, area: Rect, buf: &mut Buffer) {
+/// Draws the selected area's indicators as gauges against their targets,
+/// and under them `review` (the review standing of its counting visits).
+pub fn draw_detail(
+    name: &str,
+    figures: &Figures,
+    settings: &Settings,
+    review: &str,
+    lang: Lang,
+    area: Rect,
+    buf: &mut Buffer,
+) {
     let title = format!(" {} · {} ", s::detail_title(lang), name);
     let block = Block::default().borders(Borders::ALL).title(fit(&title, area.width.saturating_sub(2) as usize));
     let inner = block.inner(area);
     block.render(area, buf);
     let r = figures.rates();
     let label_w = Indicator::ALL.iter().map(|i| width(s::indicator_name(*i, lang))).max().unwrap_or(0) as u16;
-    let rows = Layout::vertical(vec![Constraint::Length(1); Indicator::ALL.len()]).split(inner);
+    let rows = Layout::vertical(vec![Constraint::Length(1); Indicator::ALL.len() + 1]).split(inner);
+    if let Some(last) = rows.get(Indicator::ALL.len()).filter(|r| r.height > 0) {
+        Paragraph::new(fit(review, last.width as usize)).style(Style::default().fg(Color::DarkGray)).render(*last, buf);
+    }
     for (i, row) in Indicator::ALL.iter().zip(rows.iter()) {
         let target = i.target(&settings.targets);
         let rate = i.rate(&r);

@@ -31,14 +31,17 @@ use crate::domain::Level;
 use crate::domain::settings::Settings;
 use crate::store::Store;
 use crate::store::live::{DataStamp, Interrupt, is_interrupted};
-use crate::store::summary::Summary;
+use crate::store::summary::{Counting, Summary};
 use crate::store::views::{ConflictsByArea, VillageVisits};
 
 /// Which figures a view shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum View {
-    /// The areas of `level` inside `within` (a code prefix; None: everything).
-    Areas { level: Level, within: Option<String> },
+    /// The areas of `level` inside `within` (a code prefix; None:
+    /// everything); with `flagged`, the checks run to count flagged visits
+    /// (asked for once the figures without them are shown: the checks look
+    /// across every visit and take far longer than the figures).
+    Areas { level: Level, within: Option<String>, flagged: bool },
     /// The trend of one area.
     Trend { level: Level, code: String },
     /// One village's visits.
@@ -55,9 +58,14 @@ pub struct Key {
 }
 
 impl Key {
-    /// The same figures asked for, perhaps of other data.
+    /// The same figures asked for, perhaps of other data, with or without
+    /// the flagged counts.
     pub fn same_view(&self, o: &Key) -> bool {
-        self.view == o.view && self.as_of == o.as_of && self.settings == o.settings
+        let plain = |v: &View| match v {
+            View::Areas { level, within, .. } => View::Areas { level: *level, within: within.clone(), flagged: false },
+            other => other.clone(),
+        };
+        plain(&self.view) == plain(&o.view) && self.as_of == o.as_of && self.settings == o.settings
     }
 }
 
@@ -73,8 +81,9 @@ pub enum Output {
 pub fn compute(store: &Store, key: &Key) -> Result<Output> {
     let settings = &key.settings;
     Ok(match &key.view {
-        View::Areas { level, within } => {
-            let summary = store.summary(&key.as_of, *level, within.as_deref(), settings)?;
+        View::Areas { level, within, flagged } => {
+            let counting = Counting { flagged: *flagged, ..Counting::default() };
+            let summary = store.summary_counting(&key.as_of, *level, within.as_deref(), settings, counting)?;
             let conflicts = store.conflicts_by_area(level.prefix_len(), within.as_deref().unwrap_or(""))?;
             Output::Areas { summary: Box::new(summary), conflicts }
         }
@@ -267,7 +276,7 @@ impl Live {
         self.computed += 1;
         self.cache.retain(|(k, _)| *k != key);
         // Figures of older data for the same view will not be asked for again.
-        self.cache.retain(|(k, _)| !k.same_view(&key));
+        self.cache.retain(|(k, _)| !(k.same_view(&key) && k.data != key.data));
         self.cache.push((key, out));
         if self.cache.len() > CACHE {
             self.cache.remove(0);

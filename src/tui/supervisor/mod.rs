@@ -144,8 +144,15 @@ impl Supervisor {
         } else if let Some(v) = &self.visits {
             View::Visits { code: v.code.clone() }
         } else {
+            // Once the figures of this very state are shown, the flagged counts.
             let p = self.page();
-            View::Areas { level: p.level, within: p.within.clone() }
+            let flagged = p.shown.as_ref().is_some_and(|k| {
+                k.data == data
+                    && k.as_of == self.as_of
+                    && k.settings == self.settings
+                    && matches!(&k.view, View::Areas { level, within, .. } if *level == p.level && *within == p.within)
+            });
+            View::Areas { level: p.level, within: p.within.clone(), flagged }
         };
         Key { data, settings: self.settings.clone(), as_of: self.as_of.clone(), view }
     }
@@ -167,20 +174,25 @@ impl Supervisor {
     /// Brings the view shown up to date: from the kept figures when they
     /// are there, else asks for them (the view shows "computing…" meanwhile;
     /// figures of older data stay up until the new ones come).
+    /// Figures shown may make the view want more (the flagged counts after
+    /// the figures), so this goes on until it waits or has everything.
     pub fn sync(&mut self, store: &Store) -> Result<()> {
-        let want = self.wanted(store.data_stamp()?);
-        if self.shown() == Some(&want) || self.cancelled {
-            return Ok(());
-        }
-        match self.live.get(&want, store)? {
-            Some(out) => self.fill(want, &out),
-            None => {
-                if !self.shown().is_some_and(|k| k.same_view(&want)) {
-                    self.clear_shown();
+        let data = store.data_stamp()?;
+        loop {
+            let want = self.wanted(data);
+            if self.shown() == Some(&want) || self.cancelled {
+                return Ok(());
+            }
+            match self.live.get(&want, store)? {
+                Some(out) => self.fill(want, &out),
+                None => {
+                    if !self.shown().is_some_and(|k| k.same_view(&want)) {
+                        self.clear_shown();
+                    }
+                    return Ok(());
                 }
             }
         }
-        Ok(())
     }
 
     /// Takes the figures that have come back and shows them if they are the

@@ -113,15 +113,20 @@ impl Widget for &Supervisor {
             v.draw(l, body, buf);
         } else {
             let page = self.page();
-            let detail_h = if body.height >= 16 { 7 } else { 0 };
+            // Borders, one line per indicator, the review line.
+            let detail_h =
+                if body.height >= 16 { crate::domain::indicators::Indicator::ALL.len() as u16 + 3 } else { 0 };
             let [table, detail] = Layout::vertical([Constraint::Fill(1), Constraint::Length(detail_h)]).areas(body);
-            dashboard::draw_table(page, &self.sort, l, table, buf);
+            let computing = self.live.pending();
+            dashboard::draw_table(page, &self.sort, l, computing, table, buf);
             if detail_h > 0 {
                 let (name, figures) = match page.selected_row() {
                     Some(r) => (dashboard::area_name(r, l), &r.figures),
                     None => (s::total(l).to_string(), &page.summary.total),
                 };
-                dashboard::draw_detail(&name, figures, &self.settings, l, detail, buf);
+                let flagged = dashboard::flagged_of(page, figures);
+                let review = s::review_line(l, figures.approved, figures.surveyed, flagged, computing);
+                dashboard::draw_detail(&name, figures, &self.settings, &review, l, detail, buf);
             }
         }
         if let Some(input) = &self.date_input {
