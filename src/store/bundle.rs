@@ -430,7 +430,9 @@ fn drop_indexes(conn: &Connection) -> Result<Vec<String>> {
 /// four files side by side, each visit checked whole as it is read (the
 /// same cell readers and rules as the general way), its rows appended to
 /// temporary tables and put into the current tables in key order at the
-/// end, the secondary indexes built once.
+/// end, the secondary indexes built once. The reading and checking, and
+/// the signing, run on threads of their own ahead of the writing (see
+/// [`Reading`]); the stamps are issued in file order as before.
 ///
 /// Returns false, having possibly written part of the bundle, when the way
 /// does not apply or the bundle has any problem: the caller rolls back to
@@ -447,10 +449,9 @@ fn import_streaming(
         return Ok(false);
     }
     // Any problem at all sends the bundle the general way.
-    let mut quiet = Problems::default();
-    let problems = &mut quiet;
-    let Some(mut visits) =
-        Table::open(&dir.join("visits.csv"), "visits.csv", VISIT_COLS_IN, VISIT_COLS, false, problems)?
+    let mut problems = Problems::default();
+    let Some(visits) =
+        Table::open(&dir.join("visits.csv"), "visits.csv", VISIT_COLS_IN, VISIT_COLS, false, &mut problems)?
     else {
         return Ok(false);
     };
@@ -461,13 +462,16 @@ fn import_streaming(
         if !path.exists() {
             continue;
         }
-        let Some(mut t) = Table::open(&path, file, cols, cols, false, problems)? else { return Ok(false) };
-        let more = t.next_row(problems).is_some();
+        let Some(mut t) = Table::open(&path, file, cols, cols, false, &mut problems)? else { return Ok(false) };
+        let more = t.next_row(&mut problems).is_some();
         kids.push((kind, t, more));
     }
     if !problems.is_empty() {
         return Ok(false);
     }
+    // The stamps are issued by the reading thread, in file order, from the
+    // clock of the import's batch (no other writer runs meanwhile).
+    let Some(clock) = revisions::lend_clock() else { return Ok(false) };
     for (table, _) in STREAMED {
         conn.execute_batch(&format!(
             "DROP TABLE IF EXISTS temp.t_{table}; CREATE TEMP TABLE t_{table} AS SELECT * FROM main.{table} WHERE 0;"
@@ -488,63 +492,83 @@ fn import_streaming(
     let mut ins_fac = insert("facility", 6)?;
     let mut ins_farm = insert("farm", 9)?;
     let mut ins_water = insert("water_body", 12)?;
-    let today = chrono::Local::now().date_naive();
-    let coefficients = crate::domain::settings::ManureCoefficients::default();
-    let mut ids = VisitIds::default();
+    let reading = Reading {
+        visits,
+        kids,
+        clock,
+        today: chrono::Local::now().date_naive(),
+        coefficients: crate::domain::settings::ManureCoefficients::default(),
+        figures: super::figures::coefficients(conn)?,
+    };
     let bar = Phase::new(progress, Work::File("visits.csv"), 0);
-    while let Some(line) = visits.next_row(problems) {
-        bar.step();
-        let mut r = RowReader { t: &visits, cols: VISIT_COLS_IN, line, problems, bad: String::new() };
-        let (visit_id, _base, mut v) = read_visit(&mut r);
-        // A visit id seen before (or sharing a hash with one): the general
-        // way tells a duplicate from a coincidence.
-        if !r.bad.is_empty() || !problems.is_empty() || visit_id.is_empty() || !ids.ids.insert(ids.key(&visit_id)) {
-            return Ok(false);
-        }
-        for (kind, t, more) in kids.iter_mut() {
-            let cols = child_file(*kind).1;
-            while *more && t.get(0).trim() == visit_id {
-                let mut r = RowReader { t, cols, line: 0, problems, bad: String::new() };
-                let (_, child) = read_child(*kind, &mut r);
-                if !r.bad.is_empty() {
-                    return Ok(false);
+    // Three threads, each passing batches on through a bounded channel: the
+    // reading thread (parse, check, payload, id, stamp), the signing thread,
+    // and this one, which checks the village against the roster and
+    // writes. Whichever stops early drops its end of a channel, and the
+    // others stop at their next batch.
+    let (read, written, clock) = std::thread::scope(|s| {
+        let (to_sign, signing) = std::sync::mpsc::sync_channel::<Vec<Made>>(PIPELINE_DEPTH);
+        let (to_write, writing) = std::sync::mpsc::sync_channel::<Vec<Made>>(PIPELINE_DEPTH);
+        let reader = s.spawn(move || reading.run(to_sign));
+        let (device, crew) = (&device, &crew);
+        s.spawn(move || {
+            for mut batch in signing {
+                for m in &mut batch {
+                    m.signature =
+                        maker.identity.sign(&revisions::signed_message(&m.rev_id, &m.hlc, device, crew, maker.editor));
                 }
-                child.add_to(&mut v);
-                *more = t.next_row(problems).is_some();
+                if to_write.send(batch).is_err() {
+                    break;
+                }
             }
-        }
-        if !problems.is_empty()
-            || roster_problem(conn, &v.village_code)?.is_some()
-            || !validate::validate_visit(&v, today, &coefficients).is_empty()
-        {
-            return Ok(false);
-        }
-        // A revision with no parents, made here now, as `revisions::save_on`
-        // makes the first revision of a visit; its payload is kept in the
-        // current rows alone when they give it back exactly.
-        let payload = v.canonical_json();
-        let rev_id = revisions::revision_id(&visit_id, &[], &payload, false);
-        let kept = if super::payload::round_trips(&v) { "" } else { payload.as_str() };
-        let hlc = revisions::next_hlc(conn)?;
-        let signature = maker.identity.sign(&revisions::signed_message(&rev_id, &hlc, &device, &crew, maker.editor));
-        ins_rev.execute(params![rev_id, visit_id, "[]", kept, false, hlc, device, maker.editor, crew, signature])?;
-        revisions::insert_rows([&mut ins_visit, &mut ins_fac, &mut ins_farm, &mut ins_water], &visit_id, &rev_id, &v)?;
-        super::figures::write(conn, &visit_id, &v)?;
-        report.visits += 1;
-        report.new += 1;
-        report.facilities += v.facilities.len() as u64;
-        report.farms += v.farms.len() as u64;
-        report.water_bodies += v.water_bodies.len() as u64;
-    }
+        });
+        let written = (|| -> Result<bool> {
+            for batch in writing {
+                for m in batch {
+                    bar.step();
+                    if roster_problem(conn, &m.v.village_code)?.is_some() {
+                        return Ok(false);
+                    }
+                    let Made { visit_id, v, rev_id, payload, hlc, signature, figures } = &m;
+                    ins_rev.execute(params![
+                        rev_id,
+                        visit_id,
+                        "[]",
+                        payload,
+                        false,
+                        hlc,
+                        device,
+                        maker.editor,
+                        crew,
+                        signature
+                    ])?;
+                    revisions::insert_rows(
+                        [&mut ins_visit, &mut ins_fac, &mut ins_farm, &mut ins_water],
+                        visit_id,
+                        rev_id,
+                        v,
+                    )?;
+                    super::figures::write_computed(conn, visit_id, v, figures)?;
+                    report.visits += 1;
+                    report.new += 1;
+                    report.facilities += v.facilities.len() as u64;
+                    report.farms += v.farms.len() as u64;
+                    report.water_bodies += v.water_bodies.len() as u64;
+                }
+            }
+            Ok(true)
+        })();
+        let (read, clock) = reader.join().expect("the reading thread panicked");
+        (read, written, clock)
+    });
+    // The stamps issued, kept or not, as when they were issued here.
+    revisions::return_clock(clock);
     drop(bar);
-    // A child row left over names no visit, or comes out of its visit's order.
-    if !problems.is_empty() || kids.iter().any(|(_, _, more)| *more) {
-        return Ok(false);
-    }
-    report.encodings.push(("visits.csv".into(), visits.encoding()));
-    for (kind, t, _) in &kids {
-        report.encodings.push((child_file(*kind).0.into(), t.encoding()));
-    }
+    let encodings = match (written?, read?) {
+        (true, Some(encodings)) => encodings,
+        _ => return Ok(false),
+    };
+    report.encodings.extend(encodings);
     drop((ins_rev, ins_visit, ins_fac, ins_farm, ins_water));
     let _bar = Phase::new(progress, Work::WriteVisits, 0);
     // Each sort takes up to the main page cache's size in memory: a smaller
@@ -573,6 +597,110 @@ fn import_streaming(
         // not look): the general way names them.
         Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) => Ok(false),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// Batches of visits in flight between the threads of a streamed import,
+/// per channel (memory stays bounded: a few thousand visits in all).
+const PIPELINE_DEPTH: usize = 4;
+/// Visits per batch.
+const BATCH_VISITS: usize = 256;
+
+/// A visit read and checked, made into its first revision, on its way to be signed and written.
+struct Made {
+    visit_id: String,
+    v: VisitData,
+    rev_id: String,
+    /// The payload kept in the revision ('' when the current rows give it back exactly).
+    payload: String,
+    hlc: String,
+    /// Filled in by the signing thread.
+    signature: String,
+    figures: crate::domain::indicators::VisitFigures,
+}
+
+/// The encoding each file was read in, in file order.
+type Encodings = Vec<(String, TextEncoding)>;
+
+/// The reading end of a streamed import: the four files side by side.
+struct Reading {
+    visits: Table,
+    /// Each file of child rows with its kind, and whether a row is read ahead.
+    kids: Vec<(i64, Table, bool)>,
+    clock: revisions::Clock,
+    today: chrono::NaiveDate,
+    coefficients: crate::domain::settings::ManureCoefficients,
+    /// The coefficients of the figures table.
+    figures: crate::domain::settings::ManureCoefficients,
+}
+
+impl Reading {
+    /// Reads, checks and makes revisions of every visit in file order,
+    /// sending them on in batches: the encodings of the files when all was
+    /// read, `None` when the bundle must go the general way (or the
+    /// writing stopped); and the clock, having issued the stamps.
+    fn run(mut self, to_sign: std::sync::mpsc::SyncSender<Vec<Made>>) -> (Result<Option<Encodings>>, revisions::Clock) {
+        let read = self.read(&to_sign);
+        (read, self.clock)
+    }
+
+    fn read(&mut self, to_sign: &std::sync::mpsc::SyncSender<Vec<Made>>) -> Result<Option<Encodings>> {
+        let problems = &mut Problems::default();
+        let mut ids = VisitIds::default();
+        let mut batch = Vec::with_capacity(BATCH_VISITS);
+        while let Some(line) = self.visits.next_row(problems) {
+            let mut r = RowReader { t: &self.visits, cols: VISIT_COLS_IN, line, problems, bad: String::new() };
+            let (visit_id, _base, mut v) = read_visit(&mut r);
+            // A visit id seen before (or sharing a hash with one): the general
+            // way tells a duplicate from a coincidence.
+            if !r.bad.is_empty() || !problems.is_empty() || visit_id.is_empty() || !ids.ids.insert(ids.key(&visit_id)) {
+                return Ok(None);
+            }
+            for (kind, t, more) in self.kids.iter_mut() {
+                let cols = child_file(*kind).1;
+                while *more && t.get(0).trim() == visit_id {
+                    let mut r = RowReader { t, cols, line: 0, problems, bad: String::new() };
+                    let (_, child) = read_child(*kind, &mut r);
+                    if !r.bad.is_empty() {
+                        return Ok(None);
+                    }
+                    child.add_to(&mut v);
+                    *more = t.next_row(problems).is_some();
+                }
+            }
+            // (The village is checked against the roster when written.)
+            if !problems.is_empty() || !validate::validate_visit(&v, self.today, &self.coefficients).is_empty() {
+                return Ok(None);
+            }
+            // A revision with no parents, made here now, as `revisions::save_on`
+            // makes the first revision of a visit; its payload is kept in the
+            // current rows alone when they give it back exactly.
+            let mut payload = v.canonical_json();
+            let rev_id = revisions::revision_id(&visit_id, &[], &payload, false);
+            if super::payload::round_trips(&v) {
+                payload = String::new();
+            }
+            let hlc = self.clock.next();
+            let figures = crate::domain::indicators::visit_figures(&v, &self.figures);
+            batch.push(Made { visit_id, v, rev_id, payload, hlc, signature: String::new(), figures });
+            if batch.len() == BATCH_VISITS
+                && to_sign.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH_VISITS))).is_err()
+            {
+                return Ok(None);
+            }
+        }
+        if !batch.is_empty() && to_sign.send(batch).is_err() {
+            return Ok(None);
+        }
+        // A child row left over names no visit, or comes out of its visit's order.
+        if !problems.is_empty() || self.kids.iter().any(|(_, _, more)| *more) {
+            return Ok(None);
+        }
+        let mut encodings = vec![("visits.csv".to_string(), self.visits.encoding())];
+        for (kind, t, _) in &self.kids {
+            encodings.push((child_file(*kind).0.into(), t.encoding()));
+        }
+        Ok(Some(encodings))
     }
 }
 

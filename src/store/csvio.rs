@@ -63,7 +63,7 @@ pub fn from_spreadsheet(cell: &str) -> &str {
 /// Opens a file for reading, decompressing `.gz`. A FIFO, a device or a
 /// folder (or a link to one) is refused before it is opened: reading one
 /// could hang or never end.
-pub fn open_reader(path: &Path) -> Result<Box<dyn Read>> {
+pub fn open_reader(path: &Path) -> Result<Box<dyn Read + Send>> {
     let not_a_file = || InputError { line: 0, why: Malformed::NotAFile };
     let meta = std::fs::metadata(path).with_context(|| path.display().to_string())?;
     if !meta.is_file() {
@@ -82,7 +82,7 @@ pub fn open_reader(path: &Path) -> Result<Box<dyn Read>> {
     })
 }
 
-type Source = Guard<Decoded<Box<dyn Read>>>;
+type Source = Guard<Decoded<Box<dyn Read + Send>>>;
 
 /// The line and reason of a CSV error: an input that is not well-formed
 /// (from `textin`), text that is not UTF-8, or what the parser says.

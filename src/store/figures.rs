@@ -58,18 +58,27 @@ fn table_coefficients(conn: &Connection) -> Result<ManureCoefficients> {
     })
 }
 
-fn insert(conn: &Connection, visit_id: &str, v: &VisitData, f: &VisitFigures) -> Result<()> {
-    insert_into(conn, "main.visit_figures", visit_id, v, f)
+/// The statement that inserts a figures row into `$table`, its values
+/// bound by [`insert_into`] (text made once, not for each row).
+macro_rules! insert_sql {
+    ($table:literal) => {
+        concat!(
+            "INSERT INTO ",
+            $table,
+            " (village_code, survey_date, visit_id, households, households_treated,
+               hh_controlled, natural_villages, nv_covered, facilities_normal, facilities_total, produced_t,
+               utilized_t, scale_farms, scale_farms_equipped, water_listed, water_remediated, water_relapsed)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+        )
+    };
 }
 
-fn insert_into(conn: &Connection, table: &str, visit_id: &str, v: &VisitData, f: &VisitFigures) -> Result<()> {
-    conn.prepare_cached(&format!(
-        "INSERT INTO {table} (village_code, survey_date, visit_id, households, households_treated,
-           hh_controlled, natural_villages, nv_covered, facilities_normal, facilities_total, produced_t, utilized_t,
-           scale_farms, scale_farms_equipped, water_listed, water_remediated, water_relapsed)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
-    ))?
-    .execute(params![
+fn insert(conn: &Connection, visit_id: &str, v: &VisitData, f: &VisitFigures) -> Result<()> {
+    insert_into(conn, insert_sql!("main.visit_figures"), visit_id, v, f)
+}
+
+fn insert_into(conn: &Connection, sql: &str, visit_id: &str, v: &VisitData, f: &VisitFigures) -> Result<()> {
+    conn.prepare_cached(sql)?.execute(params![
         v.village_code,
         v.survey_date,
         visit_id,
@@ -99,11 +108,22 @@ thread_local! {
 /// Writes the figures of a visit whose current rows are being written.
 pub(crate) fn write(conn: &Connection, visit_id: &str, v: &VisitData) -> Result<()> {
     let c = table_coefficients(conn)?;
-    let f = indicators::visit_figures(v, &c);
+    write_computed(conn, visit_id, v, &indicators::visit_figures(v, &c))
+}
+
+/// The coefficients the figures of a visit written now are computed with:
+/// for work that computes them away from the connection (the streamed
+/// import's reading thread) and writes them with [`write_computed`].
+pub(crate) fn coefficients(conn: &Connection) -> Result<ManureCoefficients> {
+    table_coefficients(conn)
+}
+
+/// Writes figures computed with [`coefficients`] for a visit whose current rows are being written.
+pub(crate) fn write_computed(conn: &Connection, visit_id: &str, v: &VisitData, f: &VisitFigures) -> Result<()> {
     if DEFERRED.get() {
-        return insert_into(conn, "temp.s_figures", visit_id, v, &f);
+        return insert_into(conn, insert_sql!("temp.s_figures"), visit_id, v, f);
     }
-    insert(conn, visit_id, v, &f)
+    insert(conn, visit_id, v, f)
 }
 
 /// A bulk write (bundle import) in visit_id order: the figures rows, keyed

@@ -142,25 +142,33 @@ pub fn stamp_ms(s: &str) -> Option<i64> {
     parse_hlc(s).ok().map(|(w, _)| w)
 }
 
+/// The clock of a bulk write: the last stamp issued, and whether any was.
+pub(crate) struct Clock {
+    last: (i64, i64),
+    issued: bool,
+}
+
+impl Clock {
+    /// Issues the next stamp: never behind the wall clock, never behind the last one issued.
+    pub(crate) fn next(&mut self) -> String {
+        self.last = following(self.last, chrono::Utc::now().timestamp_millis());
+        self.issued = true;
+        format_hlc(self.last.0, self.last.1)
+    }
+}
+
 thread_local! {
-    /// The last stamp issued while a [`StampBatch`] is open.
-    static BATCH: std::cell::RefCell<Option<((i64, i64), bool)>> = const { std::cell::RefCell::new(None) };
+    /// The clock of the [`StampBatch`] open on this thread.
+    static BATCH: std::cell::RefCell<Option<Clock>> = const { std::cell::RefCell::new(None) };
 }
 
 /// Issues the next clock stamp: never behind the wall clock, never behind
 /// any stamp this database has seen.
 pub fn next_hlc(conn: &Connection) -> Result<String> {
-    let now = chrono::Utc::now().timestamp_millis();
-    let batched = BATCH.with_borrow_mut(|b| {
-        b.as_mut().map(|(last, issued)| {
-            *last = following(*last, now);
-            *issued = true;
-            *last
-        })
-    });
-    if let Some(stamp) = batched {
-        return Ok(format_hlc(stamp.0, stamp.1));
+    if let Some(stamp) = BATCH.with_borrow_mut(|b| b.as_mut().map(Clock::next)) {
+        return Ok(stamp);
     }
+    let now = chrono::Utc::now().timestamp_millis();
     let last: Option<String> =
         conn.prepare_cached("SELECT value FROM meta WHERE key = 'hlc'")?.query_row([], |r| r.get(0)).optional()?;
     let (w, c) = following(last.as_deref().map(parse_hlc).transpose()?.unwrap_or((0, 0)), now);
@@ -182,16 +190,29 @@ impl<'a> StampBatch<'a> {
         let last: Option<String> =
             conn.query_row("SELECT value FROM meta WHERE key = 'hlc'", [], |r| r.get(0)).optional()?;
         let last = last.as_deref().map(parse_hlc).transpose()?.unwrap_or((0, 0));
-        BATCH.set(Some((last, false)));
+        BATCH.set(Some(Clock { last, issued: false }));
         Ok(StampBatch { conn })
     }
 
     pub(crate) fn finish(self) -> Result<()> {
-        if let Some(((w, c), true)) = BATCH.take() {
+        if let Some(Clock { last: (w, c), issued: true }) = BATCH.take() {
             set_hlc(self.conn, &format_hlc(w, c))?;
         }
         Ok(())
     }
+}
+
+/// Lends the clock of the batch open on this thread to another thread
+/// (the streamed import's reading thread), which issues the stamps with
+/// [`Clock::next`] until it is given back with [`return_clock`]; `None`
+/// when no batch is open.
+pub(crate) fn lend_clock() -> Option<Clock> {
+    BATCH.take()
+}
+
+/// Gives a lent clock back to the batch open on this thread.
+pub(crate) fn return_clock(clock: Clock) {
+    BATCH.set(Some(clock));
 }
 
 impl Drop for StampBatch<'_> {
