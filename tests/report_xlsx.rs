@@ -190,6 +190,15 @@ fn headers_are_english_with_lang_en() {
     let checks = store.checks(AS_OF, &Settings::default()).unwrap();
     assert!(!checks.is_empty());
     assert_eq!(sheet(&path, "Checks").height(), checks.len() + 2);
+    // A flagged visit approved by a reviewer: its checks are settled, not open.
+    let mut store = store;
+    let visit = checks.iter().find_map(|c| c.visit_id.clone()).unwrap();
+    let settled = checks.iter().filter(|c| c.visit_id.as_deref() == Some(visit.as_str())).count();
+    store.review(&visit, ruralsan::domain::review::ReviewState::Approved, "").unwrap();
+    write_report(&store, &path, AS_OF, &Settings::default(), Lang::En).unwrap();
+    let r = sheet(&path, "Checks");
+    assert_eq!(r.height(), checks.len() - settled + 2);
+    assert!(!r.rows().any(|row| row.iter().any(|d| d.to_string() == visit)), "{visit} is not listed");
 }
 
 #[test]

@@ -350,7 +350,11 @@ pub fn write_report_counting(
 ) -> Result<ReportCounts> {
     let county = store.summary_counting(as_of, Level::County, None, settings, counting)?;
     let township = store.summary_counting(as_of, Level::Township, None, settings, counting)?;
-    let checks = store.checks(as_of, settings)?;
+    // Open checks: those of a visit whose current revision a reviewer has
+    // approved are settled (the reviewer saw them), the others stay open.
+    let approved = store.approved_visits()?;
+    let mut checks = store.checks(as_of, settings)?;
+    checks.retain(|c| c.visit_id.as_ref().is_none_or(|v| !approved.contains(v)));
     let names: HashMap<String, String> =
         county.areas.iter().chain(&township.areas).map(|a| (a.code.clone(), a.name.clone())).collect();
 

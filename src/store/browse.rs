@@ -318,6 +318,10 @@ pub struct CrewDay {
     /// the villages they are of: (code, name, visits), by name.
     pub saved: usize,
     pub saved_villages: Vec<(String, String, usize)>,
+    /// Visits of the township the county sent back, waiting for the crew's
+    /// correction: (visit, village name, date, the reviewer's note), by
+    /// village name then date.
+    pub returned: Vec<(String, String, String, String)>,
 }
 
 /// The crew's day for township `township` (9 digits), the round started on
@@ -373,7 +377,24 @@ pub fn crew_day(
         .collect::<rusqlite::Result<Vec<_>>>()?;
     saved_villages.sort_by(|a, b| crate::hanzi::cmp(&a.1, &b.1).then_with(|| a.0.cmp(&b.0)));
     let saved = saved_villages.iter().map(|v| v.2).sum();
-    Ok(CrewDay { to_visit, villages, saved, saved_villages })
+    // Only visits with a review can be returned: those are read one by one.
+    let mut st = conn.prepare_cached(
+        "SELECT v.visit_id, coalesce(o.name, v.village_code), v.survey_date
+         FROM visit v LEFT JOIN roster o ON o.code = v.village_code
+         WHERE v.village_code >= ?1 AND v.village_code < ?2
+           AND v.visit_id IN (SELECT visit_id FROM review)",
+    )?;
+    let reviewed = st
+        .query_map(params![lo, hi], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut returned = Vec::new();
+    for (id, name, date) in reviewed {
+        if let Some(note) = super::review::visit_review(conn, &id)?.returned_note() {
+            returned.push((id.clone(), name, date, note.to_string()));
+        }
+    }
+    returned.sort_by(|a, b| crate::hanzi::cmp(&a.1, &b.1).then_with(|| (&a.2, &a.0).cmp(&(&b.2, &b.0))));
+    Ok(CrewDay { to_visit, villages, saved, saved_villages, returned })
 }
 
 impl Store {

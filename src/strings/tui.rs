@@ -81,6 +81,7 @@ s! {
     saved_today = "今天已保存", "Saved today";
     visits_unit = "次调查", "visit(s)";
     nothing_saved_today = "今天还没有保存调查", "Nothing saved today yet";
+    returned_visits = "县里退回待改", "Returned for correction";
     to_visit = "本轮尚未调查的村", "Villages not visited this round";
     all_visited = "本轮各村都已调查", "Every village has been visited this round";
     date_hint = "输入日期后按 Enter，Esc 取消", "type a date, Enter to set, Esc to cancel";

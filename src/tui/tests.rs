@@ -1261,13 +1261,26 @@ fn a_returned_visit_shows_the_reviewers_note_in_the_visit_list() {
     assert_eq!(returned, [None, Some("check the households")]);
     let screen = render(&a, 120, 40).backend().to_string();
     assert!(screen.contains("returned: check the households"), "{screen}");
+    // The day view lists it too, with the village and the note.
+    ctrl(&mut a, 't');
+    let day = &a.crew.day.as_ref().unwrap().data;
+    assert_eq!(
+        day.returned.iter().map(|r| (r.0.as_str(), r.3.as_str())).collect::<Vec<_>>(),
+        [("visit-old", "check the households")]
+    );
+    let screen = render(&a, 120, 40).backend().to_string();
+    assert!(screen.contains("Returned for correction 1: ") && screen.contains("(check the households)"), "{screen}");
+    press(&mut a, KeyCode::Esc);
     // The crew corrects it: a new revision, not returned.
     let mut store = a.db.store();
     let (rev, mut v) = store.load_visit("visit-old").unwrap().unwrap();
     v.notes = "households checked".into();
     store.save_from_form("陈静", "visit-old", Some(&v), Some(&rev), None).unwrap();
-    press(&mut a, KeyCode::Esc);
+    // (Esc left the day view for the village list, the village still selected.)
     press(&mut a, KeyCode::Enter);
     let rows = &a.crew.visits.as_ref().unwrap().rows;
+    assert_eq!(rows.len(), 2, "the same village's visits");
     assert!(rows.iter().all(|r| r.returned.is_none()));
+    ctrl(&mut a, 't');
+    assert!(a.crew.day.as_ref().unwrap().data.returned.is_empty());
 }

@@ -274,6 +274,22 @@ fn draw_day(app: &Crew, d: &super::day::Day, frame: &mut Frame, area: Rect) -> O
     let saved_lines = wrap(&saved, w);
     let saved_h = saved_lines.len().min(4);
     lines.extend(saved_lines.into_iter().take(saved_h).map(|x| Line::styled(x, OK)));
+    if !d.data.returned.is_empty() {
+        let each: Vec<String> = d
+            .data
+            .returned
+            .iter()
+            .map(|(_, name, date, note)| {
+                let note = crate::text::one_line(note);
+                match l {
+                    Lang::Zh => format!("{name} {date}（{note}）"),
+                    Lang::En => format!("{name} {date} ({note})"),
+                }
+            })
+            .collect();
+        let text = format!("↩ {} {}: {}", s::returned_visits(l), d.data.returned.len(), each.join(pick(l, "；", "; ")));
+        lines.extend(wrap(&text, w).into_iter().take(3).map(|x| Line::styled(x, WARN)));
+    }
     let left = d.data.to_visit.len();
     lines.push(Line::styled(
         fit(
