@@ -317,6 +317,11 @@ pub fn draw_table(page: &Page, sort: &Sort, lang: Lang, computing: bool, area: R
     let review = |f: &Figures| s::review_cell(f.approved, flagged_of(page, f), computing);
     let h_review = s::col_review(lang);
     let w_review = col_w(h_review, &mut all().map(|(_, f)| review(f)));
+    // The review column only where the names keep room (12 cells) beside it:
+    // the columns, one cell between each, and the selection mark.
+    let n = Indicator::ALL.len() as u16;
+    let others = [w_code, w_surveyed, w_dup, w_conf].iter().sum::<u16>() + n * ind_w + (n + 4) + 2;
+    let with_review = wide && area.width >= others + w_review + 1 + 12;
 
     let mut header = Vec::new();
     let mut widths = Vec::new();
@@ -338,7 +343,7 @@ pub fn draw_table(page: &Page, sort: &Sort, lang: Lang, computing: bool, area: R
     widths.push(Constraint::Length(w_dup));
     header.push(Cell::from(h_conf));
     widths.push(Constraint::Length(w_conf));
-    if wide {
+    if with_review {
         header.push(Cell::from(h_review));
         widths.push(Constraint::Length(w_review));
     }
@@ -356,7 +361,7 @@ pub fn draw_table(page: &Page, sort: &Sort, lang: Lang, computing: bool, area: R
         }
         cells.push(Cell::from(crate::text::right(&f.duplicate_visits.to_string(), w_dup as usize)));
         cells.push(Cell::from(crate::text::right(&conf, w_conf as usize)));
-        if wide {
+        if with_review {
             cells.push(Cell::from(crate::text::right(&review(f), w_review as usize)));
         }
         Row::new(cells)
