@@ -60,15 +60,25 @@ fn main() -> anyhow::Result<()> {
         draw_screen(&bg, Role::Supervisor, Lang::Zh, f);
     })?;
     println!("background: first frame {:.0} ms (figures pending: {})", ms(t), bg.waiting());
-    while bg.live.pending() {
+    while bg.waiting() {
         bg.tick_waiting(&store, std::time::Duration::from_secs(600))?;
     }
     term.draw(|f| {
         draw_screen(&bg, Role::Supervisor, Lang::Zh, f);
     })?;
     println!("background: figures drawn {:.0} ms ({} areas)", ms(t), bg.page().order.len());
+    // Then the checks, for the flagged counts.
+    while bg.live.pending() {
+        bg.tick_waiting(&store, std::time::Duration::from_secs(600))?;
+    }
+    term.draw(|f| {
+        draw_screen(&bg, Role::Supervisor, Lang::Zh, f);
+    })?;
+    println!("background: flagged counts drawn {:.0} ms", ms(t));
     drop(bg);
 
+    // Computed on this thread (as for an in-memory store), the figures and
+    // the flagged counts together; the checks' set is kept for the views after.
     let t = Instant::now();
     let mut s = Supervisor::new(&store, Settings::default(), Lang::Zh, today)?;
     term.draw(|f| {

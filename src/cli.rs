@@ -660,17 +660,17 @@ fn run(cli: Cli, l: Lang) -> Result<()> {
             let store = open(&cli)?;
             let as_of = as_of(d.clone(), l)?;
             let list = store.checks(&as_of, &settings)?;
-            let text = match format {
-                Format::Json => {
-                    let mut json = Vec::new();
-                    crate::text::write_json_pretty(&mut json, &report::checks::to_json(&list, l))?;
-                    String::from_utf8(json)? + "\n"
-                }
-                Format::Csv => safe_csv(&report::checks::to_csv(&list, l)?),
-                Format::Table => safe(&report::checks::to_table(&list, &as_of, l)).into_owned(),
-            };
             use std::io::Write;
-            match std::io::stdout().lock().write_all(text.as_bytes()) {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let written = match format {
+                // Written as it is made: a national database has hundreds of thousands of checks.
+                Format::Json => crate::text::write_json_pretty(&mut out, &report::checks::Json(&list, l))
+                    .map_err(std::io::Error::from)
+                    .and_then(|()| writeln!(out)),
+                Format::Csv => out.write_all(safe_csv(&report::checks::to_csv(&list, l)?).as_bytes()),
+                Format::Table => out.write_all(safe(&report::checks::to_table(&list, &as_of, l)).as_bytes()),
+            };
+            match written.and_then(|()| out.flush()) {
                 Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
                 _ => {}
             }

@@ -43,19 +43,28 @@ fn figures(f: &Finding) -> Value {
     }
 }
 
-/// The checks as a JSON array.
-pub fn to_json(list: &[Check], l: Lang) -> Value {
-    Value::Array(
-        list.iter()
-            .map(|c| {
-                json!({
-                    "visit_id": c.visit_id, "village_code": c.village_code, "township": c.area,
-                    "rule": c.rule().code(), "message": words::message(&c.finding, l),
-                    "figures": figures(&c.finding),
-                })
-            })
-            .collect(),
-    )
+/// One check as a JSON object.
+fn to_object(c: &Check, l: Lang) -> Value {
+    json!({
+        "visit_id": c.visit_id, "village_code": c.village_code, "township": c.area,
+        "rule": c.rule().code(), "message": words::message(&c.finding, l),
+        "figures": figures(&c.finding),
+    })
+}
+
+/// The checks as a JSON array, each object made as it is written (a
+/// national database has hundreds of thousands).
+pub struct Json<'a>(pub &'a [Check], pub Lang);
+
+impl serde::Serialize for Json<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for c in self.0 {
+            seq.serialize_element(&to_object(c, self.1))?;
+        }
+        seq.end()
+    }
 }
 
 const HEADER: [Label; 6] = [
