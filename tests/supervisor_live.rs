@@ -167,6 +167,18 @@ fn esc_cancels_the_pending_computation_and_nothing_stale_is_shown() {
     // Esc with nothing pending goes back as before.
     press(&mut sup, &mut store, KeyCode::Esc);
     assert_eq!(sup.pages.len(), 1);
+    // Into another county: once its figures are shown, with the flagged
+    // counts still coming, Esc goes back and keeps nothing cancelled.
+    press(&mut sup, &mut store, KeyCode::Down);
+    press(&mut sup, &mut store, KeyCode::Enter);
+    go.send(()).unwrap();
+    until_shown(&mut sup, &store);
+    assert!(sup.live.pending(), "the flagged counts are coming");
+    let hints = screen(&sup, 120, 40).backend().to_string();
+    assert!(!hints.contains(s::k_stop(Lang::En)), "no 'Esc cancel' once figures are shown: {hints}");
+    press(&mut sup, &mut store, KeyCode::Esc);
+    assert_eq!(sup.pages.len(), 1, "Esc went back");
+    assert!(!sup.cancelled && !sup.waiting());
 }
 
 #[test]

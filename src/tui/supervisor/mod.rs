@@ -279,7 +279,9 @@ impl Supervisor {
         if key.modifiers.contains(KeyModifiers::CONTROL) {
             return None;
         }
-        if key.code == KeyCode::Esc && self.live.pending() {
+        // Esc stops figures being waited for; once they are shown (the
+        // flagged counts may still be coming) it goes back as ever.
+        if key.code == KeyCode::Esc && self.live.pending() && self.waiting() {
             return Some(Msg::Cancel);
         }
         let in_trend = self.trend.is_some();
@@ -456,7 +458,7 @@ impl Supervisor {
         }
         // While figures are computed Esc stops them; after that F5 asks again.
         let mut hints = self.view_hints();
-        if self.live.pending() {
+        if self.live.pending() && self.waiting() {
             hints.retain(|(k, _)| *k != "Esc");
             hints.insert(0, ("Esc", s::k_stop(l)));
         } else if self.cancelled {
