@@ -764,12 +764,7 @@ fn a_first_import_with_a_problem_is_refused_whole_with_every_problem() {
     // The streamed way gives up at the first problem and the general way
     // lists them all; nothing is written either way.
     let dir = tempfile::tempdir().unwrap();
-    let bad = dir.path().join("bad");
-    std::fs::create_dir(&bad).unwrap();
-    for entry in std::fs::read_dir(sample("sample")).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(&path, bad.join(path.file_name().unwrap())).unwrap();
-    }
+    let bad = copy_of_sample(dir.path(), "bad");
     // The second visit and the last one get a negative household count.
     let mut n = 0;
     edit_rows(&sample("sample").join("visits.csv"), &bad.join("visits.csv"), |rows| {
@@ -797,6 +792,17 @@ fn a_first_import_with_a_problem_is_refused_whole_with_every_problem() {
 }
 
 /// Copies a CSV file, its data rows changed by `f` (the header kept).
+/// A copy of the shared sample bundle in `dir/name`, to be edited.
+fn copy_of_sample(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
+    let to = dir.join(name);
+    std::fs::create_dir(&to).unwrap();
+    for entry in std::fs::read_dir(sample("sample")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, to.join(path.file_name().unwrap())).unwrap();
+    }
+    to
+}
+
 fn edit_rows(from: &std::path::Path, to: &std::path::Path, f: impl FnOnce(&mut Vec<Vec<String>>)) {
     let mut r = csv::Reader::from_path(from).unwrap();
     let header = r.headers().unwrap().clone();
@@ -850,12 +856,7 @@ fn a_first_import_with_an_unknown_village_near_its_end_is_refused_and_writes_not
     // batches behind the reading thread: the import still stops, goes the
     // general way, names the row and writes nothing.
     let dir = tempfile::tempdir().unwrap();
-    let bad = dir.path().join("bad");
-    std::fs::create_dir(&bad).unwrap();
-    for entry in std::fs::read_dir(sample("sample")).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(&path, bad.join(path.file_name().unwrap())).unwrap();
-    }
+    let bad = copy_of_sample(dir.path(), "bad");
     let mut at = String::new();
     edit_rows(&sample("sample").join("visits.csv"), &bad.join("visits.csv"), |rows| {
         let k = rows.len() - 2;
