@@ -230,7 +230,8 @@ pub enum Refusal {
         crew: String,
         fingerprint: String,
     },
-    /// Revisions signed by a key this database has not enrolled (once per key).
+    /// Records (revisions and reviews) signed by a key this database has
+    /// not enrolled (once per key; `revisions` counts both).
     NotEnrolled {
         crew: String,
         fingerprint: String,

@@ -60,18 +60,20 @@ pub fn bad_signature(l: Lang, rev: &str, crew: &str, fp: &str) -> String {
 pub fn not_enrolled(l: Lang, crew: &str, fp: &str, n: u64) -> String {
     match l {
         Lang::Zh => format!(
-            "调查组 {crew}（指纹 {fp}）未登记：{n} 个版本。核对指纹后用 ruralsan crews enrol 卡片文件，或 merge --enrol-new"
+            "调查组 {crew}（指纹 {fp}）未登记：{n} 条签名记录（版本或审核）。核对指纹后用 ruralsan crews enrol 卡片文件，或 merge --enrol-new"
         ),
         Lang::En => format!(
-            "crew {crew} (fingerprint {fp}) is not enrolled: {n} revision(s). Check the fingerprint, then ruralsan crews enrol CARD, or merge --enrol-new"
+            "crew {crew} (fingerprint {fp}) is not enrolled: {n} signed record(s) (revisions or reviews). Check the fingerprint, then ruralsan crews enrol CARD, or merge --enrol-new"
         ),
     }
 }
 
 pub fn revoked(l: Lang, crew: &str, fp: &str, n: u64) -> String {
     match l {
-        Lang::Zh => format!("调查组 {crew}（指纹 {fp}）已被撤销：{n} 个新版本不予接受"),
-        Lang::En => format!("crew {crew} (fingerprint {fp}) is revoked: {n} new revision(s) refused"),
+        Lang::Zh => format!("调查组 {crew}（指纹 {fp}）已被撤销：{n} 条新签名记录（版本或审核）不予接受"),
+        Lang::En => format!(
+            "crew {crew} (fingerprint {fp}) is revoked: {n} new signed record(s) (revisions or reviews) refused"
+        ),
     }
 }
 
