@@ -308,3 +308,40 @@ fn summary_csv_and_conflicts_csv_say_the_date_and_the_open_conflicts() {
     let values: Vec<&str> = rows.iter().map(|row| &row[6]).collect();
     assert!(values.contains(&"a 的备注") && values.contains(&"b 的备注"), "{values:?}");
 }
+
+/// An automatic merge is signed by nobody: its content must be ours, and
+/// its stamp at least ours (its maker may have held a later stamp of the
+/// same edit signed by another crew) and within the clock bound.
+#[test]
+fn an_automatic_merge_stamped_before_ours_or_beyond_the_clock_is_not_genuine() {
+    use ruralsan::store::conflict::{MERGE_DEVICE, is_genuine_auto_merge};
+    use ruralsan::store::revisions::{format_hlc, load_revision};
+    let dir = tempfile::tempdir().unwrap();
+    let base = base(dir.path());
+    // Two crews edit different fields of one visit: a clean automatic merge.
+    let edit = |name: &str, change: fn(&mut ruralsan::domain::VisitData)| {
+        let mut c = with_roster(&dir.path().join(format!("{name}.db")));
+        merged(&mut c, &[base.clone()], false);
+        let (rev, mut v) = c.load_visit("visit-0").unwrap().unwrap();
+        change(&mut v);
+        c.save_from_form("crew", "visit-0", Some(&v), Some(&rev), None).unwrap();
+        snapshot(&c, dir.path().join(format!("{name}-snap.db")))
+    };
+    let a = edit("a", |v| v.notes = "甲组备注".into());
+    let b = edit("b", |v| v.households += 1);
+    let mut county = with_roster(&dir.path().join("county.db"));
+    merged(&mut county, &[base, a, b], false);
+    let conn = common::sql(&county);
+    let id: String =
+        conn.query_row("SELECT rev_id FROM revision WHERE device = ?1", [MERGE_DEVICE], |r| r.get(0)).unwrap();
+    let ours = load_revision(&conn, &id).unwrap().unwrap();
+    assert!(is_genuine_auto_merge(&conn, &ours).unwrap());
+    // 'wall-ms.counter'
+    let (ms, n) =
+        ours.hlc.split_once('.').map(|(a, b)| (a.parse::<i64>().unwrap(), b.parse::<i64>().unwrap())).unwrap();
+    let stamped = |hlc: String| ruralsan::store::revisions::Revision { hlc, ..ours.clone() };
+    assert!(is_genuine_auto_merge(&conn, &stamped(format_hlc(ms, n + 1))).unwrap(), "a later stamp of a parent");
+    assert!(!is_genuine_auto_merge(&conn, &stamped(format_hlc(ms - 1, 0))).unwrap(), "before its parents");
+    let far = chrono::Utc::now().timestamp_millis() + 2 * 24 * 3600 * 1000;
+    assert!(!is_genuine_auto_merge(&conn, &stamped(format_hlc(far, 0))).unwrap(), "beyond the clock bound");
+}

@@ -108,15 +108,22 @@ fn auto_merge(graph: &Graph, heads: &[&Revision]) -> Result<Option<Revision>> {
 
 /// Whether `r`, which says it is an automatic merge, is exactly the merge of
 /// its parents this program makes. An automatic merge is signed by nobody,
-/// so it may add nothing of its own: any other payload, parents or clock is
-/// a forgery. Its parents must be held (`conn` sees them).
+/// so it may add nothing of its own: any other payload or parents is a
+/// forgery. Its parents must be held (`conn` sees them).
+///
+/// Its stamp is the latest of its parents' stamps as its maker held them.
+/// The same edit signed by two crews is one revision kept here with the
+/// least of its stamps, so the maker may have held a later one: the stamp
+/// must be at least the one made here, and within the clock bound a signer
+/// is held to ([`revisions::MAX_AHEAD_MS`]); any other is a forgery.
 pub fn is_genuine_auto_merge(conn: &Connection, r: &Revision) -> Result<bool> {
     let graph = Graph::load(conn, &r.visit_id)?;
     let parents: Vec<&Revision> = r.parents.iter().filter_map(|p| graph.get(p)).collect();
     if parents.len() != r.parents.len() || parents.len() < 2 || parents.iter().any(|p| is_auto_merge(p)) {
         return Ok(false);
     }
-    Ok(auto_merge(&graph, &parents)?.is_some_and(|m| m.rev_id == r.rev_id && m.hlc == r.hlc))
+    let bound = revisions::format_hlc(chrono::Utc::now().timestamp_millis() + revisions::MAX_AHEAD_MS, 0);
+    Ok(auto_merge(&graph, &parents)?.is_some_and(|m| m.rev_id == r.rev_id && m.hlc <= r.hlc && r.hlc <= bound))
 }
 
 /// Recomputes the heads of a visit (merging automatically what merges
