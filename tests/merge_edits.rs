@@ -321,7 +321,7 @@ fn an_automatic_merge_stamped_before_ours_or_beyond_the_clock_is_not_genuine() {
     // Two crews edit different fields of one visit: a clean automatic merge.
     let edit = |name: &str, change: fn(&mut ruralsan::domain::VisitData)| {
         let mut c = with_roster(&dir.path().join(format!("{name}.db")));
-        merged(&mut c, &[base.clone()], false);
+        merged(&mut c, std::slice::from_ref(&base), false);
         let (rev, mut v) = c.load_visit("visit-0").unwrap().unwrap();
         change(&mut v);
         c.save_from_form("crew", "visit-0", Some(&v), Some(&rev), None).unwrap();
