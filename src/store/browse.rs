@@ -84,19 +84,14 @@ pub fn areas(conn: &Connection, prefix: &str) -> Result<Vec<AreaItem>> {
          SELECT p, (SELECT name FROM area WHERE code = p) FROM a WHERE p IS NOT NULL",
     )?;
     let rows = st.query_map(params![lo, hi, len as i64, pad], |r| Ok(AreaItem { code: r.get(0)?, name: r.get(1)? }))?;
-    let out: Vec<AreaItem> = rows.collect::<rusqlite::Result<_>>()?;
+    let mut out: Vec<AreaItem> = rows.collect::<rusqlite::Result<_>>()?;
     // Listed by name in pinyin order (an area the roster names not, by its
     // code, last); each name's key made once (a national roster lists
     // ~2,800 counties).
-    let mut keyed: Vec<_> =
-        out.into_iter().map(|a| (a.name.as_deref().map(|n| (crate::hanzi::sort_key(n), n.to_string())), a)).collect();
-    keyed.sort_by(|(ka, a), (kb, b)| match (ka, kb) {
-        (Some(x), Some(y)) => x.cmp(y).then_with(|| a.code.cmp(&b.code)),
-        (Some(_), None) => std::cmp::Ordering::Less,
-        (None, Some(_)) => std::cmp::Ordering::Greater,
-        (None, None) => a.code.cmp(&b.code),
+    out.sort_by_cached_key(|a| {
+        (a.name.is_none(), a.name.as_deref().map(crate::hanzi::sort_key), a.name.clone(), a.code.clone())
     });
-    Ok(keyed.into_iter().map(|(_, a)| a).collect())
+    Ok(out)
 }
 
 /// The county and township above a village-level unit, as areas (named

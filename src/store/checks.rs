@@ -13,7 +13,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use anyhow::Result;
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 use super::Store;
 use crate::domain::Species;
@@ -36,19 +36,18 @@ SELECT EXISTS (SELECT 1 FROM facility n WHERE n.visit_id = ?1 AND n.status = 'no
                AND NOT EXISTS (SELECT 1 FROM facility o WHERE o.visit_id = ?2
                                AND o.facility_id = n.facility_id AND o.status = 'normal'))";
 
-/// Facilities, farms and listed water bodies of visit ?2 missing from
-/// visit ?1, when ?1 has no note.
+/// Whether visit ?1 has no note (an item gone is then a check).
+const NO_NOTE_SQL: &str = "SELECT notes = '' FROM visit WHERE visit_id = ?1";
+
+/// Facilities, farms and listed water bodies of visit ?2 missing from visit ?1.
 const GONE_SQL: &str = "
-SELECT 0, o.facility_id FROM facility o
-  WHERE o.visit_id = ?2 AND (SELECT notes FROM visit WHERE visit_id = ?1) = ''
+SELECT 0, o.facility_id FROM facility o WHERE o.visit_id = ?2
   AND NOT EXISTS (SELECT 1 FROM facility n WHERE n.visit_id = ?1 AND n.facility_id = o.facility_id)
 UNION ALL
-SELECT 1, o.farm_id FROM farm o
-  WHERE o.visit_id = ?2 AND (SELECT notes FROM visit WHERE visit_id = ?1) = ''
+SELECT 1, o.farm_id FROM farm o WHERE o.visit_id = ?2
   AND NOT EXISTS (SELECT 1 FROM farm n WHERE n.visit_id = ?1 AND n.farm_id = o.farm_id)
 UNION ALL
-SELECT 2, o.water_id FROM water_body o
-  WHERE o.visit_id = ?2 AND o.listed <> 'none' AND (SELECT notes FROM visit WHERE visit_id = ?1) = ''
+SELECT 2, o.water_id FROM water_body o WHERE o.visit_id = ?2 AND o.listed <> 'none'
   AND NOT EXISTS (SELECT 1 FROM water_body n WHERE n.visit_id = ?1 AND n.water_id = o.water_id)";
 
 /// Water bodies marked remediated or verified: unmeasured, or still black
@@ -193,6 +192,7 @@ impl Store {
         let conn = &self.conn;
         let mut seq = conn.prepare_cached(SEQUENCE_SQL)?;
         let mut gone = conn.prepare_cached(GONE_SQL)?;
+        let mut no_note = conn.prepare_cached(NO_NOTE_SQL)?;
         let mut repaired = conn.prepare_cached(NEW_OR_REPAIRED_SQL)?;
         let mut rows = seq.query([as_of])?;
         // The previous row: village, visit, households, treated.
@@ -213,6 +213,10 @@ impl Store {
             {
                 let f = Finding::TreatedShareRose { before, after, previous_visit: prev_id.clone() };
                 out.push(on_visit(id.clone(), code.clone(), f));
+            }
+            if !no_note.query_row([&id], |r| r.get::<_, bool>(0)).optional()?.unwrap_or(false) {
+                prev = Some((code, id, hh, treated));
+                continue;
             }
             let mut missing = gone.query(params![id, prev_id])?;
             while let Some(m) = missing.next()? {
@@ -247,8 +251,9 @@ impl Store {
                 if i == 0 || visits[i - 1].0 != *code {
                     villages += 1;
                 }
-                if townships.last().map(String::as_str) != Some(township(code).as_str()) {
-                    townships.push(township(code));
+                let t = code.get(..9).unwrap_or(code);
+                if townships.last().map(String::as_str) != Some(t) {
+                    townships.push(t.to_string());
                 }
             }
             let (_, surveyor, date) = day;

@@ -77,15 +77,21 @@ text! {
 }
 
 /// The short column header of an indicator.
+/// The flagged count as shown: the number, `computing` while the checks
+/// run, "-" when they did not.
+fn flagged_text(flagged: Option<i64>, computing: bool, computing_word: &str) -> String {
+    match (flagged, computing) {
+        (Some(n), _) => n.to_string(),
+        (None, true) => computing_word.to_string(),
+        (None, false) => "-".to_string(),
+    }
+}
+
 /// The review standing of an area's counting visits: how many are
 /// approved, and how many flagged by a check (`None`: not counted yet;
 /// `computing`: the checks are running).
 pub fn review_line(lang: Lang, approved: i64, surveyed: i64, flagged: Option<i64>, computing: bool) -> String {
-    let flagged = match (flagged, computing) {
-        (Some(n), _) => n.to_string(),
-        (None, true) => pick(lang, "计算中…", "computing…").to_string(),
-        (None, false) => "-".to_string(),
-    };
+    let flagged = flagged_text(flagged, computing, self::computing(lang));
     match lang {
         Lang::Zh => format!("审核通过 {approved}/{surveyed} 个计入调查 · 疑点 {flagged}"),
         Lang::En => format!("approved {approved} of {surveyed} counting visits · flagged {flagged}"),
@@ -94,12 +100,7 @@ pub fn review_line(lang: Lang, approved: i64, surveyed: i64, flagged: Option<i64
 
 /// A review cell: approved/flagged ("…" while the checks run, "-" when not run).
 pub fn review_cell(approved: i64, flagged: Option<i64>, computing: bool) -> String {
-    let flagged = match (flagged, computing) {
-        (Some(n), _) => n.to_string(),
-        (None, true) => "…".to_string(),
-        (None, false) => "-".to_string(),
-    };
-    format!("{approved}/{flagged}")
+    format!("{approved}/{}", flagged_text(flagged, computing, "…"))
 }
 
 pub fn indicator_short(i: Indicator, lang: Lang) -> &'static str {

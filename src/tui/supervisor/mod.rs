@@ -144,17 +144,16 @@ impl Supervisor {
         } else if let Some(v) = &self.visits {
             View::Visits { code: v.code.clone() }
         } else {
-            // Once the figures of this very state are shown, the flagged counts.
             let p = self.page();
-            let flagged = p.shown.as_ref().is_some_and(|k| {
-                k.data == data
-                    && k.as_of == self.as_of
-                    && k.settings == self.settings
-                    && matches!(&k.view, View::Areas { level, within, .. } if *level == p.level && *within == p.within)
-            });
-            View::Areas { level: p.level, within: p.within.clone(), flagged }
+            View::Areas { level: p.level, within: p.within.clone(), flagged: false }
         };
-        Key { data, settings: self.settings.clone(), as_of: self.as_of.clone(), view }
+        let mut key = Key { data, settings: self.settings.clone(), as_of: self.as_of.clone(), view };
+        // Once the figures of this very state are shown, the flagged counts.
+        let shown = self.page().shown.as_ref().is_some_and(|k| k.data == data && k.same_view(&key));
+        if let View::Areas { flagged, .. } = &mut key.view {
+            *flagged = shown;
+        }
+        key
     }
 
     /// What the view shown shows.
