@@ -22,13 +22,59 @@ pub struct DataStamp {
 }
 
 /// Stops the query running on a store's connection, from any thread.
-pub struct Interrupt(InterruptHandle);
+pub struct Interrupt(InterruptHandle, Readers);
 
 impl Interrupt {
     /// The running query (if any) fails with an interruption, which
-    /// [`is_interrupted`] recognises; the next query runs normally.
+    /// [`is_interrupted`] recognises; the next query runs normally. So do
+    /// the queries of the store's other reading connections.
     pub fn interrupt(&self) {
         self.0.interrupt();
+        for (_, r) in &self.1.list().open {
+            r.interrupt();
+        }
+    }
+}
+
+/// The connections a store reads with besides its own, while they read.
+#[derive(Clone, Default)]
+pub(crate) struct Readers(std::sync::Arc<std::sync::Mutex<ReaderList>>);
+
+#[derive(Default)]
+pub(crate) struct ReaderList {
+    next: u64,
+    open: Vec<(u64, InterruptHandle)>,
+}
+
+/// A reading connection made known to the store's [`Interrupt`] while this
+/// lives.
+pub(crate) struct Reader<'a> {
+    pub(crate) conn: Connection,
+    id: u64,
+    readers: &'a Readers,
+}
+
+impl Readers {
+    fn list(&self) -> std::sync::MutexGuard<'_, ReaderList> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Opens a read-only connection to `path`, interruptible with the store.
+    pub(crate) fn open(&self, path: &Path) -> Result<Reader<'_>> {
+        let conn =
+            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+                .map_err(|source| StoreError::CannotOpen { path: path.to_path_buf(), source })?;
+        let mut list = self.list();
+        let id = list.next;
+        list.next += 1;
+        list.open.push((id, conn.get_interrupt_handle()));
+        Ok(Reader { conn, id, readers: self })
+    }
+}
+
+impl Drop for Reader<'_> {
+    fn drop(&mut self) {
+        self.readers.list().open.retain(|(id, _)| *id != self.id);
     }
 }
 
@@ -58,7 +104,7 @@ impl Store {
 
     /// A handle that stops this connection's running query.
     pub fn interrupt_handle(&self) -> Interrupt {
-        Interrupt(self.conn.get_interrupt_handle())
+        Interrupt(self.conn.get_interrupt_handle(), self.readers.clone())
     }
 }
 
@@ -83,6 +129,35 @@ mod tests {
         let r = Store::open_read_only(&path).unwrap();
         assert_eq!(r.meta("x").unwrap().as_deref(), Some("2"));
         assert!(r.set_meta("x", "3").is_err(), "read-only");
+    }
+
+    #[test]
+    fn the_store_interrupt_stops_its_other_readers_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db")).unwrap();
+        let h = store.interrupt_handle();
+        let reader = store.readers.open(store.path().unwrap()).unwrap();
+        reader
+            .conn
+            .create_scalar_function("stop", 0, rusqlite::functions::FunctionFlags::SQLITE_UTF8, move |_| {
+                h.interrupt();
+                Ok(0)
+            })
+            .unwrap();
+        let e: anyhow::Error = reader
+            .conn
+            .query_row(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000)
+                 SELECT sum(stop() + i) FROM n",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .unwrap_err()
+            .into();
+        assert!(is_interrupted(&e), "{e:?}");
+        assert_eq!(store.readers.list().open.len(), 1);
+        drop(reader);
+        assert_eq!(store.readers.list().open.len(), 0, "a closed reader is forgotten");
     }
 
     #[test]

@@ -54,12 +54,15 @@ pub struct Store {
     /// The visits with a check, kept while the data and the settings stay
     /// the same (`checks::Store::flagged`): every summary marks them.
     flagged: std::sync::Mutex<Option<checks::FlaggedCache>>,
+    /// The other connections reading for this store right now (a summary's
+    /// threads): an [`live::Interrupt`] stops them too.
+    readers: live::Readers,
 }
 
 /// Where long work (import, merge, export, report, a slow summary) reports
 /// how far it got. The store knows no terminal: the command line supplies a
 /// progress bar, everything else [`NoProgress`].
-pub trait Progress: Send {
+pub trait Progress: Send + Sync {
     /// Work `what` of `total` steps (0: unknown) begins.
     fn start(&self, what: Work<'_>, total: u64);
     /// `n` more steps are done.
@@ -87,10 +90,11 @@ pub enum Work<'a> {
 }
 
 /// One piece of long work reported to a [`Progress`]: started when made,
-/// its steps passed on in batches, finished when dropped.
+/// its steps passed on in batches, finished when dropped. Steps may come
+/// from several threads.
 pub(crate) struct Phase<'a> {
     progress: &'a dyn Progress,
-    pending: std::cell::Cell<u64>,
+    pending: std::sync::atomic::AtomicU64,
 }
 
 impl<'a> Phase<'a> {
@@ -98,23 +102,31 @@ impl<'a> Phase<'a> {
 
     pub(crate) fn new(progress: &'a dyn Progress, what: Work<'_>, total: u64) -> Phase<'a> {
         progress.start(what, total);
-        Phase { progress, pending: std::cell::Cell::new(0) }
+        Phase { progress, pending: std::sync::atomic::AtomicU64::new(0) }
     }
 
     pub(crate) fn step(&self) {
-        let n = self.pending.get() + 1;
-        if n == Self::BATCH {
+        use std::sync::atomic::Ordering::Relaxed;
+        if self.pending.fetch_add(1, Relaxed) + 1 >= Self::BATCH {
+            let n = self.pending.swap(0, Relaxed);
+            if n > 0 {
+                self.progress.advance(n);
+            }
+        }
+    }
+
+    /// Passes on the steps counted so far (for work of few, long steps).
+    pub(crate) fn flush(&self) {
+        let n = self.pending.swap(0, std::sync::atomic::Ordering::Relaxed);
+        if n > 0 {
             self.progress.advance(n);
-            self.pending.set(0);
-        } else {
-            self.pending.set(n);
         }
     }
 }
 
 impl Drop for Phase<'_> {
     fn drop(&mut self) {
-        self.progress.advance(self.pending.get());
+        self.progress.advance(*self.pending.get_mut());
         self.progress.finish();
     }
 }
@@ -232,6 +244,7 @@ impl Store {
             progress: Box::new(NoProgress),
             retention: Default::default(),
             flagged: Default::default(),
+            readers: Default::default(),
         })
     }
 

@@ -4,7 +4,7 @@
 //! visit and sums. The formulas are the domain's (`indicators`).
 
 use anyhow::Result;
-use rusqlite::params;
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Phase, Store, Work, figures};
 use crate::domain::Level;
@@ -66,14 +66,30 @@ pub const ROSTER_SQL: &str =
 /// The per-visit figures of the villages in the code range ?1..?2 up to the
 /// date ?3, in key order: each village's visits by date, then id, so its
 /// counting visit as of D is the last row dated D or earlier. One forward
-/// pass over the table's key (no sort, no look-ups).
-pub const FIGURES_SQL: &str = "
-SELECT village_code, survey_date, households, households_treated, hh_controlled, natural_villages, nv_covered,
-       facilities_normal, facilities_total, produced_t, utilized_t, scale_farms, scale_farms_equipped,
-       water_listed, water_remediated, water_relapsed, visit_id
-FROM visit_figures
+/// pass over the table's key (no sort, no look-ups). `{id}` is `, visit_id`
+/// when the pass marks visits by id, else nothing (one column less to read).
+macro_rules! figures_sql {
+    ($id:literal) => {
+        concat!(
+            "SELECT village_code, survey_date, households, households_treated, hh_controlled, natural_villages,
+       nv_covered, facilities_normal, facilities_total, produced_t, utilized_t, scale_farms,
+       scale_farms_equipped, water_listed, water_remediated, water_relapsed",
+            $id,
+            " FROM visit_figures
 WHERE village_code >= ?1 AND village_code < ?2 AND survey_date <= ?3
-ORDER BY village_code, survey_date, visit_id";
+ORDER BY village_code, survey_date, visit_id"
+        )
+    };
+}
+
+/// [`figures_sql!`] with the visit id (for marking visits) and without.
+pub const FIGURES_SQL: &str = figures_sql!(", visit_id");
+const FIGURES_SQL_NO_ID: &str = figures_sql!("");
+
+/// The names of the areas of one code length ?3 in the code range ?1..?2,
+/// in code order.
+const AREA_NAMES_SQL: &str =
+    "SELECT code, name FROM area WHERE code >= ?1 AND code < ?2 AND length(code) = ?3 ORDER BY code";
 
 /// One visit of the village at hand: its date and figures.
 struct Dated {
@@ -134,41 +150,38 @@ pub struct VillageStatus {
     pub counting_date: Option<String>,
 }
 
-impl Store {
-    /// Runs the summary for each date of `as_ofs` in one pass, calling
-    /// `each` with the date's index, every area's row in code order and the
-    /// latest counting-visit date among its villages.
-    fn aggregate(
-        &self,
-        as_ofs: &[&str],
-        level: Level,
-        within: Option<&str>,
-        settings: &Settings,
-        counting: Counting,
-        mut each: impl FnMut(usize, AreaRow, Option<String>) -> Result<()>,
-    ) -> Result<()> {
-        figures::ensure(&self.conn, &settings.manure, self.progress())?;
-        let Some(last) = as_ofs.iter().max() else { return Ok(()) };
-        let marks = Marks {
-            approved: super::review::approved_visits(&self.conn)?,
-            flagged: if counting.flagged { self.flagged(settings)? } else { Default::default() },
-            approved_only: counting.approved_only,
-        };
-        let as_ofs: Vec<[u8; 10]> = as_ofs.iter().map(|d| date_key(d)).collect();
-        let len = level.prefix_len();
-        let (lo, hi) = super::code_range(within.unwrap_or(""));
-        let threshold = settings.village_threshold;
-        let progress = self.progress();
-        let total: i64 = self
-            .conn
-            .prepare_cached("SELECT count(*) FROM roster WHERE is_village = 1 AND code >= ?1 AND code < ?2")?
-            .query_row(params![lo, hi], |r| r.get(0))?;
-        let _bar = Phase::new(progress, Work::Summary, total as u64);
-        let mut roster_st = self.conn.prepare_cached(ROSTER_SQL)?;
+/// One summary pass: what it counts and how, shared by the threads that run
+/// it over parts of the code range.
+struct Pass<'a> {
+    marks: &'a Marks,
+    as_ofs: &'a [[u8; 10]],
+    /// The latest date of `as_ofs`: no visit after it is read.
+    last: &'a str,
+    level: Level,
+    threshold: f64,
+}
+
+/// What a pass hands its caller: the date's index, an area's row, the
+/// latest counting-visit date among its villages.
+type Emit<'e> = dyn FnMut(usize, AreaRow, Option<String>) -> Result<()> + 'e;
+
+impl Pass<'_> {
+    /// The areas of the villages in the code range `[lo, hi)` (which holds
+    /// whole areas of the level), in code order, from one forward pass over
+    /// the roster and the per-visit figures of `conn`.
+    fn run(&self, conn: &Connection, lo: &str, hi: &str, phase: &Phase, each: &mut Emit) -> Result<()> {
+        let marks = self.marks;
+        let len = self.level.prefix_len();
+        // Without marks to set, a row's visit id is not read.
+        let marking = marks.approved_only || !marks.approved.is_empty() || !marks.flagged.is_empty();
+        let mut roster_st = conn.prepare_cached(ROSTER_SQL)?;
         let mut roster = roster_st.query(params![lo, hi])?;
-        let mut figures_st = self.conn.prepare_cached(FIGURES_SQL)?;
-        let mut visits = figures_st.query(params![lo, hi, last])?;
-        let mut area_name = self.conn.prepare_cached("SELECT name FROM area WHERE code = ?1")?;
+        let mut figures_st = conn.prepare_cached(if marking { FIGURES_SQL } else { FIGURES_SQL_NO_ID })?;
+        let mut visits = figures_st.query(params![lo, hi, self.last])?;
+        // County and township names, read alongside the areas (in step).
+        let mut names_st = conn.prepare_cached(AREA_NAMES_SQL)?;
+        let mut names = names_st.query(params![lo, hi, len as i64])?;
+        let mut named: Option<(String, String)> = None;
 
         // The visit row read ahead: its village code, date and figures.
         let mut next_code = String::new();
@@ -176,12 +189,15 @@ impl Store {
         let mut advance = |code: &mut String, next: &mut Option<Dated>| -> Result<()> {
             *next = None;
             while let Some(r) = visits.next()? {
-                let id = r.get_ref(16)?.as_str()?;
-                let approved = marks.approved.contains(id);
+                let (approved, flagged) = if marking {
+                    let id = r.get_ref(16)?.as_str()?;
+                    (marks.approved.contains(id), marks.flagged.contains(id))
+                } else {
+                    (false, false)
+                };
                 if marks.approved_only && !approved {
                     continue;
                 }
-                let flagged = marks.flagged.contains(id);
                 code.clear();
                 code.push_str(r.get_ref(0)?.as_str()?);
                 *next = Some(Dated {
@@ -197,13 +213,23 @@ impl Store {
         advance(&mut next_code, &mut next)?;
 
         let mut mine: Vec<Dated> = Vec::new();
-        let mut accs: Vec<Acc> = vec![Acc::default(); as_ofs.len()];
+        let mut accs: Vec<Acc> = vec![Acc::default(); self.as_ofs.len()];
         let mut area = String::new();
         let mut name = String::new();
+        let level = self.level;
         let mut emit = |area: &str, name: &str, accs: &mut [Acc]| -> Result<()> {
             let name = match len {
                 6 | 9 => {
-                    area_name.query_row([area], |r| r.get::<_, String>(0)).ok().unwrap_or_else(|| area.to_string())
+                    while named.as_ref().is_none_or(|(code, _)| code.as_str() < area) {
+                        match names.next()? {
+                            Some(r) => named = Some((r.get(0)?, r.get(1)?)),
+                            None => break,
+                        }
+                    }
+                    match &named {
+                        Some((code, name)) if code == area => name.clone(),
+                        _ => area.to_string(),
+                    }
                 }
                 12 => name.to_string(),
                 _ => area.to_string(),
@@ -239,7 +265,7 @@ impl Store {
                 mine.push(next.take().expect("read ahead"));
                 advance(&mut next_code, &mut next)?;
             }
-            for (acc, as_of) in accs.iter_mut().zip(&as_ofs) {
+            for (acc, as_of) in accs.iter_mut().zip(self.as_ofs) {
                 // The counting visit: the last dated on or before the as-of
                 // date (the greatest id of that date); a duplicate when the
                 // visit before it has the same date.
@@ -247,7 +273,7 @@ impl Store {
                     Some(i) => {
                         let dup = i > 0 && mine[i - 1].date == mine[i].date;
                         acc.last_date = acc.last_date.max(Some(mine[i].date));
-                        let mut f = mine[i].figures.village(threshold, dup);
+                        let mut f = mine[i].figures.village(self.threshold, dup);
                         f.approved = mine[i].approved as i64;
                         f.flagged = mine[i].flagged as i64;
                         f
@@ -256,12 +282,197 @@ impl Store {
                 };
                 acc.figures.add(&f);
             }
-            _bar.step();
+            phase.step();
         }
         if !area.is_empty() {
             emit(&area, &name, &mut accs)?;
         }
         Ok(())
+    }
+}
+
+/// The code ranges a summary inside `within` is cut into for its threads:
+/// one per area of the level below `within` that holds a roster unit, none
+/// finer than `level` (so each holds whole areas of the level), in code
+/// order; the whole of `within` when it cannot be cut.
+fn parts(conn: &Connection, within: &str, level: Level) -> Result<Vec<(String, String)>> {
+    let cut = Level::ALL.iter().map(|l| l.prefix_len()).find(|&n| n > within.len()).unwrap_or(12);
+    let cut = cut.min(level.prefix_len());
+    if cut <= within.len() {
+        return Ok(vec![super::code_range(within)]);
+    }
+    let (mut from, hi) = super::code_range(within);
+    let mut first =
+        conn.prepare_cached("SELECT code FROM roster WHERE code >= ?1 AND code < ?2 ORDER BY code LIMIT 1")?;
+    let mut out = Vec::new();
+    while let Some(code) = first.query_row(params![from, hi], |r| r.get::<_, String>(0)).optional()? {
+        let part = super::code_range(&code[..cut.min(code.len())]);
+        from.clone_from(&part.1);
+        out.push(part);
+    }
+    if out.is_empty() {
+        out.push(super::code_range(within));
+    }
+    Ok(out)
+}
+
+/// `PRAGMA data_version` of `conn`: the same before and after a read
+/// transaction exactly when no other connection committed in between.
+fn data_version(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
+}
+
+/// What one job of a parallel summary made.
+enum Made {
+    Conflicts(i64),
+    Rows(Vec<(usize, AreaRow, Option<String>)>),
+}
+
+impl Store {
+    /// Runs the summary for each date of `as_ofs` in one pass, calling
+    /// `each` with the date's index, every area's row in code order and the
+    /// latest counting-visit date among its villages; returns the number of
+    /// open conflicts, read from the same data.
+    ///
+    /// On a database file, above village level, the pass runs on two
+    /// threads (this connection and a second, read-only one), which take the
+    /// parts of the code range (`parts`) in turn; the rows are then handed
+    /// over in code order. Both read transactions must see the same data: the
+    /// second begins after the first, and the first's `data_version` is the
+    /// same after both ended only if nobody committed in between; else the
+    /// pass is run again on this connection alone.
+    fn aggregate(
+        &self,
+        as_ofs: &[&str],
+        level: Level,
+        within: Option<&str>,
+        settings: &Settings,
+        counting: Counting,
+        mut each: impl FnMut(usize, AreaRow, Option<String>) -> Result<()>,
+    ) -> Result<i64> {
+        figures::ensure(&self.conn, &settings.manure, self.progress())?;
+        let marks = Marks {
+            approved: super::review::approved_visits(&self.conn)?,
+            flagged: if counting.flagged { self.flagged(settings)? } else { Default::default() },
+            approved_only: counting.approved_only,
+        };
+        let dates: Vec<[u8; 10]> = as_ofs.iter().map(|d| date_key(d)).collect();
+        let last = as_ofs.iter().max().copied().unwrap_or("");
+        let pass = Pass { marks: &marks, as_ofs: &dates, last, level, threshold: settings.village_threshold };
+        let parts = parts(&self.conn, within.unwrap_or(""), level)?;
+        let phase = Phase::new(self.progress(), Work::Summary, 0);
+        if level != Level::Village
+            && parts.len() > 1
+            && self.conn.is_autocommit()
+            && let Some(path) = self.path()
+            && let Some(conflicts) = self.aggregate_parallel(path, &pass, &parts, &phase, &mut each)?
+        {
+            return Ok(conflicts);
+        }
+        // One read transaction (unless the caller's is open): every figure
+        // from the same data.
+        let read = if self.conn.is_autocommit() { Some(self.conn.unchecked_transaction()?) } else { None };
+        let conflicts = super::conflict::open_conflicts(&self.conn)?;
+        if !as_ofs.is_empty() {
+            for (lo, hi) in &parts {
+                pass.run(&self.conn, lo, hi, &phase, &mut each)?;
+            }
+        }
+        if let Some(read) = read {
+            read.commit()?;
+        }
+        Ok(conflicts)
+    }
+
+    /// [`Store::aggregate`] on two threads; `None` when the two read
+    /// transactions may have seen different data (nothing handed over then).
+    fn aggregate_parallel(
+        &self,
+        path: &std::path::Path,
+        pass: &Pass,
+        parts: &[(String, String)],
+        phase: &Phase,
+        each: &mut Emit,
+    ) -> Result<Option<i64>> {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        // Two connections of their own, reading the pages once each: a
+        // small page cache (the parts are read once, in order).
+        // Both interruptible with this store.
+        let readers = &self.readers;
+        let open = || -> Result<super::live::Reader> {
+            let reader = readers.open(path)?;
+            reader.conn.execute_batch("PRAGMA cache_size = -2048; BEGIN")?;
+            Ok(reader)
+        };
+        let Ok(first) = open() else { return Ok(None) };
+        let first = &first.conn;
+        let before = data_version(first)?;
+        // Job 0 counts the open conflicts, job k > 0 sums part k - 1.
+        let next = AtomicUsize::new(0);
+        let jobs = parts.len() + 1;
+        let work = |conn: &Connection| -> Result<Vec<(usize, Made)>> {
+            let mut made = Vec::new();
+            loop {
+                let job = next.fetch_add(1, Ordering::Relaxed);
+                if job >= jobs {
+                    return Ok(made);
+                }
+                if job == 0 {
+                    made.push((job, Made::Conflicts(super::conflict::open_conflicts(conn)?)));
+                    continue;
+                }
+                let (lo, hi) = &parts[job - 1];
+                let mut rows = Vec::new();
+                if !pass.as_ofs.is_empty() {
+                    pass.run(conn, lo, hi, phase, &mut |k, row, date| {
+                        rows.push((k, row, date));
+                        Ok(())
+                    })?;
+                }
+                made.push((job, Made::Rows(rows)));
+            }
+        };
+        let (mine, theirs) = std::thread::scope(|s| {
+            let helper = s.spawn(|| -> Result<Vec<(usize, Made)>> {
+                let reader = open()?;
+                data_version(&reader.conn)?;
+                work(&reader.conn)
+            });
+            let mine = work(first);
+            if mine.is_err() {
+                // Stopped (an interruption, an error): the helper takes no
+                // further job.
+                next.store(jobs, Ordering::Relaxed);
+            }
+            (mine, helper.join())
+        });
+        let mine = mine?;
+        first.execute_batch("COMMIT")?;
+        let theirs = match theirs {
+            Ok(Ok(theirs)) => theirs,
+            Ok(Err(e)) if super::live::is_interrupted(&e) => return Err(e),
+            // The second connection could not read: the pass runs here alone.
+            Ok(Err(_)) => return Ok(None),
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        if data_version(first)? != before {
+            return Ok(None);
+        }
+        let mut made: Vec<(usize, Made)> = mine.into_iter().chain(theirs).collect();
+        made.sort_unstable_by_key(|(job, _)| *job);
+        let mut conflicts = 0;
+        for (_, m) in made {
+            match m {
+                Made::Conflicts(n) => conflicts = n,
+                Made::Rows(rows) => {
+                    for (k, row, date) in rows {
+                        each(k, row, date)?;
+                    }
+                }
+            }
+        }
+        phase.flush();
+        Ok(Some(conflicts))
     }
 
     /// The indicators of every area of `level` (inside the area `within`, a
@@ -286,7 +497,6 @@ impl Store {
         settings: &Settings,
         counting: Counting,
     ) -> Result<Vec<Summary>> {
-        let open_conflicts = super::conflict::open_conflicts(&self.conn)?;
         let mut out: Vec<Summary> = as_ofs
             .iter()
             .map(|d| Summary {
@@ -295,17 +505,20 @@ impl Store {
                 level,
                 total: Figures::default(),
                 areas: Vec::new(),
-                open_conflicts,
+                open_conflicts: 0,
                 approved_only: counting.approved_only,
                 flagged_checked: counting.flagged,
             })
             .collect();
         let dates: Vec<&str> = as_ofs.iter().map(String::as_str).collect();
-        self.aggregate(&dates, level, within, settings, counting, |k, row, _| {
+        let open_conflicts = self.aggregate(&dates, level, within, settings, counting, |k, row, _| {
             out[k].total.add(&row.figures);
             out[k].areas.push(row);
             Ok(())
         })?;
+        for s in &mut out {
+            s.open_conflicts = open_conflicts;
+        }
         Ok(out)
     }
 
@@ -363,7 +576,8 @@ impl Store {
     ) -> Result<()> {
         self.aggregate(&[as_of], Level::Village, within, settings, counting, |_, row, counting_date| {
             f(VillageStatus { row, counting_date })
-        })
+        })?;
+        Ok(())
     }
 }
 
@@ -430,6 +644,92 @@ mod tests {
             store.conn.query_row("SELECT value FROM meta WHERE key = 'figures_settings'", [], |r| r.get(0)).unwrap();
         assert_eq!(recorded, figures::fingerprint(&d.manure));
         assert_eq!(store.figures_mismatches().unwrap(), vec![]);
+    }
+
+    /// A database file with villages in two provinces, visits in both, an
+    /// approved one and a deleted one.
+    fn two_provinces(dir: &std::path::Path) -> Store {
+        let id = crate::identity::Identity::generate("test");
+        let mut store = Store::open_with(&dir.join("t.db"), &id).unwrap();
+        store
+            .conn
+            .execute_batch(
+                "INSERT INTO roster (code, name, is_village) VALUES
+                 ('110101001201', '京一村', 1), ('110101001202', '京二村', 1), ('110102001201', '京三村', 1),
+                 ('430202001201', '湘一村', 1), ('430202001202', '湘二村', 1), ('430202002201', '湘社区', 0);
+                 INSERT INTO area (code, name) VALUES ('110101', '东城区'), ('430202', '荷塘区'), ('430202001', '某街道');",
+            )
+            .unwrap();
+        for (i, code) in
+            ["110101001201", "110102001201", "430202001201", "430202001202", "430202001202"].iter().enumerate()
+        {
+            let mut v = pig_visit(code);
+            v.households = 10 + i as i64;
+            store.save_visit("t", &format!("v{i}"), Some(&v)).unwrap();
+        }
+        store
+    }
+
+    /// On a file, a summary above village level runs on two connections
+    /// (`aggregate_parallel`); its figures equal those of the pass on this
+    /// connection alone (the path taken inside the caller's transaction).
+    #[test]
+    fn the_two_thread_pass_equals_the_one_thread_pass() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = two_provinces(dir.path());
+        let d = Settings::default();
+        let dates = ["2024-12-31".to_string(), "2025-12-31".to_string()];
+        for level in [Level::Province, Level::City, Level::County, Level::Township] {
+            let parts = parts(&store.conn, "", level).unwrap();
+            assert_eq!(parts.len(), 2, "{level:?}: one part per province");
+            let parallel = store.summaries(&dates, level, None, &d).unwrap();
+            store.conn.execute_batch("BEGIN").unwrap();
+            let serial = store.summaries(&dates, level, None, &d).unwrap();
+            store.conn.execute_batch("COMMIT").unwrap();
+            assert_eq!(parallel, serial, "{level:?}");
+            assert_eq!(parallel[1].total.surveyed, 4, "{level:?}");
+            assert_eq!(parallel[1].total.duplicate_visits, 1, "{level:?}");
+            // And the two-thread pass was the one taken.
+            let dates: Vec<&str> = dates.iter().map(String::as_str).collect();
+            let marks = Marks { approved: Default::default(), flagged: Default::default(), approved_only: false };
+            let keys: Vec<[u8; 10]> = dates.iter().map(|d| date_key(d)).collect();
+            let pass = Pass { marks: &marks, as_ofs: &keys, last: "2025-12-31", level, threshold: d.village_threshold };
+            let phase = Phase::new(store.progress(), Work::Summary, 0);
+            let mut rows = Vec::new();
+            let made = store
+                .aggregate_parallel(store.path().unwrap(), &pass, &parts, &phase, &mut |k, row, _| {
+                    rows.push((k, row));
+                    Ok(())
+                })
+                .unwrap();
+            assert_eq!(made, Some(0));
+            let areas: Vec<_> = rows.iter().filter(|(k, _)| *k == 1).map(|(_, r)| r.clone()).collect();
+            assert_eq!(areas, serial[1].areas, "{level:?}");
+        }
+        // Names come from the area table, in step with the areas.
+        let s = store.summary("2025-12-31", Level::Township, None, &d).unwrap();
+        let names: Vec<&str> = s.areas.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["110101001", "110102001", "某街道"]);
+    }
+
+    /// Two read transactions see the same data exactly when the first one's
+    /// `data_version` is the same after both: a commit in between changes it.
+    #[test]
+    fn a_commit_between_the_two_reads_is_seen() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = two_provinces(dir.path());
+        let path = store.path().unwrap().to_path_buf();
+        let first = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        first.execute_batch("BEGIN").unwrap();
+        let before = data_version(&first).unwrap();
+        first.execute_batch("COMMIT").unwrap();
+        assert_eq!(data_version(&first).unwrap(), before, "nobody wrote");
+        first.execute_batch("BEGIN").unwrap();
+        let before = data_version(&first).unwrap();
+        store.save_visit("t", "late", Some(&pig_visit("430202001201"))).unwrap();
+        assert_eq!(data_version(&first).unwrap(), before, "the read transaction keeps its data");
+        first.execute_batch("COMMIT").unwrap();
+        assert_ne!(data_version(&first).unwrap(), before, "a commit in between is seen");
     }
 
     #[test]
