@@ -501,27 +501,43 @@ fn import_streaming(
         figures: super::figures::coefficients(conn)?,
     };
     let bar = Phase::new(progress, Work::File("visits.csv"), 0);
-    // Three threads, each passing batches on through a bounded channel: the
-    // reading thread (parse, check, payload, id, stamp), the signing thread,
-    // and this one, which checks the village against the roster and
-    // writes. Whichever stops early drops its end of a channel, and the
-    // others stop at their next batch.
+    // Threads passing batches on through bounded channels: the reading
+    // thread (parse, check, payload, id, stamp), the signing threads, and
+    // this one, which checks the village against the roster and writes.
+    // Whichever stops early drops its end of a channel, and the others stop
+    // at their next batch.
     let (read, written, clock) = std::thread::scope(|s| {
-        let (to_sign, signing) = std::sync::mpsc::sync_channel::<Vec<Made>>(PIPELINE_DEPTH);
-        let (to_write, writing) = std::sync::mpsc::sync_channel::<Vec<Made>>(PIPELINE_DEPTH);
-        let reader = s.spawn(move || reading.run(to_sign));
-        let (device, crew) = (&device, &crew);
-        s.spawn(move || {
-            for mut batch in signing {
-                for m in &mut batch {
-                    m.signature =
-                        maker.identity.sign(&revisions::signed_message(&m.rev_id, &m.hlc, device, crew, maker.editor));
+        // Signing costs the most: two signing threads take the batches in
+        // turn, and the writer takes them back in the same turn (file order).
+        let mut to_sign = Vec::new();
+        let mut signed = Vec::new();
+        for _ in 0..SIGNERS {
+            let (to_signer, signing) = std::sync::mpsc::sync_channel::<Vec<Made>>(PIPELINE_DEPTH);
+            let (to_write, writing) = std::sync::mpsc::sync_channel::<Vec<Made>>(PIPELINE_DEPTH);
+            to_sign.push(to_signer);
+            signed.push(writing);
+            let (device, crew) = (&device, &crew);
+            s.spawn(move || {
+                for mut batch in signing {
+                    for m in &mut batch {
+                        m.signature = maker.identity.sign(&revisions::signed_message(
+                            &m.rev_id,
+                            &m.hlc,
+                            device,
+                            crew,
+                            maker.editor,
+                        ));
+                    }
+                    if to_write.send(batch).is_err() {
+                        break;
+                    }
                 }
-                if to_write.send(batch).is_err() {
-                    break;
-                }
-            }
-        });
+            });
+        }
+        let reader = s.spawn(move || reading.run(InTurn { to: to_sign, next: 0 }));
+        // Owns the receivers: when the writing stops, they are dropped and
+        // the signers, then the reader, stop at their next batch.
+        let writing = (0..).map_while(move |i: usize| signed[i % SIGNERS].recv().ok());
         let written = (|| -> Result<bool> {
             for batch in writing {
                 for m in batch {
@@ -605,6 +621,24 @@ fn import_streaming(
 const PIPELINE_DEPTH: usize = 4;
 /// Visits per batch.
 const BATCH_VISITS: usize = 256;
+/// Threads signing the revisions of a streamed import.
+const SIGNERS: usize = 2;
+
+/// Channels sent to in turn (batch i to channel i mod n); the receiving
+/// side takes them back in the same turn, so the order is kept.
+struct InTurn<T> {
+    to: Vec<std::sync::mpsc::SyncSender<T>>,
+    next: usize,
+}
+
+impl<T> InTurn<T> {
+    /// Sends to the next channel; false when its receiver has stopped.
+    fn send(&mut self, batch: T) -> bool {
+        let ok = self.to[self.next].send(batch).is_ok();
+        self.next = (self.next + 1) % self.to.len();
+        ok
+    }
+}
 
 /// A visit read and checked, made into its first revision, on its way to be signed and written.
 struct Made {
@@ -639,12 +673,12 @@ impl Reading {
     /// sending them on in batches: the encodings of the files when all was
     /// read, `None` when the bundle must go the general way (or the
     /// writing stopped); and the clock, having issued the stamps.
-    fn run(mut self, to_sign: std::sync::mpsc::SyncSender<Vec<Made>>) -> (Result<Option<Encodings>>, revisions::Clock) {
-        let read = self.read(&to_sign);
+    fn run(mut self, mut to_sign: InTurn<Vec<Made>>) -> (Result<Option<Encodings>>, revisions::Clock) {
+        let read = self.read(&mut to_sign);
         (read, self.clock)
     }
 
-    fn read(&mut self, to_sign: &std::sync::mpsc::SyncSender<Vec<Made>>) -> Result<Option<Encodings>> {
+    fn read(&mut self, to_sign: &mut InTurn<Vec<Made>>) -> Result<Option<Encodings>> {
         let problems = &mut Problems::default();
         let mut ids = VisitIds::default();
         let mut batch = Vec::with_capacity(BATCH_VISITS);
@@ -684,12 +718,12 @@ impl Reading {
             let figures = crate::domain::indicators::visit_figures(&v, &self.figures);
             batch.push(Made { visit_id, v, rev_id, payload, hlc, signature: String::new(), figures });
             if batch.len() == BATCH_VISITS
-                && to_sign.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH_VISITS))).is_err()
+                && !to_sign.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH_VISITS)))
             {
                 return Ok(None);
             }
         }
-        if !batch.is_empty() && to_sign.send(batch).is_err() {
+        if !batch.is_empty() && !to_sign.send(batch) {
             return Ok(None);
         }
         // A child row left over names no visit, or comes out of its visit's order.
@@ -1049,4 +1083,32 @@ fn export_query(
         out.into_inner().map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         Ok(count)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Batches sent in turn to several channels come back in the order they
+    /// were sent when taken in the same turn, and the taking ends with the
+    /// last batch; a receiver gone stops the sender.
+    #[test]
+    fn batches_sent_in_turn_come_back_in_order() {
+        let (mut tx, mut rx) = (Vec::new(), Vec::new());
+        for _ in 0..3 {
+            let (t, r) = std::sync::mpsc::sync_channel::<usize>(8);
+            tx.push(t);
+            rx.push(r);
+        }
+        let mut turn = InTurn { to: tx, next: 0 };
+        for i in 0..10 {
+            assert!(turn.send(i));
+        }
+        drop(turn);
+        let back: Vec<usize> = (0..).map_while(|i: usize| rx[i % 3].recv().ok()).collect();
+        assert_eq!(back, (0..10).collect::<Vec<_>>());
+        let (t, r) = std::sync::mpsc::sync_channel::<usize>(1);
+        drop(r);
+        assert!(!InTurn { to: vec![t], next: 0 }.send(1));
+    }
 }
