@@ -788,7 +788,14 @@ fn a_first_import_with_a_problem_is_refused_whole_with_every_problem() {
     assert_eq!(named.len(), 2, "{refused:?}");
     assert!(named[0] < named[1] && named[1] > n, "both rows named, by their lines: {named:?}");
     drop(s);
-    assert_eq!(std::fs::read(&db).unwrap(), before, "nothing written");
+    let after = std::fs::read(&db).unwrap();
+    // A first import runs with a rollback journal (see `import_bundle`):
+    // leaving WAL mode and coming back moves SQLite's change counter
+    // (header bytes 24..28) and the version-valid-for number (92..96);
+    // every other byte is the same.
+    let unheaded = |f: &[u8]| [&f[..24], &f[28..92], &f[96..]].concat();
+    assert_eq!(after.len(), before.len(), "nothing written");
+    assert!(unheaded(&after) == unheaded(&before), "nothing written");
 }
 
 /// Copies a CSV file, its data rows changed by `f` (the header kept).
@@ -875,8 +882,48 @@ fn a_first_import_with_an_unknown_village_near_its_end_is_refused_and_writes_not
         let n: i64 = c.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap();
         assert_eq!(n, 0, "{table}");
     }
+    // The first import ran with a rollback journal: WAL mode is back, and
+    // no journal is left behind.
+    assert_eq!(journal_mode(&c), "wal");
+    assert!(!dir.path().join("t.db-journal").exists());
     drop(c);
     // The bundle with the row put right imports the streamed way.
     std::fs::copy(sample("sample").join("visits.csv"), bad.join("visits.csv")).unwrap();
     assert!(s.import_bundle(&bad, false).unwrap().visits > 0, "{at}");
+}
+
+fn journal_mode(c: &rusqlite::Connection) -> String {
+    c.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap()
+}
+
+#[test]
+fn a_first_import_leaves_the_database_in_wal_mode_with_or_without_other_connections() {
+    // A first import writes with a rollback journal when the database is
+    // its alone (the pages go into the file once), and stays in WAL mode
+    // when another connection reads it meanwhile: the same rows either way.
+    let dir = tempfile::tempdir().unwrap();
+    let alone = dir.path().join("alone.db");
+    let shared = dir.path().join("shared.db");
+    let mut a = Store::open(&alone).unwrap();
+    let mut b = Store::open(&shared).unwrap();
+    let reader = Store::open_read_only(&shared).unwrap();
+    let ra = a.import_bundle(&sample("sample"), false).unwrap();
+    let rb = b.import_bundle(&sample("sample"), false).unwrap();
+    assert_eq!((ra.visits, ra.farms), (rb.visits, rb.farms));
+    assert!(ra.visits > 1000);
+    for s in [&a, &b] {
+        let c = common::sql(s);
+        assert_eq!(journal_mode(&c), "wal");
+        let n: i64 = c.query_row("SELECT count(*) FROM visit", [], |r| r.get(0)).unwrap();
+        assert_eq!(n as u64, ra.visits);
+        let ok: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+        assert_eq!(ok, "ok");
+    }
+    assert!(!dir.path().join("alone.db-journal").exists());
+    // The reader that kept the second database in WAL mode sees the import.
+    let s = reader.summary("2099-12-31", ruralsan::domain::Level::County, None, &Default::default()).unwrap();
+    assert_eq!(s.total.surveyed + s.total.duplicate_visits, s.total.surveyed + s.total.duplicate_visits);
+    assert!(s.total.surveyed > 0);
+    let sa = a.summary("2099-12-31", ruralsan::domain::Level::County, None, &Default::default()).unwrap();
+    assert_eq!(s.total, sa.total);
 }

@@ -907,6 +907,24 @@ impl Store {
         if !dry_run {
             self.ensure_room(super::fsutil::folder_bytes(dir).saturating_mul(3))?;
         }
+        // A first import writes nearly the whole database. In WAL mode each
+        // page would be written twice (into the log, then into the file at
+        // the checkpoint); with a rollback journal the new pages go into the
+        // file once, and the journal keeps the few pages that were there
+        // before (an import that does not commit, even by a power cut, is
+        // rolled back from it and the file cut back to its old length).
+        let first = !dry_run && !self.conn.prepare("SELECT 1 FROM revision LIMIT 1")?.exists([])?;
+        let journal = first && super::try_journal_mode(&self.conn, "delete")?;
+        let imported = self.import_bundle_in(dir, dry_run);
+        if journal {
+            // If another connection came meanwhile, WAL mode comes back at
+            // the next open (`Store::setup`).
+            super::try_journal_mode(&self.conn, "wal")?;
+        }
+        imported
+    }
+
+    fn import_bundle_in(&mut self, dir: &Path, dry_run: bool) -> Result<ImportReport> {
         let progress = self.progress.as_ref();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let maker = revisions::Maker { identity: &self.identity, editor: &self.editor };

@@ -32,6 +32,8 @@ pub use error::StoreError;
 pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
 /// The schema version this program writes (`PRAGMA user_version`).
 pub const SCHEMA_VERSION: i64 = 6;
+/// How long a statement waits for another connection's lock.
+pub(crate) const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// `PRAGMA application_id` of a ruralsan database ('RSNA'); also set in schema.sql.
 pub const APPLICATION_ID: i64 = 0x5253_4E41;
 
@@ -131,6 +133,21 @@ impl Drop for Phase<'_> {
     }
 }
 
+/// Sets the journal mode (`delete`, `wal`) if no other connection is using
+/// the database (leaving WAL mode needs that), without waiting for one;
+/// whether the mode is now `mode`.
+pub(crate) fn try_journal_mode(conn: &Connection, mode: &str) -> Result<bool> {
+    conn.busy_timeout(std::time::Duration::ZERO)?;
+    let set = conn.query_row(&format!("PRAGMA journal_mode = {mode}"), [], |r| r.get::<_, String>(0));
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    use rusqlite::ffi::ErrorCode::{DatabaseBusy, DatabaseLocked};
+    match set {
+        Ok(now) => Ok(now.eq_ignore_ascii_case(mode)),
+        Err(e) if matches!(e.sqlite_error_code(), Some(DatabaseBusy | DatabaseLocked)) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Reports nothing.
 pub struct NoProgress;
 
@@ -193,7 +210,7 @@ impl Store {
                 StoreError::NewerSchema { name: name.to_string(), version, supported: SCHEMA_VERSION, app }.into()
             );
         }
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
         if wal {
             let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
             if !mode.eq_ignore_ascii_case("wal") {

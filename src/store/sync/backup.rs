@@ -140,7 +140,7 @@ pub(super) fn take_backup(db: &Path, keep: BackupRetention) -> Result<(PathBuf, 
         let failed = |source| StoreError::BackupFailed { path: path.clone(), source };
         let src = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
             .map_err(failed)?;
-        src.busy_timeout(std::time::Duration::from_secs(10)).map_err(failed)?;
+        src.busy_timeout(crate::store::BUSY_TIMEOUT).map_err(failed)?;
         let tmp_str = tmp.to_str().ok_or_else(|| StoreError::BadPath { path: tmp.clone() })?;
         src.execute("VACUUM INTO ?1", [tmp_str]).map_err(failed)?;
         drop(src);

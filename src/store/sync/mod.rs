@@ -171,7 +171,7 @@ impl Store {
             // Without waiting: another program reading the database keeps the log for now.
             self.conn.busy_timeout(std::time::Duration::ZERO)?;
             let checkpoint = self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
-            self.conn.busy_timeout(std::time::Duration::from_secs(10))?;
+            self.conn.busy_timeout(super::BUSY_TIMEOUT)?;
             use rusqlite::ffi::ErrorCode::{DatabaseBusy, DatabaseLocked};
             match checkpoint {
                 Err(e) if !matches!(e.sqlite_error_code(), Some(DatabaseBusy | DatabaseLocked)) => return Err(e.into()),
