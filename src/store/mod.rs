@@ -59,6 +59,9 @@ pub struct Store {
     /// The other connections reading for this store right now (a summary's
     /// threads): an [`live::Interrupt`] stops them too.
     readers: live::Readers,
+    /// The village of each visit with an open conflict, for one state of
+    /// the data (`views::Store::conflicted_villages`).
+    conflicts: std::sync::Mutex<Option<(live::DataStamp, views::Conflicted)>>,
 }
 
 /// Where long work (import, merge, export, report, a slow summary) reports
@@ -262,6 +265,7 @@ impl Store {
             retention: Default::default(),
             flagged: Default::default(),
             readers: Default::default(),
+            conflicts: Default::default(),
         })
     }
 

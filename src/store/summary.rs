@@ -3,6 +3,8 @@
 //! and the roster, each once, in code order, picks every village's counting
 //! visit and sums. The formulas are the domain's (`indicators`).
 
+use std::sync::Arc;
+
 use anyhow::Result;
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -324,7 +326,7 @@ fn data_version(conn: &Connection) -> Result<i64> {
 
 /// What one job of a parallel summary made.
 enum Made {
-    Conflicts(i64),
+    Conflicts(Vec<Option<String>>),
     Rows(Vec<(usize, AreaRow, Option<String>)>),
 }
 
@@ -365,14 +367,21 @@ impl Store {
             && parts.len() > 1
             && self.conn.is_autocommit()
             && let Some(path) = self.path()
-            && let Some(conflicts) = self.aggregate_parallel(path, &pass, &parts, &phase, &mut each)?
         {
-            return Ok(conflicts);
+            let stamp = self.data_stamp()?;
+            let kept = self.kept_conflicts(stamp);
+            if let Some(conflicts) = self.aggregate_parallel(path, &pass, &parts, kept.as_deref(), &phase, &mut each)? {
+                let n = conflicts.len() as i64;
+                if kept.is_none() {
+                    self.keep_conflicts(stamp, Arc::new(conflicts));
+                }
+                return Ok(n);
+            }
         }
         // One read transaction (unless the caller's is open): every figure
         // from the same data.
         let read = if self.conn.is_autocommit() { Some(self.conn.unchecked_transaction()?) } else { None };
-        let conflicts = super::conflict::open_conflicts(&self.conn)?;
+        let conflicts = self.conflicted_villages()?.len() as i64;
         if !as_ofs.is_empty() {
             for (lo, hi) in &parts {
                 pass.run(&self.conn, lo, hi, &phase, &mut each)?;
@@ -384,16 +393,18 @@ impl Store {
         Ok(conflicts)
     }
 
-    /// [`Store::aggregate`] on two threads; `None` when the two read
+    /// [`Store::aggregate`] on two threads, with the conflicted villages
+    /// (found as one more job unless `kept`); `None` when the two read
     /// transactions may have seen different data (nothing handed over then).
     fn aggregate_parallel(
         &self,
         path: &std::path::Path,
         pass: &Pass,
         parts: &[(String, String)],
+        kept: Option<&Vec<Option<String>>>,
         phase: &Phase,
         each: &mut Emit,
-    ) -> Result<Option<i64>> {
+    ) -> Result<Option<Vec<Option<String>>>> {
         use std::sync::atomic::{AtomicUsize, Ordering};
         // Two connections of their own, reading the pages once each: a
         // small page cache (the parts are read once, in order).
@@ -407,7 +418,7 @@ impl Store {
         let Ok(first) = open() else { return Ok(None) };
         let first = &first.conn;
         let before = data_version(first)?;
-        // Job 0 counts the open conflicts, job k > 0 sums part k - 1.
+        // Job 0 finds the conflicted villages, job k > 0 sums part k - 1.
         let next = AtomicUsize::new(0);
         let jobs = parts.len() + 1;
         let work = |conn: &Connection| -> Result<Vec<(usize, Made)>> {
@@ -418,7 +429,11 @@ impl Store {
                     return Ok(made);
                 }
                 if job == 0 {
-                    made.push((job, Made::Conflicts(super::conflict::open_conflicts(conn)?)));
+                    let list = match kept {
+                        Some(kept) => kept.clone(),
+                        None => super::views::conflicted_villages(conn)?,
+                    };
+                    made.push((job, Made::Conflicts(list)));
                     continue;
                 }
                 let (lo, hi) = &parts[job - 1];
@@ -460,7 +475,7 @@ impl Store {
         }
         let mut made: Vec<(usize, Made)> = mine.into_iter().chain(theirs).collect();
         made.sort_unstable_by_key(|(job, _)| *job);
-        let mut conflicts = 0;
+        let mut conflicts = Vec::new();
         for (_, m) in made {
             match m {
                 Made::Conflicts(n) => conflicts = n,
@@ -697,12 +712,12 @@ mod tests {
             let phase = Phase::new(store.progress(), Work::Summary, 0);
             let mut rows = Vec::new();
             let made = store
-                .aggregate_parallel(store.path().unwrap(), &pass, &parts, &phase, &mut |k, row, _| {
+                .aggregate_parallel(store.path().unwrap(), &pass, &parts, None, &phase, &mut |k, row, _| {
                     rows.push((k, row));
                     Ok(())
                 })
                 .unwrap();
-            assert_eq!(made, Some(0));
+            assert_eq!(made, Some(vec![]));
             let areas: Vec<_> = rows.iter().filter(|(k, _)| *k == 1).map(|(_, r)| r.clone()).collect();
             assert_eq!(areas, serial[1].areas, "{level:?}");
         }
@@ -710,6 +725,34 @@ mod tests {
         let s = store.summary("2025-12-31", Level::Township, None, &d).unwrap();
         let names: Vec<&str> = s.areas.iter().map(|a| a.name.as_str()).collect();
         assert_eq!(names, ["110101001", "110102001", "某街道"]);
+    }
+
+    /// The conflicted villages are found once per state of the data: kept
+    /// while nothing changes (the same list handed out), found again after
+    /// any commit, by the summary's threads or by the conflict list alike.
+    #[test]
+    fn conflicted_villages_are_kept_until_the_data_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = two_provinces(dir.path());
+        let d = Settings::default();
+        let s = store.summary("2025-12-31", Level::County, None, &d).unwrap();
+        assert_eq!(s.open_conflicts, 0);
+        let first = store.conflicted_villages().unwrap();
+        assert!(first.is_empty());
+        assert!(Arc::ptr_eq(&first, &store.conflicted_villages().unwrap()), "kept");
+        // Another program makes a second head of one visit in Hunan.
+        let other = Connection::open(store.path().unwrap()).unwrap();
+        other.execute_batch("INSERT INTO head (visit_id, rev_id) VALUES ('v2', 'another')").unwrap();
+        let s = store.summary("2025-12-31", Level::County, None, &d).unwrap();
+        assert_eq!(s.open_conflicts, 1, "found again after the commit");
+        let by_area = store.conflicts_by_area(6, "").unwrap();
+        assert_eq!(by_area.into_iter().collect::<Vec<_>>(), [("430202".to_string(), 1)]);
+        assert_eq!(store.conflicts_by_area(9, "11").unwrap().len(), 0);
+        let kept = store.conflicted_villages().unwrap();
+        assert_eq!(*kept, [Some("430202001201".to_string())]);
+        other.execute_batch("DELETE FROM head WHERE rev_id = 'another'").unwrap();
+        assert_eq!(store.summary("2025-12-31", Level::Township, None, &d).unwrap().open_conflicts, 0);
+        assert!(store.conflicts_by_area(6, "").unwrap().is_empty());
     }
 
     /// Two read transactions see the same data exactly when the first one's

@@ -5,9 +5,9 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Result;
-use rusqlite::params;
 
 use super::browse::{self, AreaItem, Draft, VillageItem, VisitItem};
 use super::conflict::OPEN_CONFLICT_VISITS;
@@ -58,6 +58,10 @@ pub struct VillageVisits {
 
 /// Open conflicts per area code.
 pub type ConflictsByArea = HashMap<String, i64>;
+
+/// The village of each visit with an open conflict (`None` when no head
+/// names one).
+pub(crate) type Conflicted = Arc<Vec<Option<String>>>;
 
 /// The first and last village codes of the roster (empty when it has none).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -247,16 +251,57 @@ impl Store {
     /// inside ("" for everything).
     pub fn conflicts_by_area(&self, prefix_len: usize, within: &str) -> Result<ConflictsByArea> {
         let (lo, hi) = code_range(within);
-        let mut st = self.conn.prepare_cached(&format!(
-            "WITH c AS ({OPEN_CONFLICT_VISITS}),
-             cv AS (SELECT coalesce(
-                      (SELECT v.village_code FROM visit v WHERE v.visit_id = c.visit_id),
-                      (SELECT max(json_extract(r.payload, '$.village_code')) FROM head h JOIN revision r ON r.rev_id = h.rev_id
-                       WHERE h.visit_id = c.visit_id AND json_valid(r.payload))) AS code
-                    FROM c)
-             SELECT substr(code, 1, ?1), count(*) FROM cv WHERE code >= ?2 AND code < ?3 GROUP BY 1"
-        ))?;
-        let rows = st.query_map(params![prefix_len as i64, lo, hi], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let mut by_area = ConflictsByArea::new();
+        for code in self.conflicted_villages()?.iter().flatten() {
+            if code.as_str() >= lo.as_str() && code.as_str() < hi.as_str() {
+                *by_area.entry(code[..prefix_len.min(code.len())].to_string()).or_default() += 1;
+            }
+        }
+        Ok(by_area)
     }
+
+    /// The village of each visit with an open conflict (`None` when no head
+    /// names one), kept while the data stays the same: a dashboard asks for
+    /// it with every view, and finding them scans every head.
+    pub(crate) fn conflicted_villages(&self) -> Result<Conflicted> {
+        // Inside a transaction, whose writes may yet be rolled back (the
+        // stamp would not go back), nothing is kept.
+        if !self.conn.is_autocommit() {
+            return Ok(Arc::new(conflicted_villages(&self.conn)?));
+        }
+        let stamp = self.data_stamp()?;
+        if let Some(kept) = self.kept_conflicts(stamp) {
+            return Ok(kept);
+        }
+        let list = Arc::new(conflicted_villages(&self.conn)?);
+        self.keep_conflicts(stamp, list.clone());
+        Ok(list)
+    }
+
+    /// [`Store::conflicted_villages`] if kept for the data `stamp`.
+    pub(crate) fn kept_conflicts(&self, stamp: super::live::DataStamp) -> Option<Conflicted> {
+        let kept = self.conflicts.lock().unwrap_or_else(|e| e.into_inner());
+        kept.as_ref().filter(|(s, _)| *s == stamp).map(|(_, list)| list.clone())
+    }
+
+    /// Keeps the conflicted villages found in the data of `stamp` (or of a
+    /// later state: then no later stamp equals `stamp`, and it is never used).
+    pub(crate) fn keep_conflicts(&self, stamp: super::live::DataStamp, list: Conflicted) {
+        *self.conflicts.lock().unwrap_or_else(|e| e.into_inner()) = Some((stamp, list));
+    }
+}
+
+/// The village of each visit with an open conflict: its current row's, else
+/// the greatest its heads name.
+pub(crate) fn conflicted_villages(conn: &rusqlite::Connection) -> Result<Vec<Option<String>>> {
+    let mut st = conn.prepare_cached(&format!(
+        "WITH c AS ({OPEN_CONFLICT_VISITS})
+         SELECT coalesce(
+           (SELECT v.village_code FROM visit v WHERE v.visit_id = c.visit_id),
+           (SELECT max(json_extract(r.payload, '$.village_code')) FROM head h JOIN revision r ON r.rev_id = h.rev_id
+            WHERE h.visit_id = c.visit_id AND json_valid(r.payload)))
+         FROM c"
+    ))?;
+    let rows = st.query_map([], |r| r.get::<_, Option<String>>(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
