@@ -32,15 +32,7 @@ fn content(db: &Path) -> String {
         "SELECT * FROM visit_figures ORDER BY 1, 2, 3",
         "SELECT code, name, is_village FROM roster ORDER BY code",
     ] {
-        let mut st = c.prepare(sql).unwrap();
-        let n = st.column_count();
-        let mut rows = st.query([]).unwrap();
-        while let Some(r) = rows.next().unwrap() {
-            for i in 0..n {
-                out.push_str(&format!("{:?}|", r.get_ref(i).unwrap()));
-            }
-            out.push('\n');
-        }
+        common::dump_rows(&c, sql, &mut out);
     }
     out
 }

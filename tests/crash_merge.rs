@@ -27,16 +27,7 @@ fn content(db: &Path) -> String {
         "SELECT code, name FROM roster ORDER BY code",
         "SELECT file_hash, revisions FROM merge_log ORDER BY 1",
     ] {
-        let db = common::sql(&s);
-        let mut st = db.prepare(sql).unwrap();
-        let n = st.column_count();
-        let mut rows = st.query([]).unwrap();
-        while let Some(r) = rows.next().unwrap() {
-            for i in 0..n {
-                out.push_str(&format!("{:?}|", r.get_ref(i).unwrap()));
-            }
-            out.push('\n');
-        }
+        common::dump_rows(&common::sql(&s), sql, &mut out);
     }
     out
 }

@@ -131,29 +131,30 @@ mod tests {
         assert!(r.set_meta("x", "3").is_err(), "read-only");
     }
 
+    /// Runs a long query on `conn` that calls `interrupt` from inside
+    /// (the deterministic way to have it stop mid-run); its error.
+    fn stopped_midway(conn: &Connection, interrupt: Interrupt) -> anyhow::Error {
+        conn.create_scalar_function("stop", 0, rusqlite::functions::FunctionFlags::SQLITE_UTF8, move |_| {
+            interrupt.interrupt();
+            Ok(0)
+        })
+        .unwrap();
+        conn.query_row(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000)
+             SELECT sum(stop() + i) FROM n",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap_err()
+        .into()
+    }
+
     #[test]
     fn the_store_interrupt_stops_its_other_readers_too() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("t.db")).unwrap();
-        let h = store.interrupt_handle();
         let reader = store.readers.open(store.path().unwrap()).unwrap();
-        reader
-            .conn
-            .create_scalar_function("stop", 0, rusqlite::functions::FunctionFlags::SQLITE_UTF8, move |_| {
-                h.interrupt();
-                Ok(0)
-            })
-            .unwrap();
-        let e: anyhow::Error = reader
-            .conn
-            .query_row(
-                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000)
-                 SELECT sum(stop() + i) FROM n",
-                [],
-                |r| r.get::<_, i64>(0),
-            )
-            .unwrap_err()
-            .into();
+        let e = stopped_midway(&reader.conn, store.interrupt_handle());
         assert!(is_interrupted(&e), "{e:?}");
         assert_eq!(store.readers.list().open.len(), 1);
         drop(reader);
@@ -163,26 +164,7 @@ mod tests {
     #[test]
     fn an_interrupted_query_is_recognised() {
         let store = Store::open_in_memory().unwrap();
-        let h = store.interrupt_handle();
-        // Interrupting from inside the query (a function it calls) is the
-        // deterministic way to have it stop mid-run.
-        store
-            .conn
-            .create_scalar_function("stop", 0, rusqlite::functions::FunctionFlags::SQLITE_UTF8, move |_| {
-                h.interrupt();
-                Ok(0)
-            })
-            .unwrap();
-        let e: anyhow::Error = store
-            .conn
-            .query_row(
-                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000)
-                 SELECT sum(stop() + i) FROM n",
-                [],
-                |r| r.get::<_, i64>(0),
-            )
-            .unwrap_err()
-            .into();
+        let e = stopped_midway(&store.conn, store.interrupt_handle());
         assert!(is_interrupted(&e), "{e:?}");
         assert!(!is_interrupted(&anyhow::anyhow!("other")));
         // The next query runs.

@@ -113,3 +113,17 @@ pub fn write_bundle(files: &[(&str, &str)]) -> tempfile::TempDir {
 pub fn assert_figures_match(store: &Store) {
     assert_eq!(store.figures_mismatches().unwrap(), vec![], "figures rows that differ from the current visits");
 }
+
+/// Appends every row of `sql` to `out`, a line each (cells as SQLite gives
+/// them): for comparing a database's content before and after.
+pub fn dump_rows(c: &rusqlite::Connection, sql: &str, out: &mut String) {
+    let mut st = c.prepare(sql).unwrap();
+    let n = st.column_count();
+    let mut rows = st.query([]).unwrap();
+    while let Some(r) = rows.next().unwrap() {
+        for i in 0..n {
+            out.push_str(&format!("{:?}|", r.get_ref(i).unwrap()));
+        }
+        out.push('\n');
+    }
+}
