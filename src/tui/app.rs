@@ -160,15 +160,17 @@ impl App {
         }
     }
 
-    /// Takes the supervisor's figures that have come back and notices data
-    /// changed by others (the event loop calls it every turn).
+    /// Takes the supervisor's figures (or the county's review queue) that
+    /// have come back, and notices data changed by others (the event loop
+    /// calls it every turn).
     pub fn tick(&mut self) {
-        if self.role != Role::Supervisor {
-            return;
-        }
-        if let Some(sup) = &mut self.supervisor
-            && let Err(e) = sup.tick(&self.store)
-        {
+        let done = match self.role {
+            Role::Supervisor => self.supervisor.as_mut().map_or(Ok(()), |s| s.tick(&self.store)),
+            // The review queue read on another thread.
+            Role::County => self.county.as_mut().map_or(Ok(()), |c| c.queue.poll(&self.store).map(drop)),
+            _ => Ok(()),
+        };
+        if let Err(e) = done {
             self.report(e);
         }
     }
@@ -205,7 +207,11 @@ impl App {
     /// Whether figures are being computed (the event loop then turns faster,
     /// so they are drawn as they come and the spinner moves).
     pub fn computing(&self) -> bool {
-        self.role == Role::Supervisor && self.supervisor.as_ref().is_some_and(|s| s.live.pending())
+        match self.role {
+            Role::Supervisor => self.supervisor.as_ref().is_some_and(|s| s.live.pending()),
+            Role::County => self.county.as_ref().is_some_and(|c| c.queue.loading()),
+            _ => false,
+        }
     }
 
     /// Whether a county merge is under way (the event loop steps it between frames).

@@ -140,10 +140,12 @@ impl County {
             match t {
                 Tab::Conflicts => self.conflicts.reload(store)?,
                 Tab::Export => self.export.snapshot_into(&self.sync.dir, &self.home, self.today),
-                Tab::Review => {
+                // (A reading under way goes on.)
+                Tab::Review if !self.queue.loading() => {
                     let as_of = self.today.format("%Y-%m-%d").to_string();
                     self.queue.reload(store, &as_of, &self.settings)?
                 }
+                Tab::Review => {}
                 Tab::Sync => {}
             }
             return Ok(Action::Handled);

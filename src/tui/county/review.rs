@@ -32,6 +32,10 @@ pub struct Queue {
     pub deciding: Option<(ReviewState, String)>,
     /// The figures of the selected visit.
     pub figures: Option<VisitData>,
+    /// The queue being read on another thread (a database file: the checks
+    /// look across every visit, seconds on a large database); the rows read
+    /// before stay shown until it comes.
+    pending: Option<std::sync::mpsc::Receiver<Result<Vec<QueueRow>>>>,
 }
 
 impl Queue {
@@ -44,9 +48,54 @@ impl Queue {
             .collect()
     }
 
-    /// Reads the queue again as of `as_of`, keeping the place.
+    /// Reads the queue again as of `as_of`, keeping the place: on a
+    /// database file on another thread, with a read-only connection of its
+    /// own ([`Queue::poll`] takes the rows), else here.
     pub fn reload(&mut self, store: &Store, as_of: &str, settings: &crate::domain::Settings) -> Result<()> {
-        self.all = store.review_queue(as_of, settings)?;
+        let Some(path) = store.path() else {
+            return self.take(store.review_queue(as_of, settings)?, store);
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (path, as_of, settings) = (path.to_path_buf(), as_of.to_string(), settings.clone());
+        std::thread::spawn(move || {
+            let rows = Store::open_read_only(&path).and_then(|s| s.review_queue(&as_of, &settings));
+            // A newer reload may have replaced this one: nobody waits then.
+            let _ = tx.send(rows);
+        });
+        // A reload under way is replaced (its rows are no longer wanted).
+        self.pending = Some(rx);
+        Ok(())
+    }
+
+    /// Takes the queue read on another thread if it has come; whether it did.
+    pub fn poll(&mut self, store: &Store) -> Result<bool> {
+        let Some(rx) = &self.pending else { return Ok(false) };
+        let rows = match rx.try_recv() {
+            Ok(rows) => rows,
+            Err(std::sync::mpsc::TryRecvError::Empty) => return Ok(false),
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => Err(anyhow::anyhow!("the review queue was not read")),
+        };
+        self.pending = None;
+        self.take(rows?, store)?;
+        Ok(true)
+    }
+
+    /// Waits for the queue being read (tests: no clock involved).
+    #[cfg(test)]
+    pub fn wait(&mut self, store: &Store) {
+        if let Some(rx) = self.pending.take() {
+            let rows = rx.recv().expect("the reading thread sends its rows");
+            self.take(rows.unwrap(), store).unwrap();
+        }
+    }
+
+    /// Whether the queue is being read.
+    pub fn loading(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    fn take(&mut self, rows: Vec<QueueRow>, store: &Store) -> Result<()> {
+        self.all = rows;
         self.clamp();
         self.load_figures(store)
     }
@@ -100,6 +149,13 @@ pub fn handle_key(c: &mut County, key: KeyEvent, store: &mut Store) -> Result<Ac
                 let r = store.review(&id, state, &note)?;
                 c.changes += 1;
                 c.message = Some((w::reviewed_line(&r, l), false));
+                // An approved visit leaves the queue at once (the queue read
+                // again says the same, and how the others stand now).
+                if store.visit_review(&id)?.standing.approved() {
+                    c.queue.all.retain(|q| q.visit_id != id);
+                    c.queue.clamp();
+                    c.queue.load_figures(store)?;
+                }
                 c.queue.reload(store, &as_of(c), &c.settings)?;
             }
             _ => {}
@@ -163,11 +219,17 @@ pub fn draw(c: &County, frame: &mut Frame, area: Rect) {
     let l = c.lang;
     let q = &c.queue;
     let shown = q.shown();
-    let filter = w::queue_heading(l, shown.len(), q.all.len(), q.township.as_deref(), q.crew.as_deref());
+    let mut filter = w::queue_heading(l, shown.len(), q.all.len(), q.township.as_deref(), q.crew.as_deref());
+    if q.loading() {
+        filter = format!("{filter}  {}", crate::strings::supervisor::computing(l));
+    }
     let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
     frame.render_widget(Paragraph::new(Line::styled(fit(&filter, head.width as usize), HEAD)), head);
     if shown.is_empty() {
-        frame.render_widget(Paragraph::new(Line::styled(w::queue_empty(l), DIM)), body);
+        // Nothing yet while the first reading is under way (the heading says so).
+        if !q.loading() {
+            frame.render_widget(Paragraph::new(Line::styled(w::queue_empty(l), DIM)), body);
+        }
         return;
     }
     // Side by side when there is room, else the list above the detail.

@@ -159,6 +159,11 @@ fn render(c: &County, w: u16, h: u16) -> Terminal<TestBackend> {
     t
 }
 
+/// The text on a 120×40 screen.
+fn screen_text(c: &County) -> String {
+    format!("{}", render(c, 120, 40).backend())
+}
+
 fn snap(c: &County, name: &str) {
     let lang = if c.lang == Lang::Zh { "zh" } else { "en" };
     for (w, h) in [(80, 24), (120, 40)] {
@@ -563,6 +568,11 @@ fn review_queue_snapshots_and_a_decision_by_key() {
         let mut c = County::with(&store, lang, Settings::default(), today, tmp.path().to_path_buf()).unwrap();
         press(&mut c, &mut store, KeyCode::F(9));
         assert_eq!(c.tab, Tab::Review);
+        // Read on another thread: the screen says so until the rows come.
+        assert!(c.queue.loading() && c.queue.all.is_empty());
+        assert!(screen_text(&c).contains(crate::strings::supervisor::computing(lang)));
+        c.queue.wait(&store);
+        assert!(!c.queue.loading());
         let shown = c.queue.shown();
         assert!(!shown.is_empty() && !shown[0].checks.is_empty(), "flagged first");
         let first_clean = shown.iter().position(|q| q.checks.is_empty()).unwrap();
@@ -577,6 +587,7 @@ fn review_queue_snapshots_and_a_decision_by_key() {
         typed(&mut c, &mut store, "户数请核实");
         snap(&c, "county_review_deciding");
         press(&mut c, &mut store, KeyCode::Enter);
+        c.queue.wait(&store);
         let w = store.visit_review(&id).unwrap();
         assert_eq!(w.standing, Standing::Agreed(ReviewState::Issues));
         assert_eq!(w.returned_note(), Some("户数请核实"));
@@ -586,7 +597,9 @@ fn review_queue_snapshots_and_a_decision_by_key() {
         press(&mut c, &mut store, KeyCode::Char('a'));
         press(&mut c, &mut store, KeyCode::Enter);
         assert!(store.visit_review(&id).unwrap().standing.approved());
-        assert!(c.queue.all.iter().all(|q| q.visit_id != id));
+        assert!(c.queue.all.iter().all(|q| q.visit_id != id), "out at once");
+        c.queue.wait(&store);
+        assert!(c.queue.all.iter().all(|q| q.visit_id != id), "and in the queue read again");
         // Filters: a township, then a crew within it.
         press(&mut c, &mut store, KeyCode::Char('t'));
         let t = c.queue.township.clone().expect("a township");
