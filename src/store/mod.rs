@@ -120,12 +120,9 @@ impl<'a> Phase<'a> {
         }
     }
 
-    /// Passes on the steps counted so far (for work of few, long steps).
-    pub(crate) fn flush(&self) {
-        let n = self.pending.swap(0, std::sync::atomic::Ordering::Relaxed);
-        if n > 0 {
-            self.progress.advance(n);
-        }
+    /// `n` long steps are done: passed on at once, not batched.
+    pub(crate) fn done(&self, n: u64) {
+        self.progress.advance(n);
     }
 }
 

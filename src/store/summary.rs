@@ -171,7 +171,7 @@ impl Pass<'_> {
     /// The areas of the villages in the code range `[lo, hi)` (which holds
     /// whole areas of the level), in code order, from one forward pass over
     /// the roster and the per-visit figures of `conn`.
-    fn run(&self, conn: &Connection, lo: &str, hi: &str, phase: &Phase, each: &mut Emit) -> Result<()> {
+    fn run(&self, conn: &Connection, lo: &str, hi: &str, each: &mut Emit) -> Result<()> {
         let marks = self.marks;
         let len = self.level.prefix_len();
         // Without marks to set, a row's visit id is not read.
@@ -284,7 +284,6 @@ impl Pass<'_> {
                 };
                 acc.figures.add(&f);
             }
-            phase.step();
         }
         if !area.is_empty() {
             emit(&area, &name, &mut accs)?;
@@ -362,12 +361,14 @@ impl Store {
         let last = as_ofs.iter().max().copied().unwrap_or("");
         let pass = Pass { marks: &marks, as_ofs: &dates, last, level, threshold: settings.village_threshold };
         let parts = parts(&self.conn, within.unwrap_or(""), level)?;
-        let phase = Phase::new(self.progress(), Work::Summary, 0);
+        // Progress in parts (one province each at national level).
+        let phase = || Phase::new(self.progress(), Work::Summary, parts.len() as u64);
         if level != Level::Village
             && parts.len() > 1
             && self.conn.is_autocommit()
             && let Some(path) = self.path()
         {
+            let phase = phase();
             let stamp = self.data_stamp()?;
             let kept = self.kept_conflicts(stamp);
             if let Some(conflicts) = self.aggregate_parallel(path, &pass, &parts, kept.as_deref(), &phase, &mut each)? {
@@ -380,11 +381,13 @@ impl Store {
         }
         // One read transaction (unless the caller's is open): every figure
         // from the same data.
+        let phase = phase();
         let read = if self.conn.is_autocommit() { Some(self.conn.unchecked_transaction()?) } else { None };
         let conflicts = self.conflicted_villages()?.len() as i64;
         if !as_ofs.is_empty() {
             for (lo, hi) in &parts {
-                pass.run(&self.conn, lo, hi, &phase, &mut each)?;
+                pass.run(&self.conn, lo, hi, &mut each)?;
+                phase.done(1);
             }
         }
         if let Some(read) = read {
@@ -439,12 +442,13 @@ impl Store {
                 let (lo, hi) = &parts[job - 1];
                 let mut rows = Vec::new();
                 if !pass.as_ofs.is_empty() {
-                    pass.run(conn, lo, hi, phase, &mut |k, row, date| {
+                    pass.run(conn, lo, hi, &mut |k, row, date| {
                         rows.push((k, row, date));
                         Ok(())
                     })?;
                 }
                 made.push((job, Made::Rows(rows)));
+                phase.done(1);
             }
         };
         let (mine, theirs) = std::thread::scope(|s| {
@@ -486,7 +490,6 @@ impl Store {
                 }
             }
         }
-        phase.flush();
         Ok(Some(conflicts))
     }
 
@@ -753,6 +756,36 @@ mod tests {
         other.execute_batch("DELETE FROM head WHERE rev_id = 'another'").unwrap();
         assert_eq!(store.summary("2025-12-31", Level::Township, None, &d).unwrap().open_conflicts, 0);
         assert!(store.conflicts_by_area(6, "").unwrap().is_empty());
+    }
+
+    /// What a summary reports: its parts, each once, from either thread.
+    #[test]
+    fn a_summary_reports_its_parts_as_they_are_done() {
+        use std::sync::{Arc, Mutex};
+        #[derive(Clone, Default)]
+        struct Seen(Arc<Mutex<Vec<(u64, u64)>>>);
+        impl crate::store::Progress for Seen {
+            fn start(&self, _: Work<'_>, total: u64) {
+                self.0.lock().unwrap().push((total, 0));
+            }
+            fn advance(&self, n: u64) {
+                self.0.lock().unwrap().last_mut().expect("started").1 += n;
+            }
+            fn finish(&self) {}
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = two_provinces(dir.path());
+        let seen = Seen::default();
+        store.set_progress(Box::new(seen.clone()));
+        let d = Settings::default();
+        store.summary("2025-12-31", Level::County, None, &d).unwrap();
+        store.village_status("2025-12-31", None, &d).unwrap();
+        store.summary("2025-12-31", Level::Township, Some("430202"), &d).unwrap();
+        let seen = seen.0.lock().unwrap().clone();
+        // Two provinces on two threads, then at village level on one; one
+        // county has two townships in the roster.
+        let summaries: Vec<_> = seen.iter().filter(|(total, _)| *total > 0).collect();
+        assert_eq!(summaries, [&(2, 2), &(2, 2), &(2, 2)], "{seen:?}");
     }
 
     /// Two read transactions see the same data exactly when the first one's
