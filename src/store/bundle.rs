@@ -916,12 +916,13 @@ impl Store {
         let first = !dry_run && !self.conn.prepare("SELECT 1 FROM revision LIMIT 1")?.exists([])?;
         let journal = first && super::try_journal_mode(&self.conn, "delete")?;
         let imported = self.import_bundle_in(dir, dry_run);
-        if journal {
-            // If another connection came meanwhile, WAL mode comes back at
-            // the next open (`Store::setup`).
-            super::try_journal_mode(&self.conn, "wal")?;
-        }
-        imported
+        // If another connection came meanwhile, WAL mode comes back at the
+        // next open (`Store::setup`). The import's own error, if any, is
+        // the one to tell.
+        let back = if journal { super::try_journal_mode(&self.conn, "wal").map(drop) } else { Ok(()) };
+        let imported = imported?;
+        back?;
+        Ok(imported)
     }
 
     fn import_bundle_in(&mut self, dir: &Path, dry_run: bool) -> Result<ImportReport> {

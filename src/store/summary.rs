@@ -336,12 +336,12 @@ impl Store {
     /// open conflicts, read from the same data.
     ///
     /// On a database file, above village level, the pass runs on two
-    /// threads (this connection and a second, read-only one), which take the
+    /// threads, each with a read-only connection of its own, which take the
     /// parts of the code range (`parts`) in turn; the rows are then handed
     /// over in code order. Both read transactions must see the same data: the
     /// second begins after the first, and the first's `data_version` is the
     /// same after both ended only if nobody committed in between; else the
-    /// pass is run again on this connection alone.
+    /// pass is run again on this store's connection alone.
     fn aggregate(
         &self,
         as_ofs: &[&str],
