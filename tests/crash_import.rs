@@ -7,7 +7,6 @@ mod common;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use ruralsan::generate::Rng;
 use ruralsan::store::Store;
@@ -58,10 +57,7 @@ fn a_killed_first_import_leaves_the_database_as_before_or_fully_imported() {
     };
     let fresh = |name: &str| {
         let db = dir.join(name);
-        for ext in ["", "-wal", "-shm", "-journal"] {
-            let _ = std::fs::remove_file(format!("{}{ext}", db.display()));
-        }
-        std::fs::copy(&pristine, &db).unwrap();
+        common::fresh_copy(&pristine, &db);
         db
     };
     let full = fresh("full.db");
@@ -76,12 +72,7 @@ fn a_killed_first_import_leaves_the_database_as_before_or_fully_imported() {
     let (mut as_before, mut imported) = (0, 0);
     for round in 0..rounds {
         let db = fresh("victim.db");
-        let mut child = import(&db);
-        // Round 0 kills at once, before the import can have committed.
-        let wait = if round == 0 { 0 } else { rng.range(0, span) as u64 };
-        std::thread::sleep(Duration::from_millis(wait));
-        child.kill().unwrap();
-        child.wait().unwrap();
+        common::kill_midway(&mut import(&db), round, &mut rng, span);
         let now = content(&db);
         if now == before {
             as_before += 1;

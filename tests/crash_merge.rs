@@ -6,7 +6,6 @@ mod common;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use ruralsan::generate::{Rng, random_visit};
 use ruralsan::store::Store;
@@ -92,16 +91,8 @@ fn a_killed_merge_leaves_the_database_as_before_or_fully_merged() {
     let (mut as_before, mut merged) = (0, 0);
     for round in 0..rounds {
         let db = dir.join("victim.db");
-        for ext in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{ext}", db.display()));
-        }
-        std::fs::copy(&pristine, &db).unwrap();
-        let mut child = merge(&db);
-        // Round 0 kills at once, before the merge can have committed.
-        let wait = if round == 0 { 0 } else { rng.range(0, span) as u64 };
-        std::thread::sleep(Duration::from_millis(wait));
-        child.kill().unwrap();
-        child.wait().unwrap();
+        common::fresh_copy(&pristine, &db);
+        common::kill_midway(&mut merge(&db), round, &mut rng, span);
         let now = content(&db);
         if now == before {
             as_before += 1;
@@ -123,10 +114,7 @@ fn a_killed_merge_leaves_the_database_as_before_or_fully_merged() {
     let left = names("staging").into_iter().filter(|n| n.starts_with("staged-")).count();
     eprintln!("staged copies left by the killed merges: {left}");
     let db = dir.join("victim.db");
-    for ext in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{ext}", db.display()));
-    }
-    std::fs::copy(&pristine, &db).unwrap();
+    common::fresh_copy(&pristine, &db);
     assert!(merge(&db).wait().unwrap().success());
     assert_eq!(content(&db), after);
     let staged: Vec<String> = names("staging").into_iter().filter(|n| n != ".lock").collect();

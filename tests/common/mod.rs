@@ -127,3 +127,21 @@ pub fn dump_rows(c: &rusqlite::Connection, sql: &str, out: &mut String) {
         out.push('\n');
     }
 }
+
+/// A fresh copy of `pristine` at `db`, without the log, journal or shared
+/// memory files an earlier run left beside it.
+pub fn fresh_copy(pristine: &Path, db: &Path) {
+    for ext in ["", "-wal", "-shm", "-journal"] {
+        let _ = std::fs::remove_file(format!("{}{ext}", db.display()));
+    }
+    std::fs::copy(pristine, db).unwrap();
+}
+
+/// Kills `child` with SIGKILL after a random wait of up to `span_ms` (round 0
+/// at once, before it can have committed anything) and reaps it.
+pub fn kill_midway(child: &mut std::process::Child, round: u64, rng: &mut ruralsan::generate::Rng, span_ms: i64) {
+    let wait = if round == 0 { 0 } else { rng.range(0, span_ms) as u64 };
+    std::thread::sleep(std::time::Duration::from_millis(wait));
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
