@@ -498,7 +498,7 @@ fn import_streaming(
         clock,
         today: chrono::Local::now().date_naive(),
         coefficients: crate::domain::settings::ManureCoefficients::default(),
-        figures: super::figures::coefficients(conn)?,
+        figures: super::figures::table_coefficients(conn)?,
     };
     let bar = Phase::new(progress, Work::File("visits.csv"), 0);
     // Threads passing batches on through bounded channels: the reading

@@ -214,19 +214,17 @@ impl Store {
                 let f = Finding::TreatedShareRose { before, after, previous_visit: prev_id.clone() };
                 out.push(on_visit(id.clone(), code.clone(), f));
             }
-            if !no_note.query_row([&id], |r| r.get::<_, bool>(0)).optional()?.unwrap_or(false) {
-                prev = Some((code, id, hh, treated));
-                continue;
-            }
-            let mut missing = gone.query(params![id, prev_id])?;
-            while let Some(m) = missing.next()? {
-                let item = match m.get::<_, i64>(0)? {
-                    0 => Item::Facility,
-                    1 => Item::Farm,
-                    _ => Item::Water,
-                };
-                let f = Finding::Gone { item, id: m.get(1)?, previous_visit: prev_id.clone() };
-                out.push(on_visit(id.clone(), code.clone(), f));
+            if no_note.query_row([&id], |r| r.get::<_, bool>(0)).optional()?.unwrap_or(false) {
+                let mut missing = gone.query(params![id, prev_id])?;
+                while let Some(m) = missing.next()? {
+                    let item = match m.get::<_, i64>(0)? {
+                        0 => Item::Facility,
+                        1 => Item::Farm,
+                        _ => Item::Water,
+                    };
+                    let f = Finding::Gone { item, id: m.get(1)?, previous_visit: prev_id.clone() };
+                    out.push(on_visit(id.clone(), code.clone(), f));
+                }
             }
             prev = Some((code, id, hh, treated));
         }

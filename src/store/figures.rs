@@ -37,8 +37,11 @@ thread_local! {
     static COEFFICIENTS: RefCell<Option<(String, ManureCoefficients)>> = const { RefCell::new(None) };
 }
 
-/// The coefficients the table was made with (defaults when not recorded).
-fn table_coefficients(conn: &Connection) -> Result<ManureCoefficients> {
+/// The coefficients the table was made with (defaults when not recorded):
+/// those a visit's figures written now are computed with, also away from
+/// the connection (the streamed import's reading thread, which writes them
+/// with [`write_computed`]).
+pub(crate) fn table_coefficients(conn: &Connection) -> Result<ManureCoefficients> {
     let stored: Option<String> =
         conn.prepare_cached("SELECT value FROM meta WHERE key = ?1")?.query_row([META_KEY], |r| r.get(0)).optional()?;
     let Some(stored) = stored else { return Ok(ManureCoefficients::default()) };
@@ -111,14 +114,7 @@ pub(crate) fn write(conn: &Connection, visit_id: &str, v: &VisitData) -> Result<
     write_computed(conn, visit_id, v, &indicators::visit_figures(v, &c))
 }
 
-/// The coefficients the figures of a visit written now are computed with:
-/// for work that computes them away from the connection (the streamed
-/// import's reading thread) and writes them with [`write_computed`].
-pub(crate) fn coefficients(conn: &Connection) -> Result<ManureCoefficients> {
-    table_coefficients(conn)
-}
-
-/// Writes figures computed with [`coefficients`] for a visit whose current rows are being written.
+/// Writes figures computed with [`table_coefficients`] for a visit whose current rows are being written.
 pub(crate) fn write_computed(conn: &Connection, visit_id: &str, v: &VisitData, f: &VisitFigures) -> Result<()> {
     if DEFERRED.get() {
         return insert_into(conn, insert_sql!("temp.s_figures"), visit_id, v, f);
